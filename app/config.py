@@ -1,0 +1,95 @@
+"""Every setting Atrium reads, declared once with its default and its help text.
+
+The README's configuration table is checked against this list by a test, so a setting
+cannot be added without being documented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ATRIUM_DATA", "./var", "Data folder: the embedded store, media files and renditions."),
+    Setting(
+        "ATRIUM_STORE",
+        "",
+        "Unset: the embedded pyoxigraph store in the data folder. An http(s) URL: a remote "
+        "SPARQL 1.1 service (Oxigraph server paths /query, /update, /store by default).",
+    ),
+    Setting("ATRIUM_STORE_QUERY_PATH", "/query", "Remote store: path of the SPARQL query service."),
+    Setting("ATRIUM_STORE_UPDATE_PATH", "/update", "Remote store: path of the SPARQL update service."),
+    Setting("ATRIUM_STORE_GSP_PATH", "/store", "Remote store: path of the Graph Store Protocol."),
+    Setting("ATRIUM_BASE_IRI", "http://127.0.0.1:5000/", "Base of every IRI Atrium mints."),
+    Setting(
+        "ATRIUM_SECRET_KEY",
+        "",
+        "Key that signs session cookies. Unset: a random key made at start-up "
+        "(sessions end on restart).",
+    ),
+    Setting("ATRIUM_QUERY_TIMEOUT", "30", "Time limit of one SPARQL query, in seconds."),
+    Setting("ATRIUM_ROW_LIMIT", "10000", "Most rows one SPARQL query returns."),
+    Setting("ATRIUM_MAX_UPLOAD_MB", "200", "Largest file accepted by an upload, in MiB."),
+    Setting("ATRIUM_MAX_IMAGE_PIXELS", "200000000", "Largest image decoded, in pixels (bomb guard)."),
+)
+
+_BY_ENV = {setting.env: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    store_url: str
+    store_query_path: str
+    store_update_path: str
+    store_gsp_path: str
+    base_iri: str
+    secret_key: str
+    query_timeout: float
+    row_limit: int
+    max_upload_bytes: int
+    max_image_pixels: int
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
+        """Read the configuration from environment variables; keyword overrides win."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            return env.get(name, _BY_ENV[name].default)
+
+        base_iri = get("ATRIUM_BASE_IRI")
+        if not base_iri.endswith("/"):
+            base_iri += "/"
+        values: dict[str, object] = dict(
+            data_dir=Path(get("ATRIUM_DATA")).resolve(),
+            store_url=get("ATRIUM_STORE").rstrip("/"),
+            store_query_path=get("ATRIUM_STORE_QUERY_PATH"),
+            store_update_path=get("ATRIUM_STORE_UPDATE_PATH"),
+            store_gsp_path=get("ATRIUM_STORE_GSP_PATH"),
+            base_iri=base_iri,
+            secret_key=get("ATRIUM_SECRET_KEY"),
+            query_timeout=float(get("ATRIUM_QUERY_TIMEOUT")),
+            row_limit=int(get("ATRIUM_ROW_LIMIT")),
+            max_upload_bytes=int(get("ATRIUM_MAX_UPLOAD_MB")) * 1024 * 1024,
+            max_image_pixels=int(get("ATRIUM_MAX_IMAGE_PIXELS")),
+        )
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""The RDF vocabularies Atrium speaks, as pyoxigraph IRI builders.
+
+Standard terms are reused wherever one fits (DCTERMS, SKOS, schema.org, PROV-O, W3C EXIF,
+W3C Basic Geo, IPTC Photo Metadata); ``DAM`` holds the few terms Atrium had to mint, defined in
+``ontologies/atrium.ttl``.
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import NamedNode
+
+
+class Namespace(str):
+    """An IRI prefix: ``DCT.title`` or ``DCT["title"]`` is a NamedNode."""
+
+    def __getattr__(self, name: str) -> NamedNode:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return NamedNode(self + name)
+
+    def __getitem__(self, name: str) -> NamedNode:  # type: ignore[override]
+        return NamedNode(self + name)
+
+
+DAM = Namespace("https://w3id.org/atrium/ns#")
+DCT = Namespace("http://purl.org/dc/terms/")
+DC = Namespace("http://purl.org/dc/elements/1.1/")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+SCHEMA = Namespace("https://schema.org/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+EXIF = Namespace("http://www.w3.org/2003/12/exif/ns#")
+GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
+IPTC = Namespace("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/")
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+PREFIXES: dict[str, str] = {
+    "dam": DAM,
+    "dct": DCT,
+    "dc": DC,
+    "skos": SKOS,
+    "schema": SCHEMA,
+    "prov": PROV,
+    "exif": EXIF,
+    "geo": GEO,
+    "Iptc4xmpCore": IPTC,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "sh": SH,
+}
+
+
+def sparql_prefixes() -> str:
+    """The PREFIX lines for every namespace above, to put in front of a query."""
+    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())

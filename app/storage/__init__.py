@@ -1,0 +1,1 @@
+"""The storage layer: a graph store and a media store. Nothing here knows about the web."""

@@ -1,0 +1,79 @@
+"""The default graph store: pyoxigraph on disk (or in memory for tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple, Variable
+
+from app.storage.graphstore import (
+    GraphStore,
+    QueryResult,
+    QuerySyntaxError,
+    Scope,
+    StoreError,
+    Term,
+    substitute,
+)
+
+
+class EmbeddedStore(GraphStore):
+    """A pyoxigraph ``Store``; ``path=None`` keeps it in memory."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            self._store = Store()
+            return
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._store = Store(str(path))
+        except OSError as error:
+            raise StoreError(
+                f"cannot open the store in {path}: {error}. Is another Atrium process "
+                "(atrium serve?) using this data folder?"
+            ) from error
+
+    def query(
+        self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
+    ) -> QueryResult:
+        dataset: dict[str, object]
+        if scope.graphs is None:
+            dataset = {"use_default_graph_as_union": True}
+        else:
+            dataset = {"default_graph": [NamedNode(g) for g in scope.graphs]}
+        substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+        try:
+            return self._store.query(sparql, substitutions=substitutions, **dataset)
+        except SyntaxError as error:
+            raise QuerySyntaxError(str(error)) from error
+
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        try:
+            self._store.update(substitute(sparql, bindings))
+        except SyntaxError as error:
+            raise QuerySyntaxError(str(error)) from error
+
+    def insert(self, quads: Iterable[Quad]) -> None:
+        self._store.extend(quads)
+
+    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
+        body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+        self._store.update(f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}")
+
+    def load_dump(self, path: Path) -> None:
+        self._store.bulk_load(path=str(path), format=RdfFormat.N_QUADS)
+
+    def dump(self, output: BinaryIO) -> None:
+        self._store.dump(output, format=RdfFormat.N_QUADS)
+
+    def graphs(self) -> list[NamedNode]:
+        return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def close(self) -> None:
+        self._store.flush()
+        del self._store

@@ -1,0 +1,168 @@
+"""The one seam between Atrium and its triple store.
+
+Two implementations share this interface: :class:`~app.storage.embedded.EmbeddedStore`
+(pyoxigraph on disk, the default) and :class:`~app.storage.remote.RemoteStore` (any SPARQL 1.1
+Query / Update / Graph Store Protocol service). Both hand back pyoxigraph terms and result
+objects, so callers never care which one they talk to.
+
+Every read takes the reader's :class:`Scope`: the named graphs that reader may see. There is
+no default, so no caller can forget access control. User values enter queries as bound values
+(``bindings``), never by string formatting.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    Triple,
+)
+
+Term = NamedNode | BlankNode | Literal
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+
+class StoreError(Exception):
+    """The store refused or failed a request; the message says why."""
+
+
+class QuerySyntaxError(StoreError):
+    """A query or update could not be parsed."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The named graphs a reader may see. ``graphs=None`` means every graph (administrators)."""
+
+    graphs: tuple[str, ...] | None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(None)
+
+    @classmethod
+    def of(cls, graphs: Iterable[str]) -> Scope:
+        return cls(tuple(sorted(set(graphs))))
+
+
+class GraphStore(ABC):
+    """A quad store that Atrium reads with SPARQL and writes with SPARQL Update."""
+
+    @abstractmethod
+    def query(
+        self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
+    ) -> QueryResult:
+        """Run a SPARQL query over the union of the graphs in ``scope``."""
+
+    @abstractmethod
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        """Run a SPARQL update as one transaction: all of it lands, or none."""
+
+    @abstractmethod
+    def insert(self, quads: Iterable[Quad]) -> None:
+        """Add quads in one transaction."""
+
+    @abstractmethod
+    def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
+        """Replace the whole content of one named graph, atomically."""
+
+    @abstractmethod
+    def load_dump(self, path: Path) -> None:
+        """Bulk-load an N-Quads file (restore, demo data); fast, for an empty or quiet store."""
+
+    @abstractmethod
+    def dump(self, output: BinaryIO) -> None:
+        """Write every quad of every named graph as N-Quads."""
+
+    @abstractmethod
+    def graphs(self) -> list[NamedNode]:
+        """The named graphs that hold anything."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove everything."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files or connections."""
+
+    # Conveniences built on query(); both implementations share them.
+
+    def select(
+        self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
+    ) -> list[dict[str, Term]]:
+        """Rows of a SELECT query, each a dict from variable name to term (unbound left out)."""
+        result = self.query(sparql, scope=scope, bindings=bindings)
+        if not isinstance(result, QuerySolutions):
+            raise StoreError("select() needs a SELECT query")
+        names = [variable.value for variable in result.variables]
+        return [
+            {name: row[name] for name in names if row[name] is not None} for row in result
+        ]
+
+    def ask(
+        self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
+    ) -> bool:
+        result = self.query(sparql, scope=scope, bindings=bindings)
+        if not isinstance(result, QueryBoolean):
+            raise StoreError("ask() needs an ASK query")
+        return bool(result)
+
+    def construct(
+        self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
+    ) -> list[Triple]:
+        result = self.query(sparql, scope=scope, bindings=bindings)
+        if not isinstance(result, QueryTriples):
+            raise StoreError("construct() needs a CONSTRUCT or DESCRIBE query")
+        return list(result)
+
+    def triple_count(self) -> int:
+        rows = self.select(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", scope=Scope.everything()
+        )
+        return int(rows[0]["n"].value)
+
+
+# A SPARQL token that may hold a "?name": strings, IRIs and comments are matched first so that
+# a "?x" inside them is left alone.
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
+    r"|#[^\n]*"
+    r"|[?$](?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+def substitute(sparql: str, bindings: Mapping[str, Term] | None) -> str:
+    """Replace each bound ``?name`` by its term in strictly escaped N-Triples syntax.
+
+    For the paths where the store takes no bound values (SPARQL Update, and queries sent over
+    HTTP). A bound variable must not be projected by SELECT: it stops being a variable.
+    """
+    if not bindings:
+        return sparql
+    for name, term in bindings.items():
+        if isinstance(term, BlankNode):
+            raise StoreError(f"cannot bind ?{name} to a blank node")
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name is not None and name in bindings:
+            return str(bindings[name])
+        return match.group(0)
+
+    return _TOKENS.sub(replace, sparql)
