@@ -27,7 +27,9 @@ SETTINGS: tuple[Setting, ...] = (
         "SPARQL 1.1 service (Oxigraph server paths /query, /update, /store by default).",
     ),
     Setting("ATRIUM_STORE_QUERY_PATH", "/query", "Remote store: path of the SPARQL query service."),
-    Setting("ATRIUM_STORE_UPDATE_PATH", "/update", "Remote store: path of the SPARQL update service."),
+    Setting(
+        "ATRIUM_STORE_UPDATE_PATH", "/update", "Remote store: path of the SPARQL update service."
+    ),
     Setting("ATRIUM_STORE_GSP_PATH", "/store", "Remote store: path of the Graph Store Protocol."),
     Setting("ATRIUM_BASE_IRI", "http://127.0.0.1:5000/", "Base of every IRI Atrium mints."),
     Setting(
@@ -39,7 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ATRIUM_QUERY_TIMEOUT", "30", "Time limit of one SPARQL query, in seconds."),
     Setting("ATRIUM_ROW_LIMIT", "10000", "Most rows one SPARQL query returns."),
     Setting("ATRIUM_MAX_UPLOAD_MB", "200", "Largest file accepted by an upload, in MiB."),
-    Setting("ATRIUM_MAX_IMAGE_PIXELS", "200000000", "Largest image decoded, in pixels (bomb guard)."),
+    Setting(
+        "ATRIUM_MAX_IMAGE_PIXELS", "200000000", "Largest image decoded, in pixels (bomb guard)."
+    ),
 )
 
 _BY_ENV = {setting.env: setting for setting in SETTINGS}

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple, Variable
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple
 
 from app.storage.graphstore import (
     GraphStore,
@@ -42,25 +42,31 @@ class EmbeddedStore(GraphStore):
         if scope.graphs is None:
             dataset = {"use_default_graph_as_union": True}
         else:
-            dataset = {"default_graph": [NamedNode(g) for g in scope.graphs]}
-        substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+            graphs = [NamedNode(g) for g in scope.graphs]
+            dataset = {"default_graph": graphs, "named_graphs": graphs}
         try:
-            return self._store.query(sparql, substitutions=substitutions, **dataset)
+            return self._store.query(substitute(sparql, bindings), **dataset)
         except SyntaxError as error:
             raise QuerySyntaxError(str(error)) from error
+        except (RuntimeError, OSError) as error:
+            raise StoreError(str(error)) from error
 
     def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
         try:
             self._store.update(substitute(sparql, bindings))
         except SyntaxError as error:
             raise QuerySyntaxError(str(error)) from error
+        except (RuntimeError, OSError) as error:
+            raise StoreError(str(error)) from error
 
     def insert(self, quads: Iterable[Quad]) -> None:
         self._store.extend(quads)
 
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
-        self._store.update(f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}")
+        self._store.update(
+            f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
+        )
 
     def load_dump(self, path: Path) -> None:
         self._store.bulk_load(path=str(path), format=RdfFormat.N_QUADS)

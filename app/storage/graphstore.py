@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -31,7 +31,8 @@ from pyoxigraph import (
 )
 
 Term = NamedNode | BlankNode | Literal
-QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+# CONSTRUCT / DESCRIBE give QueryTriples (embedded) or another iterator of triples (remote).
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples | Iterator[Triple]
 
 
 class StoreError(Exception):
@@ -107,13 +108,9 @@ class GraphStore(ABC):
         if not isinstance(result, QuerySolutions):
             raise StoreError("select() needs a SELECT query")
         names = [variable.value for variable in result.variables]
-        return [
-            {name: row[name] for name in names if row[name] is not None} for row in result
-        ]
+        return [{name: row[name] for name in names if row[name] is not None} for row in result]
 
-    def ask(
-        self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
-    ) -> bool:
+    def ask(self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None) -> bool:
         result = self.query(sparql, scope=scope, bindings=bindings)
         if not isinstance(result, QueryBoolean):
             raise StoreError("ask() needs an ASK query")
@@ -123,7 +120,7 @@ class GraphStore(ABC):
         self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
     ) -> list[Triple]:
         result = self.query(sparql, scope=scope, bindings=bindings)
-        if not isinstance(result, QueryTriples):
+        if isinstance(result, QuerySolutions | QueryBoolean):
             raise StoreError("construct() needs a CONSTRUCT or DESCRIBE query")
         return list(result)
 

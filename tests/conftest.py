@@ -1,0 +1,114 @@
+"""Shared pytest fixtures.
+
+Graph stores: every storage test runs twice, against the embedded pyoxigraph store and against
+a real ``oxigraph serve`` process on loopback (DESIGN.md, "Fixed choices: Scale-out").
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.storage.embedded import EmbeddedStore
+from app.storage.graphstore import GraphStore
+from app.storage.remote import RemoteStore
+
+# --------------------------------------------------------------------------------------------
+# Oxigraph server
+# --------------------------------------------------------------------------------------------
+
+SERVER_START_SECONDS = 20.0
+
+
+def _oxigraph_binary() -> str:
+    """The ``oxigraph`` command of the PyPI package: beside this Python, else on PATH."""
+    beside_python = Path(sys.executable).parent / "oxigraph"
+    if beside_python.is_file():
+        return str(beside_python)
+    on_path = shutil.which("oxigraph")
+    if on_path is None:
+        pytest.fail(
+            "the remote-store tests need the `oxigraph` server binary: "
+            "pip install oxigraph (it is in the `test` extra of pyproject.toml)",
+            pytrace=False,
+        )
+    return on_path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = log.read_text(errors="replace")
+            pytest.fail(
+                f"oxigraph serve exited with {process.returncode}:\n{output}", pytrace=False
+            )
+        try:
+            requests.get(f"{base_url}/query", params={"query": "ASK {}"}, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    output = log.read_text(errors="replace")
+    pytest.fail(
+        f"oxigraph serve did not answer on {base_url} within {SERVER_START_SECONDS} s:\n{output}",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of an ``oxigraph serve`` process shared by the whole test session."""
+    folder = tmp_path_factory.mktemp("oxigraph")
+    address = f"127.0.0.1:{_free_port()}"
+    command = [_oxigraph_binary(), "serve", "--location", str(folder / "data"), "--bind", address]
+    log = folder / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+    base_url = f"http://{address}"
+    try:
+        _wait_until_answering(process, base_url, log)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# Graph stores
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(
+    params=["embedded", pytest.param("remote", marks=pytest.mark.remote)],
+)
+def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """An empty graph store: embedded on disk, or remote on the shared oxigraph server."""
+    store: GraphStore
+    if request.param == "embedded":
+        store = EmbeddedStore(tmp_path / "store")
+    else:
+        store = RemoteStore(request.getfixturevalue("oxigraph_server"))
+        store.clear()
+    try:
+        yield store
+    finally:
+        store.close()
