@@ -10,16 +10,28 @@ from __future__ import annotations
 from pyoxigraph import NamedNode
 
 
-class Namespace(str):
-    """An IRI prefix: ``DCT.title`` or ``DCT["title"]`` is a NamedNode."""
+class Namespace:
+    """An IRI prefix: ``DCT.title`` or ``DCT["title"]`` is a NamedNode.
+
+    Not a ``str`` subclass on purpose: ``DCT.title`` and ``DCT.format`` would be str methods.
+    """
+
+    def __init__(self, iri: str) -> None:
+        self.iri = iri
 
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return NamedNode(self + name)
+        return NamedNode(self.iri + name)
 
-    def __getitem__(self, name: str) -> NamedNode:  # type: ignore[override]
-        return NamedNode(self + name)
+    def __getitem__(self, name: str) -> NamedNode:
+        return NamedNode(self.iri + name)
+
+    def __str__(self) -> str:
+        return self.iri
+
+    def __add__(self, name: str) -> str:
+        return self.iri + name
 
 
 DAM = Namespace("https://w3id.org/atrium/ns#")
@@ -38,20 +50,23 @@ XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 PREFIXES: dict[str, str] = {
-    "dam": DAM,
-    "dct": DCT,
-    "dc": DC,
-    "skos": SKOS,
-    "schema": SCHEMA,
-    "prov": PROV,
-    "exif": EXIF,
-    "geo": GEO,
-    "Iptc4xmpCore": IPTC,
-    "rdf": RDF,
-    "rdfs": RDFS,
-    "owl": OWL,
-    "xsd": XSD,
-    "sh": SH,
+    name: namespace.iri
+    for name, namespace in {
+        "dam": DAM,
+        "dct": DCT,
+        "dc": DC,
+        "skos": SKOS,
+        "schema": SCHEMA,
+        "prov": PROV,
+        "exif": EXIF,
+        "geo": GEO,
+        "Iptc4xmpCore": IPTC,
+        "rdf": RDF,
+        "rdfs": RDFS,
+        "owl": OWL,
+        "xsd": XSD,
+        "sh": SH,
+    }.items()
 }
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from app.config import Config
+from app.service import Atrium
 from app.storage.embedded import EmbeddedStore
 from app.storage.graphstore import GraphStore
 from app.storage.remote import RemoteStore
@@ -112,3 +114,54 @@ def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Grap
         yield store
     finally:
         store.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Atrium services and the corpus
+# --------------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS_IMAGES = CORPUS / "images"
+BASE_IRI = "http://atrium.test/"
+
+
+def make_atrium(data_dir: Path, store: GraphStore | None = None, **settings: object) -> Atrium:
+    """An initialised Atrium on ``data_dir`` (embedded store unless ``store`` is given)."""
+    config = Config.from_env(
+        {"ATRIUM_DATA": str(data_dir), "ATRIUM_BASE_IRI": BASE_IRI}, **settings
+    )
+    atrium = Atrium(config, store=store)
+    atrium.init()
+    return atrium
+
+
+@pytest.fixture
+def atrium(tmp_path: Path) -> Iterator[Atrium]:
+    """A fresh, initialised Atrium on the embedded store, with its own data folder."""
+    service = make_atrium(tmp_path / "data")
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def remote_atrium(tmp_path: Path, oxigraph_server: str) -> Iterator[Atrium]:
+    """A fresh, initialised Atrium on the shared oxigraph server."""
+    store = RemoteStore(oxigraph_server)
+    store.clear()
+    service = make_atrium(tmp_path / "data", store=store)
+    yield service
+    service.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_atrium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Atrium, object]]:
+    """One Atrium with every corpus image ingested (shared: read it, never write to it)."""
+    from app.domain.ingest import Ingester, IngestOptions, find_files
+
+    service = make_atrium(tmp_path_factory.mktemp("corpus") / "data")
+    ingester = Ingester(service)
+    options = ingester.resolve(IngestOptions("operations", "public"))
+    report = ingester.run(find_files([CORPUS_IMAGES]), options)
+    yield service, report
+    service.close()

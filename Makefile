@@ -1,0 +1,38 @@
+# Atrium: `make run` serves the demo, `make test` runs the suite. `make help` lists the rest.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+export ATRIUM_DATA ?= $(CURDIR)/var
+
+.PHONY: help run test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed ## set up, load the demo collection once, serve on http://127.0.0.1:$(PORT)
+	$(PY) -m app init
+	$(PY) -m app demo --if-empty
+	$(PY) -m app serve --port $(PORT)
+
+test: $(VENV)/.installed ## run the whole test suite
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed ## ruff lint and format check
+	$(VENV)/bin/ruff check app tests benchmarks
+	$(VENV)/bin/ruff format --check app tests benchmarks
+
+format: $(VENV)/.installed ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix app tests benchmarks
+	$(VENV)/bin/ruff format app tests benchmarks
+
+bench: $(VENV)/.installed ## print the performance figures (takes several minutes)
+	$(PY) benchmarks/run.py
+
+clean: ## remove the virtual environment and the local data folder
+	rm -rf $(VENV) var

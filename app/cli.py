@@ -1,0 +1,115 @@
+"""``atrium``: the administrator's command line. It sees everything (admin scope).
+
+Exit status: 0 when all went well, 1 when the work ran but something failed (a file that
+could not be ingested, a shape violated), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from app.config import Config
+from app.service import Atrium
+from app.storage.graphstore import StoreError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command was asked for something it cannot do; the message says what to change."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        with open_atrium(initialise=args.command != "import") as atrium:
+            return args.handler(args, atrium)
+    except UsageError as error:
+        print(f"atrium {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as error:
+        print(f"atrium {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atrium", description="Atrium: a semantic digital asset management system."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace, Atrium], int], help: str):  # noqa: ANN202
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    from app import commands as c
+
+    command("init", c.init, "Create the data folder and install the shipped vocabularies.")
+
+    serve = command("serve", c.serve, "Serve the web front end.")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+
+    ingest = command("ingest", c.ingest, "Ingest files and folders (recursively).")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--department", required=True, help="owning department, e.g. marketing")
+    ingest.add_argument("--access", default="internal", help="public, internal or restricted")
+    ingest.add_argument(
+        "--subject", action="append", default=[], help="a concept, by IRI or label (repeatable)"
+    )
+    ingest.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="settings",
+        metavar="FIELD=VALUE",
+        help="fill a field for the whole batch, e.g. consentExpires=2027-12-31 (repeatable)",
+    )
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    command("validate", c.validate, "Check every asset against the SHACL shapes.")
+
+    sparql = command("sparql", c.sparql, "Run a read-only SPARQL query over the whole graph.")
+    sparql.add_argument("query", nargs="?", help="the query text")
+    sparql.add_argument("-f", "--file", type=Path, help="read the query from a file")
+    sparql.add_argument(
+        "--format", default="table", choices=["table", "csv", "tsv", "json", "xml", "ttl", "nt"]
+    )
+
+    stats = command("stats", c.stats, "Print what the store holds.")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+
+    export = command("export", c.export, "Back up the whole graph and the media into DIR.")
+    export.add_argument("folder", type=Path, metavar="DIR")
+    restore = command("import", c.restore, "Restore a backup made by export into an empty store.")
+    restore.add_argument("folder", type=Path, metavar="DIR")
+
+    demo = command("demo", c.demo, "Load the demo collection (or synthetic records).")
+    demo.add_argument("--count", type=int, default=72, help="demo images to draw (default 72)")
+    demo.add_argument(
+        "--synthetic", type=int, metavar="N", help="instead: N metadata-only records, bulk-loaded"
+    )
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if assets exist")
+    return parser
+
+
+def open_atrium(*, initialise: bool = True) -> Atrium:
+    """The Atrium the environment configures, with the shipped vocabularies installed."""
+    atrium = Atrium(Config.from_env())
+    if initialise and not atrium.is_initialised():
+        atrium.init()
+    return atrium
+
+
+def print_json(value: object) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    print()

@@ -1,0 +1,65 @@
+"""Who may see what: access levels and the reader's scope.
+
+Every asset has an owning department and an access level, and is stored in the named graph of
+that level (restricted assets: one graph per department). A reader's :class:`Scope` is the list
+of graphs they may see, so one rule decides visibility on every path: search, facets, pages,
+media, exports and SPARQL all query through it.
+
+- public: anyone, signed in or not;
+- internal: any signed-in user;
+- restricted: members of the owning department, and administrators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pyoxigraph import NamedNode
+
+from app.domain.iris import Iris
+from app.namespaces import DAM
+from app.storage.graphstore import GraphStore, Scope
+
+ACCESS_LEVELS: dict[str, NamedNode] = {
+    "public": DAM.Public,
+    "internal": DAM.Internal,
+    "restricted": DAM.Restricted,
+}
+ACCESS_NAMES: dict[str, str] = {iri.value: name for name, iri in ACCESS_LEVELS.items()}
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whoever is reading: anonymous, a signed-in member of some departments, or an admin."""
+
+    signed_in: bool = False
+    departments: frozenset[str] = field(default_factory=frozenset)
+    admin: bool = False
+
+    def may_see(self, access: str, department: str) -> bool:
+        if self.admin or access == "public":
+            return True
+        if access == "internal":
+            return self.signed_in
+        return self.signed_in and department in self.departments
+
+
+ANONYMOUS = Reader()
+ADMIN = Reader(signed_in=True, admin=True)
+
+
+def scope_for(reader: Reader, iris: Iris, store: GraphStore) -> Scope:
+    """The graphs ``reader`` may see: shared vocabularies and ontology, plus asset graphs."""
+    if reader.admin:
+        return Scope.everything()
+    return Scope.of(visible_graphs(reader, iris, (g.value for g in store.graphs())))
+
+
+def visible_graphs(reader: Reader, iris: Iris, graphs: Iterable[str]) -> list[str]:
+    visible = [iris.ontology_graph.value, iris.asset_graph("public", "").value]
+    if reader.signed_in:
+        visible.append(iris.asset_graph("internal", "").value)
+        visible += [iris.asset_graph("restricted", d).value for d in reader.departments]
+    visible += [g for g in graphs if iris.is_vocab_graph(g)]
+    return visible

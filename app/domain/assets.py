@@ -1,0 +1,143 @@
+"""Assets: their records in the graph, how they are saved, read, re-scoped and deleted.
+
+An asset's record is every triple whose subject is the asset's IRI or an IRI under it (its
+file, its renditions), all in the one named graph of its access scope. Every write is
+validated with SHACL before it lands: a refused write stores nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyoxigraph import Literal, NamedNode, Quad, Triple
+
+from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
+from app.domain.iris import Iris
+from app.domain.validation import Problem, ValidationReport, Validator, to_rdflib
+from app.namespaces import DAM, XSD, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
+
+TRUE = Literal("true", datatype=XSD.boolean)
+
+
+class AssetRefused(Exception):
+    """A write broke the core shape; ``report`` says which asset, which field, and why."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        super().__init__("; ".join(str(problem) for problem in report.refusals))
+
+
+@dataclass
+class AssetDraft:
+    """An asset's full record, ready to validate and store."""
+
+    asset_id: str
+    iri: NamedNode
+    department: str
+    access: str
+    triples: list[Triple]
+    context: list[Triple] = field(default_factory=list)  # rdf:type/inScheme of linked concepts
+
+    def with_flags(self, incomplete: bool) -> list[Triple]:
+        """The record with its access level and incomplete flag set as decided."""
+        kept = [t for t in self.triples if t.predicate not in (DAM.accessLevel, DAM.incomplete)]
+        kept.append(Triple(self.iri, DAM.accessLevel, ACCESS_LEVELS[self.access]))
+        if incomplete:
+            kept.append(Triple(self.iri, DAM.incomplete, TRUE))
+        return kept
+
+
+@dataclass
+class SaveResult:
+    asset_id: str
+    access: str
+    missing: list[Problem]
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.missing)
+
+
+_RECORD_PATTERN = """
+  { BIND(?asset AS ?s) }
+  UNION
+  { ?asset ?link ?s . FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?asset), "/"))) }
+  ?s ?p ?o .
+"""
+_READ_RECORD = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {_RECORD_PATTERN} }}"
+_DELETE_RECORD = (
+    f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ {_RECORD_PATTERN} }} }}"
+)
+_ACCESS = (
+    sparql_prefixes()
+    + "SELECT ?level ?dept WHERE { ?asset dam:accessLevel ?level ; dam:department ?dept }"
+)
+
+
+class AssetRepository:
+    def __init__(self, store: GraphStore, iris: Iris, validator: Validator) -> None:
+        self.store = store
+        self.iris = iris
+        self.validator = validator
+
+    def validate(self, draft: AssetDraft) -> ValidationReport:
+        """Check a draft against the core shape and its department's profile."""
+        record = draft.with_flags(incomplete=False) + draft.context
+        report = self.validator.check(to_rdflib(record), draft.department)
+        if not report.complete:
+            # Re-check with the incomplete flag on: the core shape forbids public + incomplete.
+            flagged = draft.with_flags(incomplete=True) + draft.context
+            report.refusals = self.validator.check(to_rdflib(flagged), None).refusals
+        return report
+
+    def save(self, draft: AssetDraft) -> SaveResult:
+        """Validate and store the draft, replacing any earlier record of the same asset."""
+        report = self.validate(draft)
+        if not report.accepted:
+            raise AssetRefused(report)
+        triples = draft.with_flags(incomplete=not report.complete)
+        graph = self.iris.asset_graph(draft.access, draft.department)
+        if self.exists(draft.asset_id):
+            self._replace(draft.iri, graph, triples)
+        else:
+            self.store.insert(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        return SaveResult(draft.asset_id, draft.access, report.missing)
+
+    def _replace(self, iri: NamedNode, graph: NamedNode, triples: list[Triple]) -> None:
+        body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+        self.store.update(
+            f"{_DELETE_RECORD} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}",
+            bindings={"asset": iri},
+        )
+
+    def exists(self, asset_id: str) -> bool:
+        return bool(
+            self.store.ask(
+                "ASK { ?asset ?p ?o }",
+                scope=Scope.everything(),
+                bindings={"asset": self.iris.asset(asset_id)},
+            )
+        )
+
+    def record(self, asset_id: str, scope: Scope) -> list[Triple]:
+        """Every triple of the asset's record that ``scope`` may see (empty: none, or hidden)."""
+        return self.store.construct(
+            _READ_RECORD, scope=scope, bindings={"asset": self.iris.asset(asset_id)}
+        )
+
+    def access_of(self, asset_id: str) -> tuple[str, str] | None:
+        """(access level, department notation) of an asset, as the administrator sees it."""
+        rows = self.store.select(
+            _ACCESS, scope=Scope.everything(), bindings={"asset": self.iris.asset(asset_id)}
+        )
+        if not rows:
+            return None
+        department = rows[0]["dept"].value.rsplit("/", 1)[-1]
+        return ACCESS_NAMES[rows[0]["level"].value], department
+
+    def delete(self, asset_id: str) -> bool:
+        if not self.exists(asset_id):
+            return False
+        self.store.update(_DELETE_RECORD, bindings={"asset": self.iris.asset(asset_id)})
+        return True

@@ -1,0 +1,449 @@
+"""Image decoding and renditions with Pillow.
+
+Every image Atrium keeps gets a JPEG preview (longest side 1024 px) and thumbnail (256 px);
+every other file gets a neat card showing its type, so that every asset has a picture.
+Bad files (truncated, corrupt, decompression bombs, wrong extension) raise `BadFile` with a
+one-line reason a person understands; no Pillow exception escapes this module.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import threading
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pillow_heif
+from PIL import Image, ImageCms, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+DEFAULT_MAX_PIXELS = 200_000_000
+PREVIEW_SIDE = 1024
+THUMBNAIL_SIDE = 256
+JPEG_QUALITY = 85
+
+_ORIENTATION_TAG = 0x0112
+_HIGH_DEPTH_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+class BadFile(Exception):
+    """A file that cannot be used as an image; `reason` is one line for a person to read."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What `probe` learns about an image. Width and height are as displayed (after rotation)."""
+
+    format: str
+    mime: str
+    width: int
+    height: int
+    frames: int
+    orientation: int | None
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A derived JPEG picture of an asset."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+# --- Pillow's bomb guard ------------------------------------------------------------------------
+
+
+class _PillowLimitSwitch:
+    """Switches off Pillow's process-wide pixel limit while Atrium applies its configured one.
+
+    Pillow reads `Image.MAX_IMAGE_PIXELS` (a module global) and refuses to even open an image
+    above twice that limit, before we could learn its size. Callers share one switch-off; the
+    last one out restores the original value, so the change never outlives a decode.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved_limit: int | None = None
+
+    @contextmanager
+    def lifted(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._saved_limit = Image.MAX_IMAGE_PIXELS
+                Image.MAX_IMAGE_PIXELS = None
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    Image.MAX_IMAGE_PIXELS = self._saved_limit
+
+
+_pillow_limit = _PillowLimitSwitch()
+
+
+# --- opening and probing ------------------------------------------------------------------------
+
+
+@contextmanager
+def open_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Image.Image]:
+    """Open an image (header only) after checking its size against `max_pixels`.
+
+    Any exception raised by Pillow, here or in the body of the `with` block, becomes `BadFile`.
+    """
+    with _pillow_limit.lifted():
+        try:
+            with Image.open(path) as image:
+                _check_size(image.width, image.height, max_pixels)
+                yield image
+        except BadFile:
+            raise
+        except UnidentifiedImageError as error:
+            if _header_declares_zero_size(path):
+                raise BadFile("image has zero width or height") from error
+            raise BadFile(_reason(error)) from error
+        except Exception as error:
+            raise BadFile(_reason(error)) from error
+
+
+def probe(path: Path, *, max_pixels: int) -> ImageInfo:
+    """Identify an image and decode its first frame fully, so that broken files fail here."""
+    with open_image(path, max_pixels=max_pixels) as image:
+        image.load()
+        frames = getattr(image, "n_frames", 1)
+        orientation = _orientation(image)
+        width, height = image.size
+        if orientation in (5, 6, 7, 8):
+            width, height = height, width
+        return ImageInfo(
+            format=image.format or "unknown",
+            mime=image.get_format_mimetype() or guess_mime(path),
+            width=width,
+            height=height,
+            frames=frames,
+            orientation=orientation,
+        )
+
+
+def _check_size(width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise BadFile("image has zero width or height")
+    if width * height > max_pixels:
+        raise BadFile(
+            f"image is too large: {width}×{height} px exceeds the {max_pixels:,} px limit "
+            "(decompression bomb guard)"
+        )
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnidentifiedImageError):
+        return "not an image Pillow can read (broken file or wrong extension)"
+    if isinstance(error, Image.DecompressionBombError):
+        return "image is too large (decompression bomb guard)"
+    if isinstance(error, MemoryError):
+        return "image needs more memory to decode than is available"
+    detail = (str(error).splitlines() or [type(error).__name__])[0]
+    if isinstance(error, OSError) and "truncated" in detail:
+        return "image is truncated"
+    return f"image cannot be decoded: {detail}"
+
+
+def _header_declares_zero_size(path: Path) -> bool:
+    """Whether a GIF or PNG header says 0 px wide or high (Pillow just calls these unreadable)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(24)
+    except OSError:
+        return False
+    if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
+        sizes = (head[6:8], head[8:10])
+    elif head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        sizes = (head[16:20], head[20:24])
+    else:
+        return False
+    return any(int.from_bytes(size, "little") == 0 for size in sizes)
+
+
+def _orientation(image: Image.Image) -> int | None:
+    try:
+        value = image.getexif().get(_ORIENTATION_TAG)
+    except Exception:  # a broken EXIF block must not make a good picture unusable
+        return None
+    return value if isinstance(value, int) and 1 <= value <= 8 else None
+
+
+# --- renditions ---------------------------------------------------------------------------------
+
+
+def make_renditions(path: Path, *, max_pixels: int) -> dict[str, Rendition]:
+    """Make the JPEG "preview" (longest side 1024) and "thumbnail" (256) of the first frame."""
+    with open_image(path, max_pixels=max_pixels) as image:
+        preview = _preview_image(image)
+    thumbnail = preview.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
+    return {"preview": _encode_jpeg(preview), "thumbnail": _encode_jpeg(thumbnail)}
+
+
+def _preview_image(image: Image.Image) -> Image.Image:
+    if image.format in ("JPEG", "MPO"):
+        # libjpeg decodes straight to 1/2, 1/4 or 1/8 scale: far faster than full size
+        image.draft("RGB", _fit(image.size, PREVIEW_SIDE))
+    # convert before resizing only where resizing needs it; colour work is cheaper afterwards
+    preview = _resizable(_upright(image))
+    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.BICUBIC, 2.0)
+    return _to_srgb(preview)
+
+
+def _fit(size: tuple[int, int], longest_side: int) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, longest_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except (SyntaxError, ValueError, KeyError, TypeError):  # unreadable orientation: leave as is
+        return image.copy()
+
+
+def _resizable(image: Image.Image) -> Image.Image:
+    """Modes Pillow can only resize crudely (palette, 1-bit) or not show (16-bit, float)."""
+    if image.mode in _HIGH_DEPTH_MODES:
+        return _stretch_to_8_bit(image)
+    if image.mode in ("P", "PA"):
+        return image.convert("RGBA" if image.has_transparency_data else "RGB")
+    if image.mode == "1":
+        return image.convert("L")
+    return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Any other mode to plain sRGB; transparency is composited on white."""
+    if image.mode in ("RGB", "CMYK") and image.info.get("icc_profile"):
+        image = _icc_to_srgb(image)
+    if image.has_transparency_data:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _stretch_to_8_bit(image: Image.Image) -> Image.Image:
+    """Map the used range of a 16-bit or float image onto 0–255 (thermal and scientific images
+    use a narrow band of values and would otherwise show as flat black or white)."""
+    if image.mode != "F":
+        image = image.convert("I")
+    low, high = image.getextrema()
+    scale = 255 / max(high - low, 1)
+    return image.point(lambda value: value * scale - low * scale).convert("L")
+
+
+def _icc_to_srgb(image: Image.Image) -> Image.Image:
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
+        return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # broken profile: plain convert
+        return image
+
+
+def _encode_jpeg(image: Image.Image) -> Rendition:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return Rendition(data=buffer.getvalue(), width=image.width, height=image.height)
+
+
+# --- file types ---------------------------------------------------------------------------------
+
+_EXTRA_TYPES = {
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+    ".webp": "image/webp",
+    ".mpo": "image/mpo",
+}
+_ISO_MEDIA_BRANDS = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+    b"qt  ": "video/quicktime",
+    b"M4A ": "audio/mp4",
+    b"M4B ": "audio/mp4",
+}
+_MAGIC = [
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"ID3", "audio/mpeg"),
+    (b"OggS", "audio/ogg"),
+    (b"\x1aE\xdf\xa3", "video/webm"),
+]
+_HEAD_BYTES = 512
+_RIFF_TYPES = {b"WEBP": "image/webp", b"AVI ": "video/x-msvideo", b"WAVE": "audio/wav"}
+_OOXML_FOLDERS = {
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+
+
+def is_image_name(path: Path) -> bool:
+    """Whether the file name says this is an image Pillow can decode (the name alone decides)."""
+    suffix = Path(path).suffix.lower()
+    mime = _mime_from_name(Path(path)) or ""
+    return mime.startswith("image/") and suffix in Image.registered_extensions()
+
+
+def guess_mime(path: Path) -> str:
+    """The media type of a file: its leading bytes first, then its name, else a text check."""
+    path = Path(path)
+    head = _read_head(path)
+    return (
+        _sniff(head, path)
+        or _mime_from_name(path)
+        or ("text/plain" if _looks_like_text(head) else "application/octet-stream")
+    )
+
+
+def _mime_from_name(path: Path) -> str | None:
+    return _EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read(_HEAD_BYTES)
+    except OSError:
+        return b""
+
+
+def _sniff(head: bytes, path: Path) -> str | None:
+    for magic, mime in _MAGIC:
+        if head.startswith(magic):
+            return mime
+    if head[:4] == b"RIFF":
+        return _RIFF_TYPES.get(head[8:12])
+    if head[4:8] == b"ftyp":
+        return _ISO_MEDIA_BRANDS.get(head[8:12], "video/mp4")
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_mime(path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy .doc, .xls, .ppt, .msg
+        return _mime_from_name(path) or "application/x-ole-storage"
+    return None
+
+
+def _zip_mime(path: Path) -> str:
+    """Tell office documents (OOXML, OpenDocument, EPUB) from plain ZIP archives."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "mimetype" in names:
+                return archive.read("mimetype").decode("ascii").strip() or "application/zip"
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError):
+        return "application/zip"
+    for folder, mime in _OOXML_FOLDERS.items():
+        if any(name.startswith(folder) for name in names):
+            return mime
+    return "application/zip"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # only a multi-byte character cut off by the end of the window we read
+        return len(head) == _HEAD_BYTES and error.start >= _HEAD_BYTES - 3
+    return True
+
+
+# --- cards for files that are not images --------------------------------------------------------
+
+_CARD_SIZE = (PREVIEW_SIDE, PREVIEW_SIDE * 3 // 4)
+_CARD_BACKGROUND = (243, 244, 246)
+_LABELS_BY_MIME = {
+    "application/pdf": "PDF",
+    "application/zip": "ZIP",
+    "text/plain": "TEXT",
+    "application/octet-stream": "FILE",
+}
+_ACCENTS = [
+    ("application/pdf", (192, 57, 43)),
+    ("video/", (124, 58, 237)),
+    ("audio/", (217, 119, 6)),
+    ("wordprocessing", (37, 99, 235)),
+    ("msword", (37, 99, 235)),
+    ("opendocument.text", (37, 99, 235)),
+    ("spreadsheet", (22, 163, 74)),
+    ("ms-excel", (22, 163, 74)),
+    ("presentation", (234, 88, 12)),
+    ("powerpoint", (234, 88, 12)),
+    ("text/", (71, 85, 105)),
+    ("zip", (146, 64, 14)),
+]
+_DEFAULT_ACCENT = (100, 116, 139)
+
+
+def generic_rendition(mime: str, name: str) -> dict[str, Rendition]:
+    """A card showing the file type (e.g. "PDF") for files that have no picture of their own."""
+    card = _draw_card(_type_label(mime, name), _accent(mime), name)
+    thumbnail = card.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
+    return {"preview": _encode_jpeg(card), "thumbnail": _encode_jpeg(thumbnail)}
+
+
+def _type_label(mime: str, name: str) -> str:
+    suffix = Path(name).suffix.lstrip(".")
+    if 1 <= len(suffix) <= 5 and suffix.isalnum():
+        return suffix.upper()
+    if mime in _LABELS_BY_MIME:
+        return _LABELS_BY_MIME[mime]
+    major = mime.split("/", 1)[0]
+    return major.upper() if major in ("video", "audio", "text", "image") else "FILE"
+
+
+def _accent(mime: str) -> tuple[int, int, int]:
+    return next((colour for part, colour in _ACCENTS if part in mime), _DEFAULT_ACCENT)
+
+
+def _draw_card(label: str, accent: tuple[int, int, int], name: str) -> Image.Image:
+    card = Image.new("RGB", _CARD_SIZE, _CARD_BACKGROUND)
+    draw = ImageDraw.Draw(card)
+    width, height = _CARD_SIZE
+    page = (width // 2 - 190, 70, width // 2 + 190, height - 130)
+    draw.rounded_rectangle(page, radius=24, fill="white", outline=(209, 213, 219), width=4)
+    band = (page[0] - 40, height // 2 - 80, page[2] + 40, height // 2 + 60)
+    draw.rounded_rectangle(band, radius=20, fill=accent)
+    centre = ((band[0] + band[2]) // 2, (band[1] + band[3]) // 2)
+    draw.text(centre, label, fill="white", font=_font(110), anchor="mm")
+    caption = name if len(name) <= 48 else name[:45] + "…"
+    draw.text((width // 2, height - 65), caption, fill=(55, 65, 81), font=_font(36), anchor="mm")
+    return card
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)

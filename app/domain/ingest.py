@@ -1,0 +1,396 @@
+"""Ingest: files and folders in, assets out.
+
+The heavy, independent work of each file (hashing, decoding, renditions, embedded metadata)
+runs in worker processes; the main process checks for duplicates, builds the record,
+validates it, writes the media and then the triples. A bad file is reported by name with a
+one-line reason and never stops the run; a refused record leaves no media file behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app.domain.access import ACCESS_LEVELS
+from app.domain.assets import AssetDraft, AssetRefused
+from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
+from app.domain.fields import Field, field_named, parse_value
+from app.domain.images import (
+    BadFile,
+    ImageInfo,
+    Rendition,
+    generic_rendition,
+    guess_mime,
+    make_renditions,
+    probe,
+)
+from app.domain.iris import Iris
+from app.domain.vocabularies import ConceptIndex
+from app.namespaces import DAM, DC, DCT, EXIF, GEO, RDF, SCHEMA, XSD
+from app.storage.graphstore import Term
+
+DCAT_BYTE_SIZE = NamedNode("http://www.w3.org/ns/dcat#byteSize")
+SMALL_BATCH = 8  # below this, worker processes cost more than they save
+
+
+class IngestUsageError(ValueError):
+    """The ingest was asked for something impossible (unknown department, bad --set …)."""
+
+
+@dataclass
+class IngestOptions:
+    department: str
+    access: str = "internal"
+    subjects: list[str] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)  # "field=value", as given to --set
+
+
+@dataclass
+class PreparedFile:
+    """What a worker learnt about one file; ``error`` is set when the file is unusable."""
+
+    path: Path
+    sha256: str = ""
+    size: int = 0
+    mime: str = "application/octet-stream"
+    info: ImageInfo | None = None
+    metadata: EmbeddedMetadata | None = None
+    renditions: dict[str, Rendition] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
+    path: Path
+    status: str  # ingested | duplicate | failed
+    asset_id: str | None = None
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def with_status(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.with_status("failed")
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Every regular file named or found below a named folder, hidden files left out."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise IngestUsageError(f"{path}: no such file or folder")
+    return found
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def prepare(path: Path, max_pixels: int) -> PreparedFile:
+    """Hash, decode and describe one file. Runs in a worker process; never raises."""
+    prepared = PreparedFile(path)
+    try:
+        prepared.sha256, prepared.size = sha256_of(path)
+        prepared.mime = guess_mime(path)
+        if prepared.size == 0:
+            raise BadFile("file is empty")
+        if _is_document(prepared.mime):
+            prepared.renditions = generic_rendition(prepared.mime, path.name)
+            return prepared
+        prepared.info = probe(path, max_pixels=max_pixels)
+        prepared.mime = prepared.info.mime
+        prepared.renditions = make_renditions(path, max_pixels=max_pixels)
+        prepared.metadata = read_embedded_metadata(path)
+    except BadFile as error:
+        prepared.error = str(error)
+    except OSError as error:
+        prepared.error = f"cannot read the file: {error.strerror or error}"
+    return prepared
+
+
+def _is_document(mime: str) -> bool:
+    """Files we store and describe without decoding: anything that is not an image."""
+    return not mime.startswith("image/") and mime != "application/octet-stream"
+
+
+def prepare_all(paths: list[Path], max_pixels: int) -> Iterator[PreparedFile]:
+    if len(paths) < SMALL_BATCH:
+        yield from (prepare(path, max_pixels) for path in paths)
+        return
+    workers = min(os.cpu_count() or 1, 8)
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(prepare, paths, [max_pixels] * len(paths), chunksize=2)
+
+
+@dataclass
+class Resolved:
+    """Ingest options with every name turned into the concept or value it stands for."""
+
+    department: NamedNode
+    access: str
+    subjects: list[NamedNode]
+    values: list[tuple[Field, Term]]
+
+    @property
+    def department_name(self) -> str:
+        """The department's short name: the last segment of its IRI (``…/departments/hr``)."""
+        return self.department.value.rsplit("/", 1)[-1]
+
+
+class Ingester:
+    """Stores prepared files as assets; the concept index is loaded once per run."""
+
+    def __init__(self, atrium) -> None:  # noqa: ANN001 - app.service.Atrium (a layer above)
+        self.atrium = atrium
+        self.iris: Iris = atrium.iris
+        self.concepts: ConceptIndex = atrium.concepts()
+
+    def resolve(self, options: IngestOptions) -> Resolved:
+        """Check the options before any file is touched; IngestUsageError says what is wrong."""
+        if options.access not in ACCESS_LEVELS:
+            raise IngestUsageError(
+                f"unknown access level {options.access!r}; use one of {', '.join(ACCESS_LEVELS)}"
+            )
+        try:
+            return Resolved(
+                self.concepts.resolve(options.department, "departments"),
+                options.access,
+                [self.concepts.resolve(name) for name in options.subjects],
+                [self._setting(text) for text in options.settings],
+            )
+        except ValueError as error:  # UnknownConcept is a ValueError too
+            raise IngestUsageError(str(error)) from None
+
+    def _setting(self, text: str) -> tuple[Field, Term]:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise IngestUsageError(f"--set {text!r}: write it as FIELD=VALUE")
+        chosen = field_named(name)
+        return chosen, parse_value(chosen, value, self.concepts)
+
+    def run(
+        self,
+        paths: list[Path],
+        options: Resolved,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        for prepared in prepare_all(paths, self.atrium.config.max_image_pixels):
+            outcome = self.store(prepared, options)
+            report.outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+        return report
+
+    def store(self, prepared: PreparedFile, options: Resolved) -> Outcome:
+        if prepared.error:
+            return Outcome(prepared.path, "failed", reason=prepared.error)
+        asset_id = prepared.sha256[:16]
+        assets = self.atrium.assets
+        if assets.exists(asset_id):
+            return Outcome(prepared.path, "duplicate", asset_id, "same bytes as asset " + asset_id)
+        draft = self.describe(prepared, asset_id, options)
+        notes = self._keep_incomplete_out_of_public(draft)
+        created = self._write_media(prepared)
+        try:
+            result = assets.save(draft)
+        except AssetRefused as refusal:
+            self._remove_media(created)
+            return Outcome(prepared.path, "failed", asset_id, f"refused: {refusal}")
+        except Exception:
+            self._remove_media(created)
+            raise
+        if result.incomplete:
+            notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))
+        return Outcome(prepared.path, "ingested", asset_id, notes=notes)
+
+    def _keep_incomplete_out_of_public(self, draft: AssetDraft) -> list[str]:
+        if draft.access != "public":
+            return []
+        report = self.atrium.assets.validate(draft)
+        if report.complete:
+            return []
+        draft.access = "restricted"
+        return ["kept restricted until its department's required fields are filled"]
+
+    def _write_media(self, prepared: PreparedFile) -> list[str]:
+        media = self.atrium.media
+        stored = [media.put_file(prepared.path)]
+        stored += [media.put_bytes(r.data) for r in prepared.renditions.values()]
+        return [s.sha256 for s in stored if s.created]
+
+    def _remove_media(self, hashes: list[str]) -> None:
+        for sha256 in hashes:
+            self.atrium.media.delete(sha256)
+
+    def describe(self, prepared: PreparedFile, asset_id: str, options: Resolved) -> AssetDraft:
+        """The asset's record from what the file says and what the options add."""
+        iri = self.iris.asset(asset_id)
+        triples = Describer(self.iris, asset_id, self.concepts).describe(prepared)
+        triples.append(Triple(iri, DAM.department, options.department))
+        triples += [Triple(iri, DCT.subject, s) for s in options.subjects]
+        triples = _unique(_apply_settings(iri, triples, options.values))
+        linked = [t.object for t in triples if isinstance(t.object, NamedNode)]
+        return AssetDraft(
+            asset_id,
+            iri,
+            options.department_name,
+            options.access,
+            triples,
+            self.concepts.context_triples(linked),
+        )
+
+
+def _apply_settings(
+    iri: NamedNode, triples: list[Triple], values: list[tuple[Field, Term]]
+) -> list[Triple]:
+    """--set values win over embedded ones: a single-valued field set by hand replaces them."""
+    replaced = {f.predicate for f, _ in values if not f.repeatable}
+    kept = [t for t in triples if not (t.subject == iri and t.predicate in replaced)]
+    return kept + [Triple(iri, f.predicate, value) for f, value in values]
+
+
+def _unique(triples: list[Triple]) -> list[Triple]:
+    return list(dict.fromkeys(triples))
+
+
+def _asset_type(mime: str) -> str:
+    major = mime.split("/")[0]
+    if major in ("image", "video", "audio"):
+        return major
+    if major == "text" or mime in DOCUMENT_TYPES or "officedocument" in mime:
+        return "document"
+    return "other"
+
+
+DOCUMENT_TYPES = {"application/pdf", "application/msword", "application/rtf"}
+
+
+@dataclass
+class Describer:
+    """Maps a prepared file and its embedded metadata to standard RDF terms."""
+
+    iris: Iris
+    asset_id: str
+    concepts: ConceptIndex
+
+    @property
+    def iri(self) -> NamedNode:
+        return self.iris.asset(self.asset_id)
+
+    def describe(self, prepared: PreparedFile) -> list[Triple]:
+        iri, asset_id, iris = self.iri, self.asset_id, self.iris
+        file_iri = iris.asset_file(asset_id)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        triples = [
+            Triple(iri, RDF.type, DAM.Asset),
+            Triple(iri, DCT.identifier, Literal(asset_id)),
+            Triple(iri, DCT.format, Literal(prepared.mime)),
+            Triple(iri, DCT.type, iris.concept(f"asset-types/{_asset_type(prepared.mime)}")),
+            Triple(iri, DCT.dateSubmitted, Literal(now.isoformat(), datatype=XSD.dateTime)),
+            Triple(iri, DAM.hasFile, file_iri),
+            Triple(file_iri, RDF.type, DAM.File),
+            Triple(file_iri, SCHEMA.name, Literal(prepared.path.name)),
+            Triple(file_iri, SCHEMA.encodingFormat, Literal(prepared.mime)),
+            Triple(file_iri, DCAT_BYTE_SIZE, _integer(prepared.size)),
+            Triple(file_iri, DAM.sha256, Literal(prepared.sha256)),
+        ]
+        triples += self._renditions(prepared)
+        triples += self._image(prepared.info)
+        triples += self._embedded(prepared.metadata, fallback_title=prepared.path.stem)
+        return triples
+
+    def _renditions(self, prepared: PreparedFile) -> list[Triple]:
+        triples = []
+        for kind, rendition in prepared.renditions.items():
+            node = self.iris.rendition(self.asset_id, kind)
+            triples += [
+                Triple(self.iri, DAM.hasRendition, node),
+                Triple(node, RDF.type, DAM.Rendition),
+                Triple(node, DAM.renditionOf, self.iri),
+                Triple(node, SCHEMA.encodingFormat, Literal("image/jpeg")),
+                Triple(node, EXIF.imageWidth, _integer(rendition.width)),
+                Triple(node, EXIF.imageLength, _integer(rendition.height)),
+                Triple(node, DAM.sha256, Literal(hashlib.sha256(rendition.data).hexdigest())),
+            ]
+        return triples
+
+    def _image(self, info: ImageInfo | None) -> list[Triple]:
+        if info is None:
+            return []
+        triples = [
+            Triple(self.iri, EXIF.imageWidth, _integer(info.width)),
+            Triple(self.iri, EXIF.imageLength, _integer(info.height)),
+        ]
+        if info.frames > 1:
+            triples.append(Triple(self.iri, DAM.frameCount, _integer(info.frames)))
+        return triples
+
+    def _embedded(self, md: EmbeddedMetadata | None, fallback_title: str) -> list[Triple]:
+        iri = self.iri
+        if md is None:
+            return [Triple(iri, DCT.title, Literal(fallback_title))]
+        title = md.title or md.headline or fallback_title
+        triples = [Triple(iri, DCT.title, Literal(title))]
+        pairs: list[tuple[NamedNode, str | None]] = [
+            (SCHEMA.headline, md.headline),
+            (DCT.description, md.description),
+            (DC.rights, md.copyright),
+            (EXIF.make, md.make),
+            (EXIF.model, md.model),
+        ]
+        pairs += [(DC.creator, name) for name in md.creators]
+        triples += [Triple(iri, p, Literal(v)) for p, v in pairs if v]
+        triples += self._keywords(md.keywords)
+        if md.date_taken:
+            taken = md.date_taken.replace(microsecond=0).isoformat()
+            triples.append(Triple(iri, DCT.created, Literal(taken, datatype=XSD.dateTime)))
+        if md.orientation:
+            triples.append(Triple(iri, EXIF.orientation, _integer(md.orientation)))
+        if md.gps_lat is not None and md.gps_lon is not None:
+            triples += [
+                Triple(iri, GEO.lat, Literal(f"{md.gps_lat:.7f}", datatype=XSD.decimal)),
+                Triple(iri, GEO.long, Literal(f"{md.gps_lon:.7f}", datatype=XSD.decimal)),
+            ]
+        return triples
+
+    def _keywords(self, keywords: list[str]) -> list[Triple]:
+        """Keywords that name a subject concept link to it; the rest stay keywords."""
+        triples = []
+        for keyword in keywords:
+            concept = self.concepts.subject_for_keyword(keyword)
+            if concept is not None:
+                triples.append(Triple(self.iri, DCT.subject, concept))
+            else:
+                triples.append(Triple(self.iri, SCHEMA.keywords, Literal(keyword)))
+        return triples
+
+
+def _integer(value: int) -> Literal:
+    return Literal(str(int(value)), datatype=XSD.integer)

@@ -1,0 +1,68 @@
+"""Every IRI Atrium mints, built in one place under the configured base IRI.
+
+Assets live at ``{base}assets/{id}``; their file and renditions get IRIs under the asset's, so
+an asset's record holds no blank node and can be read, replaced and deleted exactly. Shipped
+vocabularies and shapes use relative IRIs, resolved against ``{base}vocab/``. Named graphs
+partition the store by access scope (see :mod:`app.domain.access`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pyoxigraph import NamedNode
+
+ASSET_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class Iris:
+    base: str
+
+    @property
+    def vocab_base(self) -> str:
+        return f"{self.base}vocab/"
+
+    def asset(self, asset_id: str) -> NamedNode:
+        return NamedNode(f"{self.base}assets/{asset_id}")
+
+    def asset_file(self, asset_id: str) -> NamedNode:
+        return NamedNode(f"{self.base}assets/{asset_id}/file")
+
+    def rendition(self, asset_id: str, kind: str) -> NamedNode:
+        return NamedNode(f"{self.base}assets/{asset_id}/{kind}")
+
+    def asset_id(self, iri: str) -> str | None:
+        """The id of an asset IRI, or None when the IRI is not one of our assets."""
+        prefix = f"{self.base}assets/"
+        if not iri.startswith(prefix):
+            return None
+        candidate = iri[len(prefix) :]
+        return candidate if ASSET_ID.match(candidate) else None
+
+    def concept(self, relative: str) -> NamedNode:
+        """A concept of a shipped vocabulary, e.g. ``concept("departments/hr")``."""
+        return NamedNode(self.vocab_base + relative)
+
+    def graph(self, name: str) -> NamedNode:
+        return NamedNode(f"{self.base}graphs/{name}")
+
+    @property
+    def ontology_graph(self) -> NamedNode:
+        return self.graph("ontology")
+
+    def vocab_graph(self, slug: str) -> NamedNode:
+        return self.graph(f"vocab/{slug}")
+
+    def is_vocab_graph(self, graph: str) -> bool:
+        return graph.startswith(f"{self.base}graphs/vocab/")
+
+    def asset_graph(self, access: str, department: str) -> NamedNode:
+        """The graph that holds assets of one access level (restricted: per department)."""
+        if access == "restricted":
+            return self.graph(f"assets/restricted/{department}")
+        return self.graph(f"assets/{access}")
+
+    def is_asset_graph(self, graph: str) -> bool:
+        return graph.startswith(f"{self.base}graphs/assets/")

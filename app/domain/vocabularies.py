@@ -1,0 +1,126 @@
+"""The shared SKOS vocabularies as Atrium uses them: installing the shipped schemes, and
+finding concepts by IRI, notation or label.
+
+Labels match case-insensitively in any language (SKOS §5: prefLabel, altLabel and hiddenLabel
+are all lexical labels of a concept).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+
+from app.domain.iris import Iris
+from app.namespaces import RDF, SKOS, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope, Term
+
+RESOURCES = Path(__file__).resolve().parents[2]
+VOCABULARY_DIR = RESOURCES / "vocabularies"
+ONTOLOGY_FILE = RESOURCES / "ontologies" / "atrium.ttl"
+SHAPES_DIR = RESOURCES / "shapes"
+
+# Schemes that structure the data model; every other scheme holds subjects for tagging.
+STRUCTURAL_SCHEMES = ("departments", "asset-types", "rights", "audiences", "channels", "sites")
+
+
+class UnknownConcept(ValueError):
+    """No concept (or more than one) answers to a name."""
+
+
+def read_turtle(path: Path, base_iri: str) -> list[Triple]:
+    return [
+        quad.triple for quad in parse(path=str(path), format=RdfFormat.TURTLE, base_iri=base_iri)
+    ]
+
+
+def install_shipped(store: GraphStore, iris: Iris) -> list[str]:
+    """Load the ontology and every shipped vocabulary into its own graph; returns the slugs."""
+    store.replace_graph(iris.ontology_graph, read_turtle(ONTOLOGY_FILE, iris.vocab_base))
+    slugs = []
+    for path in sorted(VOCABULARY_DIR.glob("*.ttl")):
+        store.replace_graph(iris.vocab_graph(path.stem), read_turtle(path, iris.vocab_base))
+        slugs.append(path.stem)
+    return slugs
+
+
+_CONCEPTS = (
+    sparql_prefixes()
+    + """
+SELECT ?c ?p ?o WHERE {
+  ?c a skos:Concept ; ?p ?o .
+  FILTER(?p IN (skos:prefLabel, skos:altLabel, skos:hiddenLabel, skos:inScheme, skos:notation,
+                rdf:type))
+}"""
+)
+
+
+@dataclass
+class ConceptIndex:
+    """An in-memory index of every concept's labels, schemes and notations.
+
+    Built once per ingest run or request that needs many look-ups; cheap next to one query
+    per keyword.
+    """
+
+    iris: Iris
+    by_label: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_notation: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    schemes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    context: dict[str, list[Triple]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def load(cls, store: GraphStore, iris: Iris) -> ConceptIndex:
+        index = cls(iris)
+        for row in store.select(_CONCEPTS, scope=Scope.everything()):
+            index._add(row["c"], row["p"], row["o"])
+        return index
+
+    def _add(self, concept: NamedNode, predicate: NamedNode, value: Term) -> None:
+        iri = concept.value
+        if predicate in (RDF.type, SKOS.inScheme):
+            self.context[iri].append(Triple(concept, predicate, value))
+        if predicate == SKOS.inScheme:
+            self.schemes[iri].add(value.value)
+        elif predicate == SKOS.notation:
+            self.by_notation[value.value].add(iri)
+        elif predicate != RDF.type:
+            self.by_label[value.value.casefold()].add(iri)
+
+    def scheme_iri(self, slug: str) -> str:
+        return self.iris.vocab_base + slug
+
+    def in_scheme(self, iri: str, slug: str) -> bool:
+        return self.scheme_iri(slug) in self.schemes.get(iri, ())
+
+    def resolve(self, name: str, slug: str | None = None) -> NamedNode:
+        """A concept by IRI, notation or label; within scheme ``slug`` when given."""
+        name = name.strip()
+        if name in self.schemes and (slug is None or self.in_scheme(name, slug)):
+            return NamedNode(name)
+        candidates = self.by_notation.get(name) or self.by_label.get(name.casefold(), set())
+        found = {c for c in candidates if slug is None or self.in_scheme(c, slug)}
+        where = f" in the {slug} scheme" if slug else ""
+        if not found:
+            raise UnknownConcept(f"no concept named {name!r}{where}")
+        if len(found) > 1:
+            raise UnknownConcept(
+                f"{name!r} names {len(found)} concepts{where}; "
+                f"give its IRI: {', '.join(sorted(found))}"
+            )
+        return NamedNode(found.pop())
+
+    def subject_for_keyword(self, keyword: str) -> NamedNode | None:
+        """The one subject concept whose label is ``keyword``, or None (no match, or ambiguous)."""
+        found = {
+            c
+            for c in self.by_label.get(keyword.strip().casefold(), ())
+            if not any(self.in_scheme(c, slug) for slug in STRUCTURAL_SCHEMES)
+        }
+        return NamedNode(found.pop()) if len(found) == 1 else None
+
+    def context_triples(self, concepts: list[NamedNode]) -> list[Triple]:
+        """The rdf:type and skos:inScheme triples that validation needs about linked concepts."""
+        return [t for c in concepts for t in self.context.get(c.value, ())]

@@ -1,0 +1,54 @@
+"""The Atrium service: one object that wires configuration, stores and domain together.
+
+The CLI and the web app both hold one of these and speak to the domain through it.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from app.config import Config
+from app.domain.assets import AssetRepository
+from app.domain.iris import Iris
+from app.domain.validation import Validator
+from app.domain.vocabularies import SHAPES_DIR, ConceptIndex, install_shipped
+from app.storage.graphstore import GraphStore
+from app.storage.media import MediaStore
+from app.storage.open import open_store
+
+
+class Atrium:
+    def __init__(self, config: Config, store: GraphStore | None = None) -> None:
+        self.config = config
+        self.iris = Iris(config.base_iri)
+        self.store = store if store is not None else open_store(config)
+        self.media = MediaStore(config.media_dir)
+
+    @cached_property
+    def validator(self) -> Validator:
+        return Validator(SHAPES_DIR, self.config.base_iri)
+
+    @cached_property
+    def assets(self) -> AssetRepository:
+        return AssetRepository(self.store, self.iris, self.validator)
+
+    def concepts(self) -> ConceptIndex:
+        """A fresh index of every concept (labels, schemes, notations)."""
+        return ConceptIndex.load(self.store, self.iris)
+
+    def is_initialised(self) -> bool:
+        return self.iris.ontology_graph in self.store.graphs()
+
+    def init(self) -> list[str]:
+        """Install (or refresh) the ontology and the shipped vocabularies; idempotent."""
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        return install_shipped(self.store, self.iris)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Atrium:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,162 @@
+"""A content-addressed store of files, keyed by the lowercase hex SHA-256 of their bytes.
+
+Layout: ``root/ab/cd/abcd…`` (the first two pairs of hex digits make two folder levels, so no
+folder grows too large). Identical bytes are stored once. Every write is atomic and durable:
+the bytes go to a temporary file in the target folder, are flushed and fsynced, renamed into
+place, and the folder is fsynced; a failure at any step leaves no temporary file and nothing
+stored. This module knows nothing about the web or RDF.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_SIZE = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FILE_MODE = 0o644  # mkstemp makes 0600 files; stored media are ordinary readable files
+
+ChunkSource = Callable[[], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """The result of a put: `created` is False when the same bytes were already stored."""
+
+    sha256: str
+    size: int
+    created: bool
+
+
+class MediaStore:
+    """Files on disk under `root`, addressed by the SHA-256 of their content."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        """Where the file with this hash lives (whether or not it exists)."""
+        _check_hash(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Open a stored file for reading; FileNotFoundError if it is not stored."""
+        return self.path(sha256).open("rb")
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a stored file; returns False if it was not there."""
+        try:
+            self.path(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def iter_hashes(self) -> Iterator[str]:
+        """The hashes of every stored file (temporary files left by a crash are skipped)."""
+        for first in _subfolders(self.root):
+            for second in _subfolders(first):
+                for name in sorted(os.listdir(second)):
+                    if self._is_stored_name(second, name) and (second / name).is_file():
+                        yield name
+
+    def put_bytes(self, data: bytes) -> StoredFile:
+        """Store bytes held in memory."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        return self._put(sha256, len(data), lambda: [data])
+
+    def put_file(self, path: Path) -> StoredFile:
+        """Store a copy of a file, reading it in chunks (it may be larger than memory)."""
+        sha256, size = _hash_file(path)
+        return self._put(sha256, size, lambda: _read_chunks(path))
+
+    def _put(self, sha256: str, size: int, chunks: ChunkSource) -> StoredFile:
+        target = self.path(sha256)
+        if target.is_file():
+            return StoredFile(sha256, size, created=False)
+        _ensure_folder(target.parent, self.root)
+        _write_atomically(target, chunks(), sha256)
+        return StoredFile(sha256, size, created=True)
+
+    def _is_stored_name(self, folder: Path, name: str) -> bool:
+        return _SHA256.fullmatch(name) is not None and folder == self.path(name).parent
+
+
+def _check_hash(sha256: object) -> None:
+    """Only exactly 64 lowercase hex digits: anything else could walk out of the store."""
+    if not isinstance(sha256, str) or _SHA256.fullmatch(sha256) is None:
+        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _read_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _read_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK_SIZE):
+            yield chunk
+
+
+def _write_atomically(target: Path, chunks: Iterable[bytes], sha256: str) -> None:
+    """Write to a temporary file beside `target`, check the hash, fsync, rename, fsync folder."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as output:
+            digest = hashlib.sha256()
+            for chunk in chunks:
+                digest.update(chunk)
+                output.write(chunk)
+            # the source may have changed since it was hashed; never store bytes under a wrong name
+            if digest.hexdigest() != sha256:
+                raise OSError(f"content changed while being stored (expected {sha256})")
+            os.fchmod(output.fileno(), _FILE_MODE)
+            output.flush()
+            os.fsync(output.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(target.parent)
+
+
+def _ensure_folder(folder: Path, root: Path) -> None:
+    """Create the folder and any missing parents up to `root`, making each creation durable."""
+    if folder.is_dir():
+        return
+    if folder == root:
+        root.mkdir(parents=True, exist_ok=True)
+        return
+    _ensure_folder(folder.parent, root)
+    with contextlib.suppress(FileExistsError):  # another writer may create it at the same time
+        folder.mkdir()
+        _fsync_folder(folder.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(Path(entry.path) for entry in os.scandir(folder) if entry.is_dir())

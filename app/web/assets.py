@@ -1,0 +1,112 @@
+"""``/assets/<id>``: an asset's page (or its RDF, by content negotiation), file and renditions.
+
+An asset the reader may not see answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, send_file
+from pyoxigraph import RdfFormat, serialize
+
+from app.domain.asset_view import asset_view
+from app.domain.iris import ASSET_ID
+from app.namespaces import DAM, PREFIXES
+from app.web import current_atrium, current_scope
+
+assets = Blueprint("assets", __name__)
+
+RDF_TYPES = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+}
+# Originals of these types are safe to show inline; anything else downloads as an attachment.
+INLINE_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "application/pdf",
+}
+
+
+def _visible_record(asset_id: str) -> list:
+    if not ASSET_ID.match(asset_id):
+        abort(404)
+    atrium = current_atrium()
+    triples = atrium.assets.record(asset_id, current_scope())
+    if not triples:
+        abort(404)
+    return triples
+
+
+@assets.get("/assets/<asset_id>")
+def page(asset_id: str) -> Response | str:
+    """The asset's page for a browser; Turtle, JSON-LD, N-Triples or RDF/XML for RDF clients."""
+    triples = _visible_record(asset_id)
+    best = request.accept_mimetypes.best_match(["text/html", *RDF_TYPES])
+    if best in RDF_TYPES:
+        body = serialize(triples, format=RDF_TYPES[best], prefixes=dict(PREFIXES))
+        response = Response(body, mimetype=best)
+        response.headers["Vary"] = "Accept"
+        return response
+    atrium = current_atrium()
+    view = asset_view(atrium.store, atrium.iris, asset_id, current_scope(), triples)
+    response = Response(render_template("asset.html", asset=view))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@assets.get("/assets/<asset_id>/file")
+def original(asset_id: str) -> Response:
+    """The original file, under its original name."""
+    view = _view(asset_id)
+    mime = view.file.get("encodingFormat", "application/octet-stream")
+    return _send(view.file.get("sha256", ""), mime, view.file.get("name"), mime not in INLINE_TYPES)
+
+
+@assets.get("/assets/<asset_id>/<any(thumbnail, preview):kind>")
+def rendition(asset_id: str, kind: str) -> Response:
+    atrium = current_atrium()
+    triples = _visible_record(asset_id)
+    node = atrium.iris.rendition(asset_id, kind)
+    sha256 = next(
+        (
+            t.object.value
+            for t in triples
+            if t.subject == node and t.predicate == DAM.sha256
+        ),
+        None,
+    )
+    if sha256 is None:
+        abort(404)
+    return _send(sha256, "image/jpeg", None, False)
+
+
+def _view(asset_id: str):  # noqa: ANN202
+    atrium = current_atrium()
+    view = asset_view(
+        atrium.store, atrium.iris, asset_id, current_scope(), _visible_record(asset_id)
+    )
+    if view is None:
+        abort(404)
+    return view
+
+
+def _send(sha256: str, mime: str, name: str | None, attachment: bool) -> Response:
+    media = current_atrium().media
+    if len(sha256) != 64 or not media.exists(sha256):
+        abort(404)
+    response = send_file(
+        media.path(sha256),
+        mimetype=mime,
+        as_attachment=attachment,
+        download_name=name,
+        conditional=True,
+        etag=sha256,
+        max_age=3600,
+    )
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,72 @@
+"""The pages in a real browser: headless Chromium (Debian's) against a real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS_IMAGES
+from werkzeug.serving import make_server
+
+from app.domain.ingest import Ingester, IngestOptions
+from app.service import Atrium
+from app.web import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("ATRIUM_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here: apt-get install chromium chromium-driver")
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(atrium: Atrium, tmp_path: Path) -> Iterator[str]:
+    photo = tmp_path / "flower.jpg"
+    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
+    ingester = Ingester(atrium)
+    ingester.run([photo], ingester.resolve(IngestOptions("marketing", "public")))
+    server = make_server("127.0.0.1", 0, create_app(atrium), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_a_visitor_opens_an_asset_from_the_list(browser, served: str, tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.goto(served + "/")
+    cards = page.locator(".card img")
+    assert cards.count() == 1
+    assert page.evaluate("img => img.naturalWidth", cards.first.element_handle()) > 0
+    page.locator(".card a").first.click()
+    page.wait_for_url("**/assets/*")
+    assert page.locator("h1").inner_text()
+    preview = page.locator("figure.preview img")
+    assert page.evaluate("img => img.complete && img.naturalWidth", preview.element_handle()) > 0
+    assert page.locator("a.download").get_attribute("href").endswith("/file")
+    page.screenshot(path=str(tmp_path / "asset.png"))

@@ -1,0 +1,202 @@
+"""Ingest: the whole corpus, duplicates, refusals that leave nothing behind, profiles."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS_IMAGES
+from PIL import Image
+
+from app.domain.assets import AssetRefused
+from app.domain.ingest import Ingester, IngestOptions, IngestUsageError, find_files
+from app.namespaces import DAM, DCT, SCHEMA, sparql_prefixes
+from app.service import Atrium
+from app.storage.graphstore import Scope
+
+EVERYTHING = Scope.everything()
+
+
+def corpus_scan() -> dict[str, str]:
+    with (CORPUS_IMAGES / "METADATA-SCAN.csv").open() as handle:
+        return {row["file"]: row["pillow"] for row in csv.DictReader(handle)}
+
+
+def ingest(atrium: Atrium, paths: list[Path], **options: object):
+    ingester = Ingester(atrium)
+    return ingester.run(paths, ingester.resolve(IngestOptions(**options)))
+
+
+def test_every_decodable_corpus_image_becomes_an_asset(corpus_atrium) -> None:
+    atrium, report = corpus_atrium
+    by_name = {o.path.name: o for o in report.outcomes}
+    scan = corpus_scan()
+    assert set(by_name) == {p.name for p in CORPUS_IMAGES.iterdir() if p.is_file()}
+    for name, result in scan.items():
+        outcome = by_name[name]
+        if result == "ok":
+            assert outcome.status in ("ingested", "duplicate"), (name, outcome.reason)
+        else:
+            assert outcome.status == "failed", name
+            assert outcome.reason and "\n" not in outcome.reason
+    ingested = report.with_status("ingested")
+    assets = atrium.store.select(
+        sparql_prefixes() + "SELECT (COUNT(?a) AS ?n) WHERE { ?a a dam:Asset }", scope=EVERYTHING
+    )
+    assert int(assets[0]["n"].value) == len(ingested)
+
+
+def test_the_csv_file_of_the_corpus_is_kept_as_a_document(corpus_atrium) -> None:
+    atrium, report = corpus_atrium
+    outcome = next(o for o in report.outcomes if o.path.name == "METADATA-SCAN.csv")
+    assert outcome.status == "ingested"
+    record = atrium.assets.record(outcome.asset_id, EVERYTHING)
+    formats = {t.object.value for t in record if t.predicate == DCT.format}
+    assert formats == {"text/csv"}
+
+
+def test_broken_files_are_named_with_a_reason(corpus_atrium) -> None:
+    _, report = corpus_atrium
+    failed = {o.path.name: o.reason for o in report.with_status("failed")}
+    assert "truncated" in failed["pillow__truncated_jpeg.jpg"]
+    assert "65535" in failed["pillow__decompression_bomb.gif"]
+    assert "pillow__broken.png" in failed
+
+
+def test_embedded_metadata_lands_as_rdf(corpus_atrium) -> None:
+    atrium, report = corpus_atrium
+    outcome = next(o for o in report.outcomes if o.path.name == "pillow__iptc.jpg")
+    record = atrium.assets.record(outcome.asset_id, EVERYTHING)
+    keywords = {t.object.value for t in record if t.predicate == SCHEMA.keywords}
+    assert "HvK" in keywords
+    nikon = next(o for o in report.outcomes if o.path.name == "exif-samples__87_OSError.jpg")
+    predicates = {t.predicate.value for t in atrium.assets.record(nikon.asset_id, EVERYTHING)}
+    assert {
+        "http://www.w3.org/2003/12/exif/ns#make",
+        "http://www.w3.org/2003/01/geo/wgs84_pos#lat",
+    } <= predicates
+
+
+def test_the_same_bytes_twice_make_one_asset(atrium: Atrium, tmp_path: Path) -> None:
+    first = tmp_path / "a.jpg"
+    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", first)
+    second = tmp_path / "copy-of-a.jpg"
+    shutil.copyfile(first, second)
+    report = ingest(atrium, [first, second], department="marketing", access="public")
+    assert [o.status for o in report.outcomes] == ["ingested", "duplicate"]
+    again = ingest(atrium, [first], department="marketing", access="public")
+    assert again.with_status("duplicate")
+    originals = [h for h in atrium.media.iter_hashes()]
+    assert len(originals) == 3  # the original, its preview and its thumbnail
+
+
+def test_keywords_that_name_a_concept_become_subjects(atrium: Atrium, tmp_path: Path) -> None:
+    from app.domain.demo_images import generate_demo_collection
+
+    item = generate_demo_collection(tmp_path, count=1)[0]
+    report = ingest(atrium, [item.path], department=item.department, access="internal")
+    record = atrium.assets.record(report.outcomes[0].asset_id, EVERYTHING)
+    subjects = {t.object.value for t in record if t.predicate == DCT.subject}
+    assert subjects and all(s.startswith(atrium.iris.vocab_base + "subjects/") for s in subjects)
+
+
+def test_an_hr_photo_without_consent_goes_in_incomplete_and_not_public(
+    atrium: Atrium, tmp_path: Path
+) -> None:
+    photo = tmp_path / "portrait.jpg"
+    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
+    report = ingest(atrium, [photo], department="hr", access="public")
+    outcome = report.outcomes[0]
+    assert outcome.status == "ingested"
+    assert any("consent" in note for note in outcome.notes)
+    assert atrium.assets.access_of(outcome.asset_id) == ("restricted", "hr")
+    record = atrium.assets.record(outcome.asset_id, EVERYTHING)
+    assert any(t.predicate == DAM.incomplete for t in record)
+
+
+def test_set_fills_the_profile_for_a_batch(atrium: Atrium, tmp_path: Path) -> None:
+    photo = tmp_path / "portrait.jpg"
+    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
+    settings = ["consentGiven=true", "consentExpires=2028-06-30"]
+    report = ingest(atrium, [photo], department="hr", access="public", settings=settings)
+    outcome = report.outcomes[0]
+    assert outcome.notes == []
+    assert atrium.assets.access_of(outcome.asset_id) == ("public", "hr")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"department": "sales"}, "no concept named 'sales'"),
+        ({"department": "hr", "access": "secret"}, "unknown access level"),
+        ({"department": "hr", "settings": ["consentExpires=soon"]}, "not a date"),
+        ({"department": "hr", "settings": ["colour=red"]}, "unknown field"),
+        ({"department": "hr", "subjects": ["no such subject"]}, "no concept named"),
+    ],
+)
+def test_bad_options_are_refused_before_any_file_is_read(
+    atrium: Atrium, options: dict, message: str
+) -> None:
+    with pytest.raises(IngestUsageError, match=message):
+        Ingester(atrium).resolve(IngestOptions(**options))
+
+
+def test_a_refused_record_leaves_no_triples_and_no_media(atrium: Atrium, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 48), "teal").save(photo)
+    ingester = Ingester(atrium)
+    options = ingester.resolve(IngestOptions("marketing", "public"))
+    original_save = atrium.assets.save
+
+    def save_without_title(draft):  # the core shape requires a title
+        draft.triples = [t for t in draft.triples if t.predicate != DCT.title]
+        return original_save(draft)
+
+    atrium.assets.save = save_without_title
+    before = atrium.store.triple_count()
+    report = ingester.run([photo], options)
+    outcome = report.outcomes[0]
+    assert outcome.status == "failed"
+    assert "title" in outcome.reason
+    assert atrium.store.triple_count() == before
+    assert list(atrium.media.iter_hashes()) == []
+
+
+def test_a_direct_save_of_an_invalid_draft_raises_with_the_field(
+    atrium: Atrium, tmp_path: Path
+) -> None:
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 48), "teal").save(photo)
+    ingester = Ingester(atrium)
+    options = ingester.resolve(IngestOptions("marketing", "public"))
+    from app.domain.ingest import prepare
+
+    prepared = prepare(photo, atrium.config.max_image_pixels)
+    draft = ingester.describe(prepared, prepared.sha256[:16], options)
+    draft.triples = [t for t in draft.triples if t.predicate != DAM.department]
+    with pytest.raises(AssetRefused, match="department"):
+        atrium.assets.save(draft)
+    assert not atrium.assets.exists(draft.asset_id)
+
+
+def test_find_files_walks_folders_and_refuses_missing_paths(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_text("b")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / ".hidden").write_text("x")
+    assert [p.name for p in find_files([tmp_path])] == ["a.txt", "b.txt"]
+    with pytest.raises(IngestUsageError, match="no such file"):
+        find_files([tmp_path / "missing"])
+
+
+def test_ingest_works_on_the_remote_store(remote_atrium: Atrium, tmp_path: Path) -> None:
+    photo = tmp_path / "flower.jpg"
+    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
+    report = ingest(remote_atrium, [photo], department="marketing", access="public")
+    outcome = report.outcomes[0]
+    assert outcome.status == "ingested", outcome.reason
+    assert remote_atrium.assets.access_of(outcome.asset_id) == ("public", "marketing")
+    assert remote_atrium.assets.delete(outcome.asset_id)
+    assert not remote_atrium.assets.exists(outcome.asset_id)
