@@ -200,3 +200,25 @@ def test_ingest_works_on_the_remote_store(remote_atrium: Atrium, tmp_path: Path)
     assert remote_atrium.assets.access_of(outcome.asset_id) == ("public", "marketing")
     assert remote_atrium.assets.delete(outcome.asset_id)
     assert not remote_atrium.assets.exists(outcome.asset_id)
+
+
+def test_a_label_shared_with_a_structural_scheme_names_the_subject(atrium: Atrium) -> None:
+    options = Ingester(atrium).resolve(
+        IngestOptions("marketing", subjects=["Events"], settings=["subject=events"])
+    )
+    expected = atrium.iris.concept("subjects/events")
+    assert options.subjects == [expected]
+    assert options.values[0][1] == expected
+
+
+def test_the_demo_collection_loads_completely(atrium: Atrium, tmp_path: Path) -> None:
+    from app.domain.demo import load_demo
+    from app.domain.stats import store_stats
+
+    report = load_demo(atrium, tmp_path / "demo")
+    assert report.ok, [o.reason for o in report.with_status("failed")]
+    stats = store_stats(atrium.store)
+    assert stats["assets"] >= 60
+    assert len(stats["by_department"]) >= 5
+    assert stats["incomplete"] == 2
+    assert stats["by_access"]["restricted"] >= 2

@@ -63,6 +63,8 @@ def parse_value(field: Field, text: str, concepts: ConceptIndex) -> Term:
     text = text.strip()
     if not text:
         raise ValueError(f"{field.label}: empty value")
+    if field.kind == "concept" and field.scheme is None:
+        return concepts.resolve_subject(text)
     if field.kind == "concept":
         return concepts.resolve(text, field.scheme)
     if field.kind == "boolean":

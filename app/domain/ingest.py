@@ -181,7 +181,7 @@ class Ingester:
             return Resolved(
                 self.concepts.resolve(options.department, "departments"),
                 options.access,
-                [self.concepts.resolve(name) for name in options.subjects],
+                [self.concepts.resolve_subject(name) for name in options.subjects],
                 [self._setting(text) for text in options.settings],
             )
         except ValueError as error:  # UnknownConcept is a ValueError too

@@ -100,7 +100,9 @@ class ConceptIndex:
         name = name.strip()
         if name in self.schemes and (slug is None or self.in_scheme(name, slug)):
             return NamedNode(name)
-        candidates = self.by_notation.get(name) or self.by_label.get(name.casefold(), set())
+        # A notation is only unique within its scheme, so it names a concept only with one.
+        by_notation = self.by_notation.get(name) if slug is not None else None
+        candidates = by_notation or self.by_label.get(name.casefold(), set())
         found = {c for c in candidates if slug is None or self.in_scheme(c, slug)}
         where = f" in the {slug} scheme" if slug else ""
         if not found:
@@ -111,6 +113,17 @@ class ConceptIndex:
                 f"give its IRI: {', '.join(sorted(found))}"
             )
         return NamedNode(found.pop())
+
+    def resolve_subject(self, name: str) -> NamedNode:
+        """A concept to tag with: like resolve(), but a label also used by a structural scheme
+        (``Events`` is a subject and a channel) means the subject."""
+        try:
+            return self.resolve(name)
+        except UnknownConcept:
+            subject = self.subject_for_keyword(name)
+            if subject is None:
+                raise
+            return subject
 
     def subject_for_keyword(self, keyword: str) -> NamedNode | None:
         """The one subject concept whose label is ``keyword``, or None (no match, or ambiguous)."""

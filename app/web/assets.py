@@ -73,11 +73,7 @@ def rendition(asset_id: str, kind: str) -> Response:
     triples = _visible_record(asset_id)
     node = atrium.iris.rendition(asset_id, kind)
     sha256 = next(
-        (
-            t.object.value
-            for t in triples
-            if t.subject == node and t.predicate == DAM.sha256
-        ),
+        (t.object.value for t in triples if t.subject == node and t.predicate == DAM.sha256),
         None,
     )
     if sha256 is None:
