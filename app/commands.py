@@ -83,7 +83,7 @@ def print_ingest_summary(report: IngestReport) -> None:
 
 
 def validate(args: argparse.Namespace, atrium: Atrium) -> int:
-    report = validate_store(atrium.store, atrium.validator)
+    report = validate_store(atrium.store, atrium.assets)
     for problem in report.refusals:
         print(f"VIOLATION   {problem}")
     for problem in report.missing:

@@ -222,3 +222,35 @@ def test_the_demo_collection_loads_completely(atrium: Atrium, tmp_path: Path) ->
     assert len(stats["by_department"]) >= 5
     assert stats["incomplete"] == 2
     assert stats["by_access"]["restricted"] >= 2
+
+
+def test_an_incomplete_asset_cannot_be_made_public_until_filled(
+    atrium: Atrium, tmp_path: Path
+) -> None:
+    photo = tmp_path / "portrait.jpg"
+    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
+    outcome = ingest(atrium, [photo], department="hr", access="internal").outcomes[0]
+    missing = {p.field for p in atrium.assets.missing_fields(outcome.asset_id)}
+    assert missing == {"consent given", "consent expires"}
+    with pytest.raises(AssetRefused, match="cannot be public"):
+        atrium.assets.set_access(outcome.asset_id, "public")
+    assert atrium.assets.access_of(outcome.asset_id) == ("internal", "hr")
+
+    draft = atrium.assets.stored_draft(outcome.asset_id)
+    iri = draft.iri
+    from pyoxigraph import Literal, Triple
+
+    from app.namespaces import XSD
+
+    draft.triples += [
+        Triple(iri, DAM.consentGiven, Literal("true", datatype=XSD.boolean)),
+        Triple(iri, DAM.consentExpires, Literal("2029-01-31", datatype=XSD.date)),
+    ]
+    assert not atrium.assets.save(draft).incomplete
+    atrium.assets.set_access(outcome.asset_id, "public")
+    assert atrium.assets.access_of(outcome.asset_id) == ("public", "hr")
+    record = atrium.assets.record(outcome.asset_id, Scope.everything())
+    assert not any(t.predicate == DAM.incomplete for t in record)
+    assert atrium.assets.record(
+        outcome.asset_id, Scope.of([atrium.iris.asset_graph("public", "").value])
+    )

@@ -10,6 +10,7 @@ from conftest import CORPUS_IMAGES
 from PIL import Image
 from pyoxigraph import RdfFormat, parse
 
+from app.domain.access import ADMIN
 from app.domain.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.web import create_app
@@ -98,7 +99,9 @@ def test_non_image_files_download_as_attachments(atrium: Atrium, tmp_path: Path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_an_incomplete_asset_is_marked_on_its_page(atrium: Atrium, tmp_path: Path) -> None:
+def test_an_incomplete_asset_is_marked_on_its_page(
+    atrium: Atrium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     photo = tmp_path / "portrait.jpg"
     shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
     ingester = Ingester(atrium)
@@ -107,3 +110,9 @@ def test_an_incomplete_asset_is_marked_on_its_page(atrium: Atrium, tmp_path: Pat
     # Kept restricted, so an anonymous visitor cannot see it at all.
     client = create_app(atrium).test_client()
     assert client.get(f"/assets/{outcome.asset_id}").status_code == 404
+    # An administrator sees it, with what is missing.
+    import app.web
+
+    monkeypatch.setattr(app.web, "current_reader", lambda: ADMIN)
+    html = client.get(f"/assets/{outcome.asset_id}").get_data(as_text=True)
+    assert "Incomplete" in html and "consent expires" in html and "consent given" in html

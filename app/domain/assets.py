@@ -69,6 +69,17 @@ _READ_RECORD = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {_RECORD_PATTERN} }}"
 _DELETE_RECORD = (
     f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ {_RECORD_PATTERN} }} }}"
 )
+# Records of several assets plus what validation needs of the concepts they link to.
+_RECORDS_WITH_CONTEXT = (
+    sparql_prefixes()
+    + """
+CONSTRUCT {{ ?s ?p ?o . ?c a ?type ; skos:inScheme ?scheme }} WHERE {{
+  VALUES ?asset {{ {assets} }}
+  {{ {record} }}
+  UNION
+  {{ ?asset ?anyp ?c . ?c a skos:Concept ; a ?type . OPTIONAL {{ ?c skos:inScheme ?scheme }} }}
+}}"""
+)
 _ACCESS = (
     sparql_prefixes()
     + "SELECT ?level ?dept WHERE { ?asset dam:accessLevel ?level ; dam:department ?dept }"
@@ -135,6 +146,48 @@ class AssetRepository:
             return None
         department = rows[0]["dept"].value.rsplit("/", 1)[-1]
         return ACCESS_NAMES[rows[0]["level"].value], department
+
+    def records_with_context(self, assets: list[NamedNode]) -> list[Triple]:
+        """The records of ``assets`` with the concept triples validation needs (admin view)."""
+        query = _RECORDS_WITH_CONTEXT.format(
+            assets=" ".join(str(a) for a in assets), record=_RECORD_PATTERN
+        )
+        return self.store.construct(query, scope=Scope.everything())
+
+    def check_stored(self, assets: list[NamedNode], department: str | None) -> ValidationReport:
+        """Validate stored records of one department against the core shape and its profile."""
+        return self.validator.check(to_rdflib(self.records_with_context(assets)), department)
+
+    def missing_fields(self, asset_id: str) -> list[Problem]:
+        """What the asset's department profile asks for and the record lacks."""
+        found = self.access_of(asset_id)
+        if found is None:
+            return []
+        return self.check_stored([self.iris.asset(asset_id)], found[1]).missing
+
+    def stored_draft(self, asset_id: str) -> AssetDraft | None:
+        """The stored record as a draft that can be changed and saved again."""
+        found = self.access_of(asset_id)
+        if found is None:
+            return None
+        access, department = found
+        iri = self.iris.asset(asset_id)
+        triples = self.records_with_context([iri])
+        own = f"{iri.value}/"
+        is_record = [t.subject == iri or t.subject.value.startswith(own) for t in triples]
+        record = [t for t, mine in zip(triples, is_record, strict=True) if mine]
+        context = [t for t, mine in zip(triples, is_record, strict=True) if not mine]
+        return AssetDraft(asset_id, iri, department, access, record, context)
+
+    def set_access(self, asset_id: str, access: str) -> SaveResult:
+        """Move an asset to another access level; an incomplete asset cannot become public."""
+        if access not in ACCESS_LEVELS:
+            raise ValueError(f"unknown access level {access!r}")
+        draft = self.stored_draft(asset_id)
+        if draft is None:
+            raise KeyError(asset_id)
+        draft.access = access
+        return self.save(draft)
 
     def delete(self, asset_id: str) -> bool:
         if not self.exists(asset_id):

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
 
-from app.domain.validation import Problem, Validator, to_rdflib
+from app.domain.assets import AssetRepository
+from app.domain.validation import Problem
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -24,21 +25,6 @@ SELECT ?asset ?dept WHERE {
 """
 )
 
-_BATCH_RECORDS = (
-    sparql_prefixes()
-    + """
-CONSTRUCT {{ ?s ?p ?o . ?c a ?type ; skos:inScheme ?scheme }} WHERE {{
-  VALUES ?asset {{ {assets} }}
-  {{
-    {{ BIND(?asset AS ?s) }} UNION
-    {{ ?asset ?link ?s . FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?asset), "/"))) }}
-    ?s ?p ?o .
-  }} UNION {{
-    ?asset ?anyp ?c . ?c a skos:Concept ; a ?type . OPTIONAL {{ ?c skos:inScheme ?scheme }}
-  }}
-}}"""
-)
-
 
 @dataclass
 class StoreReport:
@@ -51,15 +37,11 @@ class StoreReport:
         return not self.refusals and not self.missing
 
 
-def validate_store(store: GraphStore, validator: Validator) -> StoreReport:
+def validate_store(store: GraphStore, assets: AssetRepository) -> StoreReport:
     report = StoreReport()
-    for department, assets in _batches(store):
-        triples = store.construct(
-            _BATCH_RECORDS.format(assets=" ".join(str(a) for a in assets)),
-            scope=Scope.everything(),
-        )
-        result = validator.check(to_rdflib(triples), department)
-        report.assets += len(assets)
+    for department, batch in _batches(store):
+        result = assets.check_stored(batch, department)
+        report.assets += len(batch)
         report.refusals += result.refusals
         report.missing += result.missing
     return report

@@ -54,7 +54,8 @@ def page(asset_id: str) -> Response | str:
         return response
     atrium = current_atrium()
     view = asset_view(atrium.store, atrium.iris, asset_id, current_scope(), triples)
-    response = Response(render_template("asset.html", asset=view))
+    missing = atrium.assets.missing_fields(asset_id) if view.incomplete else []
+    response = Response(render_template("asset.html", asset=view, missing=missing))
     response.headers["Vary"] = "Accept"
     return response
 
