@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from app.domain.ingest import (
 )
 from app.domain.stats import store_stats
 from app.domain.store_check import validate_store
+from app.domain.users import UserError, UserStore
 from app.service import Atrium
 from app.storage.graphstore import QuerySyntaxError, Scope
 
@@ -37,6 +39,11 @@ def serve(args: argparse.Namespace, atrium: Atrium) -> int:
     from waitress import serve as waitress_serve
 
     from app.web import create_app
+
+    if atrium.users.count() == 0:
+        password = atrium.users.add("admin", "admin", [])
+        print(f"Created the administrator account: admin / {password}")
+        print("This password is shown once; change it with: atrium user set-password admin")
 
     app = create_app(atrium)
     print(f"Atrium is serving at http://{args.host}:{args.port}/", flush=True)
@@ -200,3 +207,50 @@ def demo(args: argparse.Namespace, atrium: Atrium) -> int:
     )
     print_ingest_summary(report)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def user(args: argparse.Namespace, atrium: Atrium) -> int:
+    users = atrium.users
+    try:
+        if args.action == "add":
+            given = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+            password = users.add(args.name, args.role, args.departments, given)
+            print(f"Created {args.name} ({args.role})")
+            if given is None:
+                print(f"Password (shown once): {password}")
+        elif args.action == "list":
+            for each in users.all():
+                state = " (disabled)" if each.disabled else ""
+                print(f"{each.name:<24} {each.role:<12} {','.join(each.departments)}{state}")
+        elif args.action == "set-role":
+            changed = users.set_role(args.name, args.role, args.departments)
+            print(f"{changed.name} is now {changed.role} ({','.join(changed.departments)})")
+        elif args.action == "set-password":
+            given = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+            password = given or secrets.token_urlsafe(15)
+            users.set_password(args.name, password)
+            print(f"New password for {args.name}" + ("" if given else f" (shown once): {password}"))
+        elif args.action == "disable":
+            users.disable(args.name)
+            print(f"Disabled {args.name}: their sessions and tokens no longer work")
+        else:
+            _token(args, users)
+    except UserError as error:
+        raise UsageError(str(error)) from None
+    return EXIT_OK
+
+
+def _token(args: argparse.Namespace, users: UserStore) -> None:
+    if args.revoke:
+        users.revoke_token(args.revoke)
+        print(f"Revoked token {args.revoke}")
+    elif not args.name:
+        raise UsageError("name the user whose tokens to issue or list")
+    elif args.list:
+        for token in users.tokens(args.name):
+            state = "revoked" if token.revoked else "active"
+            print(f"{token.id}  {token.created}  {state:<8} {token.label}")
+    else:
+        token_id, secret = users.issue_token(args.name, args.label)
+        print(f"Token {token_id} for {args.name} (shown once; send as 'Authorization: Bearer …'):")
+        print(secret)

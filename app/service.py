@@ -9,7 +9,9 @@ from functools import cached_property
 
 from app.config import Config
 from app.domain.assets import AssetRepository
+from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
+from app.domain.users import UserStore
 from app.domain.validation import Validator
 from app.domain.vocabularies import SHAPES_DIR, ConceptIndex, install_shipped
 from app.storage.graphstore import GraphStore
@@ -31,6 +33,14 @@ class Atrium:
     @cached_property
     def assets(self) -> AssetRepository:
         return AssetRepository(self.store, self.iris, self.validator)
+
+    @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.config.data_dir / "auth.sqlite", self.store, self.iris)
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.store, self.iris)
 
     def concepts(self) -> ConceptIndex:
         """A fresh index of every concept (labels, schemes, notations)."""

@@ -6,12 +6,15 @@ a real ``oxigraph serve`` process on loopback (DESIGN.md, "Fixed choices: Scale-
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -165,3 +168,89 @@ def corpus_atrium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[At
     report = ingester.run(find_files([CORPUS_IMAGES]), options)
     yield service, report
     service.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Users: signing in a test client, API tokens, CSRF tokens
+# --------------------------------------------------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery"
+
+
+def add_user(atrium: Atrium, role: str, departments: tuple[str, ...] = ()) -> str:
+    """A new user with ``role`` and ``departments``; returns the user name."""
+    name = f"{role}-{'-'.join(departments) or 'all'}-{len(atrium.users.all())}"
+    atrium.users.add(name, role, list(departments), TEST_PASSWORD)
+    return name
+
+
+def csrf_token(client) -> str:  # noqa: ANN001 - a Flask test client
+    """The CSRF token of the client's session (made on first use, as a page would)."""
+    with client.session_transaction() as session:
+        if "csrf" not in session:
+            session["csrf"] = "test-csrf-token"
+        return session["csrf"]
+
+
+@pytest.fixture
+def sign_in():  # noqa: ANN201
+    """``sign_in(client, role="viewer", departments=("marketing",))`` signs a new user in."""
+
+    def sign(client, role: str = "viewer", departments: tuple[str, ...] = ()) -> str:  # noqa: ANN001
+        atrium = client.application.extensions["atrium"]
+        name = add_user(atrium, role, tuple(departments))
+        response = client.post(
+            "/login",
+            data={"name": name, "password": TEST_PASSWORD, "csrf_token": csrf_token(client)},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return name
+
+    return sign
+
+
+@pytest.fixture
+def api_token():  # noqa: ANN201
+    """``api_token(atrium, role="viewer", departments=())`` returns a Bearer token's secret."""
+
+    def issue(atrium: Atrium, role: str = "viewer", departments: tuple[str, ...] = ()) -> str:
+        name = add_user(atrium, role, tuple(departments))
+        return atrium.users.issue_token(name, "test")[1]
+
+    return issue
+
+
+# --------------------------------------------------------------------------------------------
+# A running app on loopback, for tests with a real HTTP client
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def serving(atrium: Atrium) -> Iterator[str]:
+    """Serve ``create_app(atrium)`` on a free loopback port; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    from app.web import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(atrium), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def http_sign_in(base_url: str, name: str, password: str = TEST_PASSWORD) -> requests.Session:
+    """A requests session signed in through the real login form (CSRF token and all)."""
+    client = requests.Session()
+    form = client.get(f"{base_url}/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post(
+        f"{base_url}/login",
+        data={"name": name, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+    return client

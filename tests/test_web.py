@@ -74,7 +74,7 @@ def test_the_asset_iri_dereferences_to_rdf(site, atrium: Atrium) -> None:
     client, ids = site
     response = client.get(f"/assets/{ids['public']}", headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.mimetype == "text/turtle"
-    assert response.headers["Vary"] == "Accept"
+    assert "Accept" in response.headers["Vary"]
     triples = list(parse(response.data, format=RdfFormat.TURTLE))
     subjects = {q.subject.value for q in triples}
     assert atrium.iris.asset(ids["public"]).value in subjects

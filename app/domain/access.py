@@ -36,6 +36,11 @@ class Reader:
     signed_in: bool = False
     departments: frozenset[str] = field(default_factory=frozenset)
     admin: bool = False
+    name: str | None = None
+
+    @classmethod
+    def signed_in_as(cls, name: str, departments: Iterable[str], admin: bool) -> Reader:
+        return cls(True, frozenset(departments), admin, name)
 
     def may_see(self, access: str, department: str) -> bool:
         if self.admin or access == "public":
@@ -59,7 +64,7 @@ def scope_for(reader: Reader, iris: Iris, store: GraphStore) -> Scope:
 def visible_graphs(reader: Reader, iris: Iris, graphs: Iterable[str]) -> list[str]:
     visible = [iris.ontology_graph.value, iris.asset_graph("public", "").value]
     if reader.signed_in:
-        visible.append(iris.asset_graph("internal", "").value)
+        visible += [iris.asset_graph("internal", "").value, iris.users_graph.value]
         visible += [iris.asset_graph("restricted", d).value for d in reader.departments]
     visible += [g for g in graphs if iris.is_vocab_graph(g)]
     return visible

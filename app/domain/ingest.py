@@ -166,8 +166,9 @@ class Resolved:
 class Ingester:
     """Stores prepared files as assets; the concept index is loaded once per run."""
 
-    def __init__(self, atrium) -> None:  # noqa: ANN001 - app.service.Atrium (a layer above)
+    def __init__(self, atrium, agent: str | None = None) -> None:  # noqa: ANN001 - app.service.Atrium
         self.atrium = atrium
+        self.agent = agent  # the user name the audit trail records (None: the CLI)
         self.iris: Iris = atrium.iris
         self.concepts: ConceptIndex = atrium.concepts()
 
@@ -226,6 +227,7 @@ class Ingester:
         except Exception:
             self._remove_media(created)
             raise
+        self.atrium.audit.record("created", draft.iri, self.agent)
         if result.incomplete:
             notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))
         return Outcome(prepared.path, "ingested", asset_id, notes=notes)

@@ -45,6 +45,17 @@ class Iris:
         """A concept of a shipped vocabulary, e.g. ``concept("departments/hr")``."""
         return NamedNode(self.vocab_base + relative)
 
+    def user(self, name: str) -> NamedNode:
+        return NamedNode(f"{self.base}users/{name}")
+
+    @property
+    def users_graph(self) -> NamedNode:
+        return self.graph("users")
+
+    @property
+    def audit_graph(self) -> NamedNode:
+        return self.graph("audit")
+
     def graph(self, name: str) -> NamedNode:
         return NamedNode(f"{self.base}graphs/{name}")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
 from app.service import Atrium
@@ -29,10 +30,14 @@ def create_app(atrium: Atrium) -> Flask:
     app.extensions["atrium"] = atrium
 
     from app.web.assets import assets
+    from app.web.auth import auth, check_csrf, csrf_field, current_user
     from app.web.browse import browse
 
     app.register_blueprint(browse)
     app.register_blueprint(assets)
+    app.register_blueprint(auth)
+    app.before_request(check_csrf)
+    app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)
 
     @app.after_request
     def secure(response: Response) -> Response:
@@ -40,9 +45,14 @@ def create_app(atrium: Atrium) -> Flask:
             response.headers.setdefault(header, value)
         return response
 
-    @app.errorhandler(404)
-    def not_found(error: Exception) -> tuple[str, int]:
-        return render_template("error.html", status=404, message="Not found."), 404
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[object, int]:
+        """Errors in words a person understands: a page for browsers, JSON for API clients."""
+        status = error.code or 500
+        message = error.description if status != 404 else "Not found."
+        if request.path.startswith("/api/") or request.headers.get("Authorization"):
+            return jsonify({"error": message, "status": status}), status
+        return render_template("error.html", status=status, message=message), status
 
     return app
 
@@ -54,8 +64,13 @@ def current_atrium() -> Atrium:
 
 
 def current_reader() -> Reader:
-    """Who is reading. Until sign-in lands (the users issue), everyone reads as anonymous."""
-    return ANONYMOUS
+    """Who is reading: the signed-in user (session or API token), else anonymous."""
+    from app.web.auth import current_user
+
+    user = current_user()
+    if user is None:
+        return ANONYMOUS
+    return Reader.signed_in_as(user.name, user.departments, user.is_admin)
 
 
 def current_scope() -> Scope:

@@ -5,13 +5,16 @@ An asset the reader may not see answers 404, exactly like one that does not exis
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
-from pyoxigraph import RdfFormat, serialize
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from pyoxigraph import NamedNode, RdfFormat, serialize
 
+from app.domain.access import ACCESS_LEVELS
 from app.domain.asset_view import asset_view
+from app.domain.assets import AssetRefused
 from app.domain.iris import ASSET_ID
 from app.namespaces import DAM, PREFIXES
 from app.web import current_atrium, current_scope
+from app.web.auth import current_user, role_required
 
 assets = Blueprint("assets", __name__)
 
@@ -55,7 +58,18 @@ def page(asset_id: str) -> Response | str:
     atrium = current_atrium()
     view = asset_view(atrium.store, atrium.iris, asset_id, current_scope(), triples)
     missing = atrium.assets.missing_fields(asset_id) if view.incomplete else []
-    response = Response(render_template("asset.html", asset=view, missing=missing))
+    user = current_user()
+    history = atrium.audit.history(atrium.iris.asset(asset_id)) if user and user.is_admin else []
+    response = Response(
+        render_template(
+            "asset.html",
+            asset=view,
+            missing=missing,
+            history=history,
+            may_change_access=_may_change(asset_id),
+            access_levels=list(ACCESS_LEVELS),
+        )
+    )
     response.headers["Vary"] = "Accept"
     return response
 
@@ -65,7 +79,39 @@ def original(asset_id: str) -> Response:
     """The original file, under its original name."""
     view = _view(asset_id)
     mime = view.file.get("encodingFormat", "application/octet-stream")
-    return _send(view.file.get("sha256", ""), mime, view.file.get("name"), mime not in INLINE_TYPES)
+    response = _send(
+        view.file.get("sha256", ""), mime, view.file.get("name"), mime not in INLINE_TYPES
+    )
+    user = current_user()
+    current_atrium().audit.record("downloaded", NamedNode(view.iri), user.name if user else None)
+    return response
+
+
+@assets.post("/assets/<asset_id>/access")
+@role_required("contributor")
+def change_access(asset_id: str) -> Response:
+    """Move an asset to another access level (contributors of its department, admins)."""
+    _visible_record(asset_id)
+    if not _may_change(asset_id):
+        abort(403, description="only contributors of the owning department may change this")
+    atrium = current_atrium()
+    try:
+        atrium.assets.set_access(asset_id, request.form.get("access", ""))
+    except ValueError as error:
+        abort(400, description=str(error))
+    except AssetRefused as refusal:
+        abort(409, description=f"not changed: {refusal}")
+    atrium.audit.record("changed", atrium.iris.asset(asset_id), current_user().name)
+    return redirect(url_for("assets.page", asset_id=asset_id))
+
+
+def _may_change(asset_id: str) -> bool:
+    """Contributors of the owning department, and admins, may change an asset."""
+    user = current_user()
+    if user is None or not user.has_role("contributor"):
+        return False
+    found = current_atrium().assets.access_of(asset_id)
+    return found is not None and (user.is_admin or found[1] in user.departments)
 
 
 @assets.get("/assets/<asset_id>/<any(thumbnail, preview):kind>")

@@ -1,0 +1,287 @@
+"""Users, roles, departments and API tokens.
+
+Secrets (password hashes, token hashes) live in a SQLite file in the data folder, which no
+SPARQL query can reach. Each user's public profile is mirrored into the graph
+(``{base}graphs/users``) as FOAF / W3C ORG terms, so analysts can join assets to people.
+
+Roles, from least to most: viewer (reads), contributor (uploads and edits the assets of their
+departments), taxonomist (edits vocabularies), admin (everything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Quad, Triple
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.domain.iris import Iris
+from app.namespaces import DAM, RDF, Namespace
+from app.storage.graphstore import GraphStore
+
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+ROLES = ("viewer", "contributor", "taxonomist", "admin")
+USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    departments TEXT NOT NULL DEFAULT '',
+    disabled INTEGER NOT NULL DEFAULT 0,
+    session_version INTEGER NOT NULL DEFAULT 1,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name),
+    token_hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+class UserError(ValueError):
+    """A user operation was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    departments: tuple[str, ...]
+    disabled: bool
+    session_version: int
+    iri: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins hold every role; others only their own."""
+        return self.is_admin or self.role in roles
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    user: str
+    label: str
+    created: str
+    revoked: bool
+
+
+class UserStore:
+    def __init__(self, path: Path, store: GraphStore, iris: Iris) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.store = store
+        self.iris = iris
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.row_factory = sqlite3.Row
+        return db
+
+    # Users ----------------------------------------------------------------------------------
+
+    def add(self, name: str, role: str, departments: list[str], password: str | None = None) -> str:
+        """Create a user; returns the password (generated when none is given)."""
+        _check_name(name)
+        _check_role(role)
+        password = password or secrets.token_urlsafe(15)
+        _check_password(password)
+        try:
+            with self._connect() as db:
+                db.execute(
+                    "INSERT INTO users (name, password_hash, role, departments, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, generate_password_hash(password), role, ",".join(departments), _now()),
+                )
+        except sqlite3.IntegrityError:
+            raise UserError(f"a user named {name!r} exists already") from None
+        self._publish(name)
+        return password
+
+    def get(self, name: str) -> User | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        return self._user(row) if row else None
+
+    def all(self) -> list[User]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM users ORDER BY name").fetchall()
+        return [self._user(row) for row in rows]
+
+    def count(self) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user, if the name exists, is enabled, and the password matches; else None."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            check_password_hash(_DUMMY_HASH, password)  # same cost whether the user exists or not
+            return None
+        if not check_password_hash(row["password_hash"], password) or row["disabled"]:
+            return None
+        return self._user(row)
+
+    def set_role(self, name: str, role: str, departments: list[str] | None = None) -> User:
+        _check_role(role)
+        self._require(name)
+        with self._connect() as db:
+            db.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+            if departments is not None:
+                db.execute(
+                    "UPDATE users SET departments = ? WHERE name = ?", (",".join(departments), name)
+                )
+            db.execute(
+                "UPDATE users SET session_version = session_version + 1 WHERE name = ?", (name,)
+            )
+        self._publish(name)
+        return self._require(name)
+
+    def set_password(self, name: str, password: str) -> None:
+        _check_password(password)
+        self._require(name)
+        with self._connect() as db:
+            db.execute(
+                "UPDATE users SET password_hash = ?, session_version = session_version + 1 "
+                "WHERE name = ?",
+                (generate_password_hash(password), name),
+            )
+
+    def disable(self, name: str) -> None:
+        """Disable a user: their sessions end and their tokens stop working at once."""
+        self._require(name)
+        with self._connect() as db:
+            db.execute(
+                "UPDATE users SET disabled = 1, session_version = session_version + 1 "
+                "WHERE name = ?",
+                (name,),
+            )
+            db.execute("UPDATE tokens SET revoked = 1 WHERE user = ?", (name,))
+
+    def _require(self, name: str) -> User:
+        user = self.get(name)
+        if user is None:
+            raise UserError(f"no user named {name!r}")
+        return user
+
+    def _user(self, row: sqlite3.Row) -> User:
+        departments = tuple(d for d in row["departments"].split(",") if d)
+        return User(
+            row["name"],
+            row["role"],
+            departments,
+            bool(row["disabled"]),
+            row["session_version"],
+            self.iris.user(row["name"]).value,
+        )
+
+    # API tokens -----------------------------------------------------------------------------
+
+    def issue_token(self, name: str, label: str = "") -> tuple[str, str]:
+        """A new API token for ``name``: (token id, secret). Only its hash is kept."""
+        user = self._require(name)
+        if user.disabled:
+            raise UserError(f"{name} is disabled")
+        token_id = secrets.token_hex(4)
+        secret = f"atr_{token_id}_{secrets.token_urlsafe(32)}"
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO tokens (id, user, token_hash, label, created) VALUES (?, ?, ?, ?, ?)",
+                (token_id, name, _token_hash(secret), label, _now()),
+            )
+        return token_id, secret
+
+    def user_for_token(self, secret: str) -> User | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT users.* FROM tokens JOIN users ON users.name = tokens.user "
+                "WHERE tokens.token_hash = ? AND tokens.revoked = 0 AND users.disabled = 0",
+                (_token_hash(secret),),
+            ).fetchone()
+        return self._user(row) if row else None
+
+    def tokens(self, name: str) -> list[Token]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT * FROM tokens WHERE user = ? ORDER BY created", (name,)
+            ).fetchall()
+        return [
+            Token(r["id"], r["user"], r["label"], r["created"], bool(r["revoked"])) for r in rows
+        ]
+
+    def revoke_token(self, token_id: str) -> None:
+        with self._connect() as db:
+            changed = db.execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,))
+        if changed.rowcount == 0:
+            raise UserError(f"no token with id {token_id!r}")
+
+    # The public profile in the graph --------------------------------------------------------
+
+    def _publish(self, name: str) -> None:
+        user = self._require(name)
+        iri = NamedNode(user.iri)
+        triples = [
+            Triple(iri, RDF.type, FOAF.Person),
+            Triple(iri, FOAF.nick, Literal(user.name)),
+            Triple(iri, DAM.role, Literal(user.role)),
+        ]
+        triples += [
+            Triple(iri, ORG.memberOf, self.iris.concept(f"departments/{d}"))
+            for d in user.departments
+        ]
+        self.store.update(
+            "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }",
+            bindings={"graph": self.iris.users_graph, "user": iri},
+        )
+        self.store.insert(
+            Quad(t.subject, t.predicate, t.object, self.iris.users_graph) for t in triples
+        )
+
+
+def _check_name(name: str) -> None:
+    if not USER_NAME.match(name):
+        raise UserError(
+            f"user name {name!r}: use 2–40 lower-case letters, digits, dots, dashes or underscores"
+        )
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def _token_hash(secret: str) -> str:
+    # Tokens are 256-bit random secrets: a plain SHA-256 is enough to store them safely.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+_DUMMY_HASH = generate_password_hash("not a real password")

@@ -1,0 +1,233 @@
+"""Access control on every path, for every access level and role, over real HTTP.
+
+public: anyone; internal: any signed-in user; restricted: members of the owning department
+and admins. A forbidden asset answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import TEST_PASSWORD, add_user, http_sign_in, serving
+from PIL import Image
+
+from app.domain.ingest import Ingester, IngestOptions
+from app.storage.graphstore import Scope
+
+LEVELS = ("public", "internal", "restricted")
+READERS = {
+    # reader: which levels of an HR-owned asset they may see
+    "anonymous": {"public"},
+    "viewer-marketing": {"public", "internal"},
+    "viewer-hr": {"public", "internal", "restricted"},
+    "contributor-hr": {"public", "internal", "restricted"},
+    "admin": {"public", "internal", "restricted"},
+}
+PATHS = ("", "/file", "/thumbnail", "/preview")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory):
+    from conftest import make_atrium
+
+    folder = tmp_path_factory.mktemp("access")
+    atrium = make_atrium(folder / "data")
+    ingester = Ingester(atrium)
+    assets = {}
+    for level, colour in zip(LEVELS, ("red", "green", "blue"), strict=True):
+        path = folder / f"{level}.png"
+        Image.new("RGB", (200, 100), colour).save(path)
+        options = ingester.resolve(IngestOptions("hr", level, settings=[f"title={level} photo"]))
+        # consent given, so the HR profile is satisfied and a public HR asset is allowed
+        options.values += ingester.resolve(
+            IngestOptions("hr", settings=["consentGiven=true", "consentExpires=2030-01-01"])
+        ).values
+        outcome = ingester.run([path], options).outcomes[0]
+        assert outcome.status == "ingested", outcome.reason
+        assets[level] = outcome.asset_id
+    with serving(atrium) as base_url:
+        clients = {"anonymous": requests.Session()}
+        for reader in READERS:
+            if reader == "anonymous":
+                continue
+            role, _, department = reader.partition("-")
+            name = add_user(atrium, role, (department,) if department else ())
+            clients[reader] = http_sign_in(base_url, name)
+        yield atrium, base_url, assets, clients
+    atrium.close()
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("level", LEVELS)
+def test_asset_paths_follow_the_access_level(site, reader: str, level: str) -> None:
+    _, base_url, assets, clients = site
+    visible = level in READERS[reader]
+    for path in PATHS:
+        response = clients[reader].get(f"{base_url}/assets/{assets[level]}{path}")
+        assert response.status_code == (200 if visible else 404), (reader, level, path)
+    turtle = clients[reader].get(
+        f"{base_url}/assets/{assets[level]}", headers={"Accept": "text/turtle"}
+    )
+    assert turtle.status_code == (200 if visible else 404)
+    listing = clients[reader].get(f"{base_url}/").text
+    assert (assets[level] in listing) == visible
+
+
+def test_bearer_tokens_read_as_their_user(site, api_token) -> None:
+    atrium, base_url, assets, _ = site
+    token = api_token(atrium, "viewer", ("hr",))
+    headers = {"Authorization": f"Bearer {token}"}
+    response = requests.get(f"{base_url}/assets/{assets['restricted']}/file", headers=headers)
+    assert response.status_code == 200
+    me = requests.get(f"{base_url}/api/me", headers=headers).json()
+    assert me["signed_in"] and me["role"] == "viewer"
+    wrong = requests.get(f"{base_url}/api/me", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "token" in wrong.json()["error"]
+
+
+def test_a_revoked_token_or_disabled_user_loses_access_at_once(site) -> None:
+    atrium, base_url, assets, _ = site
+    name = add_user(atrium, "viewer", ("hr",))
+    token_id, secret = atrium.users.issue_token(name)
+    client = http_sign_in(base_url, name)
+    url = f"{base_url}/assets/{assets['restricted']}"
+    assert client.get(url).status_code == 200
+    atrium.users.revoke_token(token_id)
+    assert requests.get(url, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    atrium.users.disable(name)
+    assert client.get(url).status_code == 404  # the session ended: anonymous again
+
+
+def test_sign_in_failures_do_not_say_whether_the_user_exists(site) -> None:
+    atrium, base_url, _, _ = site
+    name = add_user(atrium, "viewer")
+    messages = []
+    for user in (name, "nobody-at-all"):
+        client = requests.Session()
+        token = client.get(f"{base_url}/login").text.split('name="csrf_token" value="')[1][:43]
+        response = client.post(
+            f"{base_url}/login",
+            data={"name": user, "password": "wrong password!", "csrf_token": token},
+        )
+        assert response.status_code == 401
+        messages.append(response.text.split('class="error"')[1][:120])
+    assert messages[0] == messages[1]
+
+
+def test_sign_in_is_rate_limited(site) -> None:
+    atrium, base_url, _, _ = site
+    name = add_user(atrium, "viewer")
+    client = requests.Session()
+    form = client.get(f"{base_url}/login").text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    codes = [
+        client.post(
+            f"{base_url}/login", data={"name": name, "password": "x" * 12, "csrf_token": token}
+        ).status_code
+        for _ in range(6)
+    ]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    right = client.post(
+        f"{base_url}/login",
+        data={"name": name, "password": TEST_PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert right.status_code == 429  # still blocked, even with the right password
+
+
+def test_forms_without_the_csrf_token_are_refused(site) -> None:
+    atrium, base_url, assets, _ = site
+    name = add_user(atrium, "admin")
+    client = http_sign_in(base_url, name)
+    url = f"{base_url}/assets/{assets['internal']}/access"
+    forged = client.post(url, data={"access": "public"})
+    assert forged.status_code == 400
+    assert atrium.assets.access_of(assets["internal"])[0] == "internal"
+
+
+def test_login_redirects_only_to_this_site(site) -> None:
+    atrium, base_url, _, _ = site
+    name = add_user(atrium, "viewer")
+    client = requests.Session()
+    form = client.get(f"{base_url}/login?next=https://evil.example/").text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post(
+        f"{base_url}/login",
+        data={
+            "name": name,
+            "password": TEST_PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] in ("/", f"{base_url}/")
+
+
+def test_session_cookies_are_httponly_and_samesite(site) -> None:
+    _, base_url, _, _ = site
+    response = requests.get(f"{base_url}/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_access_changes_need_a_contributor_of_the_owning_department(site) -> None:
+    atrium, base_url, assets, clients = site
+
+    def change(client: requests.Session, level: str) -> int:
+        page = client.get(f"{base_url}/assets/{assets['internal']}").text
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        return client.post(
+            f"{base_url}/assets/{assets['internal']}/access",
+            data={"access": level, "csrf_token": token},
+            allow_redirects=False,
+        ).status_code
+
+    assert change(clients["viewer-hr"], "public") == 403
+    marketing = http_sign_in(base_url, add_user(atrium, "contributor", ("marketing",)))
+    assert change(marketing, "public") == 403
+    assert change(clients["contributor-hr"], "restricted") == 302
+    assert atrium.assets.access_of(assets["internal"]) == ("restricted", "hr")
+    assert change(clients["contributor-hr"], "internal") == 302
+
+
+def test_audit_trail_records_downloads_for_admins_only(site) -> None:
+    atrium, base_url, assets, clients = site
+    clients["viewer-hr"].get(f"{base_url}/assets/{assets['restricted']}/file")
+    events = atrium.audit.history(atrium.iris.asset(assets["restricted"]))
+    actions = {(e.action, e.agent) for e in events}
+    assert ("created", "atrium-cli") in actions
+    assert any(
+        action == "downloaded" and agent.startswith("viewer-hr") for action, agent in actions
+    )
+    admin_page = clients["admin"].get(f"{base_url}/assets/{assets['restricted']}").text
+    assert "Audit trail" in admin_page
+    viewer_page = clients["viewer-hr"].get(f"{base_url}/assets/{assets['restricted']}").text
+    assert "Audit trail" not in viewer_page
+
+
+def test_no_password_hash_is_readable_by_sparql(site) -> None:
+    atrium, _, _, _ = site
+    rows = atrium.store.select(
+        "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isLiteral(?o)) }",
+        scope=Scope.everything(),
+    )
+    values = " ".join(row["o"].value for row in rows)
+    assert "scrypt:" not in values and "pbkdf2:" not in values and TEST_PASSWORD not in values
+    users = atrium.store.select(
+        "SELECT ?u WHERE { ?u a <http://xmlns.com/foaf/0.1/Person> }", scope=Scope.everything()
+    )
+    assert len(users) >= 4
+
+
+def test_user_profiles_are_for_signed_in_readers_only(site, tmp_path: Path) -> None:
+    from app.domain.access import ANONYMOUS, Reader, scope_for
+
+    atrium, _, _, _ = site
+    query = "ASK { ?u a <http://xmlns.com/foaf/0.1/Person> }"
+    anonymous = scope_for(ANONYMOUS, atrium.iris, atrium.store)
+    member = scope_for(Reader.signed_in_as("x", ["hr"], False), atrium.iris, atrium.store)
+    assert not atrium.store.ask(query, scope=anonymous)
+    assert atrium.store.ask(query, scope=member)
