@@ -25,7 +25,7 @@ from app.config import Config
 from app.domain.demo import write_synthetic
 from app.domain.demo_images import generate_demo_collection
 from app.domain.embedded_metadata import read_embedded_metadata
-from app.domain.images import make_renditions, probe
+from app.domain.images import read_image
 from app.domain.ingest import Ingester, IngestOptions, prepare, sha256_of
 from app.domain.validation import to_rdflib
 from app.service import Atrium
@@ -67,12 +67,11 @@ def bench_ingest(images: int, work: Path) -> None:
 
 def where_the_time_goes(paths: list[Path], atrium: Atrium, ingester: Ingester, options) -> None:  # noqa: ANN001
     steps: dict[str, list[float]] = {
-        k: [] for k in ("hash", "probe", "renditions", "metadata", "describe+validate")
+        k: [] for k in ("hash", "decode+renditions", "metadata", "describe+validate")
     }
     for path in paths:
         steps["hash"].append(timed(sha256_of, path))
-        steps["probe"].append(timed(probe, path, max_pixels=MAX_PIXELS))
-        steps["renditions"].append(timed(make_renditions, path, max_pixels=MAX_PIXELS))
+        steps["decode+renditions"].append(timed(read_image, path, max_pixels=MAX_PIXELS))
         steps["metadata"].append(timed(read_embedded_metadata, path))
         prepared = prepare(path, MAX_PIXELS)
         draft = ingester.describe(prepared, "f" * 16, options)

@@ -28,8 +28,7 @@ from app.domain.images import (
     Rendition,
     generic_rendition,
     guess_mime,
-    make_renditions,
-    probe,
+    read_image,
 )
 from app.domain.iris import Iris
 from app.domain.vocabularies import ConceptIndex
@@ -123,10 +122,9 @@ def prepare(path: Path, max_pixels: int) -> PreparedFile:
         if _is_document(prepared.mime):
             prepared.renditions = generic_rendition(prepared.mime, path.name)
             return prepared
-        prepared.info = probe(path, max_pixels=max_pixels)
+        prepared.info, prepared.renditions = read_image(path, max_pixels=max_pixels)
         prepared.mime = prepared.info.mime
-        prepared.renditions = make_renditions(path, max_pixels=max_pixels)
-        prepared.metadata = read_embedded_metadata(path)
+        prepared.metadata = read_embedded_metadata(path, max_pixels=max_pixels)
     except BadFile as error:
         prepared.error = str(error)
     except OSError as error:
