@@ -48,6 +48,7 @@ RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
 OWL = Namespace("http://www.w3.org/2002/07/owl#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
 
 PREFIXES: dict[str, str] = {
     name: namespace.iri
@@ -66,6 +67,7 @@ PREFIXES: dict[str, str] = {
         "owl": OWL,
         "xsd": XSD,
         "sh": SH,
+        "dcat": DCAT,
     }.items()
 }
 

@@ -16,7 +16,6 @@ from app.domain.iris import Iris
 from app.namespaces import DAM, DC, DCT, EXIF, GEO, RDF, SCHEMA, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
-DCAT_BYTE_SIZE = "http://www.w3.org/ns/dcat#byteSize"
 LANGUAGE_FALLBACK = ("en", "de", "fr", "")
 
 _CORE = [DCT.title, SCHEMA.headline, DCT.description, DC.creator, DC.rights, DCT.rights,

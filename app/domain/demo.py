@@ -22,9 +22,7 @@ from app.domain.demo_images import DemoItem, generate_demo_collection
 from app.domain.ingest import Ingester, IngestOptions, IngestReport, Outcome, prepare_all
 from app.domain.iris import Iris
 from app.domain.vocabularies import STRUCTURAL_SCHEMES, ConceptIndex
-from app.namespaces import DAM, DC, DCT, RDF, SCHEMA, XSD
-
-DCAT_BYTE_SIZE = NamedNode("http://www.w3.org/ns/dcat#byteSize")
+from app.namespaces import DAM, DC, DCAT, DCT, RDF, SCHEMA, XSD
 
 
 def load_demo(
@@ -123,7 +121,7 @@ def _synthetic_record(
         Triple(file_iri, DAM.sha256, Literal(sha256)),
         Triple(
             file_iri,
-            DCAT_BYTE_SIZE,
+            DCAT.byteSize,
             Literal(str(rng.randrange(10**4, 10**7)), datatype=XSD.integer),
         ),
         Triple(file_iri, SCHEMA.encodingFormat, Literal(mime)),

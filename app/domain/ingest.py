@@ -32,10 +32,9 @@ from app.domain.images import (
 )
 from app.domain.iris import Iris
 from app.domain.vocabularies import ConceptIndex
-from app.namespaces import DAM, DC, DCT, EXIF, GEO, RDF, SCHEMA, XSD
+from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
 from app.storage.graphstore import Term
 
-DCAT_BYTE_SIZE = NamedNode("http://www.w3.org/ns/dcat#byteSize")
 SMALL_BATCH = 8  # below this, worker processes cost more than they save
 
 
@@ -318,7 +317,7 @@ class Describer:
             Triple(file_iri, RDF.type, DAM.File),
             Triple(file_iri, SCHEMA.name, Literal(prepared.path.name)),
             Triple(file_iri, SCHEMA.encodingFormat, Literal(prepared.mime)),
-            Triple(file_iri, DCAT_BYTE_SIZE, _integer(prepared.size)),
+            Triple(file_iri, DCAT.byteSize, _integer(prepared.size)),
             Triple(file_iri, DAM.sha256, Literal(prepared.sha256)),
         ]
         triples += self._renditions(prepared)
