@@ -254,3 +254,19 @@ def test_an_incomplete_asset_cannot_be_made_public_until_filled(
     assert atrium.assets.record(
         outcome.asset_id, Scope.of([atrium.iris.asset_graph("public", "").value])
     )
+
+
+def test_records_with_context_hold_only_the_assets_asked_for(
+    atrium: Atrium, tmp_path: Path
+) -> None:
+    paths = []
+    for colour in ("red", "blue"):
+        path = tmp_path / f"{colour}.png"
+        Image.new("RGB", (20, 20), colour).save(path)
+        paths.append(path)
+    first, second = (o.asset_id for o in ingest(atrium, paths, department="hr").outcomes)
+    triples = atrium.assets.records_with_context([atrium.iris.asset(first)])
+    subjects = {t.subject.value for t in triples}
+    assert atrium.iris.asset(first).value in subjects
+    assert not any(second in s for s in subjects)
+    assert len(atrium.assets.missing_fields(first)) == 2  # consent given, consent expires

@@ -59,27 +59,32 @@ class SaveResult:
         return bool(self.missing)
 
 
-_RECORD_PATTERN = """
-  { BIND(?asset AS ?s) }
+def _record_pattern(values: str = "") -> str:
+    """The triples of an asset's record: its own, and those of the IRIs under it it links to.
+
+    ``values`` (a VALUES clause) goes inside each branch: SPARQL evaluates a group before
+    joining it with what surrounds it, so ?asset must be bound within the group itself.
+    """
+    return f"""
+  {{ {values} ?asset ?p ?o . BIND(?asset AS ?s) }}
   UNION
-  { ?asset ?link ?s . FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?asset), "/"))) }
-  ?s ?p ?o .
+  {{ {values} ?asset ?link ?s .
+    FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?asset), "/")))
+    ?s ?p ?o . }}
 """
-_READ_RECORD = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {_RECORD_PATTERN} }}"
+
+
+_READ_RECORD = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {_record_pattern()} }}"
 _DELETE_RECORD = (
-    f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ {_RECORD_PATTERN} }} }}"
+    f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ {_record_pattern()} }} }}"
 )
 # Records of several assets plus what validation needs of the concepts they link to.
-_RECORDS_WITH_CONTEXT = (
-    sparql_prefixes()
-    + """
-CONSTRUCT {{ ?s ?p ?o . ?c a ?type ; skos:inScheme ?scheme }} WHERE {{
-  VALUES ?asset {{ {assets} }}
-  {{ {record} }}
+_CONTEXT_PATTERN = """
   UNION
-  {{ ?asset ?anyp ?c . ?c a skos:Concept ; a ?type . OPTIONAL {{ ?c skos:inScheme ?scheme }} }}
-}}"""
-)
+  { VALUES ?asset { %s }
+    ?asset ?anyp ?c . ?c a skos:Concept ; a ?type . OPTIONAL { ?c skos:inScheme ?scheme } }
+"""
+_CONSTRUCT_WITH_CONTEXT = "CONSTRUCT { ?s ?p ?o . ?c a ?type ; skos:inScheme ?scheme } WHERE {"
 _ACCESS = (
     sparql_prefixes()
     + "SELECT ?level ?dept WHERE { ?asset dam:accessLevel ?level ; dam:department ?dept }"
@@ -149,8 +154,13 @@ class AssetRepository:
 
     def records_with_context(self, assets: list[NamedNode]) -> list[Triple]:
         """The records of ``assets`` with the concept triples validation needs (admin view)."""
-        query = _RECORDS_WITH_CONTEXT.format(
-            assets=" ".join(str(a) for a in assets), record=_RECORD_PATTERN
+        iris = " ".join(str(asset) for asset in assets)
+        query = (
+            sparql_prefixes()
+            + _CONSTRUCT_WITH_CONTEXT
+            + _record_pattern(f"VALUES ?asset {{ {iris} }}")
+            + _CONTEXT_PATTERN % iris
+            + "}"
         )
         return self.store.construct(query, scope=Scope.everything())
 
