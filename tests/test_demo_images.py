@@ -14,14 +14,12 @@ from rdflib.namespace import SKOS
 
 from app.domain import demo_images
 from app.domain.demo_images import (
-    EXIF_IFD,
-    GPS_IFD,
     VOCABULARY_BASE,
     VOCABULARY_DIR,
     DemoItem,
-    exif_text,
     generate_demo_collection,
 )
+from app.domain.metadata_writer import EXIF_IFD, GPS_IFD, exif_text
 
 SMALL = (240, 160)
 
