@@ -11,7 +11,7 @@ from conftest import CORPUS_IMAGES
 from PIL import Image
 
 from app.domain.assets import AssetRefused
-from app.domain.ingest import Ingester, IngestOptions, IngestUsageError, find_files
+from app.domain.ingest import SMALL_BATCH, Ingester, IngestOptions, IngestUsageError, find_files
 from app.namespaces import DAM, DCT, SCHEMA, sparql_prefixes
 from app.service import Atrium
 from app.storage.graphstore import Scope
@@ -148,13 +148,14 @@ def test_a_refused_record_leaves_no_triples_and_no_media(atrium: Atrium, tmp_pat
     Image.new("RGB", (64, 48), "teal").save(photo)
     ingester = Ingester(atrium)
     options = ingester.resolve(IngestOptions("marketing", "public"))
-    original_save = atrium.assets.save
+    describe = ingester.describe
 
-    def save_without_title(draft):  # the core shape requires a title
+    def describe_without_title(*args):  # the core shape requires a title
+        draft = describe(*args)
         draft.triples = [t for t in draft.triples if t.predicate != DCT.title]
-        return original_save(draft)
+        return draft
 
-    atrium.assets.save = save_without_title
+    ingester.describe = describe_without_title
     before = atrium.store.triple_count()
     report = ingester.run([photo], options)
     outcome = report.outcomes[0]
@@ -162,6 +163,35 @@ def test_a_refused_record_leaves_no_triples_and_no_media(atrium: Atrium, tmp_pat
     assert "title" in outcome.reason
     assert atrium.store.triple_count() == before
     assert list(atrium.media.iter_hashes()) == []
+
+
+def test_a_failed_store_write_removes_the_new_media_files(
+    atrium: Atrium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 48), "olive").save(photo)
+    ingester = Ingester(atrium)
+    options = ingester.resolve(IngestOptions("marketing", "public"))
+
+    def broken_insert(quads):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(atrium.store, "insert", broken_insert)
+    with pytest.raises(OSError, match="disk full"):
+        ingester.run([photo], options)
+    assert list(atrium.media.iter_hashes()) == []
+
+
+def test_identical_files_in_one_batch_make_one_asset(atrium: Atrium, tmp_path: Path) -> None:
+    paths = []
+    for number in range(SMALL_BATCH + 2):  # enough to go through the worker processes
+        path = tmp_path / f"same-{number}.png"
+        Image.new("RGB", (32, 32), "navy").save(path)
+        paths.append(path)
+    report = ingest(atrium, paths, department="marketing")
+    statuses = [o.status for o in report.outcomes]
+    assert statuses[0] == "ingested" and set(statuses[1:]) == {"duplicate"}
+    assert [o.path for o in report.outcomes] == paths
 
 
 def test_a_direct_save_of_an_invalid_draft_raises_with_the_field(

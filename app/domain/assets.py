@@ -7,7 +7,9 @@ validated with SHACL before it lands: a refused write stores nothing.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
@@ -91,11 +93,30 @@ _ACCESS = (
 )
 
 
+class RecordWatcher(Protocol):
+    """Kept in step with asset records (the search index): told around every write of one."""
+
+    def changing(self, asset_id: str) -> AbstractContextManager[object]:
+        """Wraps the store write of the asset's record; afterwards, re-read it from the graph."""
+
+
+class _NoWatcher:
+    def changing(self, asset_id: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
+
 class AssetRepository:
-    def __init__(self, store: GraphStore, iris: Iris, validator: Validator) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        iris: Iris,
+        validator: Validator,
+        watcher: RecordWatcher | None = None,
+    ) -> None:
         self.store = store
         self.iris = iris
         self.validator = validator
+        self.watcher = watcher or _NoWatcher()
 
     def validate(self, draft: AssetDraft) -> ValidationReport:
         """Check a draft against the core shape and its department's profile."""
@@ -109,15 +130,19 @@ class AssetRepository:
 
     def save(self, draft: AssetDraft) -> SaveResult:
         """Validate and store the draft, replacing any earlier record of the same asset."""
-        report = self.validate(draft)
+        return self.save_validated(draft, self.validate(draft))
+
+    def save_validated(self, draft: AssetDraft, report: ValidationReport) -> SaveResult:
+        """Store a draft whose ``report`` came from :meth:`validate` of this very draft."""
         if not report.accepted:
             raise AssetRefused(report)
         triples = draft.with_flags(incomplete=not report.complete)
         graph = self.iris.asset_graph(draft.access, draft.department)
-        if self.exists(draft.asset_id):
-            self._replace(draft.iri, graph, triples)
-        else:
-            self.store.insert(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        with self.watcher.changing(draft.asset_id):
+            if self.exists(draft.asset_id):
+                self._replace(draft.iri, graph, triples)
+            else:
+                self.store.insert(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
         return SaveResult(draft.asset_id, draft.access, report.missing)
 
     def _replace(self, iri: NamedNode, graph: NamedNode, triples: list[Triple]) -> None:
@@ -202,5 +227,6 @@ class AssetRepository:
     def delete(self, asset_id: str) -> bool:
         if not self.exists(asset_id):
             return False
-        self.store.update(_DELETE_RECORD, bindings={"asset": self.iris.asset(asset_id)})
+        with self.watcher.changing(asset_id):
+            self.store.update(_DELETE_RECORD, bindings={"asset": self.iris.asset(asset_id)})
         return True

@@ -34,14 +34,9 @@ def load_demo(
     """Draw the demo images into ``folder`` and ingest each with its department's fields."""
     items = generate_demo_collection(folder, count=count)
     ingester = Ingester(atrium)
-    report = IngestReport()
-    prepared_files = prepare_all([item.path for item in items], atrium.config.max_image_pixels)
-    for item, prepared in zip(items, prepared_files, strict=True):
-        outcome = ingester.store(prepared, ingester.resolve(_options(item)))
-        report.outcomes.append(outcome)
-        if on_outcome:
-            on_outcome(outcome)
-    return report
+    prepared = prepare_all([item.path for item in items], atrium.config.max_image_pixels)
+    options = (ingester.resolve(_options(item)) for item in items)
+    return ingester.run_items(zip(prepared, options, strict=True), on_outcome)
 
 
 def _options(item: DemoItem) -> IngestOptions:

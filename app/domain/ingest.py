@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
-from app.domain.assets import AssetDraft, AssetRefused
+from app.domain.assets import AssetDraft
 from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
 from app.domain.fields import Field, field_named, parse_value
 from app.domain.images import (
@@ -31,11 +32,13 @@ from app.domain.images import (
     read_image,
 )
 from app.domain.iris import Iris
+from app.domain.validation import ValidationReport
 from app.domain.vocabularies import ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
 from app.storage.graphstore import Term
 
 SMALL_BATCH = 8  # below this, worker processes cost more than they save
+MAX_PENDING_WRITES = 8  # checked records waiting for the writer thread (bounds memory)
 
 
 class IngestUsageError(ValueError):
@@ -71,6 +74,15 @@ class Outcome:
     asset_id: str | None = None
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """A record that passed validation, waiting to be written."""
+
+    draft: AssetDraft
+    report: ValidationReport
+    notes: list[str]
 
 
 @dataclass
@@ -198,45 +210,87 @@ class Ingester:
         options: Resolved,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> IngestReport:
+        """Ingest ``paths``: workers decode, this thread checks, a writer thread stores.
+
+        The writer overlaps the media files' fsyncs and the store writes with the checking of
+        the next file; outcomes still come out in the order of ``paths``.
+        """
+        return self.run_items(
+            ((prepared, options) for prepared in self._prepared(paths)), on_outcome
+        )
+
+    def _prepared(self, paths: list[Path]) -> Iterator[PreparedFile]:
+        return prepare_all(paths, self.atrium.config.max_image_pixels)
+
+    def run_items(
+        self,
+        items: Iterable[tuple[PreparedFile, Resolved]],
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> IngestReport:
         report = IngestReport()
-        for prepared in prepare_all(paths, self.atrium.config.max_image_pixels):
-            outcome = self.store(prepared, options)
+        claimed: set[str] = set()  # ids checked in this run, perhaps not yet written
+        pending: deque[Future[Outcome]] = deque()
+
+        def finish_oldest() -> None:
+            outcome = pending.popleft().result()
             report.outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+            for prepared, options in items:
+                checked = self.check(prepared, options, claimed)
+                if isinstance(checked, Outcome):
+                    pending.append(_done(checked))
+                else:
+                    pending.append(writer.submit(self.write, prepared, checked))
+                while pending and (pending[0].done() or len(pending) > MAX_PENDING_WRITES):
+                    finish_oldest()
+            while pending:
+                finish_oldest()
         return report
 
     def store(self, prepared: PreparedFile, options: Resolved) -> Outcome:
+        """Check and store one prepared file."""
+        checked = self.check(prepared, options, set())
+        return checked if isinstance(checked, Outcome) else self.write(prepared, checked)
+
+    def check(
+        self, prepared: PreparedFile, options: Resolved, claimed: set[str]
+    ) -> Outcome | Checked:
+        """Everything before writing: duplicates, the record, and its validation."""
         if prepared.error:
             return Outcome(prepared.path, "failed", reason=prepared.error)
         asset_id = prepared.sha256[:16]
-        assets = self.atrium.assets
-        if assets.exists(asset_id):
+        if asset_id in claimed or self.atrium.assets.exists(asset_id):
             return Outcome(prepared.path, "duplicate", asset_id, "same bytes as asset " + asset_id)
+        claimed.add(asset_id)
         draft = self.describe(prepared, asset_id, options)
-        notes = self._keep_incomplete_out_of_public(draft)
+        report = self.atrium.assets.validate(draft)
+        notes = []
+        if draft.access == "public" and not report.complete:
+            draft.access = "restricted"
+            report = self.atrium.assets.validate(draft)
+            notes.append("kept restricted until its department's required fields are filled")
+        if not report.accepted:
+            refusal = "; ".join(str(problem) for problem in report.refusals)
+            return Outcome(prepared.path, "failed", asset_id, f"refused: {refusal}")
+        return Checked(draft, report, notes)
+
+    def write(self, prepared: PreparedFile, checked: Checked) -> Outcome:
+        """Store the media files, then the record; a failed record leaves no new media file."""
+        draft = checked.draft
         created = self._write_media(prepared)
         try:
-            result = assets.save(draft)
-        except AssetRefused as refusal:
-            self._remove_media(created)
-            return Outcome(prepared.path, "failed", asset_id, f"refused: {refusal}")
-        except Exception:
+            result = self.atrium.assets.save_validated(draft, checked.report)
+        except BaseException:
             self._remove_media(created)
             raise
         self.atrium.audit.record("created", draft.iri, self.agent)
+        notes = list(checked.notes)
         if result.incomplete:
             notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))
-        return Outcome(prepared.path, "ingested", asset_id, notes=notes)
-
-    def _keep_incomplete_out_of_public(self, draft: AssetDraft) -> list[str]:
-        if draft.access != "public":
-            return []
-        report = self.atrium.assets.validate(draft)
-        if report.complete:
-            return []
-        draft.access = "restricted"
-        return ["kept restricted until its department's required fields are filled"]
+        return Outcome(prepared.path, "ingested", draft.asset_id, notes=notes)
 
     def _write_media(self, prepared: PreparedFile) -> list[str]:
         media = self.atrium.media
@@ -393,3 +447,9 @@ class Describer:
 
 def _integer(value: int) -> Literal:
     return Literal(str(int(value)), datatype=XSD.integer)
+
+
+def _done(outcome: Outcome) -> Future[Outcome]:
+    future: Future[Outcome] = Future()
+    future.set_result(outcome)
+    return future
