@@ -3,6 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 export ATRIUM_DATA ?= $(CURDIR)/var
+# YASGUI for the SPARQL query page, from npm into a git-ignored folder (app/web/yasgui.py).
+# Without npm the page is a plain form, which works too.
+YASGUI_VERSION := 4.6.2
+YASGUI := app/web/vendor/node_modules/@zazuko/yasgui/build/yasgui.min.js
 
 .PHONY: help run test lint format bench clean
 
@@ -15,12 +19,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed ## set up, load the demo collection once, serve on http://127.0.0.1:$(PORT)
+$(YASGUI):
+	@if command -v npm >/dev/null; then \
+		npm install --prefix app/web/vendor --no-save --no-package-lock --no-audit --no-fund \
+			--ignore-scripts --loglevel=error @zazuko/yasgui@$(YASGUI_VERSION); \
+	else echo "npm not found: the SPARQL query page will be a plain form (no YASGUI)"; fi
+
+run: $(VENV)/.installed $(YASGUI) ## set up, load the demo collection once, serve on http://127.0.0.1:$(PORT)
 	$(PY) -m app init
 	$(PY) -m app demo --if-empty
 	$(PY) -m app serve --port $(PORT)
 
-test: $(VENV)/.installed ## run the whole test suite
+test: $(VENV)/.installed $(YASGUI) ## run the whole test suite
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed ## ruff lint and format check
@@ -33,6 +43,9 @@ format: $(VENV)/.installed ## apply ruff's fixes and formatting
 
 bench: $(VENV)/.installed ## print the performance figures (takes several minutes)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/search_bench.py
+	$(PY) benchmarks/sparql_bench.py
+	$(PY) benchmarks/autocomplete_bench.py
 
-clean: ## remove the virtual environment and the local data folder
-	rm -rf $(VENV) var
+clean: ## remove the virtual environment, the local data folder and YASGUI
+	rm -rf $(VENV) var app/web/vendor

@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sparql.add_argument(
         "--format", default="table", choices=["table", "csv", "tsv", "json", "xml", "ttl", "nt"]
     )
+    add_query_commands(command("query", c.query, "List, save or delete saved queries."))
 
     stats = command("stats", c.stats, "Print what the store holds.")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
@@ -101,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="do nothing if assets exist")
 
     add_user_commands(command("user", c.user, "Manage users, roles and API tokens."))
+
+    from app import vocab_commands
+
+    vocab_commands.add_arguments(
+        command("vocab", vocab_commands.vocab, "Import, export and check SKOS vocabularies.")
+    )
+
+    reindex = command("reindex", c.reindex, "Rebuild the search index from the graph.")
+    reindex.add_argument(
+        "--check", action="store_true", help="compare it with the graph; exit 1 if they differ"
+    )
     return parser
 
 
@@ -130,6 +142,18 @@ def add_user_commands(user: argparse.ArgumentParser) -> None:
     token.add_argument("--label", default="")
     token.add_argument("--revoke", metavar="ID")
     token.add_argument("--list", action="store_true")
+
+
+def add_query_commands(query: argparse.ArgumentParser) -> None:
+    actions = query.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="list the saved queries and their URLs")
+    save = actions.add_parser("save", help="save a query (or replace the one of that name)")
+    save.add_argument("name", help="lowercase letters, digits, hyphens: part of its URL")
+    save.add_argument("-f", "--file", type=Path, required=True, help="the query's text")
+    save.add_argument("--title", required=True)
+    save.add_argument("--description", default="")
+    delete = actions.add_parser("delete", help="delete a saved query")
+    delete.add_argument("name")
 
 
 def open_atrium(*, initialise: bool = True) -> Atrium:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import sys
 import tempfile
 from pathlib import Path
-
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
 
 from app.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
 from app.domain.backup import BackupError, export_all, restore_all
@@ -21,11 +20,15 @@ from app.domain.ingest import (
     Outcome,
     find_files,
 )
+from app.domain.saved_queries import SavedQuery, SavedQueryError
+from app.domain.sparql_service import QueryRequest
 from app.domain.stats import store_stats
 from app.domain.store_check import validate_store
 from app.domain.users import UserError, UserStore
 from app.service import Atrium
 from app.storage.graphstore import QuerySyntaxError, Scope
+from app.storage.query_jobs import NotAcceptable, RowLimitReached
+from app.storage.query_workers import QueryStream
 
 
 def init(args: argparse.Namespace, atrium: Atrium) -> int:
@@ -104,45 +107,73 @@ def validate(args: argparse.Namespace, atrium: Atrium) -> int:
     return EXIT_OK if report.conforms else EXIT_FAILED
 
 
-_RESULT_FORMATS = {
-    "csv": QueryResultsFormat.CSV,
-    "tsv": QueryResultsFormat.TSV,
-    "json": QueryResultsFormat.JSON,
-    "xml": QueryResultsFormat.XML,
+# --format: (media type for SELECT / ASK, media type for CONSTRUCT / DESCRIBE), as on /sparql
+_SPARQL_FORMATS: dict[str, tuple[str | None, str | None]] = {
+    "table": ("application/sparql-results+json", "text/turtle"),
+    "csv": ("text/csv", None),
+    "tsv": ("text/tab-separated-values", None),
+    "json": ("application/sparql-results+json", "application/ld+json"),
+    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "ttl": (None, "text/turtle"),
+    "nt": (None, "application/n-triples"),
 }
-_GRAPH_FORMATS = {"ttl": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES}
 
 
 def sparql(args: argparse.Namespace, atrium: Atrium) -> int:
+    """The query runs like one sent to /sparql by an administrator: same limits, formats."""
     if bool(args.query) == bool(args.file):
         raise UsageError("give a query, or -f FILE, but not both")
     text = args.file.read_text(encoding="utf-8") if args.file else args.query
+    solutions_type, graph_type = _SPARQL_FORMATS[args.format]
     try:
-        result = atrium.store.query(text, scope=Scope.everything())
+        stream = atrium.sparql.run(
+            QueryRequest(text, solutions_type=solutions_type, graph_type=graph_type),
+            Scope.everything(),
+        )
     except QuerySyntaxError as error:
         message = f"the query is not valid SPARQL 1.1 (updates are refused): {error}"
         raise UsageError(message) from None
-    sys.stdout.flush()
-    out = sys.stdout.buffer
-    if isinstance(result, QueryBoolean):
-        print("true" if result else "false")
-    elif isinstance(result, QuerySolutions):
-        if args.format == "table":
-            print_table(result)
-        elif args.format in _RESULT_FORMATS:
-            out.write(result.serialize(format=_RESULT_FORMATS[args.format]))
-        else:
-            raise UsageError(f"--format {args.format} is for CONSTRUCT/DESCRIBE queries")
-    else:
-        graph_format = _GRAPH_FORMATS.get(args.format, RdfFormat.TURTLE)
-        out.write(serialize(result, format=graph_format) or b"")
-    out.flush()
+    except NotAcceptable as error:
+        kind = "CONSTRUCT/DESCRIBE" if error.kind == "graph" else "SELECT/ASK"
+        raise UsageError(f"--format {args.format} does not suit {kind} queries") from None
+    limit = atrium.sparql.row_limit()
+    try:
+        _write_answer(stream, table=args.format == "table")
+    except RowLimitReached:
+        print(
+            f"\natrium sparql: the result went past {limit:,} rows (ATRIUM_ROW_LIMIT) and was cut",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if stream.head.truncated:
+        print(
+            f"atrium sparql: only the first {limit:,} rows are shown (ATRIUM_ROW_LIMIT)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
-def print_table(result: QuerySolutions) -> None:
-    names = [v.value for v in result.variables]
-    rows = [[_cell(row[name]) for name in names] for row in result]
+def _write_answer(stream: QueryStream, *, table: bool) -> None:
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    if table and stream.head.kind != "graph":
+        document = json.loads(stream.read())
+        if "boolean" in document:
+            print("true" if document["boolean"] else "false")
+        else:
+            print_table(document)
+        return
+    for chunk in stream:
+        out.write(chunk)
+    out.flush()
+
+
+def print_table(document: dict) -> None:
+    """SPARQL JSON results as aligned columns."""
+    names = document["head"]["vars"]
+    bindings = document["results"]["bindings"]
+    rows = [[row[name]["value"] if name in row else "" for name in names] for row in bindings]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
     print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
@@ -151,10 +182,31 @@ def print_table(result: QuerySolutions) -> None:
     print(f"({len(rows)} rows)")
 
 
-def _cell(term) -> str:  # noqa: ANN001
-    if term is None:
-        return ""
-    return term.value if hasattr(term, "value") else str(term)
+def query(args: argparse.Namespace, atrium: Atrium) -> int:
+    """``atrium query list|save|delete``: the saved queries behind /queries."""
+    saved_queries = atrium.saved_queries
+    if args.action == "list":
+        for saved in saved_queries.all():
+            print(f"{saved.name:<32} {saved.title}")
+            print(f"{'':<32} {atrium.iris.base}queries/{saved.name}.csv")
+        return EXIT_OK
+    if args.action == "delete":
+        if not saved_queries.delete(args.name):
+            raise UsageError(f"there is no saved query named {args.name!r}")
+        print(f"Deleted the saved query {args.name}")
+        return EXIT_OK
+    draft = SavedQuery(
+        name=args.name,
+        title=args.title,
+        sparql=args.file.read_text(encoding="utf-8"),
+        description=args.description,
+    )
+    try:
+        saved = saved_queries.save(draft)
+    except SavedQueryError as error:
+        raise UsageError(str(error)) from None
+    print(f"Saved {saved.name}: {atrium.iris.base}queries/{saved.name}")
+    return EXIT_OK
 
 
 def stats(args: argparse.Namespace, atrium: Atrium) -> int:
@@ -189,6 +241,7 @@ def restore(args: argparse.Namespace, atrium: Atrium) -> int:
     except BackupError as error:
         raise UsageError(str(error)) from None
     print(f"Restored {summary.quads:,} quads and {summary.media_files:,} media files")
+    _rebuild_search_index(atrium, quiet=True)
     return EXIT_OK
 
 
@@ -200,6 +253,7 @@ def demo(args: argparse.Namespace, atrium: Atrium) -> int:
         with tempfile.TemporaryDirectory() as folder:
             quads = load_synthetic(atrium, Path(folder) / "synthetic.nq", args.synthetic)
         print(f"Loaded {args.synthetic:,} synthetic assets ({quads:,} quads)")
+        _rebuild_search_index(atrium, quiet=False)
         return EXIT_OK
     folder = atrium.config.data_dir / "demo-images"
     report = _with_progress(
@@ -254,3 +308,32 @@ def _token(args: argparse.Namespace, users: UserStore) -> None:
         token_id, secret = users.issue_token(args.name, args.label)
         print(f"Token {token_id} for {args.name} (shown once; send as 'Authorization: Bearer …'):")
         print(secret)
+
+
+def reindex(args: argparse.Namespace, atrium: Atrium) -> int:
+    if not args.check:
+        _rebuild_search_index(atrium, quiet=False)
+        return EXIT_OK
+    differences = atrium.search_index.differences()
+    for line in differences[:50]:
+        print(line)
+    if differences:
+        print(f"{len(differences):,} differences between the search index and the graph; "
+              "run atrium reindex to rebuild it")  # fmt: skip
+        return EXIT_FAILED
+    print("The search index matches the graph")
+    return EXIT_OK
+
+
+def _rebuild_search_index(atrium: Atrium, *, quiet: bool) -> None:
+    """Build the search index anew from the graph (after a bulk load, or on demand)."""
+    from tqdm import tqdm
+
+    with tqdm(unit="asset", disable=quiet, file=sys.stderr, desc="search index") as bar:
+
+        def tick(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        count = atrium.search_index.rebuild(progress=tick)
+    print(f"Indexed {count:,} assets for search")

@@ -11,8 +11,12 @@ from app.config import Config
 from app.domain.assets import AssetRepository
 from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
+from app.domain.saved_queries import SavedQueries
+from app.domain.search import SearchEngine, SearchIndex
+from app.domain.sparql_service import SparqlService
 from app.domain.users import UserStore
 from app.domain.validation import Validator
+from app.domain.vocab import Vocabularies
 from app.domain.vocabularies import SHAPES_DIR, ConceptIndex, install_shipped
 from app.storage.graphstore import GraphStore
 from app.storage.media import MediaStore
@@ -32,7 +36,16 @@ class Atrium:
 
     @cached_property
     def assets(self) -> AssetRepository:
-        return AssetRepository(self.store, self.iris, self.validator)
+        return AssetRepository(self.store, self.iris, self.validator, watcher=self.search_index)
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        """The search index in the data folder, kept in step with every asset write."""
+        return SearchIndex(self.config.data_dir / "search.sqlite", self.store, self.iris)
+
+    @cached_property
+    def search(self) -> SearchEngine:
+        return SearchEngine(self.store, self.iris, self.search_index)
 
     @cached_property
     def users(self) -> UserStore:
@@ -41,6 +54,20 @@ class Atrium:
     @cached_property
     def audit(self) -> AuditTrail:
         return AuditTrail(self.store, self.iris)
+
+    @cached_property
+    def sparql(self) -> SparqlService:
+        """Readers' SPARQL queries, in worker processes (started on first use)."""
+        return SparqlService(self.store, self.config)
+
+    @cached_property
+    def saved_queries(self) -> SavedQueries:
+        return SavedQueries(self.store, self.iris)
+
+    @cached_property
+    def vocab(self) -> Vocabularies:
+        """The vocabularies: import, quality gates, browsing and the taxonomist's editor."""
+        return Vocabularies(self.store, self.iris, SHAPES_DIR, watcher=self.search_index)
 
     def concepts(self) -> ConceptIndex:
         """A fresh index of every concept (labels, schemes, notations)."""
@@ -55,6 +82,10 @@ class Atrium:
         return install_shipped(self.store, self.iris)
 
     def close(self) -> None:
+        if "sparql" in self.__dict__:
+            self.sparql.close()
+        if "search_index" in self.__dict__:
+            self.search_index.close()
         self.store.close()
 
     def __enter__(self) -> Atrium:

@@ -254,3 +254,7 @@ def http_sign_in(base_url: str, name: str, password: str = TEST_PASSWORD) -> req
     )
     assert response.status_code == 302, response.text
     return client
+
+
+# Vocabularies: every corpus vocabulary imported once per session (tests/vocab_helpers.py).
+from vocab_helpers import corpus_vocabularies  # noqa: E402, F401

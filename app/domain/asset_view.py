@@ -56,39 +56,6 @@ class AssetView:
     triples: list[Triple] = field(repr=False, default_factory=list)
 
 
-@dataclass
-class AssetCard:
-    asset_id: str
-    title: str
-    has_thumbnail: bool
-
-
-_LIST = (
-    sparql_prefixes()
-    + """
-SELECT ?asset ?id ?title ?thumb WHERE {
-  ?asset a dam:Asset ; dct:identifier ?id ; dct:title ?title ; dct:dateSubmitted ?submitted .
-  OPTIONAL { ?asset dam:hasRendition ?thumb . FILTER(STRENDS(STR(?thumb), "/thumbnail")) }
-} ORDER BY DESC(?submitted) ?id
-"""
-)
-_COUNT = sparql_prefixes() + "SELECT (COUNT(?a) AS ?n) WHERE { ?a a dam:Asset }"
-
-
-def list_assets(
-    store: GraphStore, scope: Scope, page: int, per_page: int
-) -> tuple[list[AssetCard], int]:
-    """One page of the assets ``scope`` may see, newest first, and how many there are."""
-    total = int(store.select(_COUNT, scope=scope)[0]["n"].value)
-    query = _LIST + f"LIMIT {int(per_page)} OFFSET {int(max(page - 1, 0) * per_page)}"
-    cards = {}
-    for row in store.select(query, scope=scope):
-        cards.setdefault(
-            row["id"].value, AssetCard(row["id"].value, row["title"].value, "thumb" in row)
-        )
-    return list(cards.values()), total
-
-
 def asset_view(
     store: GraphStore, iris: Iris, asset_id: str, scope: Scope, triples: list[Triple]
 ) -> AssetView | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
-from app.namespaces import RDF, SKOS, sparql_prefixes
+from app.namespaces import DCT, RDF, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, Term
 
 RESOURCES = Path(__file__).resolve().parents[2]
@@ -37,11 +37,19 @@ def read_turtle(path: Path, base_iri: str) -> list[Triple]:
 
 
 def install_shipped(store: GraphStore, iris: Iris) -> list[str]:
-    """Load the ontology and every shipped vocabulary into its own graph; returns the slugs."""
+    """Load the ontology, and each shipped vocabulary that is not in the store yet, into its
+    own graph; returns the slugs of the shipped vocabularies.
+
+    A vocabulary already in the store is kept as it is: taxonomists may have edited it since.
+    ``atrium vocab import vocabularies/NAME.ttl`` replaces it with the file, on purpose.
+    """
     store.replace_graph(iris.ontology_graph, read_turtle(ONTOLOGY_FILE, iris.vocab_base))
+    present = {graph.value for graph in store.graphs()}
     slugs = []
     for path in sorted(VOCABULARY_DIR.glob("*.ttl")):
-        store.replace_graph(iris.vocab_graph(path.stem), read_turtle(path, iris.vocab_base))
+        graph = iris.vocab_graph(path.stem)
+        if graph.value not in present:
+            store.replace_graph(graph, read_turtle(path, iris.vocab_base))
         slugs.append(path.stem)
     return slugs
 
@@ -52,7 +60,7 @@ _CONCEPTS = (
 SELECT ?c ?p ?o WHERE {
   ?c a skos:Concept ; ?p ?o .
   FILTER(?p IN (skos:prefLabel, skos:altLabel, skos:hiddenLabel, skos:inScheme, skos:notation,
-                rdf:type))
+                rdf:type, dct:isReplacedBy))
 }"""
 )
 
@@ -70,6 +78,7 @@ class ConceptIndex:
     by_notation: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     schemes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     context: dict[str, list[Triple]] = field(default_factory=lambda: defaultdict(list))
+    replaced_by: dict[str, str] = field(default_factory=dict)  # merged concept → its successor
 
     @classmethod
     def load(cls, store: GraphStore, iris: Iris) -> ConceptIndex:
@@ -80,6 +89,9 @@ class ConceptIndex:
 
     def _add(self, concept: NamedNode, predicate: NamedNode, value: Term) -> None:
         iri = concept.value
+        if predicate == DCT.isReplacedBy:
+            self.replaced_by[iri] = value.value
+            return
         if predicate in (RDF.type, SKOS.inScheme):
             self.context[iri].append(Triple(concept, predicate, value))
         if predicate == SKOS.inScheme:
@@ -95,15 +107,27 @@ class ConceptIndex:
     def in_scheme(self, iri: str, slug: str) -> bool:
         return self.scheme_iri(slug) in self.schemes.get(iri, ())
 
+    def current(self, iri: str) -> str:
+        """The concept to tag with now: a merged concept's successor (dct:isReplacedBy)."""
+        seen = {iri}
+        while iri in self.replaced_by and self.replaced_by[iri] not in seen:
+            iri = self.replaced_by[iri]
+            seen.add(iri)
+        return iri
+
     def resolve(self, name: str, slug: str | None = None) -> NamedNode:
-        """A concept by IRI, notation or label; within scheme ``slug`` when given."""
+        """A concept by IRI, notation or label; within scheme ``slug`` when given. A concept
+        merged into another resolves to the one it was merged into."""
+        return NamedNode(self.current(self._resolve(name, slug).value))
+
+    def _resolve(self, name: str, slug: str | None) -> NamedNode:
         name = name.strip()
         if name in self.schemes and (slug is None or self.in_scheme(name, slug)):
             return NamedNode(name)
         # A notation is only unique within its scheme, so it names a concept only with one.
         by_notation = self.by_notation.get(name) if slug is not None else None
         candidates = by_notation or self.by_label.get(name.casefold(), set())
-        found = {c for c in candidates if slug is None or self.in_scheme(c, slug)}
+        found = {self.current(c) for c in candidates if slug is None or self.in_scheme(c, slug)}
         where = f" in the {slug} scheme" if slug else ""
         if not found:
             raise UnknownConcept(f"no concept named {name!r}{where}")
@@ -128,7 +152,7 @@ class ConceptIndex:
     def subject_for_keyword(self, keyword: str) -> NamedNode | None:
         """The one subject concept whose label is ``keyword``, or None (no match, or ambiguous)."""
         found = {
-            c
+            self.current(c)
             for c in self.by_label.get(keyword.strip().casefold(), ())
             if not any(self.in_scheme(c, slug) for slug in STRUCTURAL_SCHEMES)
         }

@@ -23,6 +23,9 @@ class EmbeddedStore(GraphStore):
     """A pyoxigraph ``Store``; ``path=None`` keeps it in memory."""
 
     def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.generation = 0  # counts writes, so read-only readers know when to reopen
+        self._published = 0
         if path is None:
             self._store = Store()
             return
@@ -58,18 +61,23 @@ class EmbeddedStore(GraphStore):
             raise QuerySyntaxError(str(error)) from error
         except (RuntimeError, OSError) as error:
             raise StoreError(str(error)) from error
+        finally:
+            self.generation += 1
 
     def insert(self, quads: Iterable[Quad]) -> None:
         self._store.extend(quads)
+        self.generation += 1
 
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
         self._store.update(
             f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
         )
+        self.generation += 1
 
     def load_dump(self, path: Path) -> None:
         self._store.bulk_load(path=str(path), format=RdfFormat.N_QUADS)
+        self.generation += 1
 
     def dump(self, output: BinaryIO) -> None:
         self._store.dump(output, format=RdfFormat.N_QUADS)
@@ -79,6 +87,19 @@ class EmbeddedStore(GraphStore):
 
     def clear(self) -> None:
         self._store.clear()
+        self.generation += 1
+
+    def publish_for_readers(self) -> int:
+        """Flush the writes made since the last call to disk; return the write counter.
+
+        A read-only instance opened on ``path`` (the SPARQL endpoint's query workers) then
+        sees them at once, instead of replaying the write-ahead log (seconds, when it is long).
+        """
+        generation = self.generation
+        if self._published != generation:
+            self._store.flush()
+            self._published = generation
+        return generation
 
     def close(self) -> None:
         self._store.flush()

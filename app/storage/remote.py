@@ -102,6 +102,11 @@ class RemoteStore(GraphStore):
     def __repr__(self) -> str:
         return f"RemoteStore({self._query_url!r})"
 
+    @property
+    def query_url(self) -> str:
+        """The SPARQL query service's URL."""
+        return self._query_url
+
     # SPARQL 1.1 Protocol
 
     def query(

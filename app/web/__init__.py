@@ -29,13 +29,26 @@ def create_app(atrium: Atrium) -> Flask:
     )
     app.extensions["atrium"] = atrium
 
+    from app.web.api import api
     from app.web.assets import assets
     from app.web.auth import auth, check_csrf, csrf_field, current_user
     from app.web.browse import browse
+    from app.web.edit import edit
+    from app.web.profiles import profiles
+    from app.web.queries import queries
+    from app.web.sparql import sparql
 
     app.register_blueprint(browse)
+    app.register_blueprint(api)
+    app.register_blueprint(edit)
     app.register_blueprint(assets)
     app.register_blueprint(auth)
+    app.register_blueprint(sparql)
+    app.register_blueprint(queries)
+    app.register_blueprint(profiles)
+    from app.web.vocab import vocab
+
+    app.register_blueprint(vocab)
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)
 

@@ -6,24 +6,19 @@ An asset the reader may not see answers 404, exactly like one that does not exis
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
-from pyoxigraph import NamedNode, RdfFormat, serialize
+from pyoxigraph import NamedNode
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.asset_view import asset_view
 from app.domain.assets import AssetRefused
 from app.domain.iris import ASSET_ID
-from app.namespaces import DAM, PREFIXES
+from app.namespaces import DAM
 from app.web import current_atrium, current_scope
 from app.web.auth import current_user, role_required
+from app.web.negotiation import negotiated
 
 assets = Blueprint("assets", __name__)
 
-RDF_TYPES = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-}
 # Originals of these types are safe to show inline; anything else downloads as an attachment.
 INLINE_TYPES = {
     "image/jpeg",
@@ -49,29 +44,23 @@ def _visible_record(asset_id: str) -> list:
 def page(asset_id: str) -> Response | str:
     """The asset's page for a browser; Turtle, JSON-LD, N-Triples or RDF/XML for RDF clients."""
     triples = _visible_record(asset_id)
-    best = request.accept_mimetypes.best_match(["text/html", *RDF_TYPES])
-    if best in RDF_TYPES:
-        body = serialize(triples, format=RDF_TYPES[best], prefixes=dict(PREFIXES))
-        response = Response(body, mimetype=best)
-        response.headers["Vary"] = "Accept"
-        return response
+    return negotiated(lambda: triples, lambda: _asset_page(asset_id, triples))
+
+
+def _asset_page(asset_id: str, triples: list) -> str:
     atrium = current_atrium()
     view = asset_view(atrium.store, atrium.iris, asset_id, current_scope(), triples)
     missing = atrium.assets.missing_fields(asset_id) if view.incomplete else []
     user = current_user()
     history = atrium.audit.history(atrium.iris.asset(asset_id)) if user and user.is_admin else []
-    response = Response(
-        render_template(
-            "asset.html",
-            asset=view,
-            missing=missing,
-            history=history,
-            may_change_access=_may_change(asset_id),
-            access_levels=list(ACCESS_LEVELS),
-        )
+    return render_template(
+        "asset.html",
+        asset=view,
+        missing=missing,
+        history=history,
+        may_change_access=_may_change(asset_id),
+        access_levels=list(ACCESS_LEVELS),
     )
-    response.headers["Vary"] = "Accept"
-    return response
 
 
 @assets.get("/assets/<asset_id>/file")

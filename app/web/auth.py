@@ -152,9 +152,17 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token())
 
 
+def csrf_exempt(view: F) -> F:
+    """Mark a view whose POST changes nothing (a SPARQL query sent by POST, §2.1.2 / §2.1.3)."""
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
 def check_csrf() -> None:
     """Refuse an unsafe request made with a session cookie but without its CSRF token."""
     if request.method not in UNSAFE_METHODS or _bearer_token():
+        return
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "csrf_exempt", False):
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf", "")

@@ -1,20 +1,92 @@
-"""``/``: the assets the reader may see, newest first, with thumbnails."""
+"""``/`` and ``/search``: faceted browsing and semantic search over what the reader may see.
+
+Every state is in the URL (:mod:`app.domain.search.query`), so a search can be bookmarked and
+shared, and back and forward work. The page needs no JavaScript: facet values, chips, sort,
+view, language and pages are links, the text box and the year range are GET forms.
+
+The asset page's "more like this" and its links from concepts to searches come from here too,
+as template globals, so that every search URL is built in one place.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from urllib.parse import urlencode
 
-from app.domain.asset_view import list_assets
+from flask import Blueprint, g, render_template, request
+
+from app.domain.search import Card, SearchQuery, Vocabulary
 from app.web import current_atrium, current_scope
+from app.web.search_urls import LANGUAGES, VIEWS, SearchUrls, request_language, request_query
 
 browse = Blueprint("browse", __name__)
-PER_PAGE = 48
+
+# Which facet a concept of each shipped scheme filters (subjects: any other scheme).
+FACET_OF_SCHEME = {
+    "departments": "department",
+    "asset-types": "type",
+    "rights": "rights",
+    "channels": "channel",
+    "audiences": "segment",
+    "sites": "site",
+}
 
 
 @browse.get("/")
 def index() -> str:
-    """The asset list (the faceted search page replaces it)."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    cards, total = list_assets(current_atrium().store, current_scope(), page, PER_PAGE)
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    return render_template("index.html", cards=cards, total=total, page=page, pages=pages)
+    """The search page with no text and no filter: everything the reader may see, newest first."""
+    return _search_page()
+
+
+@browse.get("/search")
+def search() -> str:
+    """Faceted browsing and text search; every parameter is in the URL."""
+    return _search_page()
+
+
+def _search_page() -> str:
+    query = request_query()
+    language = request_language()
+    view = request.args.get("view", VIEWS[0])
+    view = view if view in VIEWS else VIEWS[0]
+    chosen_language = request.args.get("lang") if request.args.get("lang") in LANGUAGES else None
+    result = current_atrium().search.search(query, current_scope(), language)
+    return render_template(
+        "index.html",
+        result=result,
+        urls=SearchUrls(query, view, chosen_language),
+        view=view,
+        languages=LANGUAGES,
+    )
+
+
+@browse.app_template_global()
+def similar_assets(asset_id: str) -> list[Card]:
+    """More like this, for the asset page: visible assets sharing the most subjects."""
+    return current_atrium().search.similar(asset_id, current_scope(), request_language())
+
+
+@browse.app_template_global()
+def concept_search_url(iri: str) -> str:
+    """The search for assets holding concept ``iri``, in the facet its scheme feeds."""
+    slug = _vocabulary().scheme_slug(iri)
+    facet = FACET_OF_SCHEME.get(slug or "", "subject")
+    return SearchUrls(SearchQuery()).toggle(facet, iri)
+
+
+@browse.app_template_global()
+def concept_page_url(iri: str) -> str:
+    """The concept's page in the vocabulary browser."""
+    return "/vocab/concept?" + urlencode({"iri": iri})
+
+
+@browse.app_template_global()
+def is_concept(iri: str) -> bool:
+    return iri in _vocabulary().concepts
+
+
+def _vocabulary() -> Vocabulary:
+    """The vocabularies, read once per request."""
+    if "vocabulary" not in g:
+        atrium = current_atrium()
+        g.vocabulary = Vocabulary.load(atrium.store, current_scope(), atrium.iris)
+    return g.vocabulary

@@ -1,0 +1,161 @@
+"""Describing an asset with a form: its fields, their values, what a person typed, and why a
+write was refused, in words next to the field it is about.
+
+The fields are those of :data:`app.domain.fields.FIELDS` (what ``atrium ingest --set`` fills):
+the core ones every asset has, then those its department's SHACL profile adds, marked required
+where the profile asks for them (``sh:minCount``). What a person typed is read field by field,
+so a malformed date or an unknown concept is reported next to its field before anything is
+validated; a SHACL refusal (:class:`~app.domain.assets.AssetRefused`) is put next to the field
+whose ``sh:path`` it names, and the rest (access level, file) above the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pyoxigraph import NamedNode, Triple
+
+from app.domain.assets import AssetDraft
+from app.domain.fields import FIELDS, FIELDS_BY_PREDICATE, Field, parse_value
+from app.domain.search.vocabulary import Vocabulary
+from app.domain.validation import Problem, Validator
+from app.domain.vocabularies import ConceptIndex
+from app.storage.graphstore import Term
+
+CORE_FIELDS = ("title", "description", "creator", "copyright", "rights", "keyword", "subject")
+LINES = ("creator", "keyword")  # repeatable text: one value per line
+EMPTY_SUBJECT_INPUTS = 3  # blank subject boxes a form offers, for more without JavaScript
+
+
+@dataclass
+class FormField:
+    """One field of the form, with its current values and what is wrong with them."""
+
+    field: Field
+    requirement: str = ""  # why it must be filled ("" when it need not be)
+    help: str = ""
+    values: list[str] = field(default_factory=list)  # as the form shows them
+    options: list[tuple[str, str]] = field(default_factory=list)  # (IRI, label) to choose from
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def widget(self) -> str:
+        """How the form asks for it: text, lines, textarea, select, concepts, boolean, date."""
+        if self.name == "description":
+            return "textarea"
+        if self.name in LINES:
+            return "lines"
+        if self.field.kind == "concept":
+            return "select" if self.field.scheme else "concepts"
+        if self.field.kind in ("boolean", "date"):
+            return self.field.kind
+        return "text"
+
+    @property
+    def inputs(self) -> list[str]:
+        """The values of a "concepts" field, plus empty boxes for more."""
+        return self.values + [""] * EMPTY_SUBJECT_INPUTS
+
+
+def form_fields(
+    validator: Validator,
+    department: str,
+    vocabulary: Vocabulary,
+    language: str,
+    record: Iterable[Triple] = (),
+    asset: NamedNode | None = None,
+) -> list[FormField]:
+    """The core fields, then the department profile's, filled from ``record`` if given."""
+    fields = [FormField(FIELDS[name]) for name in CORE_FIELDS]
+    fields[0].requirement = "required"  # the core shape requires a title
+    for profile_field in validator.profile_fields(department):
+        known = FIELDS_BY_PREDICATE.get(profile_field.path)
+        if known is not None and known.name not in CORE_FIELDS:
+            needed = f"required by the {department} profile" if profile_field.required else ""
+            fields.append(FormField(known, needed, profile_field.description))
+    current = [t for t in record if asset is None or t.subject == asset]
+    for form_field in fields:
+        _fill(form_field, vocabulary, language, current)
+    return fields
+
+
+def _fill(form_field: FormField, vocabulary: Vocabulary, language: str, record: list) -> None:
+    found = [t.object for t in record if t.predicate == form_field.field.predicate]
+    if form_field.widget == "concepts":
+        form_field.values = [vocabulary.label(o.value, language) for o in found]
+    else:
+        form_field.values = [o.value for o in found]
+    scheme = form_field.field.scheme
+    if scheme:
+        form_field.options = sorted(
+            ((iri, vocabulary.label(iri, language)) for iri, concept in vocabulary.concepts.items()
+             if vocabulary.scheme_slug(iri) == scheme and not concept.deprecated),
+            key=lambda option: option[1].casefold(),
+        )  # fmt: skip
+
+
+def read_form(
+    fields: list[FormField], form: Mapping, concepts: ConceptIndex
+) -> dict[str, list[Term]]:
+    """The values typed into each field (errors go to the fields); [] means cleared."""
+    typed: dict[str, list[Term]] = {}
+    for form_field in fields:
+        texts = _texts(form_field, form)
+        form_field.values = texts
+        values = []
+        for text in texts:
+            try:
+                values.append(parse_value(form_field.field, text, concepts))
+            except ValueError as error:  # UnknownConcept is one too
+                form_field.errors.append(_without_field_name(str(error), form_field.field))
+        if not form_field.field.repeatable and len(values) > 1:
+            form_field.errors.append("takes one value")
+        typed[form_field.name] = values
+    return typed
+
+
+def _texts(form_field: FormField, form: Mapping) -> list[str]:
+    raw = form.getlist(form_field.name)  # type: ignore[attr-defined]
+    if form_field.widget == "lines":
+        raw = [line for text in raw for line in text.splitlines()]
+    return [text.strip() for text in raw if text and text.strip()]
+
+
+def _without_field_name(message: str, form_field: Field) -> str:
+    prefix = f"{form_field.label}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def apply_values(
+    draft: AssetDraft, typed: dict[str, list[Term]], concepts: ConceptIndex, *, keep_empty: bool
+) -> None:
+    """Replace the draft's values of each typed field; ``keep_empty``: a blank field changes
+    nothing (an upload keeps what the file's embedded metadata said)."""
+    for name, values in typed.items():
+        if keep_empty and not values:
+            continue
+        predicate = FIELDS[name].predicate
+        draft.triples = [
+            t for t in draft.triples if not (t.subject == draft.iri and t.predicate == predicate)
+        ]
+        draft.triples += [Triple(draft.iri, predicate, value) for value in values]
+    linked = [t.object for t in draft.triples if isinstance(t.object, NamedNode)]
+    draft.context = concepts.context_triples(linked)
+
+
+def place_problems(fields: list[FormField], problems: Iterable[Problem]) -> list[str]:
+    """Put each problem next to its field; returns those about no field of the form."""
+    by_predicate = {f.field.predicate.value: f for f in fields}
+    general = []
+    for problem in problems:
+        form_field = by_predicate.get(problem.path or "")
+        if form_field is not None:
+            form_field.errors.append(problem.message)
+        else:
+            general.append(f"{problem.field}: {problem.message}")
+    return general

@@ -1,0 +1,291 @@
+"""The search index in memory: numpy columns that count facets and rank pages in milliseconds.
+
+Every asset has an ordinal (its row number in the SQLite index, never reused). A set of assets
+is a boolean mask over ordinals; each facet is two parallel arrays, ``owner`` (ordinals, in
+ascending order) and ``term`` (the id of the value), one entry per (asset, value) pair. So:
+
+- the assets holding any of some values: ``mask[owner[lookup[term]]] = True``;
+- a facet's counts within a mask: ``bincount(term[mask[owner]])``, one pass, all values at once;
+- an asset counted once per group of values: ``owner`` is sorted, so the distinct owners of the
+  selected entries are the positions where the owner changes.
+
+A :class:`Columns` is an immutable snapshot; :func:`catch_up` makes the next one from the
+SQLite index by reading only what changed (rows with a higher ordinal are new, the ``removed``
+log lists ordinals deleted since), and reloads everything after a rebuild or when too much of
+the snapshot is dead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GRAPH = "graph"  # the pseudo-facet of each asset's named graph (its access scope)
+RELOAD_DEAD_SHARE = 0.3  # reload when this share of ordinals is dead
+RELOAD_NEW_SHARE = 0.2  # reload rather than append when this share is new
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Facet values interned as small integers: ``(facet, value)`` ↔ term id."""
+
+    facet: tuple[str, ...]
+    value: tuple[str, ...]
+    ids: dict[tuple[str, str], int]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[int, str, str]], base: Terms | None = None) -> Terms:
+        facet = list(base.facet) if base else [""]  # ids start at 1; 0 stands for none
+        value = list(base.value) if base else [""]
+        ids = dict(base.ids) if base else {}
+        for term, facet_name, text in rows:
+            while len(facet) <= term:
+                facet.append("")
+                value.append("")
+            facet[term], value[term] = facet_name, text
+            ids[(facet_name, text)] = term
+        return cls(tuple(facet), tuple(value), ids)
+
+    @property
+    def size(self) -> int:
+        return len(self.facet)
+
+    def lookup(self, facet: str, values: Iterable[str]) -> np.ndarray:
+        """A boolean array over term ids, true for the given values of ``facet``."""
+        found = np.zeros(self.size, dtype=bool)
+        chosen = [self.ids[(facet, v)] for v in values if (facet, v) in self.ids]
+        found[chosen] = True
+        return found
+
+
+@dataclass(frozen=True)
+class FactColumn:
+    owner: np.ndarray  # int32 ordinals, ascending
+    term: np.ndarray  # int32 term ids
+
+
+@dataclass
+class Columns:
+    """One consistent snapshot of the index (never changed once made, except its caches)."""
+
+    epoch: int
+    last_ordinal: int
+    removed_seq: int
+    alive: np.ndarray  # bool by ordinal
+    graph: np.ndarray  # int32 term id of the asset's graph, by ordinal
+    submitted: np.ndarray  # int64 seconds since 1970 (date added), by ordinal
+    facts: dict[str, FactColumn]
+    terms: Terms
+    dead: int = 0
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.alive)
+
+    def empty_mask(self) -> np.ndarray:
+        return np.zeros(self.size, dtype=bool)
+
+    def in_graphs(self, graphs: Sequence[str] | None) -> np.ndarray:
+        """The live assets stored in one of ``graphs`` (None: in any graph)."""
+        if graphs is None:
+            return self.alive.copy()
+        return self.terms.lookup(GRAPH, graphs)[self.graph] & self.alive
+
+    def having(self, facet: str, values: Iterable[str]) -> np.ndarray:
+        """The assets holding any of ``values`` in ``facet``."""
+        column = self.facts.get(facet)
+        mask = self.empty_mask()
+        if column is None:
+            return mask
+        lookup = self.terms.lookup(facet, values)
+        mask[column.owner[lookup[column.term]]] = True
+        return mask
+
+    def counts(self, facet: str, mask: np.ndarray) -> np.ndarray:
+        """How many assets of ``mask`` hold each term of ``facet`` (an array by term id)."""
+        column = self.facts.get(facet)
+        if column is None:
+            return np.zeros(self.terms.size, dtype=np.int64)
+        return np.bincount(column.term[mask[column.owner]], minlength=self.terms.size)
+
+    def restricted(self, facet: str, mask: np.ndarray) -> FactColumn:
+        """The entries of ``facet`` that belong to the assets of ``mask``."""
+        column = self.facts.get(facet)
+        if column is None:
+            return FactColumn(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+        inside = mask[column.owner]
+        return FactColumn(column.owner[inside], column.term[inside])
+
+    @staticmethod
+    def distinct_owners_of(entries: FactColumn, lookup: np.ndarray) -> int:
+        """How many assets hold at least one term that ``lookup`` marks, each counted once."""
+        owners = entries.owner[lookup[entries.term]]
+        if owners.size == 0:
+            return 0
+        return int(1 + np.count_nonzero(owners[1:] != owners[:-1]))
+
+    def terms_of(self, facet: str, ordinal: int) -> np.ndarray:
+        """The term ids one asset holds in ``facet``."""
+        column = self.facts.get(facet)
+        if column is None:
+            return np.zeros(0, dtype=np.int32)
+        start, end = np.searchsorted(column.owner, [ordinal, ordinal + 1])
+        return column.term[start:end]
+
+    def cached(self, key: str, make) -> np.ndarray:  # noqa: ANN001 - a function making the array
+        """An array derived from this snapshot, made once (the title order, say)."""
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+
+# Loading from SQLite ------------------------------------------------------------------------
+
+_STATE = """
+SELECT (SELECT value FROM meta WHERE key = 'epoch'),
+       (SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'asset'),
+       (SELECT COALESCE(MAX(seq), 0) FROM removed)
+"""
+_ROWS = "SELECT n, graph, submitted, facts FROM asset WHERE n > ? AND n <= ? ORDER BY n"
+
+
+def load(db: sqlite3.Connection, facets: Sequence[str]) -> Columns:
+    """The whole index as columns."""
+    with _reading(db):
+        epoch, last, removed_seq = db.execute(_STATE).fetchone()
+        terms = Terms.from_rows(db.execute("SELECT t, facet, value FROM term"))
+        rows = _Rows.read(db, 0, last)
+    size = last + 1
+    alive = np.zeros(size, dtype=bool)
+    alive[rows.ordinals] = True
+    return Columns(
+        epoch=int(epoch or 0),
+        last_ordinal=last,
+        removed_seq=removed_seq,
+        alive=alive,
+        graph=rows.scatter(size, rows.graphs),
+        submitted=rows.scatter(size, rows.submitted),
+        facts=rows.split(terms, facets),
+        terms=terms,
+    )
+
+
+def catch_up(columns: Columns | None, db: sqlite3.Connection, facets: Sequence[str]) -> Columns:
+    """The snapshot after what changed since ``columns`` (the same object if nothing did)."""
+    if columns is None:
+        return load(db, facets)
+    with _reading(db):
+        epoch, last, removed_seq = db.execute(_STATE).fetchone()
+        state = (last, removed_seq, int(epoch or 0))
+        if state == (columns.last_ordinal, columns.removed_seq, columns.epoch):
+            return columns
+        removed = [
+            n for (n,) in db.execute("SELECT n FROM removed WHERE seq > ?", (columns.removed_seq,))
+        ]
+        room = max(columns.size, 5000)
+        dead = columns.dead + len(removed)
+        reload = (
+            int(epoch or 0) != columns.epoch
+            or dead > RELOAD_DEAD_SHARE * room
+            or last - columns.last_ordinal > RELOAD_NEW_SHARE * room
+        )
+        if not reload:
+            terms = Terms.from_rows(
+                db.execute("SELECT t, facet, value FROM term WHERE t >= ?", (columns.terms.size,)),
+                base=columns.terms,
+            )
+            rows = _Rows.read(db, columns.last_ordinal, last)
+    if reload:
+        return load(db, facets)
+    size = last + 1
+    alive = _grown(columns.alive, size)
+    alive[[n for n in removed if n < columns.size]] = False
+    alive[rows.ordinals] = True
+    graph = _grown(columns.graph, size)
+    graph[rows.ordinals] = rows.graphs
+    submitted = _grown(columns.submitted, size)
+    submitted[rows.ordinals] = rows.submitted
+    added = rows.split(terms, facets)
+    facts = {
+        name: FactColumn(
+            np.concatenate([columns.facts[name].owner, added[name].owner]),
+            np.concatenate([columns.facts[name].term, added[name].term]),
+        )
+        for name in facets
+    }
+    return Columns(
+        columns.epoch, last, removed_seq, alive, graph, submitted, facts, terms, dead=dead
+    )
+
+
+class _reading:
+    """A read transaction, so that every query of a load sees the same state of the index."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.db.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Index rows read from SQLite, as arrays."""
+
+    ordinals: np.ndarray
+    graphs: np.ndarray
+    submitted: np.ndarray
+    owners: np.ndarray  # one entry per (asset, term)
+    terms: np.ndarray
+
+    @classmethod
+    def read(cls, db: sqlite3.Connection, after: int, last: int) -> _Rows:
+        ordinals, graphs, submitted, lengths, blobs = [], [], [], [], []
+        for n, graph, when, blob in db.execute(_ROWS, (after, last)):
+            ordinals.append(n)
+            graphs.append(graph)
+            submitted.append(when)
+            lengths.append(len(blob) // 4)
+            blobs.append(blob)
+        return cls(
+            np.asarray(ordinals, dtype=np.int64),
+            np.asarray(graphs, dtype=np.int32),
+            np.asarray(submitted, dtype=np.int64),
+            np.repeat(np.asarray(ordinals, dtype=np.int32), lengths),
+            np.frombuffer(b"".join(blobs), dtype="<i4").astype(np.int32),
+        )
+
+    def scatter(self, size: int, values: np.ndarray) -> np.ndarray:
+        array = np.zeros(size, dtype=values.dtype)
+        array[self.ordinals] = values
+        return array
+
+    def split(self, terms: Terms, facets: Sequence[str]) -> dict[str, FactColumn]:
+        """Per facet, its (owner, term) entries, in the owners' order."""
+        position = {name: index for index, name in enumerate(facets)}
+        facet_of_term = np.asarray([position.get(f, -1) for f in terms.facet], dtype=np.int16)
+        facet_of_fact = (
+            facet_of_term[self.terms] if self.terms.size else self.terms.astype(np.int16)
+        )
+        return {
+            name: FactColumn(
+                self.owners[facet_of_fact == index], self.terms[facet_of_fact == index]
+            )
+            for name, index in position.items()
+        }
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    grown = np.zeros(size, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown

@@ -1,0 +1,426 @@
+"""The search index: a SQLite file in the data folder, kept in step with the graph.
+
+Oxigraph has no full-text index, and counting a dozen facets over a million assets in SPARQL
+takes seconds, so search reads a derived index. The graph stays the only source of truth:
+the index holds, per asset, only what the graph says about the asset itself, read back from
+the graph after every write:
+
+- ``asset``: its ordinal ``n``, id, named graph (its access scope), date added, title sort
+  key, and the ids of its facet values (``term``), packed as an int32 array;
+- ``text``: an FTS5 table of its folded title (and headline) and body (description,
+  keywords), ``rowid`` = ``n``;
+- ``removed``: a log of deleted ordinals, from which the in-memory columns catch up;
+- ``pending``: writes in flight (see below); ``meta``: schema version and rebuild epoch.
+
+Labels, hierarchy and merges of concepts are never stored: the query resolves words to
+concepts through the vocabulary at query time, so a taxonomist's edit needs no reindex.
+
+Why it cannot drift from the graph:
+
+1. Every write of an asset record goes through :class:`~app.domain.assets.AssetRepository`,
+   which wraps the store write in :meth:`SearchIndex.changing`: the asset is marked pending
+   before the write; after it, the index re-reads the record from the graph (never from the
+   draft) and replaces its row, in one SQLite transaction that also clears the mark. The
+   graph read happens inside that transaction, so two syncs of one asset cannot interleave.
+2. A mark left behind by a crash, or by a failed sync, is healed by a later search.
+3. Bulk loads (``atrium import``, ``atrium demo --synthetic``) rebuild it, and
+   ``atrium reindex`` rebuilds (or, with ``--check``, compares) it on demand.
+4. ``tests/test_search_index.py`` compares it with the graph after writes, deletes, access
+   changes and label edits (:meth:`SearchIndex.differences`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pyoxigraph import NamedNode
+
+from app.domain.iris import Iris
+from app.domain.search import columns as columnar
+from app.domain.search.columns import GRAPH, Columns
+from app.domain.search.facets import FACET_NAMES, FACETS, Facet
+from app.domain.search.text import folded_text, sort_key
+from app.namespaces import DAM, DCT, RDF, SCHEMA, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope, Term
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+BATCH = 500  # assets read from the graph per query while rebuilding
+HEAL_AFTER_SECONDS = 30.0  # a pending mark this old belongs to a write that died
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS asset (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    graph INTEGER NOT NULL,
+    submitted INTEGER NOT NULL,
+    title_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    facts BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS asset_by_title ON asset (title_key, n);
+CREATE TABLE IF NOT EXISTS term (
+    t INTEGER PRIMARY KEY,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (facet, value)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5 (
+    title, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, since REAL NOT NULL);
+"""
+_TABLES = ("asset", "term", "text", "removed", "pending")
+
+_TEXT_PREDICATES = {DCT.title: "title", SCHEMA.headline: "title", DCT.description: "body",
+                    SCHEMA.keywords: "body"}  # fmt: skip
+_FACETS_BY_PREDICATE: dict[NamedNode, list[Facet]] = defaultdict(list)
+for _facet in FACETS:
+    _FACETS_BY_PREDICATE[_facet.predicate].append(_facet)
+_TYPE, _ASSET, _TITLE, _SUBMITTED = RDF.type, DAM.Asset, DCT.title, DCT.dateSubmitted
+_PREDICATES = {_TYPE, _SUBMITTED, *_TEXT_PREDICATES, *_FACETS_BY_PREDICATE}
+
+_RECORDS = (
+    sparql_prefixes()
+    + """
+SELECT ?a ?g ?p ?o WHERE {{
+  VALUES ?a {{ {assets} }}
+  GRAPH ?g {{ ?a ?p ?o }}
+}}"""
+)
+_ALL_ASSETS = sparql_prefixes() + "SELECT DISTINCT ?a WHERE { ?a a dam:Asset }"
+_ANY_ASSET = sparql_prefixes() + "ASK { ?a a dam:Asset }"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index holds about one asset."""
+
+    asset_id: str
+    graph: str
+    submitted: int
+    title_key: str
+    facts: frozenset[tuple[str, str]]  # (facet, value)
+    title: str  # folded words
+    body: str
+
+    @property
+    def digest(self) -> str:
+        text = repr((self.graph, self.submitted, self.title_key, sorted(self.facts), self.title,
+                     self.body))  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class SearchIndex:
+    """The SQLite index of one data folder, and its in-memory columns."""
+
+    def __init__(self, path: Path, store: GraphStore, iris: Iris) -> None:
+        self.path = path
+        self.store = store
+        self.iris = iris
+        self._local = threading.local()
+        self._columns: Columns | None = None
+        self._columns_lock = threading.Lock()
+        self._create()
+
+    # Connections ----------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (sqlite3 connections stay in the thread that made them)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA cache_size = -65536")  # 64 MiB: rebuilds of a million assets
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once so that syncs of one asset are serialised."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._db()
+        version = None
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            version = found[0] if found else None
+        if version not in (None, SCHEMA_VERSION):
+            for table in (*_TABLES, "meta"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.executescript(_SCHEMA)
+        with self._writing() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            # A new index over an empty store is complete; over a full one, it is built on use.
+            built = "0" if self.store.ask(_ANY_ASSET, scope=Scope.everything()) else "1"
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', ?)", (built,))
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # The write path -------------------------------------------------------------------------
+
+    @contextmanager
+    def changing(self, asset_id: str) -> Iterator[None]:
+        """Wrap a write of the asset's record: afterwards the index holds what the graph holds."""
+        with self._writing() as db:
+            db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (asset_id, time.time()))
+        try:
+            yield
+        finally:
+            try:
+                self.sync([asset_id])
+            except Exception:  # the graph write stands; a later search heals the index
+                log.exception("search index: could not sync asset %s; it stays pending", asset_id)
+
+    def sync(self, asset_ids: Sequence[str]) -> None:
+        """Replace the entries of ``asset_ids`` with what the graph holds now."""
+        with self._writing() as db:
+            entries = self._read_entries([self.iris.asset(i) for i in asset_ids])
+            interner = _Interner(db)
+            for asset_id in asset_ids:
+                _replace(db, interner, asset_id, entries.get(asset_id))
+            db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in asset_ids])
+
+    def heal(self) -> int:
+        """Sync the assets whose write died before its sync; returns how many."""
+        cutoff = time.time() - HEAL_AFTER_SECONDS
+        stale = [
+            i for (i,) in self._db().execute("SELECT id FROM pending WHERE since < ?", (cutoff,))
+        ]
+        if stale:
+            self.sync(stale)
+        return len(stale)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Build the index anew from the graph; returns the number of assets indexed."""
+        assets = [row["a"] for row in self.store.select(_ALL_ASSETS, scope=Scope.everything())]
+        with self._writing() as db:
+            for table in _TABLES:
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM sqlite_sequence")
+            interner = _Interner(db)
+            for start in range(0, len(assets), BATCH):
+                batch = assets[start : start + BATCH]
+                for asset_id, entry in sorted(self._read_entries(batch).items()):
+                    _replace(db, interner, asset_id, entry)
+                if progress:
+                    progress(min(start + BATCH, len(assets)), len(assets))
+            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
+        return len(assets)
+
+    # Reading from the graph -----------------------------------------------------------------
+
+    def _read_entries(self, assets: Sequence[NamedNode]) -> dict[str, Entry]:
+        if not assets:
+            return {}
+        query = _RECORDS.format(assets=" ".join(str(a) for a in assets))
+        records: dict[str, list[tuple[str, NamedNode, Term]]] = defaultdict(list)
+        for row in self.store.select(query, scope=Scope.everything()):
+            if row["p"] in _PREDICATES:  # (a VALUES of predicates makes Oxigraph scan them all)
+                records[row["a"].value].append((row["g"].value, row["p"], row["o"]))
+        entries = {}
+        for iri, quads in records.items():
+            entry = self._entry(iri, quads)
+            if entry is not None:
+                entries[entry.asset_id] = entry
+        return entries
+
+    def _entry(self, iri: str, quads: list[tuple[str, NamedNode, Term]]) -> Entry | None:
+        asset_id = self.iris.asset_id(iri)
+        graphs = {g for g, p, o in quads if p == _TYPE and o == _ASSET}
+        if asset_id is None or not graphs:
+            return None
+        graph = max(graphs, key=self._restriction)  # never more visible than its strictest copy
+        facts: set[tuple[str, str]] = set()
+        texts: dict[str, list[str]] = defaultdict(list)
+        titles, submitted = [], 0
+        for g, predicate, value in quads:
+            if g != graph:
+                continue
+            for facet in _FACETS_BY_PREDICATE.get(predicate, ()):
+                indexed = facet.index_value(value)
+                if indexed is not None:
+                    facts.add((facet.name, indexed))
+            if predicate in _TEXT_PREDICATES:
+                texts[_TEXT_PREDICATES[predicate]].append(value.value)
+            if predicate == _TITLE:
+                titles.append(value.value)
+            elif predicate == _SUBMITTED:
+                submitted = _seconds(value.value)
+        return Entry(
+            asset_id=asset_id,
+            graph=graph,
+            submitted=submitted,
+            title_key=sort_key(min(titles, default="")),
+            facts=frozenset(facts),
+            title=folded_text(*sorted(texts["title"])),
+            body=folded_text(*sorted(texts["body"])),
+        )
+
+    def _restriction(self, graph: str) -> int:
+        for rank, level in enumerate(("public", "internal")):
+            if graph == self.iris.asset_graph(level, "").value:
+                return rank
+        return 2
+
+    # The read path --------------------------------------------------------------------------
+
+    def columns(self) -> Columns:
+        """The current in-memory snapshot (built from the graph first if never built)."""
+        if self._epoch() == 0:
+            self.rebuild()
+        self.heal()
+        with self._columns_lock:
+            self._columns = columnar.catch_up(self._columns, self._db(), FACET_NAMES)
+            return self._columns
+
+    def _epoch(self) -> int:
+        return int(self._db().execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0])
+
+    def title_order(self, columns: Columns) -> np.ndarray:
+        """Each ordinal's rank when sorted by title (made once per snapshot)."""
+
+        def make() -> np.ndarray:
+            query = "SELECT n FROM asset WHERE n <= ? ORDER BY title_key, n"
+            ordinals = np.fromiter(
+                (n for (n,) in self._db().execute(query, (columns.last_ordinal,))), dtype=np.int64
+            )
+            rank = np.full(columns.size, len(ordinals), dtype=np.int64)
+            rank[ordinals] = np.arange(len(ordinals))
+            return rank
+
+        return columns.cached("title", make)
+
+    def matching_text(self, expression: str) -> np.ndarray:
+        """The ordinals of assets whose text matches an FTS5 query ``expression``."""
+        # One string of all the ordinals is three times faster to read than a row each.
+        query = "SELECT group_concat(rowid) FROM text WHERE text MATCH ?"
+        found = self._db().execute(query, (expression,)).fetchone()[0]
+        return np.array(found.split(","), dtype=np.int64) if found else np.zeros(0, np.int64)
+
+    def ids(self, ordinals: Iterable[int]) -> dict[int, str]:
+        """The asset id of each ordinal."""
+        wanted = [int(n) for n in ordinals]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._db().execute(f"SELECT n, id FROM asset WHERE n IN ({marks})", wanted)
+        return dict(rows.fetchall())
+
+    def ordinal(self, asset_id: str) -> int | None:
+        found = self._db().execute("SELECT n FROM asset WHERE id = ?", (asset_id,)).fetchone()
+        return found[0] if found else None
+
+    # Checking -------------------------------------------------------------------------------
+
+    def differences(self) -> list[str]:
+        """How the index differs from the graph, one line per asset (empty: in step)."""
+        assets = [row["a"] for row in self.store.select(_ALL_ASSETS, scope=Scope.everything())]
+        expected: dict[str, Entry] = {}
+        for start in range(0, len(assets), BATCH):
+            expected.update(self._read_entries(assets[start : start + BATCH]))
+        stored = self._stored_entries()
+        lines = [
+            f"{i}: a write is pending" for (i,) in self._db().execute("SELECT id FROM pending")
+        ]
+        for asset_id in sorted(expected.keys() | stored.keys()):
+            want, have = expected.get(asset_id), stored.get(asset_id)
+            if have is None:
+                lines.append(f"{asset_id}: in the graph, missing from the index")
+            elif want is None:
+                lines.append(f"{asset_id}: in the index, not in the graph")
+            elif want != have:
+                lines.append(f"{asset_id}: differs: index {have} ≠ graph {want}")
+        return lines
+
+    def _stored_entries(self) -> dict[str, Entry]:
+        db = self._db()
+        terms = {t: (facet, value) for t, facet, value in db.execute("SELECT * FROM term")}
+        text = {n: (title, body) for n, title, body in db.execute("SELECT rowid, * FROM text")}
+        entries = {}
+        query = "SELECT n, id, graph, submitted, title_key, facts FROM asset"
+        for n, asset_id, graph, submitted, title_key, blob in db.execute(query):
+            ids = np.frombuffer(blob, dtype="<i4")
+            title, body = text.get(n, ("", ""))
+            entries[asset_id] = Entry(
+                asset_id, terms[graph][1], submitted, title_key,
+                frozenset(terms[int(t)] for t in ids), title, body,
+            )  # fmt: skip
+        return entries
+
+
+class _Interner:
+    """Term ids of (facet, value) pairs, made as needed, remembered for one transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.known: dict[tuple[str, str], int] = {}
+
+    def __call__(self, facet: str, value: str) -> int:
+        key = (facet, value)
+        if key not in self.known:
+            self.db.execute("INSERT OR IGNORE INTO term (facet, value) VALUES (?, ?)", key)
+            found = self.db.execute("SELECT t FROM term WHERE facet = ? AND value = ?", key)
+            self.known[key] = found.fetchone()[0]
+        return self.known[key]
+
+
+def _replace(db: sqlite3.Connection, term: _Interner, asset_id: str, entry: Entry | None) -> None:
+    """Make the index row of ``asset_id`` say ``entry`` (None: the asset is gone)."""
+    old = db.execute("SELECT n, digest FROM asset WHERE id = ?", (asset_id,)).fetchone()
+    if old is not None and entry is not None and old[1] == entry.digest:
+        return
+    if old is not None:
+        db.execute("DELETE FROM asset WHERE n = ?", (old[0],))
+        db.execute("DELETE FROM text WHERE rowid = ?", (old[0],))
+        db.execute("INSERT INTO removed (n) VALUES (?)", (old[0],))
+    if entry is None:
+        return
+    facts = np.asarray(sorted(term(f, v) for f, v in entry.facts), dtype="<i4").tobytes()
+    cursor = db.execute(
+        "INSERT INTO asset (id, graph, submitted, title_key, digest, facts) VALUES (?,?,?,?,?,?)",
+        (asset_id, term(GRAPH, entry.graph), entry.submitted, entry.title_key, entry.digest, facts),
+    )
+    db.execute(
+        "INSERT INTO text (rowid, title, body) VALUES (?, ?, ?)",
+        (cursor.lastrowid, entry.title, entry.body),
+    )
+
+
+def _seconds(lexical: str) -> int:
+    """Seconds since 1970 of an xsd:dateTime (UTC when it names no zone); 0 if unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(lexical.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())

@@ -1,0 +1,140 @@
+"""What a search asks for: the parameters of ``/``, ``/search`` and ``/api/search``, parsed once.
+
+Every state of the search page lives in its URL, so a search can be bookmarked and shared:
+
+- ``q``: the text;
+- one repeatable parameter per facet, named after it, holding IRIs for the facets backed by a
+  vocabulary and plain text for the others: ``?subject=IRI&subject=IRI&department=IRI``;
+  values of one facet combine with OR, facets with AND;
+- ``from`` and ``to``: the range of years taken, both included;
+- ``sort`` (relevance, newest, oldest, title), ``page``, ``per_page``;
+- ``expand``: the nodes of the subject tree opened by the reader; ``more``: the facets shown
+  with all their values.
+
+:meth:`SearchQuery.params` writes them back in one canonical order, so one state has one URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+SORTS = ("relevance", "newest", "oldest", "title")
+PER_PAGE = 48
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+MAX_VALUES = 50  # values of one facet a query may choose
+MAX_VALUE_CHARS = 2_000
+MAX_TEXT_CHARS = 500
+
+
+class BadSearch(ValueError):
+    """A search parameter is malformed; the message says what to change."""
+
+
+class Args(Protocol):
+    """Request parameters, as Werkzeug's ``MultiDict`` holds them."""
+
+    def get(self, key: str, default: str | None = None) -> str | None: ...
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+    expand: tuple[str, ...] = ()
+    more: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args: Args, facets: Sequence[str]) -> SearchQuery:
+        """The query that request parameters ``args`` describe; :class:`BadSearch` if malformed."""
+        sort = (args.get("sort") or "relevance").strip()
+        if sort not in SORTS:
+            raise BadSearch(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        filters = {name: _values(args.getlist(name)) for name in facets}
+        return cls(
+            text=(args.get("q") or "").strip()[:MAX_TEXT_CHARS],
+            filters={name: values for name, values in filters.items() if values},
+            year_from=_number(args, "from", 1, 9999, "a year like 2019"),
+            year_to=_number(args, "to", 1, 9999, "a year like 2024"),
+            sort=sort,
+            page=_number(args, "page", 1, MAX_PAGE, f"a page from 1 to {MAX_PAGE}") or 1,
+            per_page=_number(args, "per_page", 1, MAX_PER_PAGE, f"1 to {MAX_PER_PAGE}") or PER_PAGE,
+            expand=_values(args.getlist("expand")),
+            more=tuple(name for name in _values(args.getlist("more")) if name in facets),
+        )
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return self.filters.get(facet, ())
+
+    @property
+    def order(self) -> str:
+        """The sort in effect: relevance means newest first when there is no text."""
+        return "newest" if self.sort == "relevance" and not self.text else self.sort
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def params(self) -> list[tuple[str, str]]:
+        """The parameters of this state, in canonical order, defaults left out."""
+        params = [("q", self.text)] if self.text else []
+        for name, values in self.filters.items():
+            params += [(name, value) for value in values]
+        for name, year in (("from", self.year_from), ("to", self.year_to)):
+            if year is not None:
+                params.append((name, str(year)))
+        if self.sort != "relevance":
+            params.append(("sort", self.sort))
+        if self.per_page != PER_PAGE:
+            params.append(("per_page", str(self.per_page)))
+        params += [("expand", iri) for iri in self.expand]
+        params += [("more", name) for name in self.more]
+        if self.page != 1:
+            params.append(("page", str(self.page)))
+        return params
+
+    def toggled(self, facet: str, value: str) -> SearchQuery:
+        """This query with ``value`` of ``facet`` chosen, or no longer chosen (from page 1)."""
+        values = self.selected(facet)
+        changed = tuple(v for v in values if v != value) if value in values else (*values, value)
+        filters = {**self.filters, facet: changed}
+        return self.replace(filters={k: v for k, v in filters.items() if v})
+
+    def expanded(self, iri: str) -> SearchQuery:
+        """This query with one more node of the subject tree open (same page)."""
+        return dataclasses.replace(self, expand=(*self.expand, iri))
+
+    def replace(self, **changes: object) -> SearchQuery:
+        """A copy with ``changes``, back on page 1 unless a page is given."""
+        changes.setdefault("page", 1)
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_empty(self) -> bool:
+        """True for the plain list: no text, no filter."""
+        return not (self.text or self.filters or self.year_from or self.year_to)
+
+
+def _values(raw: list[str]) -> tuple[str, ...]:
+    """Distinct non-empty values, in the order given, within the limits."""
+    kept = dict.fromkeys(v.strip()[:MAX_VALUE_CHARS] for v in raw if v and v.strip())
+    return tuple(kept)[:MAX_VALUES]
+
+
+def _number(args: Args, name: str, low: int, high: int, wanted: str) -> int | None:
+    text = (args.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadSearch(f"{name}={text!r} is not {wanted}")
+    return int(text)

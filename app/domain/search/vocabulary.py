@@ -1,0 +1,226 @@
+"""The SKOS vocabularies as search sees them: labels, hierarchy and merges.
+
+The vocabularies are read with one query per search, through the reader's scope, so a
+taxonomist's edit (a new label, a concept moved, two concepts merged) shows in the very next
+search with no reindex: the search index stores only which concepts an asset is tagged with,
+never their labels or their place in the hierarchy.
+
+Rules of the SKOS Reference (https://www.w3.org/TR/skos-reference/) applied here:
+
+- §5 Lexical labels: prefLabel, altLabel and hiddenLabel are all labels of a concept, in any
+  language; search matches all three, display uses the prefLabel in the reader's language.
+- §8 Semantic relations: skos:broader and skos:narrower are inverses, so either one stated is
+  enough; the hierarchy is followed transitively (the meaning of skos:broaderTransitive), and a
+  cycle in bad data cannot loop.
+- A merge is recorded the usual way, the retired concept marked ``owl:deprecated true`` and
+  ``dct:isReplacedBy`` its successor: a retired concept is a synonym of its successor, so its
+  labels find what the successor finds, and assets still tagged with it count under the
+  successor.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pyoxigraph import Literal
+
+from app.domain.iris import Iris
+from app.domain.search.text import words
+from app.domain.vocabularies import STRUCTURAL_SCHEMES
+from app.namespaces import DCT, OWL, SKOS, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
+
+# The reader's language first, then this fixed order, then a label without a language.
+LANGUAGE_FALLBACK = ("en", "de", "fr", "")
+
+_VOCABULARY = (
+    sparql_prefixes()
+    + """
+SELECT ?c ?p ?o WHERE {
+  VALUES ?p { skos:prefLabel skos:altLabel skos:hiddenLabel skos:broader skos:narrower
+              skos:inScheme skos:notation owl:deprecated dct:isReplacedBy }
+  ?c ?p ?o .
+}"""
+)
+
+
+@dataclass
+class Concept:
+    iri: str
+    pref_labels: dict[str, str] = field(default_factory=dict)  # language ("" for none) → label
+    labels: list[str] = field(default_factory=list)  # every lexical label, any language
+    broader: set[str] = field(default_factory=set)
+    narrower: set[str] = field(default_factory=set)
+    schemes: set[str] = field(default_factory=set)
+    replaced_by: set[str] = field(default_factory=set)
+    notation: str | None = None
+    deprecated: bool = False
+
+
+class Vocabulary:
+    """Every concept the reader may see, with the look-ups search and facets need."""
+
+    def __init__(self, concepts: dict[str, Concept], iris: Iris) -> None:
+        self.concepts = concepts
+        self.iris = iris
+        self._replaces: dict[str, set[str]] = defaultdict(set)
+        for concept in concepts.values():
+            for successor in concept.replaced_by:
+                self._replaces[successor].add(concept.iri)
+
+    @classmethod
+    def load(cls, store: GraphStore, scope: Scope, iris: Iris) -> Vocabulary:
+        """The vocabularies as ``scope`` shows them, in one query."""
+        found: dict[str, Concept] = {}
+        for row in store.select(_VOCABULARY, scope=scope):
+            subject = row["c"].value
+            concept = found.get(subject) or found.setdefault(subject, Concept(subject))
+            _add(concept, row["p"].value, row["o"], found)
+        # Only what is in a scheme or a hierarchy is a concept (schemes have labels too).
+        concepts = {iri: c for iri, c in found.items() if c.schemes or c.broader or c.narrower}
+        for concept in concepts.values():
+            concept.broader &= concepts.keys()
+            concept.narrower &= concepts.keys()
+        return cls(concepts, iris)
+
+    # Labels ---------------------------------------------------------------------------------
+
+    def label(self, iri: str, language: str = "en") -> str:
+        """The concept's prefLabel in ``language``, else in the fallback order, else its name."""
+        concept = self.concepts.get(iri)
+        if concept is not None:
+            for wanted in (language, *LANGUAGE_FALLBACK):
+                if wanted in concept.pref_labels:
+                    return concept.pref_labels[wanted]
+            if concept.pref_labels:
+                return sorted(concept.pref_labels.items())[0][1]
+            if concept.notation:
+                return concept.notation
+        return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    @cached_property
+    def _words(self) -> dict[str, set[str]]:
+        """Each folded word of any label → the concepts with a label holding it."""
+        index: dict[str, set[str]] = defaultdict(set)
+        for concept in self.concepts.values():
+            for label in concept.labels:
+                for word in words(label):
+                    index[word].add(concept.iri)
+        return index
+
+    def concepts_named(self, word: str, *, prefix: bool) -> set[str]:
+        """Concepts with a label word equal to ``word`` (or starting with it, if ``prefix``)."""
+        if not prefix:
+            return set(self._words.get(word, ()))
+        return {c for known, found in self._words.items() if known.startswith(word) for c in found}
+
+    def matching(self, word: str, *, prefix: bool) -> set[str]:
+        """What a search word finds: the concepts it names, their successors, and all narrower.
+
+        An asset tagged with any of these matches, so "vehicle" finds an asset tagged "bicycle"
+        (narrower), and a retired concept's label finds assets tagged with its successor.
+        """
+        found: set[str] = set()
+        for concept in self.concepts_named(word, prefix=prefix):
+            for current in self.successors(concept):
+                found |= self.subtree(current)
+        return found
+
+    # Hierarchy ------------------------------------------------------------------------------
+
+    def successors(self, iri: str) -> set[str]:
+        """The concept itself, or what it was merged into (followed to the end of the chain)."""
+        seen, todo, final = set(), [iri], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            replacements = self.concepts[current].replaced_by if current in self.concepts else ()
+            if replacements:
+                todo.extend(replacements)
+            else:
+                final.add(current)
+        return final or {iri}
+
+    def subtree(self, iri: str) -> set[str]:
+        """The concept, everything narrower (transitively), and every concept merged into any.
+
+        Selecting a concept finds assets tagged with any of these; its count counts them.
+        """
+        return self._closure([iri], self._down)
+
+    def ancestors(self, iri: str) -> set[str]:
+        """Everything broader than the concept, transitively (the concept itself left out)."""
+        return self._closure(self._up(iri), self._up)
+
+    def children(self, iri: str) -> list[str]:
+        """The narrower concepts that are in use (not retired), for the tree."""
+        concept = self.concepts.get(iri)
+        return (
+            sorted(c for c in concept.narrower if not self.concepts[c].deprecated)
+            if concept
+            else []
+        )
+
+    def roots(self) -> list[str]:
+        """The tops of the subject tree: live concepts of the subject schemes with no broader."""
+        structural = {self.iris.vocab_base + slug for slug in STRUCTURAL_SCHEMES}
+        return sorted(
+            c.iri
+            for c in self.concepts.values()
+            if not c.deprecated and not c.broader and c.schemes and not c.schemes & structural
+        )
+
+    def scheme_slug(self, iri: str) -> str | None:
+        """The short name of the concept's shipped scheme (``subjects``), if it has one."""
+        concept = self.concepts.get(iri)
+        base = self.iris.vocab_base
+        for scheme in sorted(concept.schemes) if concept else ():
+            if scheme.startswith(base):
+                return scheme[len(base) :]
+        return None
+
+    def _down(self, iri: str) -> Iterable[str]:
+        concept = self.concepts.get(iri)
+        yield from concept.narrower if concept else ()
+        yield from self._replaces.get(iri, ())
+
+    def _up(self, iri: str) -> Iterable[str]:
+        concept = self.concepts.get(iri)
+        return concept.broader if concept else ()
+
+    @staticmethod
+    def _closure(start: Iterable[str], step) -> set[str]:  # noqa: ANN001 - a neighbour function
+        seen: set[str] = set()
+        todo = list(start)
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(step(current))
+        return seen
+
+
+def _add(concept: Concept, predicate: str, value, found: dict[str, Concept]) -> None:  # noqa: ANN001
+    if predicate in (SKOS.prefLabel.value, SKOS.altLabel.value, SKOS.hiddenLabel.value):
+        if predicate == SKOS.prefLabel.value:
+            concept.pref_labels.setdefault(value.language or "", value.value)
+        concept.labels.append(value.value)
+    elif predicate == SKOS.broader.value:
+        concept.broader.add(value.value)
+        found.setdefault(value.value, Concept(value.value)).narrower.add(concept.iri)
+    elif predicate == SKOS.narrower.value:
+        concept.narrower.add(value.value)
+        found.setdefault(value.value, Concept(value.value)).broader.add(concept.iri)
+    elif predicate == SKOS.inScheme.value:
+        concept.schemes.add(value.value)
+    elif predicate == SKOS.notation.value:
+        concept.notation = value.value
+    elif predicate == OWL.deprecated.value:
+        concept.deprecated = isinstance(value, Literal) and value.value in ("true", "1")
+    elif predicate == DCT.isReplacedBy.value:
+        concept.replaced_by.add(value.value)

@@ -1,0 +1,193 @@
+"""The SPARQL endpoint's rules, shared by ``/sparql``, saved queries and ``atrium sparql``.
+
+- Read-only by construction: queries run in worker processes that open the store read-only
+  (:mod:`app.storage.query_workers`); SPARQL Update never reaches them (the query parser
+  refuses it, and the message points to ``/sparql/update``).
+- The dataset (SPARQL 1.1 Protocol §2.1.4, SPARQL 1.1 Query §13.2): the protocol's
+  ``default-graph-uri`` / ``named-graph-uri`` win over the query's FROM / FROM NAMED, which win
+  over the default. For a reader who may not see everything, the requested graphs are
+  *intersected* with the graphs of their scope, never widened; the default dataset is the
+  union of the visible graphs as default graph, and each visible graph as a named graph.
+- SERVICE (SPARQL 1.1 Federated Query) is refused: it would make the server fetch any URL,
+  including the store's own endpoint, outside the reader's scope.
+- Limits: every query has a time limit (``ATRIUM_QUERY_TIMEOUT``) and a row cap
+  (``ATRIUM_ROW_LIMIT``); a caller may lower them, never raise them.
+- SPARQL 1.1 Service Description (https://www.w3.org/TR/sparql11-service-description/) §3:
+  :func:`service_description` describes the endpoint and the caller's default dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from app.config import Config
+from app.domain.sparql_text import dataset_clauses, looks_like_update, uses_keyword
+from app.namespaces import DAM, RDF, XSD, Namespace
+from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, StoreError, Term
+from app.storage.query_jobs import Dataset, QueryJob, StoreLocation
+from app.storage.query_workers import QueryStream, QueryWorkers
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+RESULT_FORMATS = {
+    "application/sparql-results+json": FORMATS.SPARQL_Results_JSON,
+    "application/sparql-results+xml": FORMATS.SPARQL_Results_XML,
+    "text/csv": FORMATS.SPARQL_Results_CSV,
+    "text/tab-separated-values": FORMATS.SPARQL_Results_TSV,
+    "text/turtle": FORMATS.Turtle,
+    "application/n-triples": FORMATS["N-Triples"],
+    "application/rdf+xml": FORMATS.RDF_XML,
+    "application/ld+json": FORMATS["JSON-LD"],
+}
+
+
+class QueryRefused(QuerySyntaxError):
+    """A query Atrium will not run (an update, a SERVICE call); the message says why."""
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query as a client asked for it."""
+
+    sparql: str
+    solutions_type: str | None = "application/sparql-results+json"
+    graph_type: str | None = "text/turtle"
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    bindings: Mapping[str, Term] = field(default_factory=dict)
+    row_limit: int | None = None
+    timeout: float | None = None
+
+
+class SparqlService:
+    """Runs readers' queries in killable workers, over the dataset each reader may see."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        config: Config,
+        *,
+        custom_functions: Mapping[str, Callable[..., Term | None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.workers = QueryWorkers(_location(store, config), custom_functions=custom_functions)
+
+    def run(self, request: QueryRequest, scope: Scope) -> QueryStream:
+        """Start the query; raises QuerySyntaxError (or QueryRefused) before anything runs."""
+        check_query(request.sparql)
+        job = QueryJob(
+            sparql=request.sparql,
+            dataset=resolve_dataset(request, scope),
+            solutions_type=request.solutions_type,
+            graph_type=request.graph_type,
+            row_limit=self.row_limit(request.row_limit),
+            bindings=tuple(request.bindings.items()),
+            generation=self._generation(),
+        )
+        return self.workers.run(job, timeout=self.timeout(request.timeout))
+
+    def row_limit(self, asked: int | None = None) -> int:
+        limit = self.config.row_limit
+        return limit if asked is None else max(0, min(asked, limit))
+
+    def timeout(self, asked: float | None = None) -> float:
+        limit = self.config.query_timeout
+        return limit if asked is None else max(0.0, min(asked, limit))
+
+    def close(self) -> None:
+        self.workers.close()
+
+    def _generation(self) -> int:
+        publish = getattr(self.store, "publish_for_readers", None)
+        return publish() if publish else 0
+
+
+def _location(store: GraphStore, config: Config) -> StoreLocation:
+    from app.storage.embedded import EmbeddedStore
+    from app.storage.remote import RemoteStore
+
+    if isinstance(store, EmbeddedStore):
+        if store.path is None:
+            raise StoreError("the SPARQL endpoint needs a store on disk, not in memory")
+        return StoreLocation(path=str(store.path))
+    if isinstance(store, RemoteStore):
+        return StoreLocation(url=store.query_url, query_path="", http_timeout=config.query_timeout)
+    raise StoreError(f"the SPARQL endpoint cannot read from {store!r}")
+
+
+def check_query(sparql: str) -> None:
+    """Refuse, before running it, what the endpoint never runs (QueryRefused says why)."""
+    if looks_like_update(sparql):
+        raise QueryRefused(
+            "this is a SPARQL Update; the query endpoint is read-only. Administrators send "
+            "updates to /sparql/update"
+        )
+    if uses_keyword(sparql, "SERVICE"):
+        raise QueryRefused(
+            "SERVICE (federated query) is not allowed here: Atrium does not fetch other "
+            "endpoints on a reader's behalf"
+        )
+
+
+def resolve_dataset(request: QueryRequest, scope: Scope) -> Dataset:
+    """The dataset of a query: what the client asked for, within what the reader may see."""
+    asked = _asked_dataset(request)
+    if scope.graphs is None:  # administrators: the dataset as asked
+        if asked is None:
+            return Dataset(from_query=uses_keyword(request.sparql, "FROM"))
+        return Dataset(default_graphs=asked[0], named_graphs=asked[1])
+    visible = scope.graphs
+    if asked is None:
+        asked = _query_dataset(request.sparql)
+    if asked is None:
+        return Dataset(default_graphs=visible, named_graphs=visible)
+    default, named = asked
+    return Dataset(
+        default_graphs=tuple(g for g in default if g in visible),
+        named_graphs=tuple(g for g in named if g in visible),
+    )
+
+
+def _asked_dataset(request: QueryRequest) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The protocol's dataset (default-graph-uri, named-graph-uri), if the request has one."""
+    if not request.default_graphs and not request.named_graphs:
+        return None
+    return request.default_graphs, request.named_graphs
+
+
+def _query_dataset(sparql: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    clauses = dataset_clauses(sparql)
+    return None if clauses is None else (tuple(clauses[0]), tuple(clauses[1]))
+
+
+def service_description(
+    endpoint: str, scope: Scope, store: GraphStore, *, row_limit: int, timeout: float
+) -> list[Triple]:
+    """The SPARQL 1.1 Service Description of the endpoint, as the caller sees it (§3)."""
+    service, dataset, default_graph = NamedNode(endpoint), BlankNode(), BlankNode()
+    triples = [
+        Triple(service, RDF.type, SD.Service),
+        Triple(service, SD.endpoint, service),
+        Triple(service, SD.supportedLanguage, SD.SPARQL11Query),
+        Triple(service, SD.feature, SD.UnionDefaultGraph),
+        Triple(service, SD.defaultDataset, dataset),
+        Triple(dataset, RDF.type, SD.Dataset),
+        Triple(dataset, SD.defaultGraph, default_graph),
+        Triple(default_graph, RDF.type, SD.Graph),
+        Triple(service, DAM.rowLimit, Literal(str(row_limit), datatype=XSD.integer)),
+        Triple(service, DAM.queryTimeout, Literal(f"PT{timeout:g}S", datatype=XSD.duration)),
+    ]
+    triples += [Triple(service, SD.resultFormat, iri) for iri in RESULT_FORMATS.values()]
+    graphs = scope.graphs if scope.graphs is not None else [g.value for g in store.graphs()]
+    for graph in sorted(graphs):
+        named = BlankNode()
+        triples += [
+            Triple(dataset, SD.namedGraph, named),
+            Triple(named, RDF.type, SD.NamedGraph),
+            Triple(named, SD.name, NamedNode(graph)),
+        ]
+    return triples

@@ -1,0 +1,172 @@
+"""``/api/concepts?q=``: concepts whose label starts with what the user typed.
+
+Any lexical label matches (skos:prefLabel, altLabel, hiddenLabel: SKOS §5), in any language,
+case-insensitively, at the start of the label or of one of its words. The answer shows each
+concept by its prefLabel in the reader's language. A deprecated concept that was merged into
+another (``dct:isReplacedBy``) is offered as its replacement, so a tagger who types an old term
+gets the concept to use now.
+
+Ranking: exact matches first, then matches at the start of the label, then prefLabels before
+alternative labels, then shorter labels, then alphabetical order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode
+
+from app.domain.vocab.catalogue import Catalogue
+from app.domain.vocab.languages import LanguagePreference
+from app.domain.vocab.terms import values_clause
+from app.namespaces import SKOS, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+MAX_QUERY_CHARS = 100
+_CANDIDATES = 200  # matching labels read (per pass) before ranking
+
+# One pass over the labels, stopping at _CANDIDATES matches; when it stops there (a short
+# prefix), a second pass reads labels that start with the text. No ORDER BY: sorting every
+# match of a one-letter prefix costs more than ranking a few hundred candidates in Python.
+_MATCHES = (
+    sparql_prefixes()
+    + f"""
+SELECT ?c ?p ?label ?replacement WHERE {{
+  VALUES ?p {{ skos:prefLabel skos:altLabel skos:hiddenLabel }}
+  ?c ?p ?label .
+  FILTER(%s)
+  OPTIONAL {{ ?c dct:isReplacedBy ?replacement . ?c owl:deprecated true }}
+}} LIMIT {_CANDIDATES}"""
+)
+_AT_START = "STRSTARTS(LCASE(STR(?label)), ?q)"
+_AT_A_WORD = 'CONTAINS(LCASE(STR(?label)), CONCAT(" ", ?q))'
+_PREF_LABELS = (
+    sparql_prefixes()
+    + """
+SELECT ?c ?label ?g WHERE {{
+  GRAPH ?g {{ {values} ?c a ?type . OPTIONAL {{ ?c skos:prefLabel ?label }} }}
+  FILTER(STRSTARTS(STR(?g), ?prefix))
+}}"""
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    iri: str
+    label: str  # the concept's prefLabel in the reader's language
+    matched: str  # the label that matched what was typed
+    kind: str  # prefLabel, altLabel or hiddenLabel
+    language: str
+    vocabulary: str  # slug
+    replaces: str | None = None  # the deprecated concept whose label matched
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "iri": self.iri,
+            "label": self.label,
+            "matched": self.matched,
+            "matchedKind": self.kind,
+            "matchedLanguage": self.language,
+            "vocabulary": self.vocabulary,
+            "replaces": self.replaces,
+        }
+
+
+class Autocomplete:
+    def __init__(self, store: GraphStore, catalogue: Catalogue) -> None:
+        self.store = store
+        self.catalogue = catalogue
+
+    def suggest(
+        self,
+        typed: str,
+        prefs: LanguagePreference,
+        *,
+        graph: NamedNode | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[Suggestion]:
+        """Up to ``limit`` concepts (in the vocabulary ``graph``, else in any) for ``typed``."""
+        text = " ".join(typed.split()).casefold()[:MAX_QUERY_CHARS]
+        if not text:
+            return []
+        limit = max(1, min(limit, MAX_LIMIT))
+        rows = self._matches(text, graph)
+        ranked = sorted(rows, key=lambda row: _rank(row, text))
+        picked = _first_per_concept(ranked, limit)
+        concepts = self._concepts(picked, prefs)
+        return [self._suggestion(row, concepts) for row in picked]
+
+    def _matches(self, text: str, graph: NamedNode | None) -> list[dict]:
+        """Matching labels, read over the vocabulary graphs (or the one asked for) only."""
+        scope = Scope.of([graph.value]) if graph is not None else self.catalogue.scope()
+        bindings = {"q": Literal(text)}
+        rows = self._select(f"{_AT_START} || {_AT_A_WORD}", scope, bindings)
+        if len(rows) >= _CANDIDATES:  # a short prefix: make sure labels that start with it count
+            rows = self._select(_AT_START, scope, bindings) + rows
+        return rows
+
+    def _select(self, condition: str, scope: Scope, bindings: dict) -> list[dict]:
+        return self.store.select(_MATCHES % condition, scope=scope, bindings=bindings)
+
+    def _concepts(
+        self, rows: list[dict], prefs: LanguagePreference
+    ) -> dict[str, tuple[str, NamedNode]]:
+        """Each suggested concept's prefLabel in the reader's language, and its vocabulary."""
+        if not rows:
+            return {}
+        concepts = list(dict.fromkeys(row.get("replacement", row["c"]) for row in rows))
+        query = _PREF_LABELS.format(values=values_clause("c", concepts))
+        labels: dict[str, list[Literal]] = defaultdict(list)
+        graphs: dict[str, NamedNode] = {}
+        bindings = {"prefix": Literal(self.catalogue.prefix)}
+        for row in self.store.select(query, scope=Scope.everything(), bindings=bindings):
+            iri = row["c"].value
+            graphs[iri] = min(graphs.get(iri, row["g"]), row["g"], key=str)
+            if isinstance(row.get("label"), Literal):
+                labels[iri].append(row["label"])
+        return {
+            iri: (best.value if (best := prefs.best(labels[iri])) else "", graph)
+            for iri, graph in graphs.items()
+        }
+
+    def _suggestion(self, row: dict, concepts: dict[str, tuple[str, NamedNode]]) -> Suggestion:
+        replacement = row.get("replacement")
+        concept = (replacement or row["c"]).value
+        label, graph = concepts.get(concept, ("", None))
+        return Suggestion(
+            iri=concept,
+            label=label or row["label"].value,
+            matched=row["label"].value,
+            kind=row["p"].value.rsplit("#", 1)[-1],
+            language=row["label"].language or "",
+            vocabulary=self.catalogue.slug_of(graph) if graph is not None else "",
+            replaces=row["c"].value if replacement is not None else None,
+        )
+
+
+def _rank(row: dict, text: str) -> tuple[int, int, int, int, str]:
+    label = row["label"].value
+    folded = label.casefold()
+    return (
+        folded != text,
+        not folded.startswith(text),
+        row["p"] != SKOS.prefLabel,
+        len(label),
+        folded,
+    )
+
+
+def _first_per_concept(rows: list[dict], limit: int) -> list[dict]:
+    seen: set[str] = set()
+    picked = []
+    for row in rows:
+        concept = row.get("replacement", row["c"]).value
+        if concept not in seen:
+            seen.add(concept)
+            picked.append(row)
+        if len(picked) == limit:
+            break
+    return picked

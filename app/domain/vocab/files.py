@@ -1,0 +1,174 @@
+"""Vocabulary files in and out: parsing (Turtle, RDF/XML, N-Triples, JSON-LD) and export.
+
+Parsing uses rdflib, whose graph skosify and pySHACL also need. Relative IRIs resolve against
+``{base}vocab/``, like the shipped vocabularies. Blank nodes become skolem IRIs on the way into
+the store (RDF 1.1 Concepts §3.5) and blank nodes again on the way out, so an export reads like
+the file that was imported. The CSV export has one row per concept and one column per property
+and language, for spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
+
+from app.domain.vocab.terms import KIND_OF, LABELS, MAPPINGS, NOTES
+from app.namespaces import DCT, OWL, PREFIXES, RDF, SKOS
+
+PARSERS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".owl": "xml",
+    ".nt": "nt",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+}
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    media_type: str
+    extension: str
+    rdf_format: RdfFormat | None  # None: CSV
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "ttl": ExportFormat("ttl", "text/turtle", "ttl", RdfFormat.TURTLE),
+    "rdfxml": ExportFormat("rdfxml", "application/rdf+xml", "rdf", RdfFormat.RDF_XML),
+    "jsonld": ExportFormat("jsonld", "application/ld+json", "jsonld", RdfFormat.JSON_LD),
+    "nt": ExportFormat("nt", "application/n-triples", "nt", RdfFormat.N_TRIPLES),
+    "csv": ExportFormat("csv", "text/csv", "csv", None),
+}
+
+
+class VocabularyFileError(ValueError):
+    """A file that cannot be read as RDF; the message says which file and why."""
+
+
+def read_vocabulary(path: Path, base: str) -> rdflib.Graph:
+    """Parse ``path`` by its extension (``.ttl``, ``.rdf``/``.xml``, ``.nt``, ``.jsonld``)."""
+    parser = PARSERS.get(path.suffix.lower())
+    if parser is None:
+        known = ", ".join(sorted(PARSERS))
+        raise VocabularyFileError(f"{path.name}: unknown file type; use one of {known}")
+    if not path.is_file():
+        raise VocabularyFileError(f"{path}: no such file")
+    try:
+        return rdflib.Graph().parse(path, format=parser, publicID=base)
+    except Exception as error:  # rdflib's parsers raise many unrelated types
+        raise VocabularyFileError(f"{path.name} is not valid {parser}: {error}") from error
+
+
+def to_oxigraph(graph: rdflib.Graph, genid_base: str) -> list[Triple]:
+    """The graph's triples as pyoxigraph terms, each blank node replaced by a fresh skolem IRI."""
+    skolems: dict[str, NamedNode] = {}
+
+    def convert(term: rdflib.term.Node) -> NamedNode | Literal:
+        if isinstance(term, rdflib.BNode):
+            if str(term) not in skolems:
+                skolems[str(term)] = NamedNode(f"{genid_base}{uuid.uuid4().hex}")
+            return skolems[str(term)]
+        if isinstance(term, rdflib.Literal):
+            return _literal(term)
+        return NamedNode(str(term))
+
+    try:
+        return [Triple(convert(s), convert(p), convert(o)) for s, p, o in graph]
+    except ValueError as error:
+        raise VocabularyFileError(f"a term cannot be stored: {error}") from error
+
+
+def _literal(term: rdflib.Literal) -> Literal:
+    if term.language:
+        return Literal(str(term), language=term.language)
+    if term.datatype is not None:
+        return Literal(str(term), datatype=NamedNode(str(term.datatype)))
+    return Literal(str(term))
+
+
+def unskolemize(triples: Iterable[Triple], genid_base: str) -> list[Triple]:
+    """Skolem IRIs back to blank nodes, for an export."""
+
+    def convert(term):  # noqa: ANN001, ANN202 - any pyoxigraph term
+        if isinstance(term, NamedNode) and term.value.startswith(genid_base):
+            return BlankNode(term.value[len(genid_base) :])
+        return term
+
+    return [Triple(convert(t.subject), t.predicate, convert(t.object)) for t in triples]
+
+
+def export(triples: list[Triple], fmt: ExportFormat, genid_base: str) -> bytes:
+    """The vocabulary's triples in ``fmt``."""
+    if fmt.rdf_format is None:
+        return concepts_csv(triples).encode("utf-8")
+    plain = unskolemize(triples, genid_base)
+    return serialize(plain, format=fmt.rdf_format, prefixes=dict(PREFIXES)) or b""
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+_CSV_RELATIONS = {"broader": SKOS.broader, "narrower": SKOS.narrower, "related": SKOS.related}
+_CSV_LITERALS = {**LABELS, **NOTES}
+_SEPARATOR = " | "
+
+
+def concepts_csv(triples: list[Triple]) -> str:
+    """One row per concept: IRI, notation, a column per label kind and language, relations."""
+    rows = _concept_rows(triples)
+    literal_columns = sorted({c for row in rows.values() for c in row if "@" in c}, key=_order)
+    columns = [
+        "iri",
+        "notation",
+        *literal_columns,
+        *_CSV_RELATIONS,
+        *MAPPINGS,
+        "deprecated",
+        "isReplacedBy",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for iri in sorted(rows):
+        row = rows[iri]
+        writer.writerow([iri, *(_SEPARATOR.join(sorted(row.get(c, ()))) for c in columns[1:])])
+    return out.getvalue()
+
+
+def _order(column: str) -> tuple[int, str]:
+    kind, _, language = column.partition("@")
+    return (list(_CSV_LITERALS).index(kind), language)
+
+
+def _concept_rows(triples: list[Triple]) -> dict[str, dict[str, set[str]]]:
+    concepts = {
+        t.subject.value for t in triples if t.predicate == RDF.type and t.object == SKOS.Concept
+    }
+    rows: dict[str, dict[str, set[str]]] = {iri: defaultdict(set) for iri in concepts}
+    relations = {p.value: name for name, p in {**_CSV_RELATIONS, **MAPPINGS}.items()}
+    for t in triples:
+        row = rows.get(t.subject.value)
+        if row is None:
+            continue
+        predicate = t.predicate.value
+        if predicate in relations:
+            row[relations[predicate]].add(t.object.value)
+        elif KIND_OF.get(predicate) in _CSV_LITERALS and isinstance(t.object, Literal):
+            row[f"{KIND_OF[predicate]}@{t.object.language or ''}"].add(t.object.value)
+        elif t.predicate == SKOS.notation:
+            row["notation"].add(t.object.value)
+        elif t.predicate == OWL.deprecated:
+            row["deprecated"].add(t.object.value)
+        elif t.predicate == DCT.isReplacedBy:
+            row["isReplacedBy"].add(t.object.value)
+    return rows

@@ -1,0 +1,224 @@
+"""``atrium vocab import``: a SKOS file into its own named graph, through the quality gates.
+
+1. The file is parsed (:mod:`.files`); its main concept scheme is the one ``--scheme`` names,
+   else the only one, else the one with most member concepts. A scheme that concepts point to
+   with skos:inScheme but that is not declared is declared (SKOS §4.6: the range of
+   skos:inScheme is skos:ConceptScheme); a file with no scheme at all gets one minted under
+   ``{base}vocab/`` from its file name.
+2. ``--clean`` runs skosify first (:mod:`.cleaning`).
+3. The quality gates run on the graph as it would be stored (:mod:`.quality`). Errors stop the
+   import: nothing is stored. Warnings are reported.
+4. The graph replaces the vocabulary's graph in one atomic write (the embedded store's single
+   update, or a Graph Store Protocol PUT). A re-import reports what changed, concept by concept,
+   and warns about removed concepts that assets still use. ``--merge`` adds the file's
+   statements to the stored ones instead (another language's labels, say).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rdflib
+from pyoxigraph import Literal, NamedNode, Triple
+from rdflib import URIRef
+from rdflib.namespace import RDF, SKOS
+
+from app.domain.validation import to_rdflib
+from app.domain.vocab.catalogue import Catalogue, slug_for
+from app.domain.vocab.cleaning import CleaningReport, clean
+from app.domain.vocab.diff import VocabularyDiff, diff_versions
+from app.domain.vocab.files import read_vocabulary, to_oxigraph
+from app.domain.vocab.history import Actor, Change, History
+from app.domain.vocab.quality import QualityGate, QualityReport, quiet_rdflib
+from app.domain.vocab.terms import TAGGING_PREDICATES, values_clause
+from app.namespaces import RDF as OX_RDF
+from app.namespaces import SKOS as OX_SKOS
+from app.namespaces import sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    scheme: str | None = None
+    clean: bool = False
+    merge: bool = False
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; ``stored`` is False when an error stopped it."""
+
+    path: Path
+    slug: str
+    graph: str
+    scheme: str
+    concepts: int
+    languages: dict[str, int]
+    schemes: list[str]
+    quality: QualityReport
+    notes: list[str] = field(default_factory=list)
+    cleaning: CleaningReport | None = None
+    diff: VocabularyDiff | None = None
+    removed_in_use: dict[str, int] = field(default_factory=dict)
+    stored: bool = False
+    replaced: bool = False
+
+
+class Importer:
+    def __init__(
+        self, store: GraphStore, catalogue: Catalogue, gate: QualityGate, history: History
+    ) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.gate = gate
+        self.history = history
+        self.iris = catalogue.iris
+
+    def run(self, path: Path, options: ImportOptions, actor: Actor) -> ImportReport:
+        with quiet_rdflib():
+            parsed = read_vocabulary(path, self.iris.vocab_base)
+            scheme, notes = self._main_scheme(parsed, path, options.scheme)
+            cleaning = None
+            if options.clean:
+                parsed, cleaning = clean(parsed)
+            existing = self.catalogue.graph_of_scheme(NamedNode(str(scheme)))
+            graph = existing or self.iris.vocab_graph(self.catalogue.new_slug(str(scheme)))
+            old = self.read_graph(graph) if existing else []
+            triples = to_oxigraph(parsed, self.iris.base + ".well-known/genid/")
+            if options.merge and old:
+                triples = list(dict.fromkeys([*old, *triples]))
+            report = self._report(path, graph, scheme, triples, notes, cleaning)
+        if report.quality.errors:
+            return report
+        if old:
+            report.replaced = True
+            report.diff = diff_versions(old, triples)
+            report.removed_in_use = self._usage(report.diff.removed)
+        self.store.replace_graph(graph, triples)
+        self._record(report, actor, NamedNode(str(scheme)))
+        report.stored = True
+        return report
+
+    def read_graph(self, graph: NamedNode) -> list[Triple]:
+        return self.store.construct(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+            scope=Scope.everything(),
+            bindings={"g": graph},
+        )
+
+    # --- the main scheme ------------------------------------------------------------------
+
+    def _main_scheme(
+        self, graph: rdflib.Graph, path: Path, wanted: str | None
+    ) -> tuple[URIRef, list[str]]:
+        notes = _declare_implied_schemes(graph)
+        declared = sorted(set(graph.subjects(RDF.type, SKOS.ConceptScheme)))
+        if wanted:
+            scheme = URIRef(wanted)
+            if scheme not in declared:
+                _declare(graph, scheme, slug_for(wanted))
+                notes.append(f"declared the concept scheme <{scheme}> named by --scheme")
+            return scheme, notes
+        if len(declared) == 1:
+            return declared[0], notes
+        if not declared:
+            scheme = URIRef(self.iris.vocab_base + slug_for(path.stem.replace("__", "-")))
+            _declare(graph, scheme, path.stem)
+            notes.append(
+                f"the file declares no concept scheme; created <{scheme}> "
+                "(name another with --scheme IRI)"
+            )
+            return scheme, notes
+        scheme = min(declared, key=lambda s: (-_members(graph, s), str(s)))
+        others = ", ".join(f"<{s}>" for s in declared if s != scheme)
+        notes.append(
+            f"the file declares {len(declared)} concept schemes; <{scheme}> is the main one "
+            f"and {others} are kept beside it (choose another with --scheme IRI)"
+        )
+        return scheme, notes
+
+    # --- report --------------------------------------------------------------------------
+
+    def _report(
+        self,
+        path: Path,
+        graph: NamedNode,
+        scheme: URIRef,
+        triples: list[Triple],
+        notes: list[str],
+        cleaning: CleaningReport | None,
+    ) -> ImportReport:
+        concepts = {
+            t.subject for t in triples if t.predicate == OX_RDF.type and t.object == OX_SKOS.Concept
+        }
+        languages = Counter(
+            t.object.language or ""
+            for t in triples
+            if t.predicate == OX_SKOS.prefLabel
+            and t.subject in concepts
+            and isinstance(t.object, Literal)
+        )
+        schemes = sorted(
+            t.subject.value
+            for t in triples
+            if t.predicate == OX_RDF.type and t.object == OX_SKOS.ConceptScheme
+        )
+        return ImportReport(
+            path=path,
+            slug=self.catalogue.slug_of(graph),
+            graph=graph.value,
+            scheme=str(scheme),
+            concepts=len(concepts),
+            languages=dict(languages.most_common()),
+            schemes=schemes,
+            quality=self.gate.check(to_rdflib(triples), graph.value),
+            notes=notes,
+            cleaning=cleaning,
+        )
+
+    def _usage(self, concepts: list[str]) -> dict[str, int]:
+        """How many assets link each of ``concepts`` (any tagging predicate, every graph)."""
+        if not concepts:
+            return {}
+        query = sparql_prefixes() + (
+            "SELECT ?c (COUNT(DISTINCT ?asset) AS ?n) WHERE { "
+            f"{values_clause('c', [NamedNode(c) for c in concepts])} "
+            f"{values_clause('p', list(TAGGING_PREDICATES))} "
+            "?asset ?p ?c . ?asset a dam:Asset } GROUP BY ?c"
+        )
+        rows = self.store.select(query, scope=Scope.everything())
+        return {row["c"].value: int(row["n"].value) for row in rows}
+
+    def _record(self, report: ImportReport, actor: Actor, scheme: NamedNode) -> None:
+        verb = "Re-imported" if report.replaced else "Imported"
+        summary = f"{verb} {report.path.name}: {report.concepts:,} concepts"
+        if report.diff is not None:
+            summary += f" ({report.diff.summary()})"
+        change = Change("imported", summary, [scheme])
+        self.store.insert(self.history.record(change, actor, self.history.new_iri()))
+
+
+def _members(graph: rdflib.Graph, scheme: URIRef) -> int:
+    """How many concepts the file describes in ``scheme``."""
+    members = set(graph.subjects(SKOS.inScheme, scheme)) | set(
+        graph.subjects(SKOS.topConceptOf, scheme)
+    )
+    members |= set(graph.objects(scheme, SKOS.hasTopConcept))
+    return len(members & set(graph.subjects(RDF.type, SKOS.Concept)))
+
+
+def _declare(graph: rdflib.Graph, scheme: URIRef, name: str) -> None:
+    graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+    if graph.value(scheme, SKOS.prefLabel) is None:
+        graph.add((scheme, SKOS.prefLabel, rdflib.Literal(name)))
+
+
+def _declare_implied_schemes(graph: rdflib.Graph) -> list[str]:
+    notes = []
+    implied = {o for o in graph.objects(None, SKOS.inScheme) if isinstance(o, URIRef)}
+    for scheme in sorted(implied - set(graph.subjects(RDF.type, SKOS.ConceptScheme))):
+        graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+        notes.append(f"declared <{scheme}> a concept scheme: concepts are in it (skos:inScheme)")
+    return notes

@@ -1,0 +1,87 @@
+"""The vocabularies as the rest of Atrium uses them: one object per service."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pyoxigraph import Triple
+
+from app.domain.assets import RecordWatcher
+from app.domain.iris import Iris
+from app.domain.validation import to_rdflib
+from app.domain.vocab.autocomplete import Autocomplete
+from app.domain.vocab.browse import Browser
+from app.domain.vocab.catalogue import Catalogue, Vocabulary
+from app.domain.vocab.editor import Editor
+from app.domain.vocab.files import EXPORT_FORMATS, export
+from app.domain.vocab.guard import ChangeGuard
+from app.domain.vocab.history import Actor, History
+from app.domain.vocab.importer import Importer, ImportOptions, ImportReport
+from app.domain.vocab.quality import QualityGate, QualityReport, quiet_rdflib
+from app.storage.graphstore import GraphStore
+
+QUALITY_SHAPES = "skos-quality.ttl"
+
+
+class UnknownVocabulary(LookupError):
+    """No vocabulary answers to a name (slug, graph or scheme IRI)."""
+
+
+class Vocabularies:
+    def __init__(
+        self,
+        store: GraphStore,
+        iris: Iris,
+        shapes_dir: Path,
+        watcher: RecordWatcher | None = None,
+    ) -> None:
+        self.store = store
+        self.watcher = watcher
+        self.iris = iris
+        self.shapes_dir = shapes_dir
+        self.catalogue = Catalogue(store, iris)
+        self.history = History(store, iris)
+        self.browser = Browser(store, self.catalogue)
+        self.autocomplete = Autocomplete(store, self.catalogue)
+
+    @cached_property
+    def gate(self) -> QualityGate:
+        return QualityGate(self.shapes_dir / QUALITY_SHAPES, self.iris.vocab_base)
+
+    @cached_property
+    def editor(self) -> Editor:
+        guard = ChangeGuard(self.store, self.gate)
+        return Editor(self.store, self.catalogue, guard, self.history, self.watcher)
+
+    @property
+    def genid_base(self) -> str:
+        return f"{self.iris.base}.well-known/genid/"
+
+    def get(self, name: str) -> Vocabulary:
+        vocabulary = self.catalogue.get(name)
+        if vocabulary is None:
+            known = ", ".join(v.slug for v in self.catalogue.all()) or "none"
+            raise UnknownVocabulary(f"no vocabulary named {name!r} (known: {known})")
+        return vocabulary
+
+    def import_file(self, path: Path, options: ImportOptions, actor: Actor) -> ImportReport:
+        importer = Importer(self.store, self.catalogue, self.gate, self.history)
+        return importer.run(path, options, actor)
+
+    def triples(self, vocabulary: Vocabulary) -> list[Triple]:
+        return Importer(self.store, self.catalogue, self.gate, self.history).read_graph(
+            vocabulary.graph
+        )
+
+    def export(self, name: str, fmt: str) -> tuple[bytes, str, str]:
+        """(content, media type, file name) of a vocabulary in ``fmt`` (ttl, rdfxml, …)."""
+        vocabulary = self.get(name)
+        chosen = EXPORT_FORMATS[fmt]
+        body = export(self.triples(vocabulary), chosen, self.genid_base)
+        return body, chosen.media_type, f"{vocabulary.slug}.{chosen.extension}"
+
+    def check(self, vocabulary: Vocabulary) -> QualityReport:
+        """The quality gates on a stored vocabulary."""
+        with quiet_rdflib():
+            return self.gate.check(to_rdflib(self.triples(vocabulary)), vocabulary.graph.value)

@@ -1,0 +1,238 @@
+"""Run read-only SPARQL queries in worker processes that can be stopped at their time limit.
+
+pyoxigraph's Python API cannot cancel a query and releases the GIL while it runs, so a thread
+that gives up waiting would leave the query running. Each query therefore runs in a worker
+process (:mod:`app.storage.query_worker`); when the deadline passes, the worker is killed and
+the caller gets :class:`QueryTimeout`. Killing a worker costs little: workers are forked from a
+``forkserver`` that has already imported the worker module and pyoxigraph.
+
+On a remote store the HTTP timeout is the query's time limit too; killing the worker drops the
+connection, but the service may go on computing until its own limit (Oxigraph server has none;
+Fuseki: ``arq:queryTimeout``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+from app.storage.graphstore import QuerySyntaxError, StoreError
+from app.storage.query_jobs import (
+    CustomFunctions,
+    NotAcceptable,
+    QueryJob,
+    QueryTimeout,
+    ResultHead,
+    RowLimitReached,
+    StoreLocation,
+    WorkersBusy,
+)
+
+_KILL_WAIT_SECONDS = 5.0
+STARTUP_SECONDS = 60.0  # a worker is a fork of a warm forkserver: milliseconds, normally
+WORKER_MODULE = "app.storage.query_worker"
+
+
+class QueryWorkers:
+    """Up to ``size`` worker processes, started on demand and reused between queries."""
+
+    def __init__(
+        self,
+        location: StoreLocation,
+        *,
+        size: int | None = None,
+        custom_functions: CustomFunctions | None = None,
+    ) -> None:
+        self.location = location
+        self.size = size or max(2, os.cpu_count() or 1)
+        self._functions = dict(custom_functions or {})
+        self._idle: list[_Worker] = []
+        self._busy = 0
+        self._ready = threading.Condition()
+        self._closed = False
+
+    def run(self, job: QueryJob, *, timeout: float) -> QueryStream:
+        """Start ``job``; the stream's head is known when this returns.
+
+        The time limit counts from the moment a ready worker has the job; waiting for a busy
+        pool counts too (up to the same limit), starting a worker does not.
+        """
+        worker = self._checkout(time.monotonic() + timeout, timeout)
+        deadline = time.monotonic() + timeout
+        try:
+            worker.connection.send(job)
+            message = worker.receive(deadline, timeout)
+        except BaseException:
+            self._discard(worker)
+            raise
+        if message[0] == "error":
+            self._checkin(worker)
+            raise _error(message)
+        return QueryStream(self, worker, message[1], deadline, timeout)
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+
+    def _checkout(self, deadline: float, timeout: float) -> _Worker:
+        with self._ready:
+            while not self._idle and self._busy >= self.size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    raise WorkersBusy(
+                        f"all {self.size} query workers stayed busy for {timeout:g} s; "
+                        "try again later"
+                    )
+                self._ready.wait(remaining)
+            self._busy += 1
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return _Worker.start(self.location, self._functions)
+        except BaseException:
+            self._release()
+            raise
+
+    def _checkin(self, worker: _Worker) -> None:
+        """Put a worker that finished its job back in the idle list (or end it if closed)."""
+        with self._ready:
+            keep = not self._closed and worker.alive()
+            if keep:
+                self._idle.append(worker)
+            self._busy -= 1
+            self._ready.notify()
+        if not keep:
+            worker.kill()
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        self._release()
+
+    def _release(self) -> None:
+        with self._ready:
+            self._busy -= 1
+            self._ready.notify()
+
+
+class QueryStream:
+    """The bytes of one answer; iterating may raise QueryTimeout or RowLimitReached."""
+
+    def __init__(
+        self, pool: QueryWorkers, worker: _Worker, head: ResultHead, deadline: float, timeout: float
+    ) -> None:
+        self.head = head
+        self._pool = pool
+        self._worker: _Worker | None = worker
+        self._deadline = deadline
+        self._timeout = timeout
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while self._worker is not None:
+                message = self._worker.receive(self._deadline, self._timeout)
+                if message[0] == "data":
+                    yield message[1]
+                    continue
+                self._finish()
+                if message[0] == "cut":
+                    raise RowLimitReached("the result went past the row cap")
+                if message[0] == "error":
+                    raise _error(message)
+        finally:
+            self.close()
+
+    def read(self) -> bytes:
+        """The whole answer (raises like iteration)."""
+        return b"".join(self)
+
+    def close(self) -> None:
+        """Stop early: the worker is killed, since it may still be sending."""
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            self._pool._discard(worker)  # noqa: SLF001 - the pool's own stream
+
+    def _finish(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._pool._checkin(worker)  # noqa: SLF001
+
+
+def _error(message: tuple[Any, ...]) -> StoreError:
+    kind, text = message[1], message[2]
+    if kind == "syntax":
+        return QuerySyntaxError(text)
+    if kind == "not-acceptable":
+        return NotAcceptable(text)
+    return StoreError(text)
+
+
+class _Worker:
+    def __init__(self, process: multiprocessing.process.BaseProcess, connection: Connection):
+        self.process = process
+        self.connection = connection
+
+    @classmethod
+    def start(cls, location: StoreLocation, functions: dict[str, Callable[..., Any]]) -> _Worker:
+        from app.storage.query_worker import serve
+
+        context = _context()
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=serve, args=(theirs, location, functions), daemon=True, name="atrium-query"
+        )
+        process.start()
+        theirs.close()
+        worker = cls(process, ours)
+        try:
+            ready = ours.poll(STARTUP_SECONDS) and ours.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            worker.kill()
+            raise StoreError(f"a query worker did not start within {STARTUP_SECONDS:g} s")
+        return worker
+
+    def receive(self, deadline: float, timeout: float) -> tuple[Any, ...]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not self.connection.poll(remaining):
+            self.kill()
+            raise QueryTimeout(
+                f"the query ran past its time limit of {timeout:g} s (ATRIUM_QUERY_TIMEOUT) "
+                "and was stopped; make it more selective, add a LIMIT, or ask an "
+                "administrator to raise the limit"
+            )
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError) as error:
+            self.kill()
+            raise StoreError("the query worker stopped unexpectedly") from error
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(_KILL_WAIT_SECONDS)
+        self.connection.close()
+
+
+_CONTEXT: multiprocessing.context.BaseContext | None = None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """A forkserver that has imported this module: a clean, fast parent to fork workers from."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([WORKER_MODULE])
+        _CONTEXT = context
+    return _CONTEXT

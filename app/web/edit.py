@@ -1,0 +1,201 @@
+"""``/upload`` and ``/assets/<id>/edit``: contributors describe assets of their departments.
+
+Plain HTML forms that work without JavaScript (a small script only adds suggestions to the
+subject boxes, from ``/api/concepts``): concepts are typed as labels, in any language, and
+resolved on the server; fields the department's profile requires are marked; a value that
+cannot be read, or a write the SHACL shapes refuse, is explained next to its field, and nothing
+is saved. Uploads go through the same ingest path as ``atrium ingest``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from app.domain.access import ACCESS_LEVELS
+from app.domain.assets import AssetDraft, AssetRefused
+from app.domain.editing import FormField, apply_values, form_fields, place_problems, read_form
+from app.domain.fields import FIELDS
+from app.domain.ingest import Ingester, PreparedFile, Resolved, prepare
+from app.domain.iris import ASSET_ID
+from app.domain.search import Vocabulary
+from app.domain.validation import Problem
+from app.web import current_atrium, current_scope
+from app.web.auth import current_user, role_required
+from app.web.search_urls import request_language
+
+edit = Blueprint("edit", __name__)
+
+
+@edit.route("/assets/<asset_id>/edit", methods=["GET", "POST"])
+@role_required("contributor")
+def edit_asset(asset_id: str) -> Response | str | tuple[str, int]:
+    """Change an asset's description (contributors of its department, and admins)."""
+    atrium = current_atrium()
+    if not ASSET_ID.match(asset_id) or not atrium.assets.record(asset_id, current_scope()):
+        abort(404)
+    draft = atrium.assets.stored_draft(asset_id)
+    if draft is None:
+        abort(404)
+    _may_describe(draft.department)
+    fields = _fields(draft.department, draft)
+    title = next((f.values[0] for f in fields if f.name == "title" and f.values), asset_id)
+    if request.method == "GET":
+        return _edit_page(draft, title, fields, [])
+    concepts = atrium.concepts()
+    typed = read_form(fields, request.form, concepts)
+    if any(f.errors for f in fields):
+        return _edit_page(draft, title, fields, [], 422)
+    apply_values(draft, typed, concepts, keep_empty=False)
+    try:
+        atrium.assets.save(draft)
+    except AssetRefused as refusal:
+        problems = place_problems(fields, refusal.report.refusals)
+        return _edit_page(draft, title, fields, problems, 422)
+    atrium.audit.record("changed", draft.iri, current_user().name)
+    return redirect(url_for("assets.page", asset_id=asset_id))
+
+
+def _edit_page(
+    draft: AssetDraft, title: str, fields: list[FormField], problems: list[str], status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "edit.html",
+        fields=fields,
+        problems=problems,
+        title=title,
+        asset_id=draft.asset_id,
+        department=draft.department,
+        action=url_for("edit.edit_asset", asset_id=draft.asset_id),
+        upload=False,
+    )
+    return page, status
+
+
+@edit.route("/upload", methods=["GET", "POST"])
+@role_required("contributor")
+def upload() -> Response | str | tuple[str, int]:
+    """Upload a file and describe it; it becomes an asset of one of the user's departments."""
+    departments = _departments()
+    if not departments:
+        abort(403, description="you belong to no department, so you cannot upload; ask an admin")
+    chosen = request.values.get("department") or departments[0]
+    if chosen not in departments:
+        abort(403, description=f"you may upload for {', '.join(departments)} only")
+    access = request.values.get("access", "internal")
+    fields = _fields(chosen)
+    if request.method == "GET":
+        return _upload_page(departments, chosen, access, fields, [])
+    return _receive(departments, chosen, access, fields)
+
+
+def _receive(
+    departments: list[str], department: str, access: str, fields: list[FormField]
+) -> Response | tuple[str, int]:
+    atrium = current_atrium()
+    upload = request.files.get("file")
+    if access not in ACCESS_LEVELS:
+        return _upload_page(departments, department, access, fields, ["choose who may see it"], 422)
+    if upload is None or not upload.filename:
+        return _upload_page(departments, department, access, fields, ["choose a file"], 422)
+    ingester = Ingester(atrium, agent=current_user().name)
+    typed = read_form(fields, request.form, ingester.concepts)
+    with tempfile.TemporaryDirectory(dir=atrium.config.data_dir) as folder:
+        path = Path(folder) / (secure_filename(upload.filename) or "upload")
+        upload.save(path)
+        prepared = prepare(path, atrium.config.max_image_pixels)
+        if prepared.error:
+            message = f"{upload.filename}: {prepared.error}"
+            return _upload_page(departments, department, access, fields, [message], 422)
+        if any(f.errors for f in fields):
+            return _upload_page(departments, department, access, fields, [], 422)
+        asset_id = prepared.sha256[:16]
+        if atrium.assets.exists(asset_id):
+            return redirect(url_for("assets.page", asset_id=asset_id, duplicate=1))
+        options = Resolved(
+            ingester.concepts.resolve(department, "departments"),
+            access,
+            subjects=[],
+            values=[(FIELDS[name], value) for name, values in typed.items() for value in values],
+        )
+        problems = _refusals(ingester, prepared, options)
+        if problems:
+            general = place_problems(fields, problems)
+            return _upload_page(departments, department, access, fields, general, 422)
+        outcome = ingester.store(prepared, options)
+        if outcome.status != "ingested":
+            abort(409, description=f"not stored: {outcome.reason}")
+    return redirect(url_for("assets.page", asset_id=asset_id))
+
+
+def _refusals(ingester: Ingester, prepared: PreparedFile, options: Resolved) -> list[Problem]:
+    """What the shapes would refuse in this upload, stored the way ingest stores it."""
+    draft = ingester.describe(prepared, prepared.sha256[:16], options)
+    report = ingester.atrium.assets.validate(draft)
+    if not report.complete and draft.access == "public":  # ingest keeps it restricted instead
+        draft.access = "restricted"
+        report = ingester.atrium.assets.validate(draft)
+    return report.refusals
+
+
+def _upload_page(
+    departments: list[str],
+    department: str,
+    access: str,
+    fields: list[FormField],
+    problems: list[str],
+    status: int = 200,
+) -> tuple[str, int]:
+    page = render_template(
+        "edit.html",
+        fields=fields,
+        problems=problems,
+        departments=departments,
+        department=department,
+        access=access,
+        access_levels=list(ACCESS_LEVELS),
+        action=url_for("edit.upload"),
+        upload=True,
+        max_mb=current_atrium().config.max_upload_bytes // (1024 * 1024),
+    )
+    return page, status
+
+
+@edit.app_errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A clear answer to an upload over the size limit."""
+    limit = current_atrium().config.max_upload_bytes // (1024 * 1024)
+    message = (
+        f"The file is larger than the {limit} MiB an upload may be. Send a smaller file, or ask "
+        "an administrator to raise ATRIUM_MAX_UPLOAD_MB."
+    )
+    return render_template("error.html", status=413, message=message), 413
+
+
+def _fields(department: str, draft: AssetDraft | None = None) -> list[FormField]:
+    atrium = current_atrium()
+    vocabulary = Vocabulary.load(atrium.store, current_scope(), atrium.iris)
+    record = draft.triples if draft is not None else ()
+    asset = draft.iri if draft is not None else None
+    return form_fields(atrium.validator, department, vocabulary, request_language(), record, asset)
+
+
+def _departments() -> list[str]:
+    """The departments the user may describe assets for: their own (admins: all)."""
+    user = current_user()
+    if user.is_admin:
+        atrium = current_atrium()
+        concepts = atrium.concepts()
+        slugs = [iri.rsplit("/", 1)[-1] for iri in concepts.schemes
+                 if concepts.in_scheme(iri, "departments")]  # fmt: skip
+        return sorted(slugs)
+    return sorted(user.departments)
+
+
+def _may_describe(department: str) -> None:
+    if department not in _departments():
+        abort(403, description="only contributors of the owning department may change this asset")

@@ -1,0 +1,224 @@
+"""``/queries``: saved queries, each at a stable URL a spreadsheet or BI tool can pull.
+
+- ``/queries/<name>``: a page with the results as a table (a browser), the results in another
+  format by content negotiation (CSV, TSV, SPARQL JSON / XML), or the query's own description
+  (Turtle, JSON-LD, N-Triples, RDF/XML: the IRI dereferences like every IRI Atrium mints);
+- ``/queries/<name>.csv`` (``.tsv``, ``.json``, ``.xml``): the results, for a scheduled pull;
+- URL parameters give values to the query's variables (``?segment=<…>``); they are bound
+  values, never pasted into its text. Results are what the caller may see, like ``/sparql``.
+
+Signed-in users save queries; their author and administrators may change or delete them.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from app.domain.saved_queries import (
+    RESERVED_PARAMETERS,
+    SavedQuery,
+    SavedQueryError,
+    bindings_from,
+)
+from app.domain.sparql_service import QueryRequest
+from app.domain.users import ROLES
+from app.storage.graphstore import StoreError
+from app.storage.results import SOLUTION_TYPES
+from app.web import current_atrium
+from app.web.auth import current_user, role_required
+from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
+from app.web.sparql import HTML, HTML_ROWS, ProtocolError, page_results, start, streamed
+
+queries = Blueprint("queries", __name__)
+
+EXTENSIONS = {
+    "csv": ("text/csv", None),
+    "tsv": ("text/tab-separated-values", None),
+    "json": ("application/sparql-results+json", "application/ld+json"),
+    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+}
+signed_in_required = role_required(*ROLES)
+
+
+@queries.get("/queries")
+def index() -> str:
+    """Every saved query, with its links."""
+    return render_template("saved_queries.html", queries=current_atrium().saved_queries.all())
+
+
+@queries.get("/queries/new")
+@signed_in_required
+def new() -> str:
+    """The form for a new saved query (``?query=`` fills in its text)."""
+    draft = SavedQuery(name="", title="", sparql=request.args.get("query", ""))
+    return render_template("saved_query_form.html", query=draft, error=None, is_new=True)
+
+
+@queries.post("/queries")
+@signed_in_required
+def create() -> Response | tuple[str, int]:
+    """Save a new query."""
+    return _save(is_new=True)
+
+
+@queries.get("/queries/<name>")
+def show(name: str) -> Response:
+    """The results page, the results, or the query's description, by content negotiation."""
+    saved = _saved(name)
+    offered = [HTML, *SOLUTION_TYPES, "application/json", *RDF_TYPES]
+    media_type = preferred_type(offered) if "format" not in request.args else _named_format()
+    if media_type is None:
+        abort(406, description=f"this resource is available as {', '.join(offered)}")
+    if media_type in RDF_TYPES:
+        triples = current_atrium().saved_queries.triples(saved)
+        return with_alternates(rdf_response(triples, media_type))
+    if media_type == HTML:
+        return with_alternates(make_response(_results_page(saved)))
+    if media_type == "application/json":
+        media_type = "application/sparql-results+json"
+    return with_alternates(_results(saved, media_type, "text/turtle"))
+
+
+@queries.get("/queries/<name>.<any(csv, tsv, json, xml):extension>")
+def download(name: str, extension: str) -> Response:
+    """The results in one format, at a URL that never changes."""
+    solutions_type, graph_type = EXTENSIONS[extension]
+    return _results(_saved(name), solutions_type, graph_type)
+
+
+@queries.get("/queries/<name>/edit")
+@signed_in_required
+def edit(name: str) -> str:
+    saved = _editable(name)
+    return render_template("saved_query_form.html", query=saved, error=None, is_new=False)
+
+
+@queries.post("/queries/<name>")
+@signed_in_required
+def update(name: str) -> Response | tuple[str, int]:
+    """Save the changed query (its name stays)."""
+    _editable(name)
+    return _save(is_new=False, name=name)
+
+
+@queries.post("/queries/<name>/delete")
+@signed_in_required
+def delete(name: str) -> Response:
+    _editable(name)
+    current_atrium().saved_queries.delete(name)
+    return redirect(url_for("queries.index"))
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _saved(name: str) -> SavedQuery:
+    saved = current_atrium().saved_queries.get(name)
+    if saved is None:
+        abort(404)
+    return saved
+
+
+def _editable(name: str) -> SavedQuery:
+    """The query, if the signed-in user may change it (its author, or an administrator)."""
+    saved = _saved(name)
+    user = current_user()
+    if user is None or not (user.is_admin or saved.creator == user.iri):
+        abort(403, description="only the query's author and administrators may change it")
+    return saved
+
+
+def _named_format() -> str:
+    named = request.args["format"].lower()
+    formats = {
+        "html": HTML,
+        "ttl": "text/turtle",
+        "jsonld": "application/ld+json",
+        "nt": "application/n-triples",
+        "rdf": "application/rdf+xml",
+    }
+    formats.update({extension: types[0] for extension, types in EXTENSIONS.items()})
+    if named not in formats:
+        abort(400, description=f"unknown format {named!r}; use one of {', '.join(formats)}")
+    return formats[named]
+
+
+def _request_for(
+    saved: SavedQuery,
+    solutions_type: str | None,
+    graph_type: str | None,
+    row_limit: int | None = None,
+) -> QueryRequest:
+    arguments = dict(request.args.items())
+    try:
+        bindings = bindings_from(saved, arguments)
+    except SavedQueryError as error:
+        raise ProtocolError(400, str(error)) from None
+    return QueryRequest(
+        sparql=saved.sparql,
+        solutions_type=solutions_type,
+        graph_type=graph_type,
+        bindings=bindings,
+        row_limit=row_limit,
+    )
+
+
+def _results(saved: SavedQuery, solutions_type: str | None, graph_type: str | None) -> Response:
+    try:
+        return streamed(start(_request_for(saved, solutions_type, graph_type)))
+    except ProtocolError as error:
+        return Response(f"{error}\n", status=error.status, mimetype="text/plain")
+
+
+def _results_page(saved: SavedQuery) -> str | tuple[str, int]:
+    arguments = {k: v for k, v in request.args.items() if k not in RESERVED_PARAMETERS}
+    context = {"saved": saved, "arguments": arguments, "may_edit": _may_edit(saved)}
+    try:
+        stream = start(
+            _request_for(
+                saved, "application/sparql-results+json", "text/turtle", row_limit=HTML_ROWS
+            )
+        )
+        context.update(page_results(stream))
+    except ProtocolError as error:
+        return render_template("saved_query.html", error=str(error), **context), error.status
+    except StoreError as error:
+        return render_template("saved_query.html", error=str(error), **context), 503
+    return render_template("saved_query.html", error=None, **context)
+
+
+def _may_edit(saved: SavedQuery) -> bool:
+    user = current_user()
+    return user is not None and (user.is_admin or saved.creator == user.iri)
+
+
+def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int]:
+    user = current_user()
+    form = request.form
+    draft = SavedQuery(
+        name=name or form.get("name", "").strip(),
+        title=form.get("title", ""),
+        sparql=form.get("sparql", ""),
+        description=form.get("description", ""),
+        creator=user.iri if user else None,
+    )
+    saved_queries = current_atrium().saved_queries
+    try:
+        if is_new and saved_queries.get(draft.name) is not None:
+            raise SavedQueryError(f"a query named {draft.name!r} exists already; choose another")
+        saved = saved_queries.save(draft)
+    except SavedQueryError as error:
+        page = render_template(
+            "saved_query_form.html", query=draft, error=str(error), is_new=is_new
+        )
+        return page, 400
+    return redirect(url_for("queries.show", name=saved.name))

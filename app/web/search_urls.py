@@ -1,0 +1,104 @@
+"""Search requests and links: the query and language of a request, and every URL of a search.
+
+All the links of the search page (facet values, chips, sort, view, pages, tree nodes) are built
+here from a :class:`~app.domain.search.SearchQuery`, so one state of the page has one URL, and
+the page works with links and GET forms alone, without JavaScript.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import abort, request, url_for
+
+from app.domain.search import FACET_NAMES, BadSearch, SearchQuery
+
+LANGUAGES = ("en", "de", "fr")
+VIEWS = ("grid", "list")
+
+
+def request_query() -> SearchQuery:
+    """The search this request asks for; 400 with what to change if a parameter is bad."""
+    try:
+        return SearchQuery.from_args(request.args, FACET_NAMES)
+    except BadSearch as error:
+        abort(400, description=str(error))
+
+
+def request_language() -> str:
+    """``?lang=`` if Atrium has labels in it, else the best of ``Accept-Language``, else en."""
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+class SearchUrls:
+    """The links of one search page; presentation (view, language) rides along."""
+
+    def __init__(self, query: SearchQuery, view: str = "grid", language: str | None = None):
+        self.query = query
+        self.view = view
+        self.language = language  # only when the reader chose it with ?lang=
+
+    def to(self, query: SearchQuery, **presentation: str | None) -> str:
+        """The URL of another state of the search."""
+        view = presentation.get("view", self.view)
+        language = presentation.get("lang", self.language)
+        params = query.params()
+        if view != VIEWS[0]:
+            params.append(("view", view))
+        if language:
+            params.append(("lang", language))
+        base = url_for("browse.search")
+        return f"{base}?{urlencode(params)}" if params else base
+
+    def toggle(self, facet: str, value: str) -> str:
+        return self.to(self.query.toggled(facet, value))
+
+    def page(self, number: int) -> str:
+        return self.to(self.query.replace(page=number))
+
+    def sort(self, name: str) -> str:
+        return self.to(self.query.replace(sort=name))
+
+    def with_view(self, name: str) -> str:
+        return self.to(self.query.replace(page=self.query.page), view=name)
+
+    def with_language(self, language: str) -> str:
+        return self.to(self.query.replace(page=self.query.page), lang=language)
+
+    def expand(self, iri: str) -> str:
+        return self.to(self.query.expanded(iri))
+
+    def more(self, facet: str) -> str:
+        return self.to(self.query.replace(page=self.query.page, more=(*self.query.more, facet)))
+
+    def fewer(self, facet: str) -> str:
+        kept = tuple(name for name in self.query.more if name != facet)
+        return self.to(self.query.replace(page=self.query.page, more=kept))
+
+    def without_years(self) -> str:
+        return self.to(self.query.replace(year_from=None, year_to=None))
+
+    def without_text(self) -> str:
+        return self.to(self.query.replace(text=""))
+
+    def cleared(self) -> str:
+        """No text and no filter; sort, view and language kept."""
+        return self.to(SearchQuery(sort=self.query.sort, per_page=self.query.per_page))
+
+    def api(self) -> str:
+        """The same search as JSON."""
+        params = self.query.params() + ([("lang", self.language)] if self.language else [])
+        base = url_for("api.search")
+        return f"{base}?{urlencode(params)}" if params else base
+
+    def hidden_fields(self, *dropped: str) -> list[tuple[str, str]]:
+        """The state as hidden form fields, for a GET form that changes ``dropped`` (and page)."""
+        params = [(k, v) for k, v in self.query.params() if k not in (*dropped, "page")]
+        if self.view != VIEWS[0]:
+            params.append(("view", self.view))
+        if self.language:
+            params.append(("lang", self.language))
+        return params

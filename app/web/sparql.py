@@ -1,0 +1,376 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint, its query page and its service description.
+
+SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/):
+
+- §2.1.1 query via GET: ``query``, ``default-graph-uri``, ``named-graph-uri`` in the URL;
+- §2.1.2 query via URL-encoded POST: the same parameters in the body;
+- §2.1.3 query via POST directly: the body is the query (``application/sparql-query``), the
+  dataset parameters in the URL;
+- §2.1.4 the dataset: honoured, within what the caller may see (never widened);
+- §2.1.5 / §2.1.6 answers: the result format by content negotiation (``Accept``, or ``format``
+  for links); 400 with the parser's message for a malformed query; 406 (RFC 9110 §15.5.7) when
+  no format the result comes in is acceptable;
+- §2.2 update: refused here; ``/sparql/update`` (administrators) applies it through the same
+  validation as any other write.
+
+A GET with no query answers the SPARQL 1.1 Service Description (§2 of that recommendation) to
+an RDF client, and the query page (YASGUI, or a plain form without JavaScript) to a browser.
+CORS (WHATWG Fetch, "CORS protocol"): any origin may call the endpoint, with a preflight for
+POST and for the ``Authorization`` header; cookies are never sent cross-origin.
+
+Limits are reported, never hidden: a result cut at the row cap says so in ``Atrium-Truncated``
+(and in the head ``link`` of JSON and XML results) when the cut is known before the first
+byte; a result that was already streaming when it reached the cap, or its time limit, ends
+with a line saying so and an aborted transfer, so every client reports an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from app.domain.sparql_examples import EXAMPLES, default_query, example_query
+from app.domain.sparql_service import QueryRequest, service_description
+from app.domain.sparql_update import SparqlUpdater, UpdateRefused, UpdateReport
+from app.storage.graphstore import QuerySyntaxError, StoreError
+from app.storage.query_jobs import (
+    FIRST_BATCH,
+    NotAcceptable,
+    QueryTimeout,
+    RowLimitReached,
+    WorkersBusy,
+)
+from app.storage.query_workers import QueryStream
+from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES
+from app.web import current_atrium, current_scope
+from app.web.auth import csrf_exempt, current_user, role_required
+from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
+from app.web.yasgui import send_yasgui_file, yasgui_available
+
+sparql = Blueprint("sparql", __name__)
+
+HTML = "text/html"
+JSON_RESULTS, XML_RESULTS = "application/sparql-results+json", "application/sparql-results+xml"
+# What a client may ask for, per kind of result, best default first.
+SOLUTION_OFFERS = [*SOLUTION_TYPES, "application/json", "application/xml", HTML]
+GRAPH_OFFERS = [*GRAPH_TYPES, "application/xml", HTML]
+ALIASES = {"application/json": JSON_RESULTS, "application/xml": XML_RESULTS}
+GRAPH_ALIASES = {"application/xml": "application/rdf+xml"}
+# ?format= for links: (SELECT / ASK type, CONSTRUCT / DESCRIBE type)
+FORMAT_PARAMETER: dict[str, tuple[str | None, str | None]] = {
+    "json": (JSON_RESULTS, "application/ld+json"),
+    "xml": (XML_RESULTS, "application/rdf+xml"),
+    "csv": ("text/csv", None),
+    "tsv": ("text/tab-separated-values", None),
+    "ttl": (None, "text/turtle"),
+    "turtle": (None, "text/turtle"),
+    "nt": (None, "application/n-triples"),
+    "rdf": (None, "application/rdf+xml"),
+    "jsonld": (None, "application/ld+json"),
+    "html": (HTML, HTML),
+}
+HTML_ROWS = FIRST_BATCH  # a results page shows at most this many rows
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Atrium-Row-Limit, Atrium-Truncated, Link, Vary",
+}
+QUERY_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'"
+)
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+class ProtocolError(Exception):
+    """A request the protocol refuses; ``status`` and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@sparql.after_request
+def allow_cross_origin(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+@sparql.route("/sparql", methods=["OPTIONS"])
+@sparql.route("/sparql/update", methods=["OPTIONS"])
+def preflight() -> Response:
+    """The CORS preflight: which methods and headers a cross-origin caller may use."""
+    return Response(status=204, headers=PREFLIGHT_HEADERS)
+
+
+@sparql.route("/sparql", methods=["GET", "POST"])
+@csrf_exempt  # a query changes nothing, and cross-site requests carry no session (SameSite)
+def endpoint() -> Response:
+    """The SPARQL 1.1 Protocol query operation; without a query, the page or the description."""
+    try:
+        text = query_text()
+        if text is None:
+            return query_page_or_description()
+        return answer(text)
+    except ProtocolError as error:
+        return error_response(error.status, str(error), request.values.get("query"))
+
+
+def query_text() -> str | None:
+    """The query of a GET, a form POST or a direct POST (§2.1.1 - §2.1.3)."""
+    if "update" in request.values or request.mimetype == "application/sparql-update":
+        raise ProtocolError(
+            400,
+            "this endpoint answers queries only; administrators send updates to "
+            f"{url_for('sparql.update', _external=True)}",
+        )
+    if request.method == "POST" and request.mimetype == "application/sparql-query":
+        return request.get_data(as_text=True)
+    source = request.form if request.method == "POST" else request.args
+    queries = source.getlist("query")
+    if len(queries) > 1:
+        raise ProtocolError(400, "send exactly one query parameter")
+    if request.method == "POST" and not queries:
+        raise ProtocolError(
+            400, "a POST needs a query: a form with query=…, or an application/sparql-query body"
+        )
+    return queries[0] if queries else None
+
+
+def dataset_parameters(name: str) -> tuple[str, ...]:
+    """default-graph-uri / named-graph-uri: in the body of a form POST, else in the URL."""
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        return tuple(request.form.getlist(name))
+    return tuple(request.args.getlist(name))
+
+
+def negotiate() -> tuple[str | None, str | None]:
+    """The media types for a SELECT/ASK and for a CONSTRUCT/DESCRIBE answer."""
+    named = request.values.get("format")
+    if named:
+        if named.lower() not in FORMAT_PARAMETER:
+            raise ProtocolError(
+                400, f"unknown format {named!r}; use one of {', '.join(FORMAT_PARAMETER)}"
+            )
+        return FORMAT_PARAMETER[named.lower()]
+    accept = request.accept_mimetypes
+    if not accept:
+        return JSON_RESULTS, "text/turtle"
+    solutions = accept.best_match(SOLUTION_OFFERS)
+    graph = accept.best_match(GRAPH_OFFERS)
+    return ALIASES.get(solutions, solutions), GRAPH_ALIASES.get(graph, graph)
+
+
+def answer(text: str) -> Response:
+    solutions_type, graph_type = negotiate()
+    if solutions_type is None and graph_type is None:
+        raise ProtocolError(406, not_acceptable_message("any"))
+    if HTML in (solutions_type, graph_type):  # a browser: the page shows any kind of result
+        return results_page(text, start(page_request(text)))
+    query = QueryRequest(
+        sparql=text,
+        solutions_type=solutions_type,
+        graph_type=graph_type,
+        default_graphs=dataset_parameters("default-graph-uri"),
+        named_graphs=dataset_parameters("named-graph-uri"),
+    )
+    return streamed(start(query))
+
+
+def page_request(text: str) -> QueryRequest:
+    """The query for a results page: JSON or Turtle to render, at most HTML_ROWS rows."""
+    return QueryRequest(
+        sparql=text,
+        solutions_type=JSON_RESULTS,
+        graph_type="text/turtle",
+        default_graphs=dataset_parameters("default-graph-uri"),
+        named_graphs=dataset_parameters("named-graph-uri"),
+        row_limit=HTML_ROWS,
+    )
+
+
+def start(query: QueryRequest) -> QueryStream:
+    """Start the query; its failures become protocol errors."""
+    atrium = current_atrium()
+    try:
+        return atrium.sparql.run(query, current_scope())
+    except QuerySyntaxError as error:
+        raise ProtocolError(400, str(error)) from None
+    except NotAcceptable as error:
+        raise ProtocolError(406, not_acceptable_message(error.kind)) from None
+    except (QueryTimeout, WorkersBusy) as error:
+        raise ProtocolError(503, str(error)) from None
+    except StoreError as error:
+        raise ProtocolError(500, str(error)) from None
+
+
+def not_acceptable_message(kind: str) -> str:
+    offers = {
+        "solutions": [*SOLUTION_TYPES],
+        "boolean": [*SOLUTION_TYPES],
+        "graph": [*GRAPH_TYPES],
+    }.get(kind, [*SOLUTION_TYPES, *GRAPH_TYPES])
+    return f"the Accept header allows none of the formats of this result: {', '.join(offers)}"
+
+
+def streamed(stream: QueryStream) -> Response:
+    """The answer as it comes from the worker, with the limits in its headers."""
+    limit = current_atrium().sparql.row_limit()
+    response = Response(body_of(stream, limit), mimetype=stream.head.media_type)
+    response.headers["Atrium-Row-Limit"] = str(limit)
+    if stream.head.truncated:
+        response.headers["Atrium-Truncated"] = "true"
+    response.vary.add("Accept")
+    return response
+
+
+def body_of(stream: QueryStream, limit: int) -> Iterator[bytes]:
+    """The chunks; past a limit, a last line saying why, then an aborted transfer."""
+    try:
+        yield from stream
+    except RowLimitReached:
+        yield cut_notice(f"the result went past {limit} rows (ATRIUM_ROW_LIMIT); add a LIMIT")
+        raise
+    except StoreError as error:
+        yield cut_notice(str(error))
+        raise
+
+
+def cut_notice(reason: str) -> bytes:
+    return f"\n\n# INCOMPLETE: {reason}. This response is cut short.\n".encode()
+
+
+# The query page --------------------------------------------------------------------------------
+
+
+def query_page_or_description() -> Response:
+    media_type = preferred_type(["text/turtle", HTML, *RDF_TYPES])
+    if media_type is None:
+        raise ProtocolError(406, not_acceptable_message("graph"))
+    if media_type != HTML:
+        return with_alternates(rdf_response(description(), media_type))
+    example = next((e for e in EXAMPLES if e.name == request.args.get("example")), None)
+    iris = current_atrium().iris
+    text = example_query(example, iris) if example else default_query(iris)
+    return with_alternates(page(text))
+
+
+@sparql.get("/sparql/yasgui/<name>")
+def yasgui_file(name: str) -> Response:
+    """YASGUI's script and style sheet, from the npm package installed at set-up."""
+    return send_yasgui_file(name)
+
+
+def description() -> list:
+    atrium = current_atrium()
+    endpoint_url = url_for("sparql.endpoint", _external=True)
+    return service_description(
+        endpoint_url,
+        current_scope(),
+        atrium.store,
+        row_limit=atrium.sparql.row_limit(),
+        timeout=atrium.sparql.timeout(),
+    )
+
+
+def page(text: str, status: int = 200, **results: object) -> Response:
+    """The query page: the form (or YASGUI) with ``text``, and results or an error below."""
+    atrium = current_atrium()
+    examples = [(e, example_query(e, atrium.iris)) for e in EXAMPLES]
+    html = render_template(
+        "sparql.html",
+        query=text,
+        examples=examples,
+        yasgui=yasgui_available(),
+        timeout=f"{atrium.sparql.timeout():g}",
+        row_limit=atrium.sparql.row_limit(),
+        **results,
+    )
+    response = Response(html, status=status)
+    # YASGUI's table plugin sets inline styles; scripts stay limited to this site.
+    response.headers["Content-Security-Policy"] = QUERY_PAGE_CSP
+    return response
+
+
+def results_page(text: str, stream: QueryStream) -> Response:
+    """The results as a table (SELECT), a yes/no (ASK) or Turtle (CONSTRUCT), under the form."""
+    try:
+        results = page_results(stream)
+    except StoreError as error:
+        return error_response(503, str(error), text)
+    return page(text, **results)
+
+
+def page_results(stream: QueryStream) -> dict[str, object]:
+    """What a page shows of an answer asked for as JSON (SELECT, ASK) or Turtle (graphs)."""
+    body, head = stream.read(), stream.head
+    if head.kind == "graph":
+        return {"turtle": body.decode(), "truncated": head.truncated}
+    document = json.loads(body)
+    if head.kind == "boolean":
+        return {"boolean": document["boolean"]}
+    columns = document["head"]["vars"]
+    rows = [[row.get(name) for name in columns] for row in document["results"]["bindings"]]
+    return {"columns": columns, "rows": rows, "truncated": head.truncated}
+
+
+def error_response(status: int, message: str, text: str | None) -> Response:
+    """Plain text for SPARQL clients; the query page with the message for a browser."""
+    if "format" not in request.values and preferred_type(["text/plain", HTML]) == HTML:
+        return page(text or "", status, error=message)
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+# Update --------------------------------------------------------------------------------------
+
+
+@sparql.post("/sparql/update")
+@role_required("admin")
+def update() -> Response:
+    """SPARQL 1.1 Update (Protocol §2.2), for administrators, validated like any other write."""
+    try:
+        text = update_text()
+        atrium = current_atrium()
+        report = SparqlUpdater(atrium.store, atrium.iris, atrium.assets).apply(text)
+    except ProtocolError as error:
+        return plain(error.status, str(error))
+    except QuerySyntaxError as error:
+        return plain(400, str(error))
+    except UpdateRefused as error:
+        problems = "".join(f"\n- {problem}" for problem in error.problems)
+        return plain(422, f"the update was refused, nothing changed: {error}{problems}")
+    user = current_user()
+    for asset_id in report.assets:
+        atrium.audit.record("changed", atrium.iris.asset(asset_id), user.name if user else None)
+    return plain(200, update_summary(report))
+
+
+def update_text() -> str:
+    """The update of a form POST (§2.2.1) or a direct POST (§2.2.2)."""
+    if request.values.getlist("using-graph-uri") or request.values.getlist("using-named-graph-uri"):
+        raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported")
+    if request.mimetype == "application/sparql-update":
+        return request.get_data(as_text=True)
+    updates = request.form.getlist("update")
+    if len(updates) != 1:
+        raise ProtocolError(
+            400, "send one update: a form with update=…, or an application/sparql-update body"
+        )
+    return updates[0]
+
+
+def update_summary(report: UpdateReport) -> str:
+    incomplete = f", {len(report.incomplete)} now incomplete" if report.incomplete else ""
+    return (
+        f"done: {len(report.assets)} asset records rewritten{incomplete}; "
+        f"{report.inserted} other triples inserted, {report.deleted} deleted"
+    )
+
+
+def plain(status: int, message: str) -> Response:
+    return Response(message.rstrip() + "\n", status=status, mimetype="text/plain")

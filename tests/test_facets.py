@@ -1,0 +1,121 @@
+"""Facets one by one: hierarchy from SKOS (poly-hierarchy, cycles), chosen values, budgets, and
+the in-memory columns catching up with the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import make_atrium
+from search_helpers import put_asset, subject
+from werkzeug.datastructures import MultiDict
+
+from app.domain.access import ANONYMOUS, scope_for
+from app.domain.search import FACET_NAMES, SearchQuery
+from app.domain.search import columns as columnar
+from app.domain.search.facets import Budget, OutOfTime
+from app.service import Atrium
+
+BROADER = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+INSERT DATA { GRAPH ?g { ?narrower skos:broader ?broader } }
+"""
+
+
+@pytest.fixture
+def atrium(tmp_path: Path):  # noqa: ANN201
+    service = make_atrium(tmp_path / "data")
+    yield service
+    service.close()
+
+
+def search(atrium: Atrium, params=()):  # noqa: ANN001, ANN201
+    query = SearchQuery.from_args(MultiDict(params), FACET_NAMES)
+    return atrium.search.search(query, scope_for(ANONYMOUS, atrium.iris, atrium.store))
+
+
+def tree(atrium: Atrium, params=()) -> dict[str, dict]:  # noqa: ANN001
+    """The subject facet as {label: {"count": n, "children": {...}}}."""
+
+    def level(values) -> dict[str, dict]:  # noqa: ANN001
+        return {v.label: {"count": v.count, "children": level(v.children)} for v in values}
+
+    return level(next(f for f in search(atrium, params).facets if f.name == "subject").values)
+
+
+def add_broader(atrium: Atrium, narrower: str, broader: str) -> None:
+    atrium.store.update(
+        BROADER,
+        bindings={
+            "g": atrium.iris.vocab_graph("subjects"),
+            "narrower": atrium.iris.concept(f"subjects/{narrower}"),
+            "broader": atrium.iris.concept(f"subjects/{broader}"),
+        },
+    )
+
+
+def test_a_concept_with_two_broader_concepts_counts_under_both(atrium: Atrium) -> None:
+    put_asset(atrium, "Forklift in the warehouse", subjects=[subject(atrium, "forklift")])
+    add_broader(atrium, "forklift", "machinery")  # now under vehicle and under machinery
+    counts = tree(atrium, [("subject", subject(atrium, "forklift"))])
+    assert counts["Transport"]["children"]["Vehicle"]["children"]["Forklift"]["count"] == 1
+    assert counts["Technology"]["children"]["Machinery"]["children"]["Forklift"]["count"] == 1
+    assert search(atrium, [("subject", subject(atrium, "machinery"))]).total == 1
+
+
+def test_a_cycle_in_the_hierarchy_cannot_loop(atrium: Atrium) -> None:
+    put_asset(atrium, "Bike", subjects=[subject(atrium, "bicycle")])
+    add_broader(atrium, "transport", "bicycle")  # transport < vehicle < bicycle < transport
+    result = search(atrium, {"q": "vehicle"})
+    assert result.total == 1
+    assert search(atrium, [("subject", subject(atrium, "bicycle"))]).total == 1
+
+
+def test_chosen_values_show_even_with_no_asset_left(atrium: Atrium) -> None:
+    put_asset(atrium, "Harbour", keywords=["harbour"])
+    put_asset(atrium, "Office", keywords=["office"])
+    result = search(atrium, [("q", "office"), ("keyword", "harbour")])
+    assert result.total == 0
+    keywords = next(f for f in result.facets if f.name == "keyword")
+    assert {(v.value, v.count, v.selected) for v in keywords.values} == {
+        ("harbour", 0, True),
+        ("office", 1, False),
+    }
+    assert [(c.facet, c.value) for c in result.chips] == [("keyword", "harbour")]
+
+
+def test_a_chosen_concept_outside_the_tree_still_shows(atrium: Atrium) -> None:
+    channel = atrium.iris.concept("channels/web").value  # not a subject: outside the tree
+    result = search(atrium, [("subject", channel)])
+    values = next(f for f in result.facets if f.name == "subject").values
+    assert [(v.value, v.selected, v.count) for v in values] == [(channel, True, 0)]
+
+
+def test_a_budget_runs_out_by_its_clock() -> None:
+    now = [0.0]
+    budget = Budget(1.0, clock=lambda: now[0])
+    budget.check()
+    now[0] = 1.0
+    budget.check()
+    now[0] = 1.01
+    with pytest.raises(OutOfTime):
+        budget.check()
+
+
+def test_columns_caught_up_after_writes_equal_a_fresh_load(atrium: Atrium) -> None:
+    first = put_asset(atrium, "First", subjects=[subject(atrium, "car")], keywords=["a"])
+    search(atrium)  # a snapshot now exists; what follows is applied to it as changes
+    put_asset(atrium, "Second", subjects=[subject(atrium, "truck")], keywords=["b", "c"])
+    atrium.assets.set_access(first, "internal")
+    put_asset(atrium, "Third", access="restricted", creators=["Ana"])
+    index = atrium.search_index
+    caught_up = index.columns()
+    fresh = columnar.load(index._db(), FACET_NAMES)
+    for graphs in (None, scope_for(ANONYMOUS, atrium.iris, atrium.store).graphs):
+        assert np.array_equal(caught_up.in_graphs(graphs), fresh.in_graphs(graphs))
+    mask = caught_up.alive
+    for name in FACET_NAMES:
+        got = caught_up.counts(name, mask)
+        want = fresh.counts(name, fresh.alive)
+        assert np.array_equal(got[: len(want)], want) and not got[len(want) :].any(), name

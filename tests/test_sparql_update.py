@@ -1,0 +1,183 @@
+"""``/sparql/update``: SPARQL Update from administrators only, validated like any other write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import csrf_token
+from PIL import Image
+from test_web import ingest_one
+
+from app.domain.ingest import Ingester, IngestOptions
+from app.service import Atrium
+from app.storage.graphstore import Scope
+from app.web import create_app
+
+PREFIXES = """PREFIX dam: <https://w3id.org/atrium/ns#>
+PREFIX dct: <http://purl.org/dc/terms/>
+"""
+UPDATE = "application/sparql-update"
+
+
+@pytest.fixture
+def site(atrium: Atrium, tmp_path: Path, api_token):
+    path = tmp_path / "poster.png"
+    Image.new("RGB", (64, 48), "red").save(path)
+    asset_id = ingest_one(atrium, path, "public", "title=Poster")
+    token = api_token(atrium, role="admin")
+    client = create_app(atrium).test_client()
+    return client, asset_id, {"Authorization": f"Bearer {token}"}
+
+
+def title_of(atrium: Atrium, asset_id: str) -> list[str]:
+    query = PREFIXES + "SELECT ?t WHERE { ?a dct:title ?t }"
+    rows = atrium.store.select(
+        query.replace("?a", f"<{atrium.iris.asset(asset_id).value}>"),
+        scope=Scope.everything(),
+    )
+    return [row["t"].value for row in rows]
+
+
+def retitle(asset_iri: str, title: str) -> str:
+    return (
+        PREFIXES
+        + f"DELETE {{ <{asset_iri}> dct:title ?old }} "
+        + f'INSERT {{ <{asset_iri}> dct:title "{title}" }} '
+        + f"WHERE {{ <{asset_iri}> dct:title ?old }}"
+    )
+
+
+def test_an_administrator_changes_a_title(site, atrium: Atrium) -> None:
+    client, asset_id, admin = site
+    iri = atrium.iris.asset(asset_id).value
+    response = client.post(
+        "/sparql/update", data=retitle(iri, "New poster"), headers=admin, content_type=UPDATE
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "1 asset records rewritten" in response.get_data(as_text=True)
+    assert title_of(atrium, asset_id) == ["New poster"]
+    page = client.get(f"/assets/{asset_id}").get_data(as_text=True)  # still public
+    assert "New poster" in page
+
+
+def test_an_update_that_breaks_the_core_shape_changes_nothing(site, atrium: Atrium) -> None:
+    client, asset_id, admin = site
+    iri = atrium.iris.asset(asset_id).value
+    update = PREFIXES + f"DELETE WHERE {{ <{iri}> dct:title ?title }}"
+    response = client.post("/sparql/update", data={"update": update}, headers=admin)
+    assert response.status_code == 422
+    assert "title" in response.get_data(as_text=True) and "nothing changed" in response.text
+    assert title_of(atrium, asset_id) == ["Poster"]
+
+
+def test_changing_the_access_level_moves_the_record(site, atrium: Atrium) -> None:
+    client, asset_id, admin = site
+    iri = atrium.iris.asset(asset_id).value
+    update = (
+        PREFIXES + f"DELETE {{ <{iri}> dam:accessLevel dam:Public }} "
+        f"INSERT {{ <{iri}> dam:accessLevel dam:Internal }} WHERE {{ }}"
+    )
+    response = client.post("/sparql/update", data=update, headers=admin, content_type=UPDATE)
+    assert response.status_code == 200, response.text
+    assert client.get(f"/assets/{asset_id}").status_code == 404  # anonymous: gone from view
+    internal = atrium.iris.asset_graph("internal", "").value
+    graphs = atrium.store.select(
+        f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}",
+        scope=Scope.everything(),
+    )
+    assert [row["g"].value for row in graphs] == [internal]
+
+
+def test_a_profile_gap_makes_an_asset_incomplete_and_keeps_it_private(
+    atrium: Atrium, tmp_path: Path, api_token
+) -> None:
+    photo = tmp_path / "portrait.png"
+    Image.new("RGB", (64, 48), "green").save(photo)
+    ingester = Ingester(atrium)
+    options = ingester.resolve(
+        IngestOptions("hr", "internal", settings=["consentGiven=true", "consentExpires=2030-01-01"])
+    )
+    asset_id = ingester.run([photo], options).outcomes[0].asset_id
+    iri = atrium.iris.asset(asset_id).value
+    client = create_app(atrium).test_client()
+    admin = {"Authorization": f"Bearer {api_token(atrium, role='admin')}"}
+    drop_consent = PREFIXES + f"DELETE WHERE {{ <{iri}> dam:consentExpires ?date }}"
+    response = client.post("/sparql/update", data=drop_consent, headers=admin, content_type=UPDATE)
+    assert response.status_code == 200 and "1 now incomplete" in response.text
+    assert atrium.assets.access_of(asset_id) == ("internal", "hr")
+    assert atrium.assets.missing_fields(asset_id)
+    make_public = (
+        PREFIXES + f"DELETE {{ <{iri}> dam:accessLevel ?level }} "
+        f"INSERT {{ <{iri}> dam:accessLevel dam:Public }} "
+        f"WHERE {{ <{iri}> dam:accessLevel ?level }}"
+    )
+    refused = client.post("/sparql/update", data=make_public, headers=admin, content_type=UPDATE)
+    assert refused.status_code == 422
+    assert atrium.assets.access_of(asset_id) == ("internal", "hr")
+
+
+def test_other_triples_need_a_graph_and_then_land(site, atrium: Atrium) -> None:
+    client, _, admin = site
+    note = '<urn:x:note> <http://purl.org/dc/terms/title> "A note" .'
+    response = client.post(
+        "/sparql/update", data=f"INSERT DATA {{ {note} }}", headers=admin, content_type=UPDATE
+    )
+    assert response.status_code == 422 and "GRAPH" in response.text
+    graph = atrium.iris.graph("notes").value
+    response = client.post(
+        "/sparql/update",
+        data=f"INSERT DATA {{ GRAPH <{graph}> {{ {note} }} }}",
+        headers=admin,
+        content_type=UPDATE,
+    )
+    assert response.status_code == 200 and "1 other triples inserted" in response.text
+    assert atrium.store.ask(f"ASK {{ GRAPH <{graph}> {{ {note} }} }}", scope=Scope.everything())
+
+
+def test_load_and_malformed_updates_are_refused(site) -> None:
+    client, _, admin = site
+    for update, status in (("LOAD <http://127.0.0.1:1/x.ttl>", 422), ("INSERT DATA {", 400)):
+        response = client.post("/sparql/update", data=update, headers=admin, content_type=UPDATE)
+        assert response.status_code == status, update
+
+
+def test_only_administrators_may_update(site, atrium: Atrium, api_token) -> None:
+    client, asset_id, _ = site
+    iri = atrium.iris.asset(asset_id).value
+    update = retitle(iri, "Hacked")
+    anonymous = client.post("/sparql/update", data=update, content_type=UPDATE)
+    assert anonymous.status_code in (400, 401)  # no session: refused (by the CSRF check first)
+    viewer = {"Authorization": f"Bearer {api_token(atrium, role='viewer')}"}
+    response = client.post("/sparql/update", data=update, headers=viewer, content_type=UPDATE)
+    assert response.status_code == 403
+    assert title_of(atrium, asset_id) == ["Poster"]
+
+
+def test_a_signed_in_administrator_needs_the_csrf_token(site, atrium: Atrium, sign_in) -> None:
+    client, asset_id, _ = site
+    sign_in(client, role="admin")
+    update = retitle(atrium.iris.asset(asset_id).value, "From the form")
+    assert client.post("/sparql/update", data={"update": update}).status_code == 400
+    response = client.post(
+        "/sparql/update", data={"update": update, "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 200
+    assert title_of(atrium, asset_id) == ["From the form"]
+
+
+@pytest.mark.remote
+def test_an_update_lands_on_a_remote_store(
+    remote_atrium: Atrium, tmp_path: Path, api_token
+) -> None:
+    path = tmp_path / "poster.png"
+    Image.new("RGB", (64, 48), "red").save(path)
+    asset_id = ingest_one(remote_atrium, path, "public", "title=Poster")
+    client = create_app(remote_atrium).test_client()
+    admin = {"Authorization": f"Bearer {api_token(remote_atrium, role='admin')}"}
+    iri = remote_atrium.iris.asset(asset_id).value
+    response = client.post(
+        "/sparql/update", data=retitle(iri, "Remote"), headers=admin, content_type=UPDATE
+    )
+    assert response.status_code == 200, response.text
+    assert title_of(remote_atrium, asset_id) == ["Remote"]
