@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_IMAGES
+from conftest import CORPUS_IMAGES, TEST_PASSWORD, add_user, serving
+from PIL import Image
 from werkzeug.serving import make_server
 
 from app.domain.ingest import Ingester, IngestOptions
@@ -70,3 +71,40 @@ def test_a_visitor_opens_an_asset_from_the_list(browser, served: str, tmp_path: 
     assert page.evaluate("img => img.complete && img.naturalWidth", preview.element_handle()) > 0
     assert page.locator("a.download").get_attribute("href").endswith("/file")
     page.screenshot(path=str(tmp_path / "asset.png"))
+
+
+def _sign_in(page, base_url: str, name: str) -> None:  # noqa: ANN001
+    page.goto(base_url + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(base_url + "/")
+
+
+def test_a_contributor_uploads_signs_out_and_a_viewer_is_refused(
+    browser, atrium: Atrium, tmp_path: Path
+) -> None:
+    contributor = add_user(atrium, "contributor", ("marketing",))
+    viewer = add_user(atrium, "viewer", ("marketing",))
+    photo = tmp_path / "poster.png"
+    Image.new("RGB", (160, 90), "orange").save(photo)
+    with serving(atrium) as base_url:
+        page = browser.new_page()
+        _sign_in(page, base_url, contributor)
+        assert contributor in page.locator(".account").inner_text()
+        page.goto(base_url + "/upload")
+        page.set_input_files("input[name=file]", str(photo))
+        page.fill("input[name=title]", "Autumn poster")
+        page.locator("form.describe button[type=submit]").click()
+        page.wait_for_url("**/assets/*")
+        assert page.locator("h1").inner_text() == "Autumn poster"
+
+        page.locator(".account button", has_text="Sign out").click()
+        page.wait_for_load_state()
+        assert "Sign in" in page.locator(".account").inner_text()
+
+        _sign_in(page, base_url, viewer)
+        response = page.goto(base_url + "/upload")
+        assert response.status == 403
+        assert "contributor" in page.locator("main").inner_text()
+        page.close()
