@@ -214,7 +214,7 @@ def make_renditions(path: Path, *, max_pixels: int) -> dict[str, Rendition]:
 def _renditions_from(preview: Image.Image) -> dict[str, Rendition]:
     thumbnail = preview.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
-    return {"preview": _encode_jpeg(preview), "thumbnail": _encode_jpeg(thumbnail)}
+    return {"preview": _encode_jpeg(preview), "thumbnail": _encode_jpeg(thumbnail, optimize=True)}
 
 
 def _preview_image(image: Image.Image) -> Image.Image:
@@ -293,9 +293,11 @@ def _icc_to_srgb(image: Image.Image) -> Image.Image:
         return image
 
 
-def _encode_jpeg(image: Image.Image) -> Rendition:
+def _encode_jpeg(image: Image.Image, *, optimize: bool = False) -> Rendition:
+    """JPEG bytes; ``optimize`` (two-pass Huffman tables) only pays for small, often-served
+    images: it saves a few per cent of bytes but costs ~1 ms on a 1024 px preview."""
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=optimize)
     return Rendition(data=buffer.getvalue(), width=image.width, height=image.height)
 
 
@@ -445,7 +447,7 @@ def generic_rendition(mime: str, name: str) -> dict[str, Rendition]:
     card = _draw_card(_type_label(mime, name), _accent(mime), name)
     thumbnail = card.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
-    return {"preview": _encode_jpeg(card), "thumbnail": _encode_jpeg(thumbnail)}
+    return {"preview": _encode_jpeg(card), "thumbnail": _encode_jpeg(thumbnail, optimize=True)}
 
 
 def _type_label(mime: str, name: str) -> str:
