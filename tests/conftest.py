@@ -6,6 +6,7 @@ a real ``oxigraph serve`` process on loopback (DESIGN.md, "Fixed choices: Scale-
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -258,3 +259,41 @@ def http_sign_in(base_url: str, name: str, password: str = TEST_PASSWORD) -> req
 
 # Vocabularies: every corpus vocabulary imported once per session (tests/vocab_helpers.py).
 from vocab_helpers import corpus_vocabularies  # noqa: E402, F401
+
+# --------------------------------------------------------------------------------------------
+# Headless Chromium (Debian's) for the browser tests
+# --------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("ATRIUM_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here: apt-get install chromium chromium-driver")
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def browser_sign_in(page, base_url: str, name: str) -> None:  # noqa: ANN001 - a Playwright page
+    """Sign ``name`` in through the login form, as a person would."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_IMAGES, TEST_PASSWORD, add_user, serving
+from conftest import CORPUS_IMAGES, add_user, browser_sign_in, serving
 from PIL import Image
 from werkzeug.serving import make_server
 
@@ -17,32 +16,7 @@ from app.domain.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.web import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("ATRIUM_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here: apt-get install chromium chromium-driver")
-        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -73,14 +47,6 @@ def test_a_visitor_opens_an_asset_from_the_list(browser, served: str, tmp_path: 
     page.screenshot(path=str(tmp_path / "asset.png"))
 
 
-def _sign_in(page, base_url: str, name: str) -> None:  # noqa: ANN001
-    page.goto(base_url + "/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(base_url + "/")
-
-
 def test_a_contributor_uploads_signs_out_and_a_viewer_is_refused(
     browser, atrium: Atrium, tmp_path: Path
 ) -> None:
@@ -90,7 +56,7 @@ def test_a_contributor_uploads_signs_out_and_a_viewer_is_refused(
     Image.new("RGB", (160, 90), "orange").save(photo)
     with serving(atrium) as base_url:
         page = browser.new_page()
-        _sign_in(page, base_url, contributor)
+        browser_sign_in(page, base_url, contributor)
         assert contributor in page.locator(".account").inner_text()
         page.goto(base_url + "/upload")
         page.set_input_files("input[name=file]", str(photo))
@@ -103,7 +69,7 @@ def test_a_contributor_uploads_signs_out_and_a_viewer_is_refused(
         page.wait_for_load_state()
         assert "Sign in" in page.locator(".account").inner_text()
 
-        _sign_in(page, base_url, viewer)
+        browser_sign_in(page, base_url, viewer)
         response = page.goto(base_url + "/upload")
         assert response.status == 403
         assert "contributor" in page.locator("main").inner_text()

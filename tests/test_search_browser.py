@@ -8,10 +8,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import TEST_PASSWORD, add_user, make_atrium, serving
+from conftest import add_user, browser_sign_in, make_atrium, serving
 from PIL import Image
 from search_helpers import put_asset, subject
-from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +31,7 @@ def params(url: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_facets_chips_text_and_history(browser, site: str, javascript: bool) -> None:  # noqa: F811
+def test_facets_chips_text_and_history(browser, site: str, javascript: bool) -> None:
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     page.goto(site + "/")
@@ -67,22 +66,13 @@ def test_facets_chips_text_and_history(browser, site: str, javascript: bool) -> 
     context.close()
 
 
-def sign_in_page(context, base_url: str, name: str):  # noqa: ANN001, ANN201
-    page = context.new_page()
-    page.goto(base_url + "/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(base_url + "/")
-    return page
-
-
-def test_subject_boxes_suggest_concepts_as_you_type(browser, tmp_path: Path) -> None:  # noqa: F811
+def test_subject_boxes_suggest_concepts_as_you_type(browser, tmp_path: Path) -> None:
     atrium = make_atrium(tmp_path / "data")
     name = add_user(atrium, "contributor", ("marketing",))
     with serving(atrium) as base_url:
         context = browser.new_context()
-        page = sign_in_page(context, base_url, name)
+        page = context.new_page()
+        browser_sign_in(page, base_url, name)
         page.goto(base_url + "/upload")
         page.locator("input[name=subject]").first.press_sequentially("Fahrr")
         suggestions = page.locator("#suggest-subject option")
@@ -92,14 +82,15 @@ def test_subject_boxes_suggest_concepts_as_you_type(browser, tmp_path: Path) -> 
     atrium.close()
 
 
-def test_an_upload_works_without_javascript(browser, tmp_path: Path) -> None:  # noqa: F811
+def test_an_upload_works_without_javascript(browser, tmp_path: Path) -> None:
     atrium = make_atrium(tmp_path / "data")
     name = add_user(atrium, "contributor", ("marketing",))
     photo = tmp_path / "bike.png"
     Image.new("RGB", (120, 80), "teal").save(photo)
     with serving(atrium) as base_url:
         context = browser.new_context(java_script_enabled=False)
-        page = sign_in_page(context, base_url, name)
+        page = context.new_page()
+        browser_sign_in(page, base_url, name)
         page.goto(base_url + "/upload")
         page.set_input_files("input[name=file]", str(photo))
         page.fill("input[name=title]", "Teal bike")

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from conftest import serving
 from sparql_helpers import add_sample_assets
-from test_browser import browser  # noqa: F401 - the shared Chromium fixture
 
 from app.service import Atrium
 from app.web.yasgui import yasgui_available
@@ -23,7 +22,7 @@ def served(atrium: Atrium) -> Iterator[str]:
         yield base
 
 
-def test_without_javascript_the_page_is_a_form_that_works(browser, served: str) -> None:  # noqa: F811
+def test_without_javascript_the_page_is_a_form_that_works(browser, served: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{served}/sparql")
@@ -38,7 +37,7 @@ def test_without_javascript_the_page_is_a_form_that_works(browser, served: str) 
     context.close()
 
 
-def test_yasgui_runs_an_example_query(browser, served: str) -> None:  # noqa: F811
+def test_yasgui_runs_an_example_query(browser, served: str) -> None:
     if not yasgui_available():
         if os.environ.get("ATRIUM_REQUIRE_BROWSER"):
             pytest.fail("YASGUI is required here: make installs it with npm")

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD, add_user, serving
+from conftest import add_user, browser_sign_in, serving
 from vocab_helpers import VOCAB_DATA, import_file
 
 from app.service import Atrium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EX = "http://example.test/colours/"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("ATRIUM_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here: apt-get install chromium chromium-driver")
-        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -46,14 +21,6 @@ def site(atrium: Atrium) -> Iterator[str]:
     import_file(atrium, VOCAB_DATA / "clean.ttl")
     with serving(atrium) as base_url:
         yield base_url
-
-
-def sign_in(page, base_url: str, name: str) -> None:  # noqa: ANN001 - a Playwright page
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_a_reader_opens_a_scheme_tree_level_by_level(browser, site: str) -> None:  # noqa: ANN001
@@ -74,7 +41,7 @@ def test_a_reader_opens_a_scheme_tree_level_by_level(browser, site: str) -> None
 
 def test_a_taxonomist_edits_a_concept(browser, site: str, atrium: Atrium) -> None:  # noqa: ANN001
     page = browser.new_page()
-    sign_in(page, site, add_user(atrium, "taxonomist"))
+    browser_sign_in(page, site, add_user(atrium, "taxonomist"))
     page.goto(f"{site}/vocab/concept?iri={EX}red")
     page.click("text=Edit")
     page.wait_for_url("**/vocab/edit?**")
@@ -96,7 +63,7 @@ def test_a_refused_change_shows_its_reason_next_to_the_field(
     tmp_path: Path,  # noqa: ANN001
 ) -> None:
     page = browser.new_page()
-    sign_in(page, site, add_user(atrium, "taxonomist"))
+    browser_sign_in(page, site, add_user(atrium, "taxonomist"))
     page.goto(f"{site}/vocab/edit?iri={EX}colour")
     page.locator("#field-broader input[name=broader]").first.fill(EX + "red")
     page.click("button:text-is('Save')")
