@@ -300,3 +300,29 @@ def test_records_with_context_hold_only_the_assets_asked_for(
     assert atrium.iris.asset(first).value in subjects
     assert not any(second in s for s in subjects)
     assert len(atrium.assets.missing_fields(first)) == 2  # consent given, consent expires
+
+
+def test_a_refusal_in_a_batch_refuses_only_that_file(atrium: Atrium, tmp_path: Path) -> None:
+    paths = []
+    for number in range(SMALL_BATCH + 4):
+        path = tmp_path / f"poster-{number}.png"
+        Image.new("RGB", (24, 24), (number * 10, 80, 120)).save(path)
+        paths.append(path)
+    ingester = Ingester(atrium)
+    options = ingester.resolve(IngestOptions("hr", "internal"))
+    describe = ingester.describe
+
+    def untitled_third(prepared, *args):
+        draft = describe(prepared, *args)
+        if prepared.path == paths[2]:
+            draft.triples = [t for t in draft.triples if t.predicate != DCT.title]
+        return draft
+
+    ingester.describe = untitled_third
+    report = ingester.run(paths, options)
+    statuses = [o.status for o in report.outcomes]
+    assert statuses[2] == "failed" and "title" in report.outcomes[2].reason
+    assert statuses.count("ingested") == len(paths) - 1
+    # every other file is an incomplete HR image: each lists its own two missing fields
+    for outcome in report.with_status("ingested"):
+        assert outcome.notes == ["incomplete: consent expires, consent given"]

@@ -105,6 +105,18 @@ class _NoWatcher:
         return nullcontext()
 
 
+def _report_of(draft: AssetDraft, report: ValidationReport) -> ValidationReport:
+    """The part of a report about one asset: problems whose focus is its IRI or under it."""
+
+    def mine(problem: Problem) -> bool:
+        return problem.focus == draft.iri.value or problem.focus.startswith(draft.iri.value + "/")
+
+    return ValidationReport(
+        refusals=[p for p in report.refusals if mine(p)],
+        missing=[p for p in report.missing if mine(p)],
+    )
+
+
 class AssetRepository:
     def __init__(
         self,
@@ -120,13 +132,32 @@ class AssetRepository:
 
     def validate(self, draft: AssetDraft) -> ValidationReport:
         """Check a draft against the core shape and its department's profile."""
-        record = draft.with_flags(incomplete=False) + draft.context
-        report = self.validator.check(to_rdflib(record), draft.department)
-        if not report.complete:
+        return self.validate_many([draft])[draft.asset_id]
+
+    def validate_many(self, drafts: list[AssetDraft]) -> dict[str, ValidationReport]:
+        """Check drafts of one department together: one SHACL run costs about half as much per
+        asset as one run per draft, and each problem names the asset it is about."""
+        departments = {draft.department for draft in drafts}
+        if len(departments) > 1:
+            raise ValueError("validate_many() takes drafts of one department")
+        department = drafts[0].department
+        report = self._check(drafts, department, incomplete=False)
+        reports = {d.asset_id: _report_of(d, report) for d in drafts}
+        incomplete = [d for d in drafts if not reports[d.asset_id].complete]
+        if incomplete:
             # Re-check with the incomplete flag on: the core shape forbids public + incomplete.
-            flagged = draft.with_flags(incomplete=True) + draft.context
-            report.refusals = self.validator.check(to_rdflib(flagged), None).refusals
-        return report
+            flagged = self._check(incomplete, None, incomplete=True)
+            for draft in incomplete:
+                reports[draft.asset_id].refusals = _report_of(draft, flagged).refusals
+        return reports
+
+    def _check(
+        self, drafts: list[AssetDraft], department: str | None, *, incomplete: bool
+    ) -> ValidationReport:
+        """One SHACL run over the drafts' records (flagged as said) and their concepts."""
+        context = {t for d in drafts for t in d.context}
+        triples = [t for d in drafts for t in d.with_flags(incomplete=incomplete)]
+        return self.validator.check(to_rdflib(triples + list(context)), department)
 
     def save(self, draft: AssetDraft) -> SaveResult:
         """Validate and store the draft, replacing any earlier record of the same asset."""

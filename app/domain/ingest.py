@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -37,8 +38,10 @@ from app.domain.vocabularies import ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
 from app.storage.graphstore import Term
 
+T = TypeVar("T")
 SMALL_BATCH = 8  # below this, worker processes cost more than they save
 MAX_PENDING_WRITES = 8  # checked records waiting for the writer thread (bounds memory)
+VALIDATION_BATCH = 16  # files whose records one SHACL run checks together
 
 
 class IngestUsageError(ValueError):
@@ -238,14 +241,14 @@ class Ingester:
                 on_outcome(outcome)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
-            for prepared, options in items:
-                checked = self.check(prepared, options, claimed)
-                if isinstance(checked, Outcome):
-                    pending.append(_done(checked))
-                else:
-                    pending.append(writer.submit(self.write, prepared, checked))
-                while pending and (pending[0].done() or len(pending) > MAX_PENDING_WRITES):
-                    finish_oldest()
+            for batch in _chunks(items, VALIDATION_BATCH):
+                for prepared, checked in self.check_batch(batch, claimed):
+                    if isinstance(checked, Outcome):
+                        pending.append(_done(checked))
+                    else:
+                        pending.append(writer.submit(self.write, prepared, checked))
+                    while pending and (pending[0].done() or len(pending) > MAX_PENDING_WRITES):
+                        finish_oldest()
             while pending:
                 finish_oldest()
         return report
@@ -259,14 +262,40 @@ class Ingester:
         self, prepared: PreparedFile, options: Resolved, claimed: set[str]
     ) -> Outcome | Checked:
         """Everything before writing: duplicates, the record, and its validation."""
+        return self.check_batch([(prepared, options)], claimed)[0][1]
+
+    def check_batch(
+        self, batch: list[tuple[PreparedFile, Resolved]], claimed: set[str]
+    ) -> list[tuple[PreparedFile, Outcome | Checked]]:
+        """:meth:`check` for several files, validating each department's drafts in one run."""
+        decided: dict[int, Outcome | Checked] = {}
+        drafts: dict[str, list[tuple[int, AssetDraft]]] = defaultdict(list)
+        for index, (prepared, options) in enumerate(batch):
+            early = self._early_outcome(prepared, claimed)
+            if early is not None:
+                decided[index] = early
+                continue
+            draft = self.describe(prepared, prepared.sha256[:16], options)
+            drafts[draft.department].append((index, draft))
+        for entries in drafts.values():
+            reports = self.atrium.assets.validate_many([draft for _, draft in entries])
+            for index, draft in entries:
+                decided[index] = self._decide(batch[index][0], draft, reports[draft.asset_id])
+        return [(prepared, decided[index]) for index, (prepared, _) in enumerate(batch)]
+
+    def _early_outcome(self, prepared: PreparedFile, claimed: set[str]) -> Outcome | None:
+        """A failed or duplicate file's outcome; None (and the id claimed) for a new one."""
         if prepared.error:
             return Outcome(prepared.path, "failed", reason=prepared.error)
         asset_id = prepared.sha256[:16]
         if asset_id in claimed or self.atrium.assets.exists(asset_id):
             return Outcome(prepared.path, "duplicate", asset_id, "same bytes as asset " + asset_id)
         claimed.add(asset_id)
-        draft = self.describe(prepared, asset_id, options)
-        report = self.atrium.assets.validate(draft)
+        return None
+
+    def _decide(
+        self, prepared: PreparedFile, draft: AssetDraft, report: ValidationReport
+    ) -> Outcome | Checked:
         notes = []
         if draft.access == "public" and not report.complete:
             draft.access = "restricted"
@@ -274,7 +303,7 @@ class Ingester:
             notes.append("kept restricted until its department's required fields are filled")
         if not report.accepted:
             refusal = "; ".join(str(problem) for problem in report.refusals)
-            return Outcome(prepared.path, "failed", asset_id, f"refused: {refusal}")
+            return Outcome(prepared.path, "failed", draft.asset_id, f"refused: {refusal}")
         return Checked(draft, report, notes)
 
     def write(self, prepared: PreparedFile, checked: Checked) -> Outcome:
@@ -453,3 +482,14 @@ def _done(outcome: Outcome) -> Future[Outcome]:
     future: Future[Outcome] = Future()
     future.set_result(outcome)
     return future
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
