@@ -17,6 +17,7 @@ from app.service import Atrium
 from app.web import create_app
 
 pytestmark = pytest.mark.browser
+LOADED = "img => img.complete && img.naturalWidth > 0"
 
 
 @pytest.fixture
@@ -37,12 +38,13 @@ def test_a_visitor_opens_an_asset_from_the_list(browser, served: str, tmp_path: 
     page.goto(served + "/")
     cards = page.locator(".card img")
     assert cards.count() == 1
-    assert page.evaluate("img => img.naturalWidth", cards.first.element_handle()) > 0
+    # Waits until the image has loaded and decoded (fails after Playwright's timeout if not).
+    page.wait_for_function(LOADED, arg=cards.first.element_handle())
     page.locator(".card a").first.click()
     page.wait_for_url("**/assets/*")
     assert page.locator("h1").inner_text()
     preview = page.locator("figure.preview img")
-    assert page.evaluate("img => img.complete && img.naturalWidth", preview.element_handle()) > 0
+    page.wait_for_function(LOADED, arg=preview.element_handle())
     assert page.locator("a.download").get_attribute("href").endswith("/file")
     page.screenshot(path=str(tmp_path / "asset.png"))
 
