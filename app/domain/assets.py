@@ -17,7 +17,7 @@ from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
 from app.domain.iris import Iris
 from app.domain.validation import Problem, ValidationReport, Validator, to_rdflib
 from app.namespaces import DAM, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope
+from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
 
 TRUE = Literal("true", datatype=XSD.boolean)
 
@@ -80,6 +80,13 @@ _READ_RECORD = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {_record_pattern()} }}"
 _DELETE_RECORD = (
     f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ {_record_pattern()} }} }}"
 )
+
+
+def delete_record(asset: NamedNode) -> str:
+    """The SPARQL Update operation that removes an asset's whole record, from any graph."""
+    return substitute(_DELETE_RECORD, {"asset": asset})
+
+
 # Records of several assets plus what validation needs of the concepts they link to.
 _CONTEXT_PATTERN = """
   UNION
@@ -177,11 +184,8 @@ class AssetRepository:
         return SaveResult(draft.asset_id, draft.access, report.missing)
 
     def _replace(self, iri: NamedNode, graph: NamedNode, triples: list[Triple]) -> None:
-        body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
-        self.store.update(
-            f"{_DELETE_RECORD} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}",
-            bindings={"asset": iri},
-        )
+        quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        self.store.update(update_request(delete_record(iri), data_block("INSERT", quads)))
 
     def exists(self, asset_id: str) -> bool:
         return bool(
@@ -259,5 +263,5 @@ class AssetRepository:
         if not self.exists(asset_id):
             return False
         with self.watcher.changing(asset_id):
-            self.store.update(_DELETE_RECORD, bindings={"asset": self.iris.asset(asset_id)})
+            self.store.update(delete_record(self.iris.asset(asset_id)))
         return True

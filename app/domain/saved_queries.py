@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Store, Triple, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
 from app.domain.iris import Iris
 from app.domain.sparql_service import check_query
@@ -37,7 +37,9 @@ from app.storage.graphstore import (
     Scope,
     StoreError,
     Term,
+    data_block,
     substitute,
+    update_request,
 )
 
 SP = Namespace("http://spinrdf.org/sp#")
@@ -113,9 +115,9 @@ class SavedQueries:
             created=earlier.created if earlier and earlier.created else now,
             modified=now,
         )
-        body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in self.triples(saved))
+        quads = (Quad(t.subject, t.predicate, t.object, self.graph) for t in self.triples(saved))
         self.store.update(
-            f"{_DELETE} ;\nINSERT DATA {{ GRAPH {self.graph} {{ {body} }} }}",
+            update_request(_DELETE, data_block("INSERT", quads)),
             bindings={"graph": self.graph, "query": self.iri(saved.name)},
         )
         return saved

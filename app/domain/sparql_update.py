@@ -35,12 +35,12 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.store import Store as RdfStore
 
 from app.domain.access import ACCESS_NAMES
-from app.domain.assets import _DELETE_RECORD, AssetDraft, AssetRepository
+from app.domain.assets import AssetDraft, AssetRepository, delete_record
 from app.domain.iris import ASSET_ID, Iris
 from app.domain.sparql_text import uses_keyword
 from app.domain.validation import Problem
 from app.namespaces import DAM, SKOS
-from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, Term, substitute
+from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, Term, data_block
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _QUADS = "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -127,10 +127,7 @@ class _Plan:
     def request(self) -> str:
         touched = sorted({a for a in map(self._asset_of, self.changes.quads()) if a})
         records = [self._checked_record(asset_id) for asset_id in touched]
-        operations = [
-            substitute(_DELETE_RECORD, {"asset": self.updater.iris.asset(asset_id)})
-            for asset_id in touched
-        ]
+        operations = [delete_record(self.updater.iris.asset(asset_id)) for asset_id in touched]
         operations += [_data("INSERT", quads) for quads in records if quads]
         others = [q for q in self.changes.removed if not self._asset_of(q)]
         operations += [_data("DELETE", others)] if others else []
@@ -217,24 +214,13 @@ def _one(triples: list[Triple], subject: NamedNode, predicate: NamedNode) -> OxT
 
 
 def _data(keyword: str, quads: Iterable[OxQuad | Quad]) -> str:
-    """``INSERT DATA`` / ``DELETE DATA`` for the quads (``str()`` of a term: N-Triples)."""
-    blocks: dict[str, list[str]] = {}
-    for quad in quads:
-        subject, predicate, value, graph = (
-            (quad.subject, quad.predicate, quad.object, quad.graph_name)
-            if isinstance(quad, Quad)
-            else quad
-        )
-        if keyword == "DELETE" and any(isinstance(t, BlankNode) for t in (subject, value)):
-            raise UpdateRefused("deleting blank-node triples is not supported here")
-        blocks.setdefault(str(graph), []).append(f"{subject} {predicate} {value} .")
-    return (
-        f"{keyword} DATA {{\n"
-        + "\n".join(
-            f"GRAPH {graph} {{\n" + "\n".join(lines) + "\n}" for graph, lines in blocks.items()
-        )
-        + "\n}"
-    )
+    """``INSERT DATA`` / ``DELETE DATA`` for the quads (a graph of None: the default graph)."""
+    as_quads = [quad if isinstance(quad, Quad) else Quad(*quad) for quad in quads]
+    if keyword == "DELETE" and any(
+        isinstance(term, BlankNode) for q in as_quads for term in (q.subject, q.object)
+    ):
+        raise UpdateRefused("deleting blank-node triples is not supported here")
+    return data_block(keyword, as_quads)
 
 
 # The dry-run view --------------------------------------------------------------------------------

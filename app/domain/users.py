@@ -23,7 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.iris import Iris
 from app.namespaces import DAM, RDF, Namespace
-from app.storage.graphstore import GraphStore
+from app.storage.graphstore import GraphStore, data_block, substitute, update_request
 
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 ORG = Namespace("http://www.w3.org/ns/org#")
@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS tokens (
     revoked INTEGER NOT NULL DEFAULT 0
 );
 """
+
+
+_FORGET_PROFILE = "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }"
 
 
 class UserError(ValueError):
@@ -249,13 +252,12 @@ class UserStore:
             Triple(iri, ORG.memberOf, self.iris.concept(f"departments/{d}"))
             for d in user.departments
         ]
-        self.store.update(
-            "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }",
-            bindings={"graph": self.iris.users_graph, "user": iri},
+        graph = self.iris.users_graph
+        forget = substitute(
+            "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }", {"graph": graph, "user": iri}
         )
-        self.store.insert(
-            Quad(t.subject, t.predicate, t.object, self.iris.users_graph) for t in triples
-        )
+        quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        self.store.update(update_request(forget, data_block("INSERT", quads)))
 
 
 def _check_name(name: str) -> None:

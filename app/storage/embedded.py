@@ -15,7 +15,9 @@ from app.storage.graphstore import (
     Scope,
     StoreError,
     Term,
+    data_block,
     substitute,
+    update_request,
 )
 
 
@@ -69,9 +71,9 @@ class EmbeddedStore(GraphStore):
         self.generation += 1
 
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
-        body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+        quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
         self._store.update(
-            f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body}\n}} }}"
+            update_request(f"DROP SILENT GRAPH {graph}", data_block("INSERT", quads))
         )
         self.generation += 1
 

@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from pyoxigraph import (
     BlankNode,
+    DefaultGraph,
     Literal,
     NamedNode,
     Quad,
@@ -163,3 +164,25 @@ def substitute(sparql: str, bindings: Mapping[str, Term] | None) -> str:
         return match.group(0)
 
     return _TOKENS.sub(replace, sparql)
+
+
+def data_block(keyword: str, quads: Iterable[Quad]) -> str:
+    """``INSERT DATA`` or ``DELETE DATA`` for the quads, grouped by graph ('' when none).
+
+    ``str()`` of a pyoxigraph term is its N-Triples form, whose escaping is valid SPARQL, so
+    no value can break out of the block.
+    """
+    statements: dict[str, list[str]] = {}
+    for quad in dict.fromkeys(quads):
+        graph = "" if isinstance(quad.graph_name, DefaultGraph) else str(quad.graph_name)
+        statements.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    blocks = [
+        "\n".join(lines) if not graph else f"GRAPH {graph} {{\n" + "\n".join(lines) + "\n}"
+        for graph, lines in statements.items()
+    ]
+    return f"{keyword} DATA {{\n" + "\n".join(blocks) + "\n}" if blocks else ""
+
+
+def update_request(*operations: str) -> str:
+    """Several SPARQL Update operations as one request (one transaction); empty ones dropped."""
+    return " ;\n".join(op for op in operations if op)

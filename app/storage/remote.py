@@ -42,6 +42,7 @@ from app.storage.graphstore import (
     Scope,
     StoreError,
     Term,
+    data_block,
     substitute,
 )
 
@@ -120,7 +121,7 @@ class RemoteStore(GraphStore):
         self._send("POST", self._update_url, data={"update": substitute(sparql, bindings)})
 
     def insert(self, quads: Iterable[Quad]) -> None:
-        request = _insert_data(quads)
+        request = data_block("INSERT", quads)
         if request:
             self.update(request)
 
@@ -233,25 +234,6 @@ def _parse_query_answer(response: requests.Response) -> QueryResult:
         return TripleResults([quad.triple for quad in quads])
     except SyntaxError as error:
         raise StoreError(f"unreadable answer from the SPARQL service: {error}") from error
-
-
-def _insert_data(quads: Iterable[Quad]) -> str:
-    """One ``INSERT DATA`` request for all the quads ('' when there are none).
-
-    ``str()`` of a pyoxigraph term is its N-Triples form, whose escaping is valid SPARQL.
-    """
-    statements: defaultdict[Graph, list[str]] = defaultdict(list)
-    for quad in quads:
-        statements[quad.graph_name].append(f"{quad.subject} {quad.predicate} {quad.object} .")
-    blocks = [
-        "\n".join(lines) if isinstance(graph, DefaultGraph) else _graph_block(graph, lines)
-        for graph, lines in statements.items()
-    ]
-    return "INSERT DATA {\n" + "\n".join(blocks) + "\n}" if blocks else ""
-
-
-def _graph_block(graph: NamedNode, lines: list[str]) -> str:
-    return f"GRAPH {graph} {{\n" + "\n".join(lines) + "\n}"
 
 
 def _read_n_quads(path: Path) -> Iterator[Quad]:

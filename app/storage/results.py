@@ -41,11 +41,12 @@ SOLUTION_TYPES: dict[str, QueryResultsFormat] = {
     "text/csv": QueryResultsFormat.CSV,
     "text/tab-separated-values": QueryResultsFormat.TSV,
 }
+# In order of preference when a client accepts several equally.
 GRAPH_TYPES: dict[str, RdfFormat] = {
     "text/turtle": RdfFormat.TURTLE,
+    "application/ld+json": RdfFormat.JSON_LD,
     "application/n-triples": RdfFormat.N_TRIPLES,
     "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/ld+json": RdfFormat.JSON_LD,
 }
 
 Row = Sequence[Term | None]

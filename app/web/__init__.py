@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
@@ -87,5 +87,8 @@ def current_reader() -> Reader:
 
 
 def current_scope() -> Scope:
-    atrium = current_atrium()
-    return scope_for(current_reader(), atrium.iris, atrium.store)
+    """The graphs the current reader may see, worked out once per request."""
+    if "scope" not in g:
+        atrium = current_atrium()
+        g.scope = scope_for(current_reader(), atrium.iris, atrium.store)
+    return g.scope

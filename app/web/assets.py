@@ -6,13 +6,13 @@ An asset the reader may not see answers 404, exactly like one that does not exis
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.asset_view import asset_view
 from app.domain.assets import AssetRefused
 from app.domain.iris import ASSET_ID
-from app.namespaces import DAM
+from app.namespaces import DAM, SCHEMA
 from app.web import current_atrium, current_scope
 from app.web.auth import current_user, role_required
 from app.web.negotiation import negotiated
@@ -66,13 +66,14 @@ def _asset_page(asset_id: str, triples: list) -> str:
 @assets.get("/assets/<asset_id>/file")
 def original(asset_id: str) -> Response:
     """The original file, under its original name."""
-    view = _view(asset_id)
-    mime = view.file.get("encodingFormat", "application/octet-stream")
+    atrium = current_atrium()
+    file = _facts(_visible_record(asset_id), atrium.iris.asset_file(asset_id))
+    mime = file.get(SCHEMA.encodingFormat, "application/octet-stream")
     response = _send(
-        view.file.get("sha256", ""), mime, view.file.get("name"), mime not in INLINE_TYPES
+        file.get(DAM.sha256, ""), mime, file.get(SCHEMA.name), mime not in INLINE_TYPES
     )
     user = current_user()
-    current_atrium().audit.record("downloaded", NamedNode(view.iri), user.name if user else None)
+    atrium.audit.record("downloaded", atrium.iris.asset(asset_id), user.name if user else None)
     return response
 
 
@@ -105,26 +106,14 @@ def _may_change(asset_id: str) -> bool:
 
 @assets.get("/assets/<asset_id>/<any(thumbnail, preview):kind>")
 def rendition(asset_id: str, kind: str) -> Response:
-    atrium = current_atrium()
-    triples = _visible_record(asset_id)
-    node = atrium.iris.rendition(asset_id, kind)
-    sha256 = next(
-        (t.object.value for t in triples if t.subject == node and t.predicate == DAM.sha256),
-        None,
-    )
-    if sha256 is None:
-        abort(404)
-    return _send(sha256, "image/jpeg", None, False)
+    node = current_atrium().iris.rendition(asset_id, kind)
+    rendition = _facts(_visible_record(asset_id), node)
+    return _send(rendition.get(DAM.sha256, ""), "image/jpeg", None, False)
 
 
-def _view(asset_id: str):  # noqa: ANN202
-    atrium = current_atrium()
-    view = asset_view(
-        atrium.store, atrium.iris, asset_id, current_scope(), _visible_record(asset_id)
-    )
-    if view is None:
-        abort(404)
-    return view
+def _facts(triples: list[Triple], node: NamedNode) -> dict[NamedNode, str]:
+    """The literal values of ``node`` (a file or rendition) in an asset's record."""
+    return {t.predicate: t.object.value for t in triples if t.subject == node}
 
 
 def _send(sha256: str, mime: str, name: str | None, attachment: bool) -> Response:

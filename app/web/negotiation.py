@@ -20,18 +20,14 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlencode
 
 from flask import Response, abort, make_response, request
-from pyoxigraph import RdfFormat, Triple, serialize
+from pyoxigraph import Triple, serialize
 from werkzeug.urls import iri_to_uri
 
 from app.namespaces import PREFIXES
+from app.storage.results import GRAPH_TYPES
 
 HTML = "text/html"
-RDF_TYPES: dict[str, RdfFormat] = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-}
+RDF_TYPES = GRAPH_TYPES  # the RDF formats every IRI and query result is offered in
 # ?format= values: the short name each alternate link uses, and common spellings.
 FORMAT_NAMES: dict[str, str] = {
     "ttl": "text/turtle",

@@ -38,7 +38,7 @@ from app.domain.vocab.history import Actor, Change, ChangeRecord, History
 from app.domain.vocab.quality import Issue
 from app.domain.vocab.terms import LABELS, TAGGING_PREDICATES, values_clause
 from app.namespaces import DCT, OWL, RDF, SKOS, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope
+from app.storage.graphstore import GraphStore, Scope, Term, data_block, update_request
 
 TRUE = Literal("true", datatype=XSD.boolean)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -486,13 +486,7 @@ class Editor:
         if top_links:
             return
         for scheme in {t.object for t in own if t.predicate == SKOS.inScheme}:
-            change.added += _quads(
-                [
-                    Triple(concept, SKOS.topConceptOf, scheme),
-                    Triple(scheme, SKOS.hasTopConcept, concept),
-                ],
-                graph,
-            )
+            change.added += _top_concept(concept, scheme, graph)
 
     def _adopt_orphans(
         self,
@@ -519,13 +513,7 @@ class Editor:
                     )
             else:
                 for scheme in schemes:
-                    change.added += _quads(
-                        [
-                            Triple(node, SKOS.topConceptOf, scheme),
-                            Triple(scheme, SKOS.hasTopConcept, node),
-                        ],
-                        graph,
-                    )
+                    change.added += _top_concept(node, scheme, graph)
 
     def _move_children(
         self,
@@ -751,19 +739,15 @@ def _title(draft: SchemeDraft) -> str:
 
 def _update_request(removed: list[Quad], added: list[Quad]) -> str:
     """One SPARQL update request: DELETE DATA then INSERT DATA, every term strictly escaped."""
-    parts = []
-    if removed:
-        parts.append(f"DELETE DATA {{ {_graph_blocks(removed)} }}")
-    if added:
-        parts.append(f"INSERT DATA {{ {_graph_blocks(added)} }}")
-    return " ;\n".join(parts)
+    return update_request(data_block("DELETE", removed), data_block("INSERT", added))
 
 
-def _graph_blocks(quads: list[Quad]) -> str:
-    by_graph: dict[str, list[str]] = {}
-    for q in dict.fromkeys(quads):
-        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
-    return "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+def _top_concept(concept: NamedNode, scheme: Term, graph: NamedNode) -> list[Quad]:
+    """Both directions of a top-concept link (SKOS §4.6.3)."""
+    return _quads(
+        [Triple(concept, SKOS.topConceptOf, scheme), Triple(scheme, SKOS.hasTopConcept, concept)],
+        graph,
+    )
 
 
 def _lower_first(text: str) -> str:
