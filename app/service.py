@@ -62,7 +62,8 @@ class Atrium:
 
     @cached_property
     def saved_queries(self) -> SavedQueries:
-        return SavedQueries(self.store, self.iris)
+        """Saved queries; their texts are parsed by the SPARQL service's workers."""
+        return SavedQueries(self.store, self.iris, self.sparql)
 
     @cached_property
     def vocab(self) -> Vocabularies:

@@ -15,6 +15,10 @@ store's ``bindings=`` (each ``?segment`` becomes the term, strictly escaped by p
 ``"2027"^^xsd:gYear``, ``42``, ``4.5``, ``true``), as an ``xsd:date`` when it is written
 ``2027-12-31``, and as a plain string otherwise. A variable the query returns (``SELECT ?x``)
 cannot be a parameter: the parser would find a value where the projection needs a name.
+
+The parser decides, in a query worker (:meth:`SparqlService.prepare`), never in this process:
+pyoxigraph's parser can overflow its stack on a deeply nested text and kill the process it runs
+in. The answers are cached by text (:data:`PARAMETER_CACHE` texts).
 """
 
 from __future__ import annotations
@@ -22,23 +26,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
-from app.domain.sparql_service import check_query
-from app.domain.sparql_text import variables
+from app.domain.sparql_service import SparqlService
+from app.domain.sparql_text import QueryRefused, variables
 from app.namespaces import DAM, DCT, PREFIXES, RDF, XSD, Namespace
 from app.storage.graphstore import (
     GraphStore,
     QuerySyntaxError,
     Scope,
-    StoreError,
     Term,
     data_block,
-    substitute,
     update_request,
 )
 
@@ -46,6 +48,7 @@ SP = Namespace("http://spinrdf.org/sp#")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RESERVED_PARAMETERS = {"format"}
+PARAMETER_CACHE = 256  # query texts whose parameters are remembered
 
 _LIST = """
 PREFIX dam: <https://w3id.org/atrium/ns#>
@@ -78,33 +81,47 @@ class SavedQuery:
     creator: str | None = None  # the IRI of the user who saved it
     created: str | None = None
     modified: str | None = None
-
-    @property
-    def parameters(self) -> list[str]:
-        """The variables a URL may give a value to (used, but not returned, by the query)."""
-        return bindable_variables(self.sparql)
+    # The variables a URL may give a value to (used, but not returned, by the query), as the
+    # parser says: set on what SavedQueries.get and .save return, None where not worked out.
+    parameters: list[str] | None = field(default=None, compare=False)
 
 
 class SavedQueries:
-    def __init__(self, store: GraphStore, iris: Iris) -> None:
+    def __init__(self, store: GraphStore, iris: Iris, sparql: SparqlService) -> None:
         self.store = store
         self.iris = iris
         self.graph = iris.graph("queries")
+        self._parsed = functools.lru_cache(maxsize=PARAMETER_CACHE)(
+            lambda text: tuple(sparql.prepare(text))
+        )
 
     def iri(self, name: str) -> NamedNode:
         return NamedNode(f"{self.iris.base}queries/{name}")
 
     def all(self) -> list[SavedQuery]:
+        """Every saved query (without its parameters: see :meth:`get`)."""
         rows = self.store.select(_LIST, scope=Scope.everything(), bindings={"graph": self.graph})
         return [_from_row(row) for row in rows]
 
     def get(self, name: str) -> SavedQuery | None:
-        return next((query for query in self.all() if query.name == name), None)
+        """The query of that name, with its parameters (StoreError if no worker answered)."""
+        query = self._find(name)
+        if query is None:
+            return None
+        try:
+            parameters = self.parameters(query.sparql)
+        except QuerySyntaxError:  # saved before a rule that now refuses it: it cannot run
+            parameters = []
+        return replace(query, parameters=parameters)
+
+    def parameters(self, sparql: str) -> list[str]:
+        """The variables of ``sparql`` a URL may give a value to (QuerySyntaxError, StoreError)."""
+        return list(self._parsed(sparql))
 
     def save(self, query: SavedQuery) -> SavedQuery:
         """Store a new query, or replace the one of that name (keeping its creation date)."""
-        check_saved_query(query)
-        earlier = self.get(query.name)
+        parameters = check_saved_query(query, self.parameters)
+        earlier = self._find(query.name)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         saved = SavedQuery(
             name=query.name,
@@ -114,6 +131,7 @@ class SavedQueries:
             creator=earlier.creator if earlier and earlier.creator else query.creator,
             created=earlier.created if earlier and earlier.created else now,
             modified=now,
+            parameters=parameters,
         )
         quads = (Quad(t.subject, t.predicate, t.object, self.graph) for t in self.triples(saved))
         self.store.update(
@@ -123,7 +141,7 @@ class SavedQueries:
         return saved
 
     def delete(self, name: str) -> bool:
-        if self.get(name) is None:
+        if self._find(name) is None:
             return False
         self.store.update(_DELETE, bindings={"graph": self.graph, "query": self.iri(name)})
         return True
@@ -146,6 +164,9 @@ class SavedQueries:
                 triples.append(Triple(iri, predicate, Literal(value, datatype=XSD.dateTime)))
         return triples
 
+    def _find(self, name: str) -> SavedQuery | None:
+        return next((query for query in self.all() if query.name == name), None)
+
 
 def _from_row(row: Mapping[str, Term]) -> SavedQuery:
     def text(name: str) -> str | None:
@@ -162,8 +183,12 @@ def _from_row(row: Mapping[str, Term]) -> SavedQuery:
     )
 
 
-def check_saved_query(query: SavedQuery) -> None:
-    """Refuse a bad name, an empty title, or a query that is not valid, read-only SPARQL."""
+def check_saved_query(query: SavedQuery, parameters: Callable[[str], list[str]]) -> list[str]:
+    """Refuse a bad name, an empty title, or a query that is not valid, read-only SPARQL.
+
+    ``parameters`` checks and parses the text (:meth:`SavedQueries.parameters`); returned are the
+    query's parameters. StoreError when no query worker answered.
+    """
     if not NAME.match(query.name):
         raise SavedQueryError(
             "the name must be 1 to 63 lowercase letters, digits and hyphens, like "
@@ -172,43 +197,35 @@ def check_saved_query(query: SavedQuery) -> None:
     if not query.title.strip():
         raise SavedQueryError("give the query a title")
     try:
-        check_query(query.sparql)
-        Store().query(query.sparql)  # parses it, over an empty store: nothing is read
-    except (QuerySyntaxError, SyntaxError) as error:
+        found = parameters(query.sparql)  # parsed in a query worker, over an empty store
+    except QueryRefused as error:
+        raise SavedQueryError(str(error)) from error
+    except QuerySyntaxError as error:
         raise SavedQueryError(f"the query is not valid SPARQL 1.1: {error}") from error
-    clash = RESERVED_PARAMETERS & set(query.parameters)
+    clash = RESERVED_PARAMETERS & set(found)
     if clash:
         raise SavedQueryError(f"rename the variable ?{min(clash)}: it is a reserved URL parameter")
-
-
-@functools.lru_cache(maxsize=256)
-def bindable_variables(sparql: str) -> list[str]:
-    """The variables that still leave a valid query when bound (the parser decides)."""
-    probe = NamedNode("urn:atrium:parameter")
-    bindable = []
-    for name in sorted(variables(sparql)):
-        try:
-            Store().query(substitute(sparql, {name: probe}))
-        except (SyntaxError, StoreError):
-            continue
-        bindable.append(name)
-    return bindable
+    return found
 
 
 def bindings_from(query: SavedQuery, arguments: Mapping[str, str]) -> dict[str, Term]:
-    """The bound values that URL arguments give to the query's variables."""
+    """The bound values that URL arguments give to the query's variables.
+
+    ``query`` comes from :meth:`SavedQueries.get`, which works out its parameters.
+    """
+    parameters = query.parameters or []
     names = set(arguments) - RESERVED_PARAMETERS
-    returned = sorted(names & variables(query.sparql) - set(query.parameters))
+    returned = sorted(names & variables(query.sparql) - set(parameters))
     if returned:
         raise SavedQueryError(
             f"?{returned[0]} is returned by the query, so it cannot be given a value; "
-            f"this query's parameters: {', '.join(query.parameters) or 'none'}"
+            f"this query's parameters: {', '.join(parameters) or 'none'}"
         )
-    unknown = sorted(names - set(query.parameters))
+    unknown = sorted(names - set(parameters))
     if unknown:
         raise SavedQueryError(
             f"unknown parameter {', '.join(unknown)}; "
-            f"this query's parameters: {', '.join(query.parameters) or 'none'}"
+            f"this query's parameters: {', '.join(parameters) or 'none'}"
         )
     return {name: parse_value(arguments[name]) for name in sorted(names)}
 

@@ -11,7 +11,13 @@
 - SERVICE (SPARQL 1.1 Federated Query) is refused: it would make the server fetch any URL,
   including the store's own endpoint, outside the reader's scope.
 - Limits: every query has a time limit (``ATRIUM_QUERY_TIMEOUT``) and a row cap
-  (``ATRIUM_ROW_LIMIT``); a caller may lower them, never raise them.
+  (``ATRIUM_ROW_LIMIT``); a caller may lower them, never raise them. Before any parser sees it,
+  a query's size and nesting are bounded (:func:`app.domain.sparql_text.check_bounds`).
+- pyoxigraph never parses or evaluates a reader's SPARQL in this process: its parser can
+  overflow its stack and kill the process it runs in. Queries run in worker processes, and
+  :meth:`SparqlService.prepare` parses one there (for saved queries and their parameters). Only
+  rdflib, pure Python (too deep a text is a RecursionError, not a crash), reads a query's FROM
+  clauses here, within the bounds.
 - SPARQL 1.1 Service Description (https://www.w3.org/TR/sparql11-service-description/) §3:
   :func:`service_description` describes the endpoint and the caller's default dataset.
 """
@@ -24,10 +30,17 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.config import Config
-from app.domain.sparql_text import dataset_clauses, looks_like_update, uses_keyword
+from app.domain.sparql_text import (
+    QueryRefused,
+    check_bounds,
+    dataset_clauses,
+    looks_like_update,
+    uses_keyword,
+    variables,
+)
 from app.namespaces import DAM, RDF, XSD, Namespace
-from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, StoreError, Term
-from app.storage.query_jobs import Dataset, QueryJob, StoreLocation
+from app.storage.graphstore import GraphStore, Scope, StoreError, Term
+from app.storage.query_jobs import Dataset, ParseJob, QueryJob, StoreLocation
 from app.storage.query_workers import QueryStream, QueryWorkers
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -42,10 +55,6 @@ RESULT_FORMATS = {
     "application/rdf+xml": FORMATS.RDF_XML,
     "application/ld+json": FORMATS["JSON-LD"],
 }
-
-
-class QueryRefused(QuerySyntaxError):
-    """A query Atrium will not run (an update, a SERVICE call); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,18 @@ class SparqlService:
         )
         return self.workers.run(job, timeout=self.timeout(request.timeout))
 
+    def prepare(self, sparql: str) -> list[str]:
+        """Check and parse the query in a worker, reading nothing; the variables it can be given.
+
+        Those are the variables the query uses whose binding still leaves a valid query (not
+        those it returns). Raises QuerySyntaxError (or QueryRefused) for a query that
+        :meth:`run` would refuse, also when parsing it killed the worker; StoreError when no
+        worker answered within the time limit.
+        """
+        check_query(sparql)
+        job = ParseJob(sparql=sparql, candidates=tuple(sorted(variables(sparql))))
+        return list(self.workers.parse(job, timeout=self.timeout()))
+
     def row_limit(self, asked: int | None = None) -> int:
         limit = self.config.row_limit
         return limit if asked is None else max(0, min(asked, limit))
@@ -121,6 +142,7 @@ def _location(store: GraphStore, config: Config) -> StoreLocation:
 
 def check_query(sparql: str) -> None:
     """Refuse, before running it, what the endpoint never runs (QueryRefused says why)."""
+    check_bounds(sparql)
     if looks_like_update(sparql):
         raise QueryRefused(
             "this is a SPARQL Update; the query endpoint is read-only. Administrators send "

@@ -9,6 +9,16 @@ SPARQL 1.1 Query (https://www.w3.org/TR/sparql11-query/):
   variable.
 - §13.2: FROM and FROM NAMED clauses; their IRIs are read with rdflib's SPARQL parser (which
   resolves prefixed names and BASE), only when the text holds the keyword at all.
+
+Bounds, checked before any parser sees the text (:func:`check_bounds`): parsers recurse once per
+nested group, expression or blank node. pyoxigraph's overflows its stack and kills its process
+(about 2,500 levels of ``{ }`` in a web server's thread, 3,000 in a query worker), and it takes
+time that grows with the cube of the depth of ``[ ]``; rdflib's raises RecursionError (past
+25 levels of ``( )`` in a web request, at Python's default recursion limit). So a query or an
+update may nest its brackets at most :data:`MAX_NESTING` deep (strings and comments do not
+count) and be at most :data:`MAX_TEXT_BYTES` long. This is a scan of the text, not a parse: what
+guarantees that no query brings the server down is that pyoxigraph parses readers' SPARQL only
+in query workers (:mod:`app.storage.query_workers`), where a crash is a clear error.
 """
 
 from __future__ import annotations
@@ -41,6 +51,49 @@ _UPDATE_KEYWORDS = {
     "WITH",
 }
 _PROLOGUE = re.compile(r"(?:\s*(?:BASE\b|PREFIX\s+[^\s:]*:))*\s*", re.IGNORECASE)
+_BRACKETS = re.compile(r"[{}()\[\]]")
+_NESTING_TOKENS = re.compile(f"{_OPAQUE.pattern}|{_BRACKETS.pattern}")
+
+MAX_NESTING = 20  # levels of { }, ( ) and [ ]: rdflib's parser still reads any query this deep
+MAX_TEXT_BYTES = 64 * 1024  # UTF-8 bytes of one query or update
+
+
+class QueryRefused(QuerySyntaxError):
+    """A query or update Atrium will not run (too big, an update, SERVICE); says why."""
+
+
+def check_bounds(text: str, kind: str = "query") -> None:
+    """Refuse a text too long or nested too deeply for the parsers, before any parser sees it."""
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_TEXT_BYTES:
+        raise QueryRefused(
+            f"the {kind} is {size:,} bytes long; Atrium accepts at most {MAX_TEXT_BYTES:,} "
+            f"bytes ({MAX_TEXT_BYTES // 1024} KiB)"
+        )
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise QueryRefused(
+            f"the {kind} nests its brackets {{ }}, ( ) and [ ] {depth:,} levels deep; Atrium "
+            f"accepts at most {MAX_NESTING} levels"
+        )
+
+
+def nesting_depth(text: str) -> int:
+    """How deep the brackets ``{ }``, ``( )`` and ``[ ]`` nest, outside strings and comments.
+
+    Brackets inside an IRI count too (without closing one opened before it): in an expression,
+    ``?a<(?b)>?c`` is two comparisons, not an IRI.
+    """
+    depth = deepest = 0
+    for match in _NESTING_TOKENS.finditer(unescape_codepoints(text)):
+        token = match.group(0)
+        if token[0] in "\"'#":  # a string or a comment
+            continue
+        floor = depth if token[0] == "<" else 0
+        for bracket in _BRACKETS.findall(token):
+            depth = depth + 1 if bracket in "{([" else max(floor, depth - 1)
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def unescape_codepoints(text: str) -> str:

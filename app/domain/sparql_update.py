@@ -37,7 +37,7 @@ from rdflib.store import Store as RdfStore
 from app.domain.access import ACCESS_NAMES
 from app.domain.assets import AssetDraft, AssetRepository, delete_record
 from app.domain.iris import ASSET_ID, Iris
-from app.domain.sparql_text import uses_keyword
+from app.domain.sparql_text import check_bounds, uses_keyword
 from app.domain.validation import Problem
 from app.namespaces import DAM, SKOS
 from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, Term, data_block
@@ -87,10 +87,14 @@ class SparqlUpdater:
         return plan.report
 
     def dry_run(self, text: str) -> ChangeSet:
-        """The change the update would make (QuerySyntaxError if it is not SPARQL Update)."""
+        """The change the update would make (QuerySyntaxError if it is not SPARQL Update).
+
+        Its size and nesting are bounded first (QueryRefused), as for queries.
+        """
         from rdflib.plugins.sparql.processor import prepareUpdate
         from rdflib.plugins.sparql.update import evalUpdate
 
+        check_bounds(text, "update")
         if uses_keyword(text, "SERVICE"):
             raise UpdateRefused("SERVICE is not allowed: Atrium does not fetch other endpoints")
         try:

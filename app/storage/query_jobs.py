@@ -1,5 +1,8 @@
 """What the web process and a query worker exchange: jobs, answers' heads, failures.
 
+Two kinds of job: a :class:`QueryJob` runs a query over the store; a :class:`ParseJob` only
+parses one (over an empty store, in the worker: a parser that crashes takes only the worker).
+
 See :mod:`app.storage.query_workers` (the pool, in the web or CLI process) and
 :mod:`app.storage.query_worker` (a worker process).
 """
@@ -28,6 +31,10 @@ class WorkersBusy(StoreError):
 
 class RowLimitReached(StoreError):
     """A streamed result went past the row cap after its first rows were sent."""
+
+
+class WorkerStopped(StoreError):
+    """The worker process died during a job (killed, or crashed by what it was given)."""
 
 
 class NotAcceptable(StoreError):
@@ -70,6 +77,15 @@ class QueryJob:
     row_limit: int
     bindings: tuple[tuple[str, Term], ...] = ()
     generation: int = 0
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """Parse ``sparql``; the answer is ``("parsed", names)``: the ``candidates`` (variable names)
+    whose binding still leaves a valid query, or a syntax error. Nothing is read."""
+
+    sparql: str
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ Where a worker reads:
 - remote store: the SPARQL 1.1 Protocol service, its JSON / N-Triples answer parsed by
   pyoxigraph.
 
-Messages, in order: ``("ready",)`` once started; then per job ``("head", ResultHead)``,
+Messages, in order: ``("ready",)`` once started; then per query job ``("head", ResultHead)``,
 ``("data", bytes)`` chunks, and ``("end",)``, or ``("cut",)`` when the result went past the row
 cap after its first rows were sent; ``("error", kind, message)`` at any point. The first chunk
 waits for up to :data:`FIRST_BATCH` rows, so a small result's truncation is known before the
-caller sends its headers; a larger one streams while the query is still enumerating.
+caller sends its headers; a larger one streams while the query is still enumerating. A parse
+job gets one message: ``("parsed", names)`` or ``("error", "syntax", message)``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from app.storage.query_jobs import (
     CustomFunctions,
     Dataset,
     NotAcceptable,
+    ParseJob,
     QueryJob,
     ResultHead,
     StoreLocation,
@@ -68,9 +70,14 @@ def serve(
 Send = Callable[[tuple[Any, ...]], None]
 
 
-def answer(job: QueryJob, source: _Source, functions: CustomFunctions, send: Send) -> None:
+def answer(
+    job: QueryJob | ParseJob, source: _Source, functions: CustomFunctions, send: Send
+) -> None:
     """Run one job and send its answer (also usable in-process, for tests of the protocol)."""
     try:
+        if isinstance(job, ParseJob):
+            send(("parsed", bindable(job, functions)))
+            return
         result = source.query(job, functions)
         _send_result(result, job, send)
     except (SyntaxError, QuerySyntaxError) as error:
@@ -79,6 +86,33 @@ def answer(job: QueryJob, source: _Source, functions: CustomFunctions, send: Sen
         send(("error", "not-acceptable", error.kind))
     except Exception as error:  # noqa: BLE001 - any failure becomes a message to the caller
         send(("error", "store", f"the query failed: {error}"))
+
+
+def bindable(job: ParseJob, functions: CustomFunctions) -> tuple[str, ...]:
+    """Parse the query over an empty store; the candidates it still parses with a value for.
+
+    Over an empty store only the text can fail, so every failure is a syntax error (pyoxigraph
+    reports an unknown function as a RuntimeError). Nothing is read or enumerated.
+    """
+    store = Store()
+    options = {"custom_functions": _functions(functions)}
+    try:
+        store.query(job.sparql, **options)
+    except Exception as error:  # noqa: BLE001 - see above
+        raise QuerySyntaxError(str(error)) from error
+    probe = NamedNode("urn:atrium:parameter")
+    names = []
+    for name in job.candidates:
+        try:
+            store.query(substitute(job.sparql, {name: probe}), **options)
+        except Exception:  # noqa: BLE001, S112 - not a parameter: the parser decides
+            continue
+        names.append(name)
+    return tuple(names)
+
+
+def _functions(functions: CustomFunctions) -> dict[NamedNode, Callable[..., Any]]:
+    return {NamedNode(iri): function for iri, function in functions.items()}
 
 
 def _send_result(result: QueryResult, job: QueryJob, send: Send) -> None:
@@ -242,7 +276,7 @@ class _EmbeddedSource(_Source):
         assert self._store is not None
         return self._store.query(
             substitute(job.sparql, dict(job.bindings)),
-            custom_functions={NamedNode(iri): function for iri, function in functions.items()},
+            custom_functions=_functions(functions),
             **_dataset_options(job.dataset),
         )
 

@@ -6,6 +6,9 @@ process (:mod:`app.storage.query_worker`); when the deadline passes, the worker 
 the caller gets :class:`QueryTimeout`. Killing a worker costs little: workers are forked from a
 ``forkserver`` that has already imported the worker module and pyoxigraph.
 
+A :class:`ParseJob` (:meth:`QueryWorkers.parse`) only parses a query, in a worker too: the
+parser can overflow its stack on a deeply nested text, which kills the worker, never its caller.
+
 On a remote store the HTTP timeout is the query's time limit too; killing the worker drops the
 connection, but the service may go on computing until its own limit (Oxigraph server has none;
 Fuseki: ``arq:queryTimeout``).
@@ -25,12 +28,14 @@ from app.storage.graphstore import QuerySyntaxError, StoreError
 from app.storage.query_jobs import (
     CustomFunctions,
     NotAcceptable,
+    ParseJob,
     QueryJob,
     QueryTimeout,
     ResultHead,
     RowLimitReached,
     StoreLocation,
     WorkersBusy,
+    WorkerStopped,
 )
 
 _KILL_WAIT_SECONDS = 5.0
@@ -62,6 +67,29 @@ class QueryWorkers:
         The time limit counts from the moment a ready worker has the job; waiting for a busy
         pool counts too (up to the same limit), starting a worker does not.
         """
+        worker, message, deadline = self._send(job, timeout)
+        return QueryStream(self, worker, message[1], deadline, timeout)
+
+    def parse(self, job: ParseJob, *, timeout: float) -> tuple[str, ...]:
+        """The candidates of ``job`` that the query can be given a value for.
+
+        Raises QuerySyntaxError for a query that does not parse, and also when parsing it
+        killed the worker (over an empty store, the text is what did); QueryTimeout, WorkersBusy.
+        """
+        try:
+            worker, message, _ = self._send(job, timeout)
+        except WorkerStopped as error:
+            raise QuerySyntaxError(
+                "the SPARQL parser could not read this query (it stopped the process parsing "
+                "it); make the query smaller or less deeply nested"
+            ) from error
+        self._checkin(worker)
+        return tuple(message[1])
+
+    def _send(
+        self, job: QueryJob | ParseJob, timeout: float
+    ) -> tuple[_Worker, tuple[Any, ...], float]:
+        """Give ``job`` to a worker; the worker, its first answer, and the job's deadline."""
         worker = self._checkout(time.monotonic() + timeout, timeout)
         deadline = time.monotonic() + timeout
         try:
@@ -73,7 +101,7 @@ class QueryWorkers:
         if message[0] == "error":
             self._checkin(worker)
             raise _error(message)
-        return QueryStream(self, worker, message[1], deadline, timeout)
+        return worker, message, deadline
 
     def close(self) -> None:
         with self._ready:
@@ -213,7 +241,7 @@ class _Worker:
             return self.connection.recv()
         except (EOFError, OSError) as error:
             self.kill()
-            raise StoreError("the query worker stopped unexpectedly") from error
+            raise WorkerStopped("the query worker stopped unexpectedly") from error
 
     def alive(self) -> bool:
         return self.process.is_alive()

@@ -122,7 +122,10 @@ def delete(name: str) -> Response:
 
 
 def _saved(name: str) -> SavedQuery:
-    saved = current_atrium().saved_queries.get(name)
+    try:
+        saved = current_atrium().saved_queries.get(name)
+    except StoreError as error:  # no query worker worked out its parameters in time
+        abort(503, description=str(error))
     if saved is None:
         abort(404)
     return saved
@@ -216,9 +219,9 @@ def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int
         if is_new and saved_queries.get(draft.name) is not None:
             raise SavedQueryError(f"a query named {draft.name!r} exists already; choose another")
         saved = saved_queries.save(draft)
-    except SavedQueryError as error:
+    except (SavedQueryError, StoreError) as error:
         page = render_template(
             "saved_query_form.html", query=draft, error=str(error), is_new=is_new
         )
-        return page, 400
+        return page, 400 if isinstance(error, SavedQueryError) else 503
     return redirect(url_for("queries.show", name=saved.name))
