@@ -15,6 +15,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
 from app.domain.iris import Iris
+from app.domain.keyed_locks import KeyedLocks
 from app.domain.validation import Problem, ValidationReport, Validator, to_rdflib
 from app.namespaces import DAM, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
@@ -136,6 +137,13 @@ class AssetRepository:
         self.iris = iris
         self.validator = validator
         self.watcher = watcher or _NoWatcher()
+        self.locks = KeyedLocks()
+
+    def creating(self, asset_id: str) -> AbstractContextManager[None]:
+        """Held by a writer from asking whether ``asset_id`` :meth:`exists` until its record is
+        written: one writer at a time per asset (per hash), so the first creates it and the
+        others find it there."""
+        return self.locks.hold(asset_id)
 
     def validate(self, draft: AssetDraft) -> ValidationReport:
         """Check a draft against the core shape and its department's profile."""

@@ -288,10 +288,21 @@ class Ingester:
         if prepared.error:
             return Outcome(prepared.path, "failed", reason=prepared.error)
         asset_id = prepared.sha256[:16]
-        if asset_id in claimed or self.atrium.assets.exists(asset_id):
-            return Outcome(prepared.path, "duplicate", asset_id, "same bytes as asset " + asset_id)
-        claimed.add(asset_id)
-        return None
+        if asset_id in claimed:
+            return _duplicate(prepared, asset_id)
+        duplicate = self.duplicate_of(prepared)
+        if duplicate is None:
+            claimed.add(asset_id)
+        return duplicate
+
+    def duplicate_of(self, prepared: PreparedFile) -> Outcome | None:
+        """The "duplicate" outcome if an asset with these bytes is stored already, else None.
+
+        An early answer that spares a known duplicate's checks; :meth:`write` asks again,
+        holding the asset's lock, and that answer is the one that counts.
+        """
+        asset_id = prepared.sha256[:16]
+        return _duplicate(prepared, asset_id) if self.atrium.assets.exists(asset_id) else None
 
     def _decide(
         self, prepared: PreparedFile, draft: AssetDraft, report: ValidationReport
@@ -307,15 +318,24 @@ class Ingester:
         return Checked(draft, report, notes)
 
     def write(self, prepared: PreparedFile, checked: Checked) -> Outcome:
-        """Store the media files, then the record; a failed record leaves no new media file."""
+        """Store the media files, then the record; a failed record leaves no new media file.
+
+        One hash, one asset: writers of the same bytes (parallel uploads, the ingest's writer
+        thread) take turns on the asset's lock; the first creates the asset with its own
+        department and access, the others find it stored and are told "duplicate".
+        """
         draft = checked.draft
-        created = self._write_media(prepared)
-        try:
-            result = self.atrium.assets.save_validated(draft, checked.report)
-        except BaseException:
-            self._remove_media(created)
-            raise
-        self.atrium.audit.record("created", draft.iri, self.agent)
+        with self.atrium.assets.creating(draft.asset_id):
+            duplicate = self.duplicate_of(prepared)
+            if duplicate is not None:
+                return duplicate
+            created = self._write_media(prepared)
+            try:
+                result = self.atrium.assets.save_validated(draft, checked.report)
+            except BaseException:
+                self._remove_media(created)
+                raise
+            self.atrium.audit.record("created", draft.iri, self.agent)
         notes = list(checked.notes)
         if result.incomplete:
             notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))
@@ -476,6 +496,10 @@ class Describer:
 
 def _integer(value: int) -> Literal:
     return Literal(str(int(value)), datatype=XSD.integer)
+
+
+def _duplicate(prepared: PreparedFile, asset_id: str) -> Outcome:
+    return Outcome(prepared.path, "duplicate", asset_id, "same bytes as asset " + asset_id)
 
 
 def _done(outcome: Outcome) -> Future[Outcome]:

@@ -20,7 +20,7 @@ from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft, AssetRefused
 from app.domain.editing import FormField, apply_values, form_fields, place_problems, read_form
 from app.domain.fields import FIELDS
-from app.domain.ingest import Ingester, PreparedFile, Resolved, prepare
+from app.domain.ingest import Ingester, Outcome, PreparedFile, Resolved, prepare
 from app.domain.iris import ASSET_ID
 from app.domain.search import Vocabulary
 from app.domain.validation import Problem
@@ -113,9 +113,8 @@ def _receive(
             return _upload_page(departments, department, access, fields, [message], 422)
         if any(f.errors for f in fields):
             return _upload_page(departments, department, access, fields, [], 422)
-        asset_id = prepared.sha256[:16]
-        if atrium.assets.exists(asset_id):
-            return redirect(url_for("assets.page", asset_id=asset_id, duplicate=1))
+        if (known := ingester.duplicate_of(prepared)) is not None:
+            return _duplicate(known)
         options = Resolved(
             ingester.concepts.resolve(department, "departments"),
             access,
@@ -126,10 +125,17 @@ def _receive(
         if problems:
             general = place_problems(fields, problems)
             return _upload_page(departments, department, access, fields, general, 422)
-        outcome = ingester.store(prepared, options)
-        if outcome.status != "ingested":
-            abort(409, description=f"not stored: {outcome.reason}")
-    return redirect(url_for("assets.page", asset_id=asset_id))
+        outcome = ingester.store(prepared, options)  # a racing upload may have stored it first
+    if outcome.status == "duplicate":
+        return _duplicate(outcome)
+    if outcome.status != "ingested":
+        abort(409, description=f"not stored: {outcome.reason}")
+    return redirect(url_for("assets.page", asset_id=outcome.asset_id))
+
+
+def _duplicate(outcome: Outcome) -> Response:
+    """Same bytes as a stored asset: lead to it, as it is (its department and access stay)."""
+    return redirect(url_for("assets.page", asset_id=outcome.asset_id, duplicate=1))
 
 
 def _refusals(ingester: Ingester, prepared: PreparedFile, options: Resolved) -> list[Problem]:
