@@ -46,6 +46,7 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/search_bench.py
 	$(PY) benchmarks/sparql_bench.py
 	$(PY) benchmarks/autocomplete_bench.py
+	$(PY) benchmarks/profiles_bench.py
 
 clean: ## remove the virtual environment, the local data folder and YASGUI
 	rm -rf $(VENV) var app/web/vendor

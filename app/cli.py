@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         command("vocab", vocab_commands.vocab, "Import, export and check SKOS vocabularies.")
     )
 
+    from app import profile_commands
+
+    profile_commands.add_arguments(
+        command("profile", profile_commands.profile, "Check, import, list and export profiles.")
+    )
+
     reindex = command("reindex", c.reindex, "Rebuild the search index from the graph.")
     reindex.add_argument(
         "--check", action="store_true", help="compare it with the graph; exit 1 if they differ"

@@ -35,6 +35,7 @@ def init(args: argparse.Namespace, atrium: Atrium) -> int:
     slugs = atrium.init()
     print(f"Atrium data folder: {atrium.config.data_dir}")
     print(f"Installed the ontology and {len(slugs)} vocabularies: {', '.join(slugs)}")
+    print(f"Department profiles: {', '.join(atrium.fields.departments)}")
     return EXIT_OK
 
 

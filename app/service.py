@@ -13,6 +13,9 @@ from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
 from app.domain.saved_queries import SavedQueries
 from app.domain.search import SearchEngine, SearchIndex
+from app.domain.shapes.catalogue import ShapeCatalogue
+from app.domain.shapes.profiles import Profiles
+from app.domain.shapes.registry import FieldRegistry
 from app.domain.sparql_service import SparqlService
 from app.domain.users import UserStore
 from app.domain.validation import Validator
@@ -31,17 +34,33 @@ class Atrium:
         self.media = MediaStore(config.media_dir)
 
     @cached_property
+    def shapes(self) -> ShapeCatalogue:
+        """The core shape and the department profiles, as stored in the graph."""
+        return ShapeCatalogue(self.store, self.iris)
+
+    @property
+    def fields(self) -> FieldRegistry:
+        """Every field of every shape, as the shapes say now."""
+        return self.shapes.registry
+
+    @property
     def validator(self) -> Validator:
-        return Validator(SHAPES_DIR, self.config.base_iri)
+        return self.shapes.validator
 
     @cached_property
     def assets(self) -> AssetRepository:
-        return AssetRepository(self.store, self.iris, self.validator, watcher=self.search_index)
+        return AssetRepository(self.store, self.iris, self.shapes, watcher=self.search_index)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        """Department profiles: check, preview and import, re-validating what they touch."""
+        return Profiles(self.store, self.iris, self.shapes, self.assets)
 
     @cached_property
     def search_index(self) -> SearchIndex:
         """The search index in the data folder, kept in step with every asset write."""
-        return SearchIndex(self.config.data_dir / "search.sqlite", self.store, self.iris)
+        path = self.config.data_dir / "search.sqlite"
+        return SearchIndex(path, self.store, self.iris, self.shapes)
 
     @cached_property
     def search(self) -> SearchEngine:
@@ -68,19 +87,24 @@ class Atrium:
     @cached_property
     def vocab(self) -> Vocabularies:
         """The vocabularies: import, quality gates, browsing and the taxonomist's editor."""
-        return Vocabularies(self.store, self.iris, SHAPES_DIR, watcher=self.search_index)
+        return Vocabularies(
+            self.store, self.iris, SHAPES_DIR, watcher=self.search_index, fields=lambda: self.fields
+        )
 
     def concepts(self) -> ConceptIndex:
         """A fresh index of every concept (labels, schemes, notations)."""
-        return ConceptIndex.load(self.store, self.iris)
+        return ConceptIndex.load(self.store, self.iris, self.fields)
 
     def is_initialised(self) -> bool:
         return self.iris.ontology_graph in self.store.graphs()
 
     def init(self) -> list[str]:
-        """Install (or refresh) the ontology and the shipped vocabularies; idempotent."""
+        """Install (or refresh) the ontology, the shipped vocabularies and the core shape, and
+        the shipped profiles a department lacks; idempotent."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
-        return install_shipped(self.store, self.iris)
+        slugs = install_shipped(self.store, self.iris)
+        self.shapes.install_shipped()
+        return slugs
 
     def close(self) -> None:
         if "sparql" in self.__dict__:

@@ -73,7 +73,7 @@ def test_an_upload_is_described_and_found_at_once(client, sign_in, atrium: Atriu
     assert "campaign" in page  # the marketing profile's fields
     response = post_upload(
         client,
-        {"title": "Spring launch", "subject": ["Fahrrad", ""], "keyword": "launch\nspring",
+        {"title": "Spring launch", "subject": ["Fahrrad", ""], "keywords": "launch\nspring",
          "access": "public", "channel": atrium.iris.concept("channels/web").value},
     )  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_an_unreadable_value_is_explained_next_to_its_field(client, sign_in, atr
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Nothing was saved" in html
-    assert "is not a date like 2027-03-31" in html and "no concept named &#39;Unicorn&#39;" in html
+    assert "is not a date like 2027-03-31" in html and "no subject named &#39;Unicorn&#39;" in html
     assert 'value="31/12/2024"' in html and 'value="Unicorn"' in html  # what was typed stays
     assert titles(atrium) == [] and not any(atrium.media.root.rglob("*.png"))
 
@@ -136,7 +136,7 @@ def test_an_edit_is_saved_audited_and_searchable(client, sign_in, atrium: Atrium
     response = client.post(
         f"/assets/{asset}/edit",
         data={"csrf_token": csrf_token(client), "title": "New title", "subject": ["Car", "Lkw"],
-              "keyword": "fleet"},
+              "keywords": "fleet"},
     )  # fmt: skip
     assert response.status_code == 302
     assert titles(atrium, "truck") == ["New title"] and titles(atrium, "old") == []

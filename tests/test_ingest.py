@@ -133,7 +133,7 @@ def test_set_fills_the_profile_for_a_batch(atrium: Atrium, tmp_path: Path) -> No
         ({"department": "hr", "access": "secret"}, "unknown access level"),
         ({"department": "hr", "settings": ["consentExpires=soon"]}, "not a date"),
         ({"department": "hr", "settings": ["colour=red"]}, "unknown field"),
-        ({"department": "hr", "subjects": ["no such subject"]}, "no concept named"),
+        ({"department": "hr", "subjects": ["no such subject"]}, "no subject named"),
     ],
 )
 def test_bad_options_are_refused_before_any_file_is_read(

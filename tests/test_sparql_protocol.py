@@ -287,14 +287,16 @@ def test_an_rdf_client_gets_the_service_description(endpoint) -> None:
 
 
 def test_the_example_queries_all_run(tmp_path) -> None:
-    from app.domain.sparql_examples import EXAMPLES, example_query
+    from app.domain.sparql_examples import EXAMPLES, example_query, examples
     from app.domain.sparql_service import QueryRequest
     from app.storage.graphstore import Scope
 
     atrium = make_atrium(tmp_path / "data")
     try:
         add_sample_assets(atrium)
-        for example in EXAMPLES:
+        every = examples(atrium.fields)
+        assert {f"profile-{d}" for d in atrium.fields.departments} <= {e.name for e in every}
+        for example in every:
             text = example_query(example, atrium.iris)
             stream = atrium.sparql.run(QueryRequest(text), Scope.everything())
             document = json.loads(stream.read())

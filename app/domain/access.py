@@ -55,7 +55,8 @@ ADMIN = Reader(signed_in=True, admin=True)
 
 
 def scope_for(reader: Reader, iris: Iris, store: GraphStore) -> Scope:
-    """The graphs ``reader`` may see: shared vocabularies and ontology, plus asset graphs."""
+    """The graphs ``reader`` may see: shared vocabularies, shapes and ontology, plus asset
+    graphs."""
     if reader.admin:
         return Scope.everything()
     return Scope.of(visible_graphs(reader, iris, (g.value for g in store.graphs())))
@@ -66,5 +67,5 @@ def visible_graphs(reader: Reader, iris: Iris, graphs: Iterable[str]) -> list[st
     if reader.signed_in:
         visible += [iris.asset_graph("internal", "").value, iris.users_graph.value]
         visible += [iris.asset_graph("restricted", d).value for d in reader.departments]
-    visible += [g for g in graphs if iris.is_vocab_graph(g)]
+    visible += [g for g in graphs if iris.is_vocab_graph(g) or iris.is_shapes_graph(g)]
     return visible

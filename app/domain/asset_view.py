@@ -10,31 +10,14 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.access import ACCESS_NAMES
-from app.domain.fields import FIELDS
 from app.domain.iris import Iris
-from app.namespaces import DAM, DC, DCT, EXIF, GEO, RDF, SCHEMA, sparql_prefixes
+from app.domain.shapes.fields import local_name
+from app.domain.shapes.registry import FieldRegistry
+from app.domain.vocab.languages import LanguagePreference
+from app.namespaces import DAM, DCT, RDF, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
-LANGUAGE_FALLBACK = ("en", "de", "fr", "")
-
-_CORE = [DCT.title, SCHEMA.headline, DCT.description, DC.creator, DC.rights, DCT.rights,
-         DCT.subject, SCHEMA.keywords, DCT.type, DCT.format, DCT.created, DCT.dateSubmitted,
-         DAM.department, DAM.accessLevel]  # fmt: skip
-_PROFILE = [DAM.consentGiven, DAM.consentExpires, DAM.site, DAM.eventDate, DAM.campaign,
-            DAM.channel, SCHEMA.audience]  # fmt: skip
-_TECHNICAL = [EXIF.make, EXIF.model, EXIF.imageWidth, EXIF.imageLength, EXIF.orientation,
-              DAM.frameCount, GEO.lat, GEO.long]  # fmt: skip
-_LABELS = {
-    DCT.title: "title", SCHEMA.headline: "headline", DCT.description: "description",
-    DC.creator: "creator", DC.rights: "copyright", DCT.rights: "rights statement",
-    DCT.subject: "subjects", SCHEMA.keywords: "keywords", DCT.type: "asset type",
-    DCT.format: "format", DCT.created: "date taken", DCT.dateSubmitted: "ingested",
-    DAM.department: "department", DAM.accessLevel: "access",
-    EXIF.make: "camera make", EXIF.model: "camera model", EXIF.imageWidth: "width (px)",
-    EXIF.imageLength: "height (px)", EXIF.orientation: "EXIF orientation",
-    DAM.frameCount: "frames or pages", GEO.lat: "latitude", GEO.long: "longitude",
-} | {f.predicate: f.label for f in FIELDS.values() if f.predicate != DCT.subject}  # fmt: skip
+OTHER_GROUP = "Other"
 
 
 @dataclass
@@ -57,9 +40,16 @@ class AssetView:
 
 
 def asset_view(
-    store: GraphStore, iris: Iris, asset_id: str, scope: Scope, triples: list[Triple]
+    store: GraphStore,
+    iris: Iris,
+    fields: FieldRegistry,
+    asset_id: str,
+    scope: Scope,
+    triples: list[Triple],
+    language: str = "en",
 ) -> AssetView | None:
-    """The record grouped for display; None when the reader may not see it (or it is absent)."""
+    """The record grouped as the shapes group its fields (``sh:group``, ``sh:order``); None
+    when the reader may not see it (or it is absent)."""
     iri = iris.asset(asset_id)
     values: dict[NamedNode, list] = defaultdict(list)
     file: dict[str, str] = {}
@@ -69,38 +59,32 @@ def asset_view(
         if t.subject == iri:
             values[t.predicate].append(t.object)
         elif t.subject == file_iri:
-            file[t.predicate.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]] = t.object.value
+            file[local_name(t.predicate.value)] = t.object.value
         elif t.predicate == RDF.type and t.object == DAM.Rendition:
             renditions.append(t.subject.value.rsplit("/", 1)[-1])
     if not values:
         return None
     labels = concept_labels(
-        store, scope, [o for vs in values.values() for o in vs if isinstance(o, NamedNode)]
+        store,
+        scope,
+        [o for vs in values.values() for o in vs if isinstance(o, NamedNode)],
+        language,
     )
-
-    def group(predicates: list[NamedNode]) -> list[tuple[str, list[Value]]]:
-        return [
-            (_LABELS.get(p, p.value), [_value(o, labels) for o in values[p]])
-            for p in predicates
-            if values.get(p)
-        ]
-
-    access = (
-        ACCESS_NAMES.get(values[DAM.accessLevel][0].value, "?")
-        if values.get(DAM.accessLevel)
-        else "?"
-    )
+    department = local_name(values[DAM.department][0].value) if values.get(DAM.department) else None
+    groups: dict[str, list[tuple[str, list[Value]]]] = {}
+    for shown in fields.fields_for(department):
+        if shown.kind != "resource" and values.get(shown.path):
+            heading = shown.group.label(language) if shown.group else OTHER_GROUP
+            row = (shown.label(language), [_value(o, labels) for o in values[shown.path]])
+            groups.setdefault(heading, []).append(row)
+    access = values.get(DAM.accessLevel)
     return AssetView(
         asset_id=asset_id,
         iri=iri.value,
         title=values[DCT.title][0].value if values.get(DCT.title) else asset_id,
-        access=access,
+        access=local_name(access[0].value).lower() if access else "?",
         incomplete=bool(values.get(DAM.incomplete)),
-        groups={
-            "Description": group(_CORE),
-            "Department profile": group(_PROFILE),
-            "Technical": group(_TECHNICAL),
-        },
+        groups=groups,
         file=file,
         renditions=sorted(renditions),
         triples=triples,
@@ -109,9 +93,7 @@ def asset_view(
 
 def _value(term, labels: dict[str, str]) -> Value:  # noqa: ANN001
     if isinstance(term, NamedNode):
-        return Value(
-            labels.get(term.value, term.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]), term.value
-        )
+        return Value(labels.get(term.value, local_name(term.value)), term.value)
     assert isinstance(term, Literal)
     return Value(term.value)
 
@@ -127,16 +109,12 @@ SELECT ?c ?label WHERE {{ VALUES ?c {{ {concepts} }} ?c skos:prefLabel|rdfs:labe
 def concept_labels(
     store: GraphStore, scope: Scope, concepts: list[NamedNode], language: str = "en"
 ) -> dict[str, str]:
-    """Each concept's label in ``language``, else in the fixed fallback order en, de, fr, none."""
+    """Each concept's label in ``language``, else in the reader's fallback order."""
     if not concepts:
         return {}
     query = _CONCEPT_LABELS.format(concepts=" ".join(str(c) for c in set(concepts)))
-    order = (language, *LANGUAGE_FALLBACK)
-    best: dict[str, tuple[int, str]] = {}
+    found: dict[str, list[Literal]] = defaultdict(list)
     for row in store.select(query, scope=scope):
-        label = row["label"]
-        rank = order.index(label.language or "") if (label.language or "") in order else len(order)
-        iri = row["c"].value
-        if iri not in best or rank < best[iri][0]:
-            best[iri] = (rank, label.value)
-    return {iri: label for iri, (_, label) in best.items()}
+        found[row["c"].value].append(row["label"])
+    preference = LanguagePreference.of([language])
+    return {iri: preference.best(labels).value for iri, labels in found.items()}

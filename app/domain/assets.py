@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
-from app.domain.validation import Problem, ValidationReport, Validator, to_rdflib
+from app.domain.validation import Problem, ValidationReport, to_rdflib
 from app.namespaces import DAM, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
+
+if TYPE_CHECKING:
+    from app.domain.shapes.catalogue import ShapeCatalogue
 
 TRUE = Literal("true", datatype=XSD.boolean)
 
@@ -130,12 +133,12 @@ class AssetRepository:
         self,
         store: GraphStore,
         iris: Iris,
-        validator: Validator,
+        shapes: ShapeCatalogue,
         watcher: RecordWatcher | None = None,
     ) -> None:
         self.store = store
         self.iris = iris
-        self.validator = validator
+        self.shapes = shapes
         self.watcher = watcher or _NoWatcher()
         self.locks = KeyedLocks()
 
@@ -172,7 +175,7 @@ class AssetRepository:
         """One SHACL run over the drafts' records (flagged as said) and their concepts."""
         context = {t for d in drafts for t in d.context}
         triples = [t for d in drafts for t in d.with_flags(incomplete=incomplete)]
-        return self.validator.check(to_rdflib(triples + list(context)), department)
+        return self.shapes.validator.check(to_rdflib(triples + list(context)), department)
 
     def save(self, draft: AssetDraft) -> SaveResult:
         """Validate and store the draft, replacing any earlier record of the same asset."""
@@ -234,7 +237,7 @@ class AssetRepository:
 
     def check_stored(self, assets: list[NamedNode], department: str | None) -> ValidationReport:
         """Validate stored records of one department against the core shape and its profile."""
-        return self.validator.check(to_rdflib(self.records_with_context(assets)), department)
+        return self.shapes.validator.check(to_rdflib(self.records_with_context(assets)), department)
 
     def missing_fields(self, asset_id: str) -> list[Problem]:
         """What the asset's department profile asks for and the record lacks."""

@@ -21,7 +21,7 @@ from app.domain.access import ACCESS_LEVELS
 from app.domain.demo_images import DemoItem, generate_demo_collection
 from app.domain.ingest import Ingester, IngestOptions, IngestReport, Outcome, prepare_all
 from app.domain.iris import Iris
-from app.domain.vocabularies import STRUCTURAL_SCHEMES, ConceptIndex
+from app.domain.vocabularies import ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, RDF, SCHEMA, XSD
 
 
@@ -63,11 +63,7 @@ def write_synthetic(
     """Write ``count`` valid asset records (no media) as N-Quads; returns the quad count."""
     rng = random.Random(seed)
     vocab = _SyntheticVocabulary(
-        subjects=sorted(
-            c
-            for c in concepts.schemes
-            if not any(concepts.in_scheme(c, slug) for slug in STRUCTURAL_SCHEMES)
-        ),
+        subjects=sorted(c for c in concepts.schemes if concepts.is_subject(c)),
         sites=sorted(c for c in concepts.schemes if concepts.in_scheme(c, "sites")),
     )
     quads = 0
@@ -132,6 +128,11 @@ def _synthetic_record(
         triples += [
             Triple(iri, DAM.site, NamedNode(rng.choice(vocab.sites))),
             Triple(iri, DAM.eventDate, Literal(taken.date().isoformat(), datatype=XSD.date)),
+        ]
+    if department == "legal":
+        triples += [
+            Triple(iri, DAM.contractReference, Literal(f"CTR-{taken.year}-{number % 10000:04d}")),
+            Triple(iri, DAM.retentionUntil, Literal(f"{taken.year + 10}-12-31", datatype=XSD.date)),
         ]
     return triples
 

@@ -285,6 +285,11 @@ def _profile_fields(
         return {"site": site.label, "eventDate": taken.date().isoformat()}
     if department == "marketing" and rng.random() < 0.75:
         return _marketing_fields(rng, vocab, taken)
+    if department == "legal":
+        return {
+            "contractReference": f"CTR-{taken.year}-{ordinal + 1:04d}",
+            "retentionUntil": f"{taken.year + 10}-12-31",
+        }
     return {}
 
 

@@ -1,12 +1,13 @@
 """Describing an asset with a form: its fields, their values, what a person typed, and why a
 write was refused, in words next to the field it is about.
 
-The fields are those of :data:`app.domain.fields.FIELDS` (what ``atrium ingest --set`` fills):
-the core ones every asset has, then those its department's SHACL profile adds, marked required
-where the profile asks for them (``sh:minCount``). What a person typed is read field by field,
-so a malformed date or an unknown concept is reported next to its field before anything is
-validated; a SHACL refusal (:class:`~app.domain.assets.AssetRefused`) is put next to the field
-whose ``sh:path`` it names, and the rest (access level, file) above the form.
+The fields are the editable ones of the field registry (:mod:`app.domain.shapes`), the same
+that ``atrium ingest --set`` fills: the core shape's, then those the department's profile adds,
+each with a widget chosen by its kind and marked required where a shape asks for it
+(``sh:minCount``). What a person typed is read field by field, so a malformed date or an
+unknown concept is reported next to its field before anything is validated; a SHACL refusal
+(:class:`~app.domain.assets.AssetRefused`) is put next to the field whose ``sh:path`` it names,
+and the rest (access level, file) above the form.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode, Triple
 
 from app.domain.assets import AssetDraft
-from app.domain.fields import FIELDS, FIELDS_BY_PREDICATE, Field, parse_value
 from app.domain.search.vocabulary import Vocabulary
-from app.domain.validation import Problem, Validator
+from app.domain.shapes.fields import CHOICE, CONCEPT, Field
+from app.domain.shapes.registry import FieldRegistry
+from app.domain.validation import Problem
 from app.domain.vocabularies import ConceptIndex
 from app.storage.graphstore import Term
 
-CORE_FIELDS = ("title", "description", "creator", "copyright", "rights", "keyword", "subject")
-LINES = ("creator", "keyword")  # repeatable text: one value per line
 EMPTY_SUBJECT_INPUTS = 3  # blank subject boxes a form offers, for more without JavaScript
+_WIDGET_OF_KIND = {"boolean": "boolean", "date": "date", "datetime": "datetime",
+                   "number": "number", CHOICE: "select"}  # fmt: skip
 
 
 @dataclass
@@ -35,8 +37,9 @@ class FormField:
     field: Field
     requirement: str = ""  # why it must be filled ("" when it need not be)
     help: str = ""
+    label: str = ""
     values: list[str] = field(default_factory=list)  # as the form shows them
-    options: list[tuple[str, str]] = field(default_factory=list)  # (IRI, label) to choose from
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label) to choose from
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -45,16 +48,16 @@ class FormField:
 
     @property
     def widget(self) -> str:
-        """How the form asks for it: text, lines, textarea, select, concepts, boolean, date."""
-        if self.name == "description":
-            return "textarea"
-        if self.name in LINES:
+        """How the form asks for it: text, lines, textarea, select, concepts, boolean, date,
+        datetime or number."""
+        kind = self.field.kind
+        if kind == CONCEPT:
+            return "concepts" if self.field.is_subject else "select"
+        if kind in _WIDGET_OF_KIND:
+            return _WIDGET_OF_KIND[kind]
+        if self.field.repeatable:
             return "lines"
-        if self.field.kind == "concept":
-            return "select" if self.field.scheme else "concepts"
-        if self.field.kind in ("boolean", "date"):
-            return self.field.kind
-        return "text"
+        return "textarea" if self.field.multiline else "text"
 
     @property
     def inputs(self) -> list[str]:
@@ -63,38 +66,45 @@ class FormField:
 
 
 def form_fields(
-    validator: Validator,
+    registry: FieldRegistry,
     department: str,
     vocabulary: Vocabulary,
     language: str,
     record: Iterable[Triple] = (),
     asset: NamedNode | None = None,
 ) -> list[FormField]:
-    """The core fields, then the department profile's, filled from ``record`` if given."""
-    fields = [FormField(FIELDS[name]) for name in CORE_FIELDS]
-    fields[0].requirement = "required"  # the core shape requires a title
-    for profile_field in validator.profile_fields(department):
-        known = FIELDS_BY_PREDICATE.get(profile_field.path)
-        if known is not None and known.name not in CORE_FIELDS:
-            needed = f"required by the {department} profile" if profile_field.required else ""
-            fields.append(FormField(known, needed, profile_field.description))
+    """The editable fields of ``department``'s assets, filled from ``record`` if given."""
+    fields = [_form_field(f, language) for f in registry.editable(department)]
     current = [t for t in record if asset is None or t.subject == asset]
     for form_field in fields:
         _fill(form_field, vocabulary, language, current)
     return fields
 
 
+def _form_field(chosen: Field, language: str) -> FormField:
+    requirement = ""
+    if chosen.required:
+        requirement = (
+            f"required by the {chosen.department} profile" if chosen.department else "required"
+        )
+    return FormField(chosen, requirement, chosen.description(language), chosen.label(language))
+
+
 def _fill(form_field: FormField, vocabulary: Vocabulary, language: str, record: list) -> None:
-    found = [t.object for t in record if t.predicate == form_field.field.predicate]
+    found = [t.object for t in record if t.predicate == form_field.field.path]
     if form_field.widget == "concepts":
         form_field.values = [vocabulary.label(o.value, language) for o in found]
     else:
         form_field.values = [o.value for o in found]
     scheme = form_field.field.scheme
-    if scheme:
+    if form_field.field.kind == CHOICE:
+        form_field.options = [
+            (c.value, c.value.rsplit("#", 1)[-1]) for c in form_field.field.choices
+        ]
+    elif scheme:
         form_field.options = sorted(
             ((iri, vocabulary.label(iri, language)) for iri, concept in vocabulary.concepts.items()
-             if vocabulary.scheme_slug(iri) == scheme and not concept.deprecated),
+             if scheme in concept.schemes and not concept.deprecated),
             key=lambda option: option[1].casefold(),
         )  # fmt: skip
 
@@ -110,7 +120,7 @@ def read_form(
         values = []
         for text in texts:
             try:
-                values.append(parse_value(form_field.field, text, concepts))
+                values.append(form_field.field.parse(text, concepts))
             except ValueError as error:  # UnknownConcept is one too
                 form_field.errors.append(_without_field_name(str(error), form_field.field))
         if not form_field.field.repeatable and len(values) > 1:
@@ -127,19 +137,24 @@ def _texts(form_field: FormField, form: Mapping) -> list[str]:
 
 
 def _without_field_name(message: str, form_field: Field) -> str:
-    prefix = f"{form_field.label}: "
+    prefix = f"{form_field.label()}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def apply_values(
-    draft: AssetDraft, typed: dict[str, list[Term]], concepts: ConceptIndex, *, keep_empty: bool
+    draft: AssetDraft,
+    fields: list[FormField],
+    typed: dict[str, list[Term]],
+    concepts: ConceptIndex,
+    *,
+    keep_empty: bool,
 ) -> None:
     """Replace the draft's values of each typed field; ``keep_empty``: a blank field changes
     nothing (an upload keeps what the file's embedded metadata said)."""
     for name, values in typed.items():
         if keep_empty and not values:
             continue
-        predicate = FIELDS[name].predicate
+        predicate = next(f.field.path for f in fields if f.name == name)
         draft.triples = [
             t for t in draft.triples if not (t.subject == draft.iri and t.predicate == predicate)
         ]
@@ -150,7 +165,7 @@ def apply_values(
 
 def place_problems(fields: list[FormField], problems: Iterable[Problem]) -> list[str]:
     """Put each problem next to its field; returns those about no field of the form."""
-    by_predicate = {f.field.predicate.value: f for f in fields}
+    by_predicate = {f.field.path.value: f for f in fields}
     general = []
     for problem in problems:
         form_field = by_predicate.get(problem.path or "")

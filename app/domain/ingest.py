@@ -23,7 +23,6 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft
 from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
-from app.domain.fields import Field, field_named, parse_value
 from app.domain.images import (
     BadFile,
     ImageInfo,
@@ -33,6 +32,7 @@ from app.domain.images import (
     read_image,
 )
 from app.domain.iris import Iris
+from app.domain.shapes.fields import Field
 from app.domain.validation import ValidationReport
 from app.domain.vocabularies import ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
@@ -191,21 +191,23 @@ class Ingester:
                 f"unknown access level {options.access!r}; use one of {', '.join(ACCESS_LEVELS)}"
             )
         try:
+            department = self.concepts.resolve(options.department, "departments")
+            notation = department.value.rsplit("/", 1)[-1]
             return Resolved(
-                self.concepts.resolve(options.department, "departments"),
+                department,
                 options.access,
                 [self.concepts.resolve_subject(name) for name in options.subjects],
-                [self._setting(text) for text in options.settings],
+                [self._setting(text, notation) for text in options.settings],
             )
         except ValueError as error:  # UnknownConcept is a ValueError too
             raise IngestUsageError(str(error)) from None
 
-    def _setting(self, text: str) -> tuple[Field, Term]:
+    def _setting(self, text: str, department: str) -> tuple[Field, Term]:
         name, sep, value = text.partition("=")
         if not sep:
             raise IngestUsageError(f"--set {text!r}: write it as FIELD=VALUE")
-        chosen = field_named(name)
-        return chosen, parse_value(chosen, value, self.concepts)
+        chosen = self.atrium.fields.field(name, department)
+        return chosen, chosen.parse(value, self.concepts)
 
     def run(
         self,
@@ -373,9 +375,9 @@ def _apply_settings(
     iri: NamedNode, triples: list[Triple], values: list[tuple[Field, Term]]
 ) -> list[Triple]:
     """--set values win over embedded ones: a single-valued field set by hand replaces them."""
-    replaced = {f.predicate for f, _ in values if not f.repeatable}
+    replaced = {f.path for f, _ in values if not f.repeatable}
     kept = [t for t in triples if not (t.subject == iri and t.predicate in replaced)]
-    return kept + [Triple(iri, f.predicate, value) for f, value in values]
+    return kept + [Triple(iri, f.path, value) for f, value in values]
 
 
 def _unique(triples: list[Triple]) -> list[Triple]:
@@ -463,7 +465,7 @@ class Describer:
         pairs: list[tuple[NamedNode, str | None]] = [
             (SCHEMA.headline, md.headline),
             (DCT.description, md.description),
-            (DC.rights, md.copyright),
+            (SCHEMA.copyrightNotice, md.copyright),
             (EXIF.make, md.make),
             (EXIF.model, md.model),
         ]

@@ -69,6 +69,13 @@ class Iris:
     def is_vocab_graph(self, graph: str) -> bool:
         return graph.startswith(f"{self.base}graphs/vocab/")
 
+    def shapes_graph(self, name: str) -> NamedNode:
+        """The core shape (``core``) or a department's profile (its notation)."""
+        return self.graph(f"shapes/{name}")
+
+    def is_shapes_graph(self, graph: str) -> bool:
+        return graph.startswith(f"{self.base}graphs/shapes/")
+
     def asset_graph(self, access: str, department: str) -> NamedNode:
         """The graph that holds assets of one access level (restricted: per department)."""
         if access == "restricted":

@@ -1,7 +1,8 @@
 """Example queries for the query page: each teaches one part of Atrium's model.
 
 Their text is built with the configured base IRI (``vocab:``, ``dept:`` prefixes), and every
-one runs against the demo collection in the tests.
+one runs against the demo collection in the tests. Besides the fixed ones, each department
+profile gets an example written from its fields (:func:`examples`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.iris import Iris
+from app.domain.shapes.fields import Field
+from app.domain.shapes.registry import FieldRegistry
 from app.namespaces import PREFIXES
 
 
@@ -57,34 +60,46 @@ LIMIT 20""",
 }
 ORDER BY ?title""",
     ),
-    Example(
-        "hr-consent-expiring",
-        "HR images whose consent expires this year",
-        "Department profiles add fields: HR images carry dam:consentGiven and "
-        "dam:consentExpires (an xsd:date).",
-        """SELECT ?asset ?title ?expires WHERE {
-  ?asset a dam:Asset ; dam:department dept:hr ; dam:consentExpires ?expires .
-  OPTIONAL { ?asset dct:title ?title }
-  FILTER(YEAR(?expires) = YEAR(NOW()))
-}
-ORDER BY ?expires""",
-    ),
-    Example(
-        "marketing-by-segment",
-        "Marketing results by segment",
-        "Marketing assets name their segments (schema:audience) and channels (dam:channel); "
-        "performance figures, where recorded, are schema:interactionStatistic counters.",
-        """SELECT ?segment (COUNT(DISTINCT ?asset) AS ?assets)
-       (SUM(COALESCE(?count, 0)) AS ?interactions) WHERE {
-  ?asset a dam:Asset ; dam:department dept:marketing ; schema:audience ?audience .
-  ?audience skos:prefLabel ?segment .
-  FILTER(LANG(?segment) = "en")
-  OPTIONAL { ?asset schema:interactionStatistic/schema:userInteractionCount ?count }
-}
-GROUP BY ?segment
-ORDER BY DESC(?assets)""",
-    ),
 )
+
+
+def examples(fields: FieldRegistry) -> tuple[Example, ...]:
+    """The fixed examples, then one per department profile, written from its fields."""
+    return EXAMPLES + tuple(_profile_example(d, fields.profiles[d]) for d in fields.departments)
+
+
+def _profile_example(department: str, fields: tuple[Field, ...]) -> Example:
+    """The department's assets with the values of each field its profile adds."""
+    shown = [f for f in fields if f.kind != "resource"]
+    columns, patterns = [], []
+    for f in shown:
+        value = f"?{f.name}_value"
+        if f.is_concept:
+            label = f"?{f.name}_label"
+            patterns.append(
+                f"  OPTIONAL {{ ?asset <{f.path.value}> {value} .\n"
+                f"             OPTIONAL {{ {value} skos:prefLabel {label} . "
+                f'FILTER(LANG({label}) = "en") }} }}'
+            )
+            shown_value = f"COALESCE({label}, STR({value}))"
+        else:
+            patterns.append(f"  OPTIONAL {{ ?asset <{f.path.value}> {value} }}")
+            shown_value = f"STR({value})"
+        columns.append(f'(GROUP_CONCAT(DISTINCT {shown_value}; separator=", ") AS ?{f.name})')
+    names = ", ".join(f"{f.name} ({f.label()})" for f in shown)
+    body = (
+        f"SELECT ?asset ?title {' '.join(columns)} WHERE {{\n"
+        f"  ?asset a dam:Asset ; dam:department dept:{department} .\n"
+        "  OPTIONAL { ?asset dct:title ?title }\n" + "\n".join(patterns) + "\n}\n"
+        "GROUP BY ?asset ?title\nORDER BY ?title\nLIMIT 100"
+    )
+    return Example(
+        f"profile-{department}",
+        f"What the {department} profile records",
+        f"Each department's SHACL profile adds fields; the {department} profile's are {names}. "
+        "This query is written from the profile itself.",
+        body,
+    )
 
 
 def prologue(iris: Iris) -> str:

@@ -20,7 +20,7 @@ concepts (asset type, department, rights, sites, channels, audiences) read only 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +28,10 @@ import pyoxigraph
 import rdflib
 from pyshacl import validate
 from rdflib import BNode, Literal, URIRef
-from rdflib.collection import Collection
 from rdflib.namespace import RDFS, SH, XSD
 from rdflib.term import Node
+
+from app.domain.shapes.fields import local_name, members
 
 RdflibTerm = URIRef | BNode | Literal
 
@@ -69,31 +70,29 @@ class ValidationReport:
         return not self.missing
 
 
-@dataclass(frozen=True)
-class ProfileField:
-    """A field a department profile adds, to build an edit form from."""
-
-    path: str
-    name: str
-    description: str
-    required: bool
-
-
 class Validator:
-    """The core shapes and every department profile, parsed once, ready to check assets."""
+    """The core shapes and every department profile, parsed, ready to check assets."""
 
-    def __init__(self, shapes_dir: Path, base_iri: str) -> None:
+    def __init__(self, core: rdflib.Graph, profiles: Mapping[str, rdflib.Graph]) -> None:
+        self._core = core
+        self._profiles = dict(profiles)
+
+    @classmethod
+    def from_files(cls, shapes_dir: Path, base_iri: str) -> Validator:
+        """The shapes of a folder laid out like ``shapes/`` (core.ttl, profiles/NAME.ttl)."""
         vocab_base = base_iri.rstrip("/") + "/vocab/"
-        self._core = _parse_shapes(shapes_dir / "core.ttl", vocab_base)
-        self._profiles = {
-            path.stem: _parse_shapes(path, vocab_base)
-            for path in sorted((shapes_dir / "profiles").glob("*.ttl"))
-        }
+        return cls(
+            _parse_shapes(shapes_dir / "core.ttl", vocab_base),
+            {
+                path.stem: _parse_shapes(path, vocab_base)
+                for path in sorted((shapes_dir / "profiles").glob("*.ttl"))
+            },
+        )
 
     @property
     def departments_with_profiles(self) -> tuple[str, ...]:
         """The department notations that have a profile, in alphabetical order."""
-        return tuple(self._profiles)
+        return tuple(sorted(self._profiles))
 
     def check(self, data: rdflib.Graph, department: str | None) -> ValidationReport:
         """Validate ``data`` with the core shapes and, if it has one, the department's profile."""
@@ -103,14 +102,9 @@ class Validator:
             missing=_problems(data, profile) if profile is not None else [],
         )
 
-    def profile_fields(self, department: str) -> list[ProfileField]:
-        """The fields a department's profile adds, in ``sh:order``; [] without a profile."""
-        shapes = self._profiles.get(department)
-        if shapes is None:
-            return []
-        groups = _field_shapes_by_path(shapes)
-        ordered = sorted(groups, key=lambda path: (_form_order(shapes, groups[path]), str(path)))
-        return [_profile_field(shapes, path, groups[path]) for path in ordered]
+    def with_profile(self, department: str, shapes: rdflib.Graph) -> Validator:
+        """This validator with ``department``'s profile replaced (to preview an import)."""
+        return Validator(self._core, {**self._profiles, department: shapes})
 
 
 def to_rdflib(triples: Iterable[pyoxigraph.Triple]) -> rdflib.Graph:
@@ -189,16 +183,8 @@ def _rule_shape(shapes: rdflib.Graph, shape: Node | None) -> Node | None:
     """The property shape a result is about: the shape itself, or the one inside its sh:or."""
     if shape is None or shapes.value(shape, SH.path) is not None:
         return shape
-    with_path = {member for member in _members(shapes, shape) if (member, SH.path, None) in shapes}
+    with_path = {member for member in members(shapes, shape) if (member, SH.path, None) in shapes}
     return with_path.pop() if len(with_path) == 1 else None
-
-
-def _members(shapes: rdflib.Graph, shape: Node) -> Iterator[Node]:
-    """The shapes a node shape combines with sh:property, sh:and and sh:or (not sh:not)."""
-    yield from shapes.objects(shape, SH.property)
-    for combinator in (SH["and"], SH["or"]):
-        for head in shapes.objects(shape, combinator):
-            yield from Collection(shapes, head)
 
 
 def _field_name(
@@ -210,7 +196,7 @@ def _field_name(
             if name:
                 return name
     label = _best_text(shapes.objects(shape, RDFS.label)) if shape is not None else None
-    return label or (_local_name(path) if path else "asset")
+    return label or (local_name(path) if path else "asset")
 
 
 def _best_text(literals: Iterable[Node]) -> str | None:
@@ -225,46 +211,3 @@ def _best_text(literals: Iterable[Node]) -> str | None:
 
 def _iri_or_none(node: Node | None) -> str | None:
     return str(node) if isinstance(node, URIRef) else None
-
-
-def _local_name(iri: str) -> str:
-    return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-# --- profile fields -----------------------------------------------------------------------------
-
-
-def _field_shapes_by_path(shapes: rdflib.Graph) -> dict[URIRef, list[Node]]:
-    """The property shapes with a plain IRI path that the targeted node shapes use, by path.
-
-    Shapes reached through sh:not are conditions (such as "not an image"), not fields.
-    """
-    groups: dict[URIRef, set[Node]] = {}
-    for node_shape in set(shapes.subjects(SH.targetClass, None)):
-        for member in _members(shapes, node_shape):
-            path = shapes.value(member, SH.path)
-            if isinstance(path, URIRef):
-                groups.setdefault(path, set()).add(member)
-    return {path: sorted(members, key=str) for path, members in groups.items()}
-
-
-def _form_order(shapes: rdflib.Graph, group: list[Node]) -> float:
-    orders = [o for shape in group for o in shapes.objects(shape, SH.order)]
-    return min((float(o) for o in orders if isinstance(o, Literal)), default=float("inf"))
-
-
-def _profile_field(shapes: rdflib.Graph, path: URIRef, group: list[Node]) -> ProfileField:
-    def first_text(predicate: URIRef) -> str | None:
-        return _best_text(o for shape in group for o in shapes.objects(shape, predicate))
-
-    return ProfileField(
-        path=str(path),
-        name=first_text(SH.name) or _local_name(str(path)),
-        description=first_text(SH.description) or "",
-        required=any(_min_count(shapes, shape) > 0 for shape in group),
-    )
-
-
-def _min_count(shapes: rdflib.Graph, shape: Node) -> int:
-    value = shapes.value(shape, SH.minCount)
-    return int(value) if isinstance(value, Literal) else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
@@ -17,13 +18,14 @@ from app.domain.iris import Iris
 from app.namespaces import DCT, RDF, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, Term
 
+if TYPE_CHECKING:
+    from app.domain.shapes.fields import Field
+    from app.domain.shapes.registry import FieldRegistry
+
 RESOURCES = Path(__file__).resolve().parents[2]
 VOCABULARY_DIR = RESOURCES / "vocabularies"
 ONTOLOGY_FILE = RESOURCES / "ontologies" / "atrium.ttl"
 SHAPES_DIR = RESOURCES / "shapes"
-
-# Schemes that structure the data model; every other scheme holds subjects for tagging.
-STRUCTURAL_SCHEMES = ("departments", "asset-types", "rights", "audiences", "channels", "sites")
 
 
 class UnknownConcept(ValueError):
@@ -74,6 +76,7 @@ class ConceptIndex:
     """
 
     iris: Iris
+    fields: FieldRegistry
     by_label: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_notation: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     schemes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -81,8 +84,8 @@ class ConceptIndex:
     replaced_by: dict[str, str] = field(default_factory=dict)  # merged concept → its successor
 
     @classmethod
-    def load(cls, store: GraphStore, iris: Iris) -> ConceptIndex:
-        index = cls(iris)
+    def load(cls, store: GraphStore, iris: Iris, fields: FieldRegistry) -> ConceptIndex:
+        index = cls(iris, fields)
         for row in store.select(_CONCEPTS, scope=Scope.everything()):
             index._add(row["c"], row["p"], row["o"])
         return index
@@ -138,23 +141,46 @@ class ConceptIndex:
             )
         return NamedNode(found.pop())
 
+    def resolve_for(self, field: Field, name: str) -> NamedNode:
+        """A value of a concept field: a concept of its scheme, or for the subject field a
+        concept of a scheme no field claims."""
+        if field.scheme is not None:
+            return self.resolve(name, field.scheme.removeprefix(self.iris.vocab_base))
+        return self.resolve_subject(name)
+
+    def is_subject(self, iri: str) -> bool:
+        """Whether the concept belongs to a subject scheme (one that no concept field claims)."""
+        schemes = self.schemes.get(iri, set())
+        return bool(schemes) and not schemes & self.fields.claimed_schemes
+
     def resolve_subject(self, name: str) -> NamedNode:
-        """A concept to tag with: like resolve(), but a label also used by a structural scheme
-        (``Events`` is a subject and a channel) means the subject."""
-        try:
-            return self.resolve(name)
-        except UnknownConcept:
-            subject = self.subject_for_keyword(name)
-            if subject is None:
-                raise
-            return subject
+        """A subject to tag with, by IRI, notation or label; a label that a claimed scheme
+        shares (``Events`` is a subject and a channel) means the subject."""
+        name = name.strip()
+        if name in self.schemes:
+            if not self.is_subject(name):
+                raise UnknownConcept(
+                    f"{name} is not a subject: its scheme belongs to another field"
+                )
+            return NamedNode(self.current(name))
+        subject = self.subject_for_keyword(name)
+        if subject is None:
+            matches = {self.current(c) for c in self.by_label.get(name.casefold(), ())}
+            subjects = {c for c in matches if self.is_subject(c)}
+            if len(subjects) > 1:
+                raise UnknownConcept(
+                    f"{name!r} names {len(subjects)} subjects; give its IRI: "
+                    + ", ".join(sorted(subjects))
+                )
+            raise UnknownConcept(f"no subject named {name!r}")
+        return subject
 
     def subject_for_keyword(self, keyword: str) -> NamedNode | None:
         """The one subject concept whose label is ``keyword``, or None (no match, or ambiguous)."""
         found = {
             self.current(c)
             for c in self.by_label.get(keyword.strip().casefold(), ())
-            if not any(self.in_scheme(c, slug) for slug in STRUCTURAL_SCHEMES)
+            if self.is_subject(c)
         }
         return NamedNode(found.pop()) if len(found) == 1 else None
 

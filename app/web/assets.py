@@ -16,6 +16,7 @@ from app.namespaces import DAM, SCHEMA
 from app.web import current_atrium, current_scope
 from app.web.auth import current_user, role_required
 from app.web.negotiation import negotiated
+from app.web.search_urls import request_language
 
 assets = Blueprint("assets", __name__)
 
@@ -49,7 +50,15 @@ def page(asset_id: str) -> Response | str:
 
 def _asset_page(asset_id: str, triples: list) -> str:
     atrium = current_atrium()
-    view = asset_view(atrium.store, atrium.iris, asset_id, current_scope(), triples)
+    view = asset_view(
+        atrium.store,
+        atrium.iris,
+        atrium.fields,
+        asset_id,
+        current_scope(),
+        triples,
+        request_language(),
+    )
     missing = atrium.assets.missing_fields(asset_id) if view.incomplete else []
     user = current_user()
     history = atrium.audit.history(atrium.iris.asset(asset_id)) if user and user.is_admin else []

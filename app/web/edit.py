@@ -19,7 +19,6 @@ from werkzeug.utils import secure_filename
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft, AssetRefused
 from app.domain.editing import FormField, apply_values, form_fields, place_problems, read_form
-from app.domain.fields import FIELDS
 from app.domain.ingest import Ingester, Outcome, PreparedFile, Resolved, prepare
 from app.domain.iris import ASSET_ID
 from app.domain.search import Vocabulary
@@ -50,7 +49,7 @@ def edit_asset(asset_id: str) -> Response | str | tuple[str, int]:
     typed = read_form(fields, request.form, concepts)
     if any(f.errors for f in fields):
         return _edit_page(draft, title, fields, [], 422)
-    apply_values(draft, typed, concepts, keep_empty=False)
+    apply_values(draft, fields, typed, concepts, keep_empty=False)
     try:
         atrium.assets.save(draft)
     except AssetRefused as refusal:
@@ -119,7 +118,7 @@ def _receive(
             ingester.concepts.resolve(department, "departments"),
             access,
             subjects=[],
-            values=[(FIELDS[name], value) for name, values in typed.items() for value in values],
+            values=[(f.field, value) for f in fields for value in typed.get(f.name, [])],
         )
         problems = _refusals(ingester, prepared, options)
         if problems:
@@ -187,7 +186,7 @@ def _fields(department: str, draft: AssetDraft | None = None) -> list[FormField]
     vocabulary = Vocabulary.load(atrium.store, current_scope(), atrium.iris)
     record = draft.triples if draft is not None else ()
     asset = draft.iri if draft is not None else None
-    return form_fields(atrium.validator, department, vocabulary, request_language(), record, asset)
+    return form_fields(atrium.fields, department, vocabulary, request_language(), record, asset)
 
 
 def _departments() -> list[str]:

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from app.domain.sparql_examples import EXAMPLES, default_query, example_query
+from app.domain.sparql_examples import default_query, example_query, examples
 from app.domain.sparql_service import QueryRequest, service_description
 from app.domain.sparql_update import SparqlUpdater, UpdateRefused, UpdateReport
 from app.storage.graphstore import QuerySyntaxError, StoreError
@@ -254,8 +254,10 @@ def query_page_or_description() -> Response:
         raise ProtocolError(406, not_acceptable_message("graph"))
     if media_type != HTML:
         return with_alternates(rdf_response(description(), media_type))
-    example = next((e for e in EXAMPLES if e.name == request.args.get("example")), None)
-    iris = current_atrium().iris
+    atrium = current_atrium()
+    chosen = request.args.get("example")
+    example = next((e for e in examples(atrium.fields) if e.name == chosen), None)
+    iris = atrium.iris
     text = example_query(example, iris) if example else default_query(iris)
     return with_alternates(page(text))
 
@@ -281,11 +283,11 @@ def description() -> list:
 def page(text: str, status: int = 200, **results: object) -> Response:
     """The query page: the form (or YASGUI) with ``text``, and results or an error below."""
     atrium = current_atrium()
-    examples = [(e, example_query(e, atrium.iris)) for e in EXAMPLES]
+    shown = [(e, example_query(e, atrium.iris)) for e in examples(atrium.fields)]
     html = render_template(
         "sparql.html",
         query=text,
-        examples=examples,
+        examples=shown,
         yasgui=yasgui_available(),
         timeout=f"{atrium.sparql.timeout():g}",
         row_limit=atrium.sparql.row_limit(),

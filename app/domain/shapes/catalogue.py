@@ -1,0 +1,198 @@
+"""The shapes as data: the core shape and one profile per department, each in its own graph.
+
+- ``{base}graphs/shapes/core``: the core asset shape (``shapes/core.ttl``), refreshed by every
+  ``atrium init`` like the ontology: it is Atrium's contract, not a department's data;
+- ``{base}graphs/shapes/{department}``: that department's profile, installed from
+  ``shapes/profiles/{department}.ttl`` only where none is stored, replaced by
+  ``atrium profile import``.
+
+Blank nodes (``sh:or`` lists, anonymous shapes) are stored as skolem IRIs, so a profile can be
+read back and replaced exactly. Each graph also says when it was written
+(``<graph> dct:modified``) and, for a profile, whose it is (``<graph> dam:profileOf``). The
+stamps are what a running process polls to pick up a profile another process imported, within
+:data:`POLL_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app.domain.iris import Iris
+from app.domain.shapes.fields import read_fields
+from app.domain.shapes.registry import FieldRegistry
+from app.domain.validation import Validator, to_rdflib
+from app.domain.vocab.files import to_oxigraph, unskolemize
+from app.domain.vocabularies import SHAPES_DIR
+from app.namespaces import DAM, DCT, PREFIXES, XSD, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
+
+CORE = "core"
+POLL_SECONDS = 2.0
+
+_STAMPS = (
+    sparql_prefixes()
+    + """
+SELECT ?g ?modified ?department WHERE {
+  GRAPH ?g { ?g dct:modified ?modified . OPTIONAL { ?g dam:profileOf ?department } }
+  FILTER(STRSTARTS(STR(?g), STR(?prefix)))
+}"""
+)
+_GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+@dataclass(frozen=True)
+class ShapeSet:
+    """One consistent state of the shapes: the fields they declare and their validator."""
+
+    stamp: tuple[tuple[str, str], ...]
+    registry: FieldRegistry
+    validator: Validator
+
+
+class ShapeCatalogue:
+    """The stored shapes, parsed once per change; :meth:`current` is always up to date."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        iris: Iris,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.iris = iris
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self._current: ShapeSet | None = None
+        self._checked = -float("inf")
+        self._lock = threading.Lock()
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def current(self) -> ShapeSet:
+        """The shapes as stored; re-read when a stamp moved (checked every few seconds)."""
+        with self._lock:
+            now = self.clock()
+            if self._current is None or now - self._checked >= self.poll_seconds:
+                stamp = self._stamp()
+                if self._current is None or stamp != self._current.stamp:
+                    self._current = self._load(stamp)
+                self._checked = now
+            return self._current
+
+    @property
+    def registry(self) -> FieldRegistry:
+        return self.current().registry
+
+    @property
+    def validator(self) -> Validator:
+        return self.current().validator
+
+    def changed(self) -> None:
+        """Forget the parsed shapes: this process just wrote some."""
+        with self._lock:
+            self._current = None
+
+    def graph(self, name: str) -> NamedNode:
+        return self.iris.shapes_graph(name)
+
+    def stored(self, name: str) -> rdflib.Graph | None:
+        """A stored shapes graph as rdflib parses it (its stamp left out); None if absent."""
+        triples = self._triples(name)
+        return to_rdflib(triples) if triples else None
+
+    def export(self, name: str) -> str | None:
+        """The stored profile (or ``core``) as Turtle, blank nodes as they were imported."""
+        triples = self._triples(name)
+        if not triples:
+            return None
+        graph = to_rdflib(unskolemize(triples, self._genid_base))
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        return graph.serialize(format="turtle")
+
+    def _triples(self, name: str) -> list[Triple]:
+        own = self.graph(name)
+        found = self.store.construct(_GRAPH, scope=Scope.everything(), bindings={"g": own})
+        return [t for t in found if t.subject != own]
+
+    def departments(self) -> dict[str, str]:
+        """Department notation → when its stored profile was last written."""
+        stamps = self._stamp_rows()
+        return {d: m for g, m, d in stamps if d}
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def install_shipped(self) -> list[str]:
+        """Refresh the core shape; add each shipped profile a department does not have yet."""
+        present = {graph.value for graph in self.store.graphs()}
+        self.store_shapes(CORE, _parse_file(SHAPES_DIR / "core.ttl", self.iris), None)
+        installed = []
+        for path in sorted((SHAPES_DIR / "profiles").glob("*.ttl")):
+            if self.graph(path.stem).value not in present:
+                self.store_shapes(path.stem, _parse_file(path, self.iris), path.stem)
+                installed.append(path.stem)
+        return installed
+
+    def store_shapes(self, name: str, shapes: rdflib.Graph, department: str | None) -> None:
+        """Replace one shapes graph (``department`` None: the core shape)."""
+        graph = self.graph(name)
+        now = dt.datetime.now(dt.UTC).isoformat()
+        triples = to_oxigraph(shapes, self._genid_base)
+        triples.append(Triple(graph, DCT.modified, Literal(now, datatype=XSD.dateTime)))
+        if department:
+            triples.append(
+                Triple(graph, DAM.profileOf, self.iris.concept(f"departments/{department}"))
+            )
+        self.store.replace_graph(graph, triples)
+        self.changed()
+
+    # --- internals ----------------------------------------------------------------------------
+
+    @property
+    def _genid_base(self) -> str:
+        return f"{self.iris.base}.well-known/genid/"
+
+    def _stamp_rows(self) -> list[tuple[str, str, str | None]]:
+        rows = self.store.select(
+            _STAMPS,
+            scope=Scope.everything(),
+            bindings={"prefix": Literal(self.iris.shapes_graph("").value)},
+        )
+        departments = self.iris.vocab_base + "departments/"
+        return sorted(
+            (
+                row["g"].value,
+                row["modified"].value,
+                row["department"].value.removeprefix(departments) if "department" in row else None,
+            )
+            for row in rows
+        )
+
+    def _stamp(self) -> tuple[tuple[str, str], ...]:
+        return tuple((g, m) for g, m, _ in self._stamp_rows())
+
+    def _load(self, stamp: tuple[tuple[str, str], ...]) -> ShapeSet:
+        core = self.stored(CORE) or _parse_file(SHAPES_DIR / "core.ttl", self.iris)
+        profiles = {}
+        for department in self.departments():
+            graph = self.stored(department)
+            if graph is not None:
+                profiles[department] = graph
+        registry = FieldRegistry.of(
+            read_fields(core, None), {d: read_fields(g, d) for d, g in profiles.items()}
+        )
+        return ShapeSet(stamp, registry, Validator(core, profiles))
+
+
+def _parse_file(path: Path, iris: Iris) -> rdflib.Graph:
+    return rdflib.Graph().parse(path, format="turtle", publicID=iris.vocab_base)
