@@ -6,9 +6,11 @@ import hashlib
 from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, Triple
+from werkzeug.datastructures import MultiDict
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft
+from app.domain.search import SearchQuery
 from app.namespaces import DAM, DC, DCT, RDF, SCHEMA, XSD
 from app.service import Atrium
 
@@ -66,6 +68,11 @@ def put_asset(
     draft = AssetDraft(asset_id, iri, department, access, triples, concepts.context_triples(linked))
     atrium.assets.save(draft)
     return asset_id
+
+
+def search_query(atrium: Atrium, params=()) -> SearchQuery:  # noqa: ANN001 - pairs or a dict
+    """The query of URL parameters ``params``, with the facets of the current field registry."""
+    return SearchQuery.from_args(MultiDict(params), atrium.search.facets().names)
 
 
 def subject(atrium: Atrium, name: str) -> str:

@@ -8,11 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import make_atrium
-from search_helpers import put_asset, subject
-from werkzeug.datastructures import MultiDict
+from search_helpers import put_asset, search_query, subject
 
 from app.domain.access import ANONYMOUS, scope_for
-from app.domain.search import FACET_NAMES, SearchQuery
 from app.domain.search import columns as columnar
 from app.domain.search.facets import Budget, OutOfTime
 from app.service import Atrium
@@ -31,7 +29,7 @@ def atrium(tmp_path: Path):  # noqa: ANN201
 
 
 def search(atrium: Atrium, params=()):  # noqa: ANN001, ANN201
-    query = SearchQuery.from_args(MultiDict(params), FACET_NAMES)
+    query = search_query(atrium, params)
     return atrium.search.search(query, scope_for(ANONYMOUS, atrium.iris, atrium.store))
 
 
@@ -75,14 +73,14 @@ def test_a_cycle_in_the_hierarchy_cannot_loop(atrium: Atrium) -> None:
 def test_chosen_values_show_even_with_no_asset_left(atrium: Atrium) -> None:
     put_asset(atrium, "Harbour", keywords=["harbour"])
     put_asset(atrium, "Office", keywords=["office"])
-    result = search(atrium, [("q", "office"), ("keyword", "harbour")])
+    result = search(atrium, [("q", "office"), ("keywords", "harbour")])
     assert result.total == 0
-    keywords = next(f for f in result.facets if f.name == "keyword")
+    keywords = next(f for f in result.facets if f.name == "keywords")
     assert {(v.value, v.count, v.selected) for v in keywords.values} == {
         ("harbour", 0, True),
         ("office", 1, False),
     }
-    assert [(c.facet, c.value) for c in result.chips] == [("keyword", "harbour")]
+    assert [(c.facet, c.value) for c in result.chips] == [("keywords", "harbour")]
 
 
 def test_a_chosen_concept_outside_the_tree_still_shows(atrium: Atrium) -> None:
@@ -111,11 +109,12 @@ def test_columns_caught_up_after_writes_equal_a_fresh_load(atrium: Atrium) -> No
     put_asset(atrium, "Third", access="restricted", creators=["Ana"])
     index = atrium.search_index
     caught_up = index.columns()
-    fresh = columnar.load(index._db(), FACET_NAMES)
+    names = index.facets().columns
+    fresh = columnar.load(index._db(), names)
     for graphs in (None, scope_for(ANONYMOUS, atrium.iris, atrium.store).graphs):
         assert np.array_equal(caught_up.in_graphs(graphs), fresh.in_graphs(graphs))
     mask = caught_up.alive
-    for name in FACET_NAMES:
+    for name in names:
         got = caught_up.counts(name, mask)
         want = fresh.counts(name, fresh.alive)
         assert np.array_equal(got[: len(want)], want) and not got[len(want) :].any(), name

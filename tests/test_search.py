@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import make_atrium
 from pyoxigraph import Triple
-from search_helpers import put_asset, subject
-from werkzeug.datastructures import MultiDict
+from search_helpers import put_asset, search_query, subject
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
-from app.domain.search import FACET_NAMES, SearchEngine, SearchLimits, SearchQuery
+from app.domain.search import SearchEngine, SearchLimits, SearchQuery
 from app.service import Atrium
 from app.web import create_app
 
@@ -56,7 +55,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Atrium
 
 
 def run(atrium: Atrium, params=(), reader: Reader = ANONYMOUS, language: str = "en"):  # noqa: ANN001, ANN201
-    query = SearchQuery.from_args(MultiDict(params), FACET_NAMES)
+    query = search_query(atrium, params)
     scope = scope_for(reader, atrium.iris, atrium.store)
     return atrium.search.search(query, scope, language)
 
@@ -134,7 +133,7 @@ def test_text_and_facets_combine(catalogue) -> None:
     atrium, ids = catalogue
     result = run(atrium, [("q", "harbour"), ("subject", subject(atrium, "truck"))])
     assert found(result, ids) == {"truck"}
-    assert counts(result, "keyword") == {"harbour": 1, "delivery": 1}
+    assert counts(result, "keywords") == {"harbour": 1, "delivery": 1}
 
 
 # Facets -------------------------------------------------------------------------------------
@@ -178,12 +177,12 @@ def test_the_subject_tree_opens_level_by_level(catalogue) -> None:
 
 def test_years_and_a_year_range(catalogue) -> None:
     atrium, ids = catalogue
-    years = facet(run(atrium), "year")
+    years = facet(run(atrium), "created")
     assert [(v.value, v.count) for v in years.values] == [("2021", 1), ("2020", 1), ("2019", 2)]
     assert found(run(atrium, {"from": "2020"}), ids) == {"fleet", "velo"}
     assert found(run(atrium, {"to": "2019"}), ids) == {"bike", "truck"}
-    assert found(run(atrium, {"from": "2019", "to": "2020", "year": "2020"}), ids) == {"fleet"}
-    within = facet(run(atrium, {"from": "2020"}), "year")
+    assert found(run(atrium, {"from": "2019", "to": "2020", "created": "2020"}), ids) == {"fleet"}
+    within = facet(run(atrium, {"from": "2020"}), "created")
     assert [(v.value, v.count) for v in within.values] == [("2021", 1), ("2020", 1)]
 
 
@@ -194,10 +193,10 @@ def test_facets_show_their_top_values_and_say_when_there_are_more(catalogue) -> 
     )
     scope = scope_for(ANONYMOUS, atrium.iris, atrium.store)
     result = engine.search(SearchQuery(), scope)
-    keywords = next(f for f in result.facets if f.name == "keyword")
+    keywords = next(f for f in result.facets if f.name == "keywords")
     assert keywords.truncated and [v.label for v in keywords.values] == ["harbour"]
-    more = engine.search(SearchQuery(more=("keyword",)), scope)
-    keywords = next(f for f in more.facets if f.name == "keyword")
+    more = engine.search(SearchQuery(more=("keywords",)), scope)
+    keywords = next(f for f in more.facets if f.name == "keywords")
     assert not keywords.truncated and len(keywords.values) == 2
 
 
@@ -246,7 +245,7 @@ class SteppingClock:
 
 def test_a_facet_out_of_time_is_marked_and_the_rest_render(catalogue) -> None:
     atrium, ids = catalogue
-    # Flat facets read the clock three times; the subject tree reads it once per concept.
+    # Flat facets read the clock three times; concept trees read it once per concept.
     limits = SearchLimits(facet_seconds=0.45, facets_seconds=1000)
     engine = SearchEngine(
         atrium.store, atrium.iris, atrium.search_index, limits, SteppingClock(0.1)
@@ -255,7 +254,7 @@ def test_a_facet_out_of_time_is_marked_and_the_rest_render(catalogue) -> None:
     result = engine.search(SearchQuery(), scope)
     by_name = {f.name: f for f in result.facets}
     assert by_name["subject"].timed_out and not by_name["subject"].values
-    assert not by_name["department"].timed_out and by_name["department"].values
+    assert not by_name["format"].timed_out and by_name["format"].values
     assert found(result, ids) == PUBLIC
 
 
@@ -323,9 +322,11 @@ def test_the_api_answers_in_its_documented_shape(catalogue) -> None:
     assert first["id"] == ids["bike"] and first["iri"] == atrium.iris.asset(ids["bike"]).value
     assert first["thumbnail"] is None  # metadata-only asset
     names = [f["name"] for f in body["facets"]]
-    assert names[:8] == ["subject", "department", "type", "format", "rights", "creator",
-                         "keyword", "year"]  # fmt: skip
-    assert set(names[8:]) == {"campaign", "channel", "segment", "site"}
+    # The registry's facets: the subject tree first, then in the order of the fields.
+    assert names == list(atrium.search.facets().names) and names[0] == "subject"
+    assert names[1:8] == ["creator", "keywords", "rights", "type", "format", "created",
+                          "department"]  # fmt: skip
+    assert {"channel", "audience", "site", "project", "confidentiality"} <= set(names[8:])
     for f in body["facets"]:
         assert set(f) == {"name", "label", "truncated", "timed_out", "values"}
     transport = body["facets"][0]["values"][0]

@@ -40,7 +40,7 @@ def test_facets_chips_text_and_history(browser, site: str, javascript: bool) -> 
     page.locator("#facet-department a.value", has_text="Training").click()
     page.wait_for_url("**/search?department=*")
     assert page.locator(".count").inner_text() == "1 asset"
-    assert page.locator(".chip").first.inner_text().startswith("Department: Training")
+    assert page.locator(".chip").first.inner_text().startswith("Owning department: Training")
 
     page.locator("#facet-subject a.expand").first.click()  # open a level of the tree
     page.wait_for_url("**expand=*")

@@ -12,15 +12,13 @@ from pathlib import Path
 import pytest
 from conftest import BASE_IRI, CORPUS_IMAGES, make_atrium
 from pyoxigraph import Literal, Triple
-from search_helpers import put_asset, subject
-from werkzeug.datastructures import MultiDict
+from search_helpers import put_asset, search_query, subject
 
 from app.cli import main
 from app.domain.access import ANONYMOUS, Reader, scope_for
 from app.domain.assets import AssetRefused
 from app.domain.demo import load_synthetic
 from app.domain.ingest import Ingester, IngestOptions
-from app.domain.search import FACET_NAMES, SearchQuery
 from app.domain.search import index as index_module
 from app.namespaces import DCT
 from app.service import Atrium
@@ -29,7 +27,7 @@ MEMBER = Reader.signed_in_as("m", ["marketing"], False)
 
 
 def ids_found(atrium: Atrium, params: dict | None = None, reader: Reader = ANONYMOUS) -> set[str]:
-    query = SearchQuery.from_args(MultiDict(params or {}), FACET_NAMES)
+    query = search_query(atrium, params or {})
     result = atrium.search.search(query, scope_for(reader, atrium.iris, atrium.store))
     return {card.asset_id for card in result.cards}
 
@@ -110,7 +108,7 @@ def test_a_bulk_load_is_indexed_by_a_rebuild(atrium: Atrium, tmp_path: Path) -> 
     atrium.search_index.rebuild()
     assert atrium.search_index.differences() == []
     admin = Reader.signed_in_as("a", [], True)
-    query = SearchQuery.from_args(MultiDict(), FACET_NAMES)
+    query = search_query(atrium)
     assert atrium.search.search(query, scope_for(admin, atrium.iris, atrium.store)).total == 40
 
 

@@ -20,16 +20,6 @@ from app.web.search_urls import LANGUAGES, VIEWS, SearchUrls, request_language, 
 
 browse = Blueprint("browse", __name__)
 
-# Which facet a concept of each shipped scheme filters (subjects: any other scheme).
-FACET_OF_SCHEME = {
-    "departments": "department",
-    "asset-types": "type",
-    "rights": "rights",
-    "channels": "channel",
-    "audiences": "segment",
-    "sites": "site",
-}
-
 
 @browse.get("/")
 def index() -> str:
@@ -67,10 +57,19 @@ def similar_assets(asset_id: str) -> list[Card]:
 
 @browse.app_template_global()
 def concept_search_url(iri: str) -> str:
-    """The search for assets holding concept ``iri``, in the facet its scheme feeds."""
-    slug = _vocabulary().scheme_slug(iri)
-    facet = FACET_OF_SCHEME.get(slug or "", "subject")
-    return SearchUrls(SearchQuery()).toggle(facet, iri)
+    """The search for assets holding concept ``iri``, in the facet of the field its scheme
+    feeds (the subject field for a scheme no field claims); a text search for its label if
+    that field is not a facet."""
+    atrium = current_atrium()
+    fields = atrium.fields
+    schemes = sorted(_vocabulary().schemes_of(iri))
+    scheme = next((s for s in schemes if s in fields.claimed_schemes), None)
+    field = fields.field_of_scheme(scheme)
+    facet = atrium.search.facets().by_name.get(field.name) if field is not None else None
+    if facet is not None and facet.predicate == field.path:
+        return SearchUrls(SearchQuery()).toggle(facet.name, iri)
+    label = _vocabulary().label(iri, request_language())
+    return SearchUrls(SearchQuery()).to(SearchQuery(text=label))
 
 
 @browse.app_template_global()

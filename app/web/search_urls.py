@@ -11,16 +11,18 @@ from urllib.parse import urlencode
 
 from flask import abort, request, url_for
 
-from app.domain.search import FACET_NAMES, BadSearch, SearchQuery
+from app.domain.search import BadSearch, SearchQuery
+from app.web import current_atrium
 
 LANGUAGES = ("en", "de", "fr")
 VIEWS = ("grid", "list")
 
 
 def request_query() -> SearchQuery:
-    """The search this request asks for; 400 with what to change if a parameter is bad."""
+    """The search this request asks for; 400 with what to change if a parameter is bad. The
+    facets, and so the parameters, are those of the current field registry."""
     try:
-        return SearchQuery.from_args(request.args, FACET_NAMES)
+        return SearchQuery.from_args(request.args, current_atrium().search.facets().names)
     except BadSearch as error:
         abort(400, description=str(error))
 

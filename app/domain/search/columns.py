@@ -178,8 +178,9 @@ def load(db: sqlite3.Connection, facets: Sequence[str]) -> Columns:
 
 
 def catch_up(columns: Columns | None, db: sqlite3.Connection, facets: Sequence[str]) -> Columns:
-    """The snapshot after what changed since ``columns`` (the same object if nothing did)."""
-    if columns is None:
+    """The snapshot after what changed since ``columns`` (the same object if nothing did);
+    loaded anew if ``facets`` are not the columns it has (the fields to index changed)."""
+    if columns is None or tuple(columns.facts) != tuple(facets):
         return load(db, facets)
     with _reading(db):
         epoch, last, removed_seq = db.execute(_STATE).fetchone()

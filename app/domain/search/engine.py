@@ -5,12 +5,13 @@
   ever counted or listed. The cards of the page are then read from the graph through the same
   scope, so a result shows only what the store itself lets the reader see.
 - Text: each word of the query (folded: case and accents ignored) must match, as the start of
-  a word, the asset's title, headline, description or keywords, or a label (pref, alt or
-  hidden, any language) of a concept the asset is tagged with, of anything broader, or of a
-  concept merged into one of those. Assets whose title holds every word rank first, then those
-  whose text does, then those found through concepts only; newest first within each.
-- Facets: see :mod:`app.domain.search.facets`; each runs within its own budget, and all of
-  them within one for the whole search.
+  a word, the asset's title or another searchable text field (description, keywords, …), or a
+  label (pref, alt or hidden, any language) of a concept the asset holds in a searchable
+  concept field, of anything broader, or of a concept merged into one of those. Assets whose
+  title holds every word rank first, then those whose text does, then those found through
+  concepts only; newest first within each.
+- Facets: the field registry's (:mod:`app.domain.search.layout`), each run within its own
+  budget, and all of them within one for the whole search.
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ from pyoxigraph import NamedNode
 from app.domain.iris import Iris
 from app.domain.search.columns import Columns
 from app.domain.search.facets import (
-    FACETS,
-    FACETS_BY_NAME,
     FORMAT_NAMES,
-    YEAR,
     Budget,
     FacetContext,
     FacetRequest,
@@ -36,6 +34,7 @@ from app.domain.search.facets import (
     OutOfTime,
 )
 from app.domain.search.index import SearchIndex
+from app.domain.search.layout import Facets
 from app.domain.search.query import SearchQuery
 from app.domain.search.text import words
 from app.domain.search.vocabulary import Vocabulary
@@ -115,18 +114,23 @@ class SearchEngine:
         self.limits = limits or SearchLimits()
         self.clock = clock
 
+    def facets(self) -> Facets:
+        """The facets of the current field registry (their names are the URL parameters)."""
+        return self.index.facets()
+
     def search(self, query: SearchQuery, scope: Scope, language: str = "en") -> SearchResult:
         """One page of what ``scope`` may see that matches ``query``, with every facet."""
-        columns = self.index.columns()
+        columns, facets = self.index.snapshot()
+        query = _known(query, facets)
         vocabulary = Vocabulary.load(self.store, scope, self.iris)
         masks = _Masks(columns, columns.in_graphs(scope.graphs))
-        tiers = self._text(masks, columns, vocabulary, query.text, query.order == "relevance")
+        tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
         for name, values in query.filters.items():
-            facet = FACETS_BY_NAME[name]
-            masks.add(name, facet.matching(columns, vocabulary, values))
-        if query.year_from is not None or query.year_to is not None:
-            # The range is not the year facet's own choice: its counts stay within the range.
-            masks.add("years", YEAR.between(columns, query.year_from, query.year_to))
+            masks.add(name, facets.by_name[name].matching(columns, vocabulary, values))
+        if facets.ranged and (query.year_from is not None or query.year_to is not None):
+            # The range is not the date facet's own choice: its counts stay within the range.
+            years = facets.ranged.between(columns, query.year_from, query.year_to)
+            masks.add(_RANGE, years)
         hits = masks.all()
         page = self._page(columns, hits, query, tiers)
         ids = self.index.ids(page)
@@ -135,21 +139,22 @@ class SearchEngine:
             query=query,
             total=int(np.count_nonzero(hits)),
             cards=cards,
-            facets=self._facets(query, masks, vocabulary, language),
-            chips=self._chips(query, vocabulary, language),
+            facets=self._facets(query, facets, masks, vocabulary, language),
+            chips=self._chips(query, facets, vocabulary, language),
             language=language,
         )
 
     # Text -----------------------------------------------------------------------------------
 
     def _text(
-        self, masks: _Masks, columns: Columns, vocabulary: Vocabulary, text: str, rank: bool
+        self, masks: _Masks, facets: Facets, vocabulary: Vocabulary, text: str, rank: bool
     ) -> np.ndarray | None:
         """Restrict ``masks`` to the assets matching every word; if ``rank``, return each
         asset's tier: 2 with every word in its title, 1 in its text, 0 through concepts only."""
         found = words(text)
         if not found:
             return None
+        columns = masks.columns
         expressions = [_fts_word(word) for word in found]
         memo: dict[str, np.ndarray] = {}
 
@@ -162,9 +167,8 @@ class SearchEngine:
             matched = columns.empty_mask()
             matched[matching(expression)] = True
             concepts = vocabulary.matching(word, prefix=len(word) >= MIN_PREFIX)
-            for facet in FACETS:
-                if facet.searched_by_label and concepts:
-                    matched |= columns.having(facet.name, concepts)
+            for facet in facets.searched if concepts else ():
+                matched |= columns.having(facet.name, concepts)
             masks.add_text(matched)
         if not rank:
             return None
@@ -220,12 +224,17 @@ class SearchEngine:
     # Facets ---------------------------------------------------------------------------------
 
     def _facets(
-        self, query: SearchQuery, masks: _Masks, vocabulary: Vocabulary, language: str
+        self,
+        query: SearchQuery,
+        facets: Facets,
+        masks: _Masks,
+        vocabulary: Vocabulary,
+        language: str,
     ) -> list[FacetResult]:
         limits = self.limits
         overall = Budget(limits.facets_seconds, self.clock)
         results = []
-        for facet in FACETS:
+        for facet in facets.all:
             request = FacetRequest(
                 selected=query.selected(facet.name),
                 limit=limits.more_values if facet.name in query.more else limits.facet_values,
@@ -237,16 +246,18 @@ class SearchEngine:
                 context = FacetContext(masks.columns, vocabulary, language, budget)
                 results.append(facet.count(context, masks.all(but=facet.name), request))
             except OutOfTime:
-                results.append(FacetResult(facet.name, facet.label, timed_out=True))
+                results.append(FacetResult.of(facet, language, timed_out=True))
         return results
 
-    def _chips(self, query: SearchQuery, vocabulary: Vocabulary, language: str) -> list[Chip]:
+    def _chips(
+        self, query: SearchQuery, facets: Facets, vocabulary: Vocabulary, language: str
+    ) -> list[Chip]:
         chips = []
         for name, values in query.filters.items():
-            facet = FACETS_BY_NAME[name]
+            facet = facets.by_name[name]
+            label = facet.label(language)
             chips += [
-                Chip(name, facet.label, v, facet.value_label(vocabulary, v, language))
-                for v in values
+                Chip(name, label, v, facet.value_label(vocabulary, v, language)) for v in values
             ]
         return chips
 
@@ -276,14 +287,14 @@ class SearchEngine:
 
     def similar(self, asset_id: str, scope: Scope, language: str = "en") -> list[Card]:
         """More like this: the visible assets sharing most subjects with this one."""
-        columns = self.index.columns()
+        columns, facets = self.index.snapshot()
         ordinal = self.index.ordinal(asset_id)
-        if ordinal is None or ordinal >= columns.size:
+        if facets.subject is None or ordinal is None or ordinal >= columns.size:
             return []
-        subjects = columns.terms_of("subject", ordinal)
+        subjects = columns.terms_of(facets.subject.name, ordinal)
         if subjects.size == 0:
             return []
-        column = columns.facts["subject"]
+        column = columns.facts[facets.subject.name]
         lookup = np.zeros(columns.terms.size, dtype=bool)
         lookup[subjects] = True
         shared = np.bincount(column.owner[lookup[column.term]], minlength=columns.size)
@@ -295,6 +306,20 @@ class SearchEngine:
         ids = self.index.ids(chosen)
         vocabulary = Vocabulary.load(self.store, scope, self.iris)
         return self.cards([ids[n] for n in chosen if n in ids], scope, vocabulary, language)
+
+
+_RANGE = "from/to"  # the filter of the range of years (no field name has a slash)
+
+
+def _known(query: SearchQuery, facets: Facets) -> SearchQuery:
+    """``query`` without what the facets do not know: a facet gone since the URL was made, a
+    range of years when no field is a date facet."""
+    filters = {name: values for name, values in query.filters.items() if name in facets.by_name}
+    years = (query.year_from, query.year_to) != (None, None)
+    if len(filters) == len(query.filters) and (facets.ranged or not years):
+        return query
+    dropped = {} if facets.ranged else {"year_from": None, "year_to": None}
+    return query.replace(filters=filters, page=query.page, **dropped)
 
 
 class _Masks:

@@ -1,35 +1,37 @@
 """Facets: small objects with one protocol, each counting one kind of value within a search.
 
-After datasette's ``facets.py``: every facet knows which predicate it indexes, which assets hold
+After datasette's ``facets.py``: every facet knows which field it indexes, which assets hold
 some of its values, and how to count its values within a set of assets, giving back a
 :class:`FacetResult` of ``{value, label, count, selected, children}`` with a ``truncated`` flag
 (``limit + 1`` values exist) and a ``timed_out`` flag.
 
+- The facets are not listed here: :mod:`.layout` makes one for every field of the registry that
+  is a facet (``dam:facet``), named after the field (its URL parameter) and labelled with it.
 - Values of one facet combine with OR, facets with AND. A facet's counts apply every filter but
   its own, so each of its values says how many assets choosing it as well would give.
 - Each facet runs within a :class:`Budget`; one that runs out of time is marked ``timed_out``
   and the page renders without it. The budget reads an injectable clock, so tests make a facet
   run out of time deterministically.
-- The subject facet is a tree read from SKOS (:class:`ConceptTreeFacet`): a concept's count is
-  the number of assets tagged with it or anything narrower, each asset counted once.
+- Concept fields are trees read from SKOS (:mod:`.tree`); this module has the flat facets.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode
 
-from app.domain.fields import FIELDS
 from app.domain.search.columns import Columns
 from app.domain.search.vocabulary import Vocabulary
-from app.namespaces import DAM, DC, DCT, SCHEMA
+from app.domain.shapes.fields import CHOICE, CONCEPT, Field
 from app.storage.graphstore import Term
 
+# How the values of some fields read, where not as stored: media types as people say them.
 FORMAT_NAMES = {
     "image/jpeg": "JPEG image",
     "image/png": "PNG image",
@@ -55,7 +57,7 @@ class Budget:
 
     seconds: float
     clock: Callable[[], float] = time.perf_counter
-    started: float = field(init=False)
+    started: float = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -72,7 +74,7 @@ class FacetValue:
     label: str
     count: int
     selected: bool = False
-    children: list[FacetValue] = field(default_factory=list)
+    children: list[FacetValue] = dataclasses.field(default_factory=list)
     expandable: bool = False  # has narrower concepts
     expanded: bool = False  # its narrower concepts are listed in ``children``
 
@@ -81,9 +83,17 @@ class FacetValue:
 class FacetResult:
     name: str
     label: str
-    values: list[FacetValue] = field(default_factory=list)
+    values: list[FacetValue] = dataclasses.field(default_factory=list)
     truncated: bool = False
     timed_out: bool = False
+    hierarchical: bool = False  # values are a tree (``children``)
+    ranged: bool = False  # the from/to range of years applies to this facet
+
+    @classmethod
+    def of(cls, facet: Facet, language: str, **result: object) -> FacetResult:
+        """A result of ``facet``, labelled in ``language``."""
+        flags = {"hierarchical": facet.hierarchical, "ranged": facet.ranged}
+        return cls(facet.name, facet.label(language), **flags, **result)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -106,10 +116,20 @@ class FacetContext:
 
 
 class Facet(Protocol):
-    name: str
-    label: str
-    predicate: NamedNode
-    searched_by_label: bool  # the text query matches the labels of its concepts
+    field: Field
+    hierarchical: ClassVar[bool]
+    ranged: bool
+
+    @property
+    def name(self) -> str:
+        """The field's name: the facet's URL parameter and its column in the index."""
+
+    @property
+    def predicate(self) -> NamedNode:
+        """The field's ``sh:path``."""
+
+    def label(self, language: str = "en") -> str:
+        """The facet's heading in ``language``."""
 
     def index_value(self, term: Term) -> str | None:
         """The value stored in the index for one object of ``predicate`` (None: nothing)."""
@@ -128,18 +148,35 @@ class Facet(Protocol):
 
 @dataclass(frozen=True)
 class ValueFacet:
-    """A flat facet: the values of one predicate, concepts (IRIs) or plain text."""
+    """A flat facet: the values of one field, concepts (IRIs), choices (``sh:in``) or text."""
 
-    name: str
-    label: str
-    predicate: NamedNode
-    concepts: bool = False
-    searched_by_label: bool = False
-    ordered_by_value = False  # values sorted by value (years), not by count
+    field: Field
+    value_labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    ranged: bool = False
+    hierarchical: ClassVar[bool] = False
+    ordered_by_value: ClassVar[bool] = False  # values sorted by value (years), not by count
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def predicate(self) -> NamedNode:
+        return self.field.path
+
+    @property
+    def concepts(self) -> bool:
+        return self.field.kind == CONCEPT
+
+    def label(self, language: str = "en") -> str:
+        text = self.field.label(language)
+        return text[:1].upper() + text[1:]
 
     def index_value(self, term: Term) -> str | None:
         if self.concepts:
             return term.value if isinstance(term, NamedNode) else None
+        if self.field.kind == CHOICE:
+            return term.value if isinstance(term, NamedNode | Literal) else None
         if isinstance(term, Literal) and term.value.strip():
             return term.value.strip()
         return None
@@ -160,7 +197,7 @@ class ValueFacet:
         present = np.flatnonzero(counts)
         order = self.order(context.columns, present, counts)
         shown = [int(t) for t in present[order[: request.limit]]]
-        result = FacetResult(self.name, self.label, truncated=len(present) > request.limit)
+        result = FacetResult.of(self, context.language, truncated=len(present) > request.limit)
         terms = context.columns.terms
         result.values = [
             self._value(context, terms.value[t], int(counts[t]), request) for t in shown
@@ -175,7 +212,9 @@ class ValueFacet:
         return np.lexsort((present, -counts[present]))
 
     def value_label(self, vocabulary: Vocabulary, value: str, language: str) -> str:
-        return vocabulary.label(value, language) if self.concepts else value
+        if self.concepts:
+            return vocabulary.label(value, language)
+        return self.value_labels.get(value, value)
 
     def _value(
         self, context: FacetContext, value: str, count: int, request: FacetRequest
@@ -196,18 +235,10 @@ class ValueFacet:
 
 
 @dataclass(frozen=True)
-class FormatFacet(ValueFacet):
-    """Media types, named the way people say them ("JPEG image")."""
-
-    def value_label(self, vocabulary: Vocabulary, value: str, language: str) -> str:
-        return FORMAT_NAMES.get(value, value)
-
-
-@dataclass(frozen=True)
 class YearFacet(ValueFacet):
-    """The year a picture was taken (dct:created), newest year first; also a from/to range."""
+    """The years of a date field, newest first; the first of them also takes a from/to range."""
 
-    ordered_by_value = True
+    ordered_by_value: ClassVar[bool] = True
 
     def index_value(self, term: Term) -> str | None:
         if isinstance(term, Literal) and term.value[:4].isdigit():
@@ -219,7 +250,7 @@ class YearFacet(ValueFacet):
         return np.argsort(-years, kind="stable")
 
     def between(self, columns: Columns, start: int | None, end: int | None) -> np.ndarray:
-        """The assets taken from year ``start`` to year ``end``, both included (None: open)."""
+        """The assets of the years ``start`` to ``end``, both included (None: open)."""
         years = [
             value
             for (facet, value) in columns.terms.ids
@@ -228,111 +259,3 @@ class YearFacet(ValueFacet):
             and (end is None or int(value) <= end)
         ]
         return columns.having(self.name, years)
-
-
-@dataclass(frozen=True)
-class ConceptTreeFacet(ValueFacet):
-    """A hierarchical facet from SKOS, expanded level by level.
-
-    A concept's count is how many assets are tagged with it or with anything narrower (or with
-    a concept merged into one of those), each asset counted once. The top level lists the roots
-    of the subject schemes; a level opens under every concept that is chosen, lies above a
-    chosen one, or is named in ``request.expanded``.
-    """
-
-    concepts: bool = True
-    searched_by_label: bool = True
-
-    def count(self, context: FacetContext, mask: np.ndarray, request: FacetRequest) -> FacetResult:
-        context.budget.check()
-        vocabulary = context.vocabulary
-        opened = set(request.expanded)
-        for chosen in request.selected:
-            opened |= {chosen} | vocabulary.ancestors(chosen)
-        entries = context.columns.restricted(self.name, mask)
-        tree = _Tree(self, context, entries, request, opened)
-        values, truncated = tree.level(vocabulary.roots(), request.limit)
-        result = FacetResult(self.name, self.label, values, truncated=truncated)
-        listed = tree.listed
-        for chosen in request.selected:  # chosen outside the tree (retired, other scheme)
-            if chosen not in listed:
-                result.values.append(tree.node(chosen))
-        return result
-
-
-class _Tree:
-    """The levels of a concept tree with their counts, for one :class:`ConceptTreeFacet`."""
-
-    def __init__(
-        self,
-        facet: ConceptTreeFacet,
-        context: FacetContext,
-        entries,  # noqa: ANN001 - FactColumn of the assets in the mask
-        request: FacetRequest,
-        opened: set[str],
-    ) -> None:
-        self.facet, self.context, self.entries = facet, context, entries
-        self.request, self.opened = request, opened
-        self.listed: set[str] = set()
-
-    def level(
-        self, concepts: list[str], limit: int | None, path: frozenset[str] = frozenset()
-    ) -> tuple[list[FacetValue], bool]:
-        """The concepts of one level that have assets (or are chosen), most assets first."""
-        nodes = []
-        for concept in concepts:
-            node = self.node(concept, path)
-            if node.count or node.selected:
-                nodes.append(node)
-        nodes.sort(key=lambda n: (-n.count, n.label.casefold()))
-        if limit is None or len(nodes) <= limit:
-            return nodes, False
-        kept = nodes[:limit] + [n for n in nodes[limit:] if n.selected]
-        return kept, True
-
-    def node(self, concept: str, path: frozenset[str] = frozenset()) -> FacetValue:
-        """One concept with its count; its level below if opened (``path``: the levels above)."""
-        self.context.budget.check()
-        vocabulary, language = self.context.vocabulary, self.context.language
-        path = path | {concept}
-        children = [c for c in vocabulary.children(concept) if c not in path]  # no cycle
-        value = FacetValue(
-            concept,
-            vocabulary.label(concept, language),
-            self._count(concept),
-            selected=concept in self.request.selected,
-            expandable=bool(children),
-        )
-        self.listed.add(concept)
-        if children and concept in self.opened:
-            value.children, _ = self.level(children, None, path)
-            value.expanded = True
-        return value
-
-    def _count(self, concept: str) -> int:
-        columns = self.context.columns
-        lookup = columns.terms.lookup(self.facet.name, self.context.vocabulary.subtree(concept))
-        return columns.distinct_owners_of(self.entries, lookup)
-
-
-SUBJECT = ConceptTreeFacet("subject", "Subject", DCT.subject)
-YEAR = YearFacet("year", "Year taken", DCT.created)
-
-# Every facet, in the order the page shows them. The last four come from department profiles
-# (shapes/profiles/*.ttl) and show where assets carry them.
-FACETS: tuple[Facet, ...] = (
-    SUBJECT,
-    ValueFacet("department", "Department", DAM.department, concepts=True),
-    ValueFacet("type", "Asset type", DCT.type, concepts=True),
-    FormatFacet("format", "File format", DCT.format),
-    ValueFacet("rights", "Rights", DCT.rights, concepts=True),
-    ValueFacet("creator", "Creator", DC.creator),
-    ValueFacet("keyword", "Keyword", SCHEMA.keywords),
-    YEAR,
-    ValueFacet("campaign", "Campaign", FIELDS["campaign"].predicate),
-    ValueFacet("channel", "Channel", FIELDS["channel"].predicate, True, True),
-    ValueFacet("segment", "Segment", FIELDS["audience"].predicate, True, True),
-    ValueFacet("site", "Site", FIELDS["site"].predicate, True, True),
-)
-FACETS_BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
-FACET_NAMES: tuple[str, ...] = tuple(FACETS_BY_NAME)

@@ -3,15 +3,17 @@
 Oxigraph has no full-text index, and counting a dozen facets over a million assets in SPARQL
 takes seconds, so search reads a derived index. The graph stays the only source of truth:
 the index holds, per asset, only what the graph says about the asset itself, read back from
-the graph after every write:
+the graph after every write (:mod:`.entries`):
 
 - ``asset``: its ordinal ``n``, id, named graph (its access scope), date added, title sort
   key, and the ids of its facet values (``term``), packed as an int32 array;
-- ``text``: an FTS5 table of its folded title (and headline) and body (description,
-  keywords), ``rowid`` = ``n``;
+- ``text``: an FTS5 table of its folded title and body (its other searchable text fields),
+  ``rowid`` = ``n``;
 - ``removed``: a log of deleted ordinals, from which the in-memory columns catch up;
-- ``pending``: writes in flight (see below); ``meta``: schema version and rebuild epoch.
+- ``pending``: writes in flight (see below); ``meta``: schema version, rebuild epoch, and the
+  signature of the fields it was built for (:attr:`~.layout.Facets.signature`).
 
+Which fields it holds comes from the field registry (:mod:`.layout`), never from a list here.
 Labels, hierarchy and merges of concepts are never stored: the query resolves words to
 concepts through the vocabulary at query time, so a taxonomist's edit needs no reindex.
 
@@ -25,34 +27,34 @@ Why it cannot drift from the graph:
 2. A mark left behind by a crash, or by a failed sync, is healed by a later search.
 3. Bulk loads (``atrium import``, ``atrium demo --synthetic``) rebuild it, and
    ``atrium reindex`` rebuilds (or, with ``--check``, compares) it on demand.
-4. ``tests/test_search_index.py`` compares it with the graph after writes, deletes, access
+4. A change to the fields it holds (a profile import that adds a facet, say) rebuilds it by
+   itself: every row is in the layout that ``meta`` names, and whoever finds the current
+   registry's signature different, before a search or within a write, rebuilds it first.
+5. ``tests/test_search_index.py`` compares it with the graph after writes, deletes, access
    changes and label edits (:meth:`SearchIndex.differences`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import logging
 import sqlite3
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-from pyoxigraph import NamedNode
 
 from app.domain.iris import Iris
 from app.domain.search import columns as columnar
 from app.domain.search.columns import GRAPH, Columns
-from app.domain.search.facets import FACET_NAMES, FACETS, Facet
-from app.domain.search.text import folded_text, sort_key
-from app.namespaces import DAM, DCT, RDF, SCHEMA, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, Term
+from app.domain.search.entries import Entry, read_entries
+from app.domain.search.layout import Facets, facets_for
+from app.domain.shapes.registry import FieldRegistry
+from app.namespaces import sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
 
 log = logging.getLogger(__name__)
 
@@ -85,57 +87,40 @@ CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INT
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, since REAL NOT NULL);
 """
 _TABLES = ("asset", "term", "text", "removed", "pending")
+_FIELDS = "fields"  # the meta key of the signature of the fields the rows hold
 
-_TEXT_PREDICATES = {DCT.title: "title", SCHEMA.headline: "title", DCT.description: "body",
-                    SCHEMA.keywords: "body"}  # fmt: skip
-_FACETS_BY_PREDICATE: dict[NamedNode, list[Facet]] = defaultdict(list)
-for _facet in FACETS:
-    _FACETS_BY_PREDICATE[_facet.predicate].append(_facet)
-_TYPE, _ASSET, _TITLE, _SUBMITTED = RDF.type, DAM.Asset, DCT.title, DCT.dateSubmitted
-_PREDICATES = {_TYPE, _SUBMITTED, *_TEXT_PREDICATES, *_FACETS_BY_PREDICATE}
-
-_RECORDS = (
-    sparql_prefixes()
-    + """
-SELECT ?a ?g ?p ?o WHERE {{
-  VALUES ?a {{ {assets} }}
-  GRAPH ?g {{ ?a ?p ?o }}
-}}"""
-)
 _ALL_ASSETS = sparql_prefixes() + "SELECT DISTINCT ?a WHERE { ?a a dam:Asset }"
 _ANY_ASSET = sparql_prefixes() + "ASK { ?a a dam:Asset }"
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What the index holds about one asset."""
-
-    asset_id: str
-    graph: str
-    submitted: int
-    title_key: str
-    facts: frozenset[tuple[str, str]]  # (facet, value)
-    title: str  # folded words
-    body: str
+class FieldSource(Protocol):
+    """Where the current field registry comes from (a
+    :class:`~app.domain.shapes.catalogue.ShapeCatalogue`)."""
 
     @property
-    def digest(self) -> str:
-        text = repr((self.graph, self.submitted, self.title_key, sorted(self.facts), self.title,
-                     self.body))  # fmt: skip
-        return hashlib.sha256(text.encode()).hexdigest()
+    def registry(self) -> FieldRegistry: ...
+
+    def changed(self) -> None:
+        """Forget the registry, so that the next one is read from the store."""
 
 
 class SearchIndex:
     """The SQLite index of one data folder, and its in-memory columns."""
 
-    def __init__(self, path: Path, store: GraphStore, iris: Iris) -> None:
+    def __init__(self, path: Path, store: GraphStore, iris: Iris, shapes: FieldSource) -> None:
         self.path = path
         self.store = store
         self.iris = iris
+        self.shapes = shapes
         self._local = threading.local()
         self._columns: Columns | None = None
         self._columns_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # this process's writers queue here, not in SQLite
         self._create()
+
+    def facets(self) -> Facets:
+        """The facets, and the fields to index, of the current field registry."""
+        return facets_for(self.shapes.registry)
 
     # Connections ----------------------------------------------------------------------------
 
@@ -152,15 +137,17 @@ class SearchIndex:
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once so that syncs of one asset are serialised."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        """One write transaction, taken at once so that syncs of one asset are serialised (the
+        threads of this process wait for each other here, however long a rebuild takes)."""
+        with self._write_lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +165,11 @@ class SearchIndex:
             # A new index over an empty store is complete; over a full one, it is built on use.
             built = "0" if self.store.ask(_ANY_ASSET, scope=Scope.everything()) else "1"
             db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', ?)", (built,))
+            # Built for no fields yet: the first write or search builds it for the current ones.
+            db.execute("INSERT OR IGNORE INTO meta VALUES (?, '')", (_FIELDS,))
+
+    def _meta(self, db: sqlite3.Connection | None = None) -> dict[str, str]:
+        return dict((db or self._db()).execute("SELECT key, value FROM meta").fetchall())
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -201,9 +193,15 @@ class SearchIndex:
                 log.exception("search index: could not sync asset %s; it stays pending", asset_id)
 
     def sync(self, asset_ids: Sequence[str]) -> None:
-        """Replace the entries of ``asset_ids`` with what the graph holds now."""
+        """Replace the entries of ``asset_ids`` with what the graph holds now (every entry,
+        if the fields to index are no longer those the index holds)."""
         with self._writing() as db:
-            entries = self._read_entries([self.iris.asset(i) for i in asset_ids])
+            facets = self._layout(db)
+            if self._meta(db)[_FIELDS] != facets.signature:
+                self._rebuild(db, facets)
+                return
+            assets = [self.iris.asset(i) for i in asset_ids]
+            entries = read_entries(self.store, self.iris, assets, facets)
             interner = _Interner(db)
             for asset_id in asset_ids:
                 _replace(db, interner, asset_id, entries.get(asset_id))
@@ -221,89 +219,67 @@ class SearchIndex:
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Build the index anew from the graph; returns the number of assets indexed."""
-        assets = [row["a"] for row in self.store.select(_ALL_ASSETS, scope=Scope.everything())]
         with self._writing() as db:
-            for table in _TABLES:
-                db.execute(f"DELETE FROM {table}")
-            db.execute("DELETE FROM sqlite_sequence")
-            interner = _Interner(db)
-            for start in range(0, len(assets), BATCH):
-                batch = assets[start : start + BATCH]
-                for asset_id, entry in sorted(self._read_entries(batch).items()):
-                    _replace(db, interner, asset_id, entry)
-                if progress:
-                    progress(min(start + BATCH, len(assets)), len(assets))
-            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
+            return self._rebuild(db, self._layout(db), progress)
+
+    def _rebuild(
+        self,
+        db: sqlite3.Connection,
+        facets: Facets,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Within a write transaction: every row anew, holding the fields of ``facets``."""
+        assets = [row["a"] for row in self.store.select(_ALL_ASSETS, scope=Scope.everything())]
+        for table in _TABLES:
+            db.execute(f"DELETE FROM {table}")
+        db.execute("DELETE FROM sqlite_sequence")
+        interner = _Interner(db)
+        for start in range(0, len(assets), BATCH):
+            entries = read_entries(self.store, self.iris, assets[start : start + BATCH], facets)
+            for asset_id, entry in sorted(entries.items()):
+                _replace(db, interner, asset_id, entry)
+            if progress:
+                progress(min(start + BATCH, len(assets)), len(assets))
+        db.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (facets.signature, _FIELDS))
         return len(assets)
 
-    # Reading from the graph -----------------------------------------------------------------
-
-    def _read_entries(self, assets: Sequence[NamedNode]) -> dict[str, Entry]:
-        if not assets:
-            return {}
-        query = _RECORDS.format(assets=" ".join(str(a) for a in assets))
-        records: dict[str, list[tuple[str, NamedNode, Term]]] = defaultdict(list)
-        for row in self.store.select(query, scope=Scope.everything()):
-            if row["p"] in _PREDICATES:  # (a VALUES of predicates makes Oxigraph scan them all)
-                records[row["a"].value].append((row["g"].value, row["p"], row["o"]))
-        entries = {}
-        for iri, quads in records.items():
-            entry = self._entry(iri, quads)
-            if entry is not None:
-                entries[entry.asset_id] = entry
-        return entries
-
-    def _entry(self, iri: str, quads: list[tuple[str, NamedNode, Term]]) -> Entry | None:
-        asset_id = self.iris.asset_id(iri)
-        graphs = {g for g, p, o in quads if p == _TYPE and o == _ASSET}
-        if asset_id is None or not graphs:
-            return None
-        graph = max(graphs, key=self._restriction)  # never more visible than its strictest copy
-        facts: set[tuple[str, str]] = set()
-        texts: dict[str, list[str]] = defaultdict(list)
-        titles, submitted = [], 0
-        for g, predicate, value in quads:
-            if g != graph:
-                continue
-            for facet in _FACETS_BY_PREDICATE.get(predicate, ()):
-                indexed = facet.index_value(value)
-                if indexed is not None:
-                    facts.add((facet.name, indexed))
-            if predicate in _TEXT_PREDICATES:
-                texts[_TEXT_PREDICATES[predicate]].append(value.value)
-            if predicate == _TITLE:
-                titles.append(value.value)
-            elif predicate == _SUBMITTED:
-                submitted = _seconds(value.value)
-        return Entry(
-            asset_id=asset_id,
-            graph=graph,
-            submitted=submitted,
-            title_key=sort_key(min(titles, default="")),
-            facts=frozenset(facts),
-            title=folded_text(*sorted(texts["title"])),
-            body=folded_text(*sorted(texts["body"])),
-        )
-
-    def _restriction(self, graph: str) -> int:
-        for rank, level in enumerate(("public", "internal")):
-            if graph == self.iris.asset_graph(level, "").value:
-                return rank
-        return 2
+    def _layout(self, db: sqlite3.Connection) -> Facets:
+        """Within a write transaction, the fields to index: the current registry's. When the
+        index was built for others, the registry is read afresh first, since another process
+        may have imported a profile that this one has not seen yet."""
+        facets = self.facets()
+        stored = self._meta(db)[_FIELDS]
+        if stored and stored != facets.signature:
+            self.shapes.changed()
+            facets = self.facets()
+        return facets
 
     # The read path --------------------------------------------------------------------------
 
-    def columns(self) -> Columns:
-        """The current in-memory snapshot (built from the graph first if never built)."""
-        if self._epoch() == 0:
-            self.rebuild()
+    def snapshot(self) -> tuple[Columns, Facets]:
+        """The in-memory columns and the facets they hold, consistent with each other; the
+        index is built first if it never was, or rebuilt if it holds other fields."""
+        facets = self.facets()
+        if _stale(self._meta(), facets):
+            facets = self._rebuild_if_stale()
         self.heal()
         with self._columns_lock:
-            self._columns = columnar.catch_up(self._columns, self._db(), FACET_NAMES)
-            return self._columns
+            self._columns = columnar.catch_up(self._columns, self._db(), facets.columns)
+            return self._columns, facets
 
-    def _epoch(self) -> int:
-        return int(self._db().execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0])
+    def columns(self) -> Columns:
+        """The current in-memory columns (see :meth:`snapshot`)."""
+        return self.snapshot()[0]
+
+    def _rebuild_if_stale(self) -> Facets:
+        """Rebuild unless another thread or process did meanwhile; the facets it now holds."""
+        with self._writing() as db:
+            facets = self._layout(db)
+            if _stale(self._meta(db), facets):
+                log.info("search index: rebuilding it for fields %s", facets.signature)
+                self._rebuild(db, facets)
+            return facets
 
     def title_order(self, columns: Columns) -> np.ndarray:
         """Each ordinal's rank when sorted by title (made once per snapshot)."""
@@ -342,11 +318,14 @@ class SearchIndex:
     # Checking -------------------------------------------------------------------------------
 
     def differences(self) -> list[str]:
-        """How the index differs from the graph, one line per asset (empty: in step)."""
+        """How the index differs from the graph, one line per asset (empty: in step), for the
+        fields of the current registry."""
         assets = [row["a"] for row in self.store.select(_ALL_ASSETS, scope=Scope.everything())]
+        facets = self.facets()
         expected: dict[str, Entry] = {}
         for start in range(0, len(assets), BATCH):
-            expected.update(self._read_entries(assets[start : start + BATCH]))
+            batch = assets[start : start + BATCH]
+            expected.update(read_entries(self.store, self.iris, batch, facets))
         stored = self._stored_entries()
         lines = [
             f"{i}: a write is pending" for (i,) in self._db().execute("SELECT id FROM pending")
@@ -375,6 +354,11 @@ class SearchIndex:
                 frozenset(terms[int(t)] for t in ids), title, body,
             )  # fmt: skip
         return entries
+
+
+def _stale(meta: dict[str, str], facets: Facets) -> bool:
+    """Never built over a full store, or built for other fields."""
+    return meta["epoch"] == "0" or meta[_FIELDS] != facets.signature
 
 
 class _Interner:
@@ -413,14 +397,3 @@ def _replace(db: sqlite3.Connection, term: _Interner, asset_id: str, entry: Entr
         "INSERT INTO text (rowid, title, body) VALUES (?, ?, ?)",
         (cursor.lastrowid, entry.title, entry.body),
     )
-
-
-def _seconds(lexical: str) -> int:
-    """Seconds since 1970 of an xsd:dateTime (UTC when it names no zone); 0 if unreadable."""
-    try:
-        moment = dt.datetime.fromisoformat(lexical.replace("Z", "+00:00"))
-    except ValueError:
-        return 0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp())

@@ -3,12 +3,13 @@
 Every state of the search page lives in its URL, so a search can be bookmarked and shared:
 
 - ``q``: the text;
-- one repeatable parameter per facet, named after it, holding IRIs for the facets backed by a
-  vocabulary and plain text for the others: ``?subject=IRI&subject=IRI&department=IRI``;
+- one repeatable parameter per facet, named after its field, holding IRIs for concept fields
+  and plain text for the others: ``?subject=IRI&subject=IRI&department=IRI&keywords=harbour``;
   values of one facet combine with OR, facets with AND;
-- ``from`` and ``to``: the range of years taken, both included;
+- ``from`` and ``to``: a range of years, both included, of the first date facet (the date
+  created, in the shipped shapes);
 - ``sort`` (relevance, newest, oldest, title), ``page``, ``per_page``;
-- ``expand``: the nodes of the subject tree opened by the reader; ``more``: the facets shown
+- ``expand``: the nodes of concept trees opened by the reader; ``more``: the facets shown
   with all their values.
 
 :meth:`SearchQuery.params` writes them back in one canonical order, so one state has one URL.
@@ -28,6 +29,9 @@ MAX_PAGE = 10_000
 MAX_VALUES = 50  # values of one facet a query may choose
 MAX_VALUE_CHARS = 2_000
 MAX_TEXT_CHARS = 500
+# The parameters that are not facets (``view`` and ``lang`` are the web page's): no facet may
+# be named like one of them.
+PARAMETERS = ("q", "from", "to", "sort", "page", "per_page", "expand", "more", "view", "lang")
 
 
 class BadSearch(ValueError):

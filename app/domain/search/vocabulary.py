@@ -21,7 +21,7 @@ Rules of the SKOS Reference (https://www.w3.org/TR/skos-reference/) applied here
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -29,7 +29,6 @@ from pyoxigraph import Literal
 
 from app.domain.iris import Iris
 from app.domain.search.text import words
-from app.domain.vocabularies import STRUCTURAL_SCHEMES
 from app.namespaces import DCT, OWL, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -66,6 +65,7 @@ class Vocabulary:
     def __init__(self, concepts: dict[str, Concept], iris: Iris) -> None:
         self.concepts = concepts
         self.iris = iris
+        self._roots: dict[tuple[str | None, frozenset[str]], list[str]] = {}
         self._replaces: dict[str, set[str]] = defaultdict(set)
         for concept in concepts.values():
             for successor in concept.replaced_by:
@@ -166,23 +166,37 @@ class Vocabulary:
             else []
         )
 
-    def roots(self) -> list[str]:
-        """The tops of the subject tree: live concepts of the subject schemes with no broader."""
-        structural = {self.iris.vocab_base + slug for slug in STRUCTURAL_SCHEMES}
-        return sorted(
-            c.iri
-            for c in self.concepts.values()
-            if not c.deprecated and not c.broader and c.schemes and not c.schemes & structural
-        )
+    def roots(self, scheme: str | None = None, claimed: Collection[str] = ()) -> list[str]:
+        """The tops of a concept tree: the live concepts of ``scheme`` with nothing broader in
+        it. ``scheme`` None is the subject tree: the concepts of every scheme not ``claimed``
+        by a field (:attr:`~app.domain.shapes.registry.FieldRegistry.claimed_schemes`)."""
+        key = (scheme, frozenset(claimed))
+        if key not in self._roots:
+            members = self._members(scheme, key[1])
+            self._roots[key] = sorted(
+                iri
+                for iri in members
+                if not self.concepts[iri].deprecated and not self.concepts[iri].broader & members
+            )
+        return self._roots[key]
 
-    def scheme_slug(self, iri: str) -> str | None:
-        """The short name of the concept's shipped scheme (``subjects``), if it has one."""
+    def _members(self, scheme: str | None, claimed: frozenset[str]) -> set[str]:
+        if scheme is not None:
+            return set(self._by_scheme.get(scheme, ()))
+        return {iri for iri, c in self.concepts.items() if c.schemes and not c.schemes & claimed}
+
+    @cached_property
+    def _by_scheme(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = defaultdict(set)
+        for concept in self.concepts.values():
+            for scheme in concept.schemes:
+                found[scheme].add(concept.iri)
+        return found
+
+    def schemes_of(self, iri: str) -> set[str]:
+        """The schemes the concept is in (none for an unknown IRI)."""
         concept = self.concepts.get(iri)
-        base = self.iris.vocab_base
-        for scheme in sorted(concept.schemes) if concept else ():
-            if scheme.startswith(base):
-                return scheme[len(base) :]
-        return None
+        return set(concept.schemes) if concept else set()
 
     def _down(self, iri: str) -> Iterable[str]:
         concept = self.concepts.get(iri)

@@ -1,0 +1,104 @@
+"""Hierarchical facets: the concepts of a concept field as a SKOS tree, expanded level by level.
+
+A concept's count is how many assets hold it or anything narrower (or a concept merged into one
+of those), each asset counted once. The top level lists the roots of the field's scheme (for
+the subject field: the roots of every scheme that no field claims); a level opens under every
+concept that is chosen, lies above a chosen one, or is named in ``request.expanded``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from app.domain.search.columns import FactColumn
+from app.domain.search.facets import (
+    FacetContext,
+    FacetRequest,
+    FacetResult,
+    FacetValue,
+    ValueFacet,
+)
+
+
+@dataclass(frozen=True)
+class ConceptTreeFacet(ValueFacet):
+    """The concepts of one field, as a tree read from SKOS."""
+
+    claimed: frozenset[str] = frozenset()  # schemes that fields claim: not subjects
+    hierarchical: ClassVar[bool] = True
+
+    def roots(self, context: FacetContext) -> list[str]:
+        return context.vocabulary.roots(self.field.scheme, self.claimed)
+
+    def count(self, context: FacetContext, mask: np.ndarray, request: FacetRequest) -> FacetResult:
+        context.budget.check()
+        vocabulary = context.vocabulary
+        opened = set(request.expanded)
+        for chosen in request.selected:
+            opened |= {chosen} | vocabulary.ancestors(chosen)
+        entries = context.columns.restricted(self.name, mask)
+        tree = _Tree(self, context, entries, request, opened)
+        values, truncated = tree.level(self.roots(context), request.limit)
+        result = FacetResult.of(self, context.language, values=values, truncated=truncated)
+        for chosen in request.selected:  # chosen outside the tree (retired, other scheme)
+            if chosen not in tree.listed:
+                result.values.append(tree.node(chosen))
+        return result
+
+
+class _Tree:
+    """The levels of a concept tree with their counts, for one :class:`ConceptTreeFacet`."""
+
+    def __init__(
+        self,
+        facet: ConceptTreeFacet,
+        context: FacetContext,
+        entries: FactColumn,  # the facet's entries of the assets in the mask
+        request: FacetRequest,
+        opened: set[str],
+    ) -> None:
+        self.facet, self.context, self.entries = facet, context, entries
+        self.request, self.opened = request, opened
+        self.listed: set[str] = set()
+
+    def level(
+        self, concepts: list[str], limit: int | None, path: frozenset[str] = frozenset()
+    ) -> tuple[list[FacetValue], bool]:
+        """The concepts of one level that have assets (or are chosen), most assets first."""
+        nodes = []
+        for concept in concepts:
+            node = self.node(concept, path)
+            if node.count or node.selected:
+                nodes.append(node)
+        nodes.sort(key=lambda n: (-n.count, n.label.casefold()))
+        if limit is None or len(nodes) <= limit:
+            return nodes, False
+        kept = nodes[:limit] + [n for n in nodes[limit:] if n.selected]
+        return kept, True
+
+    def node(self, concept: str, path: frozenset[str] = frozenset()) -> FacetValue:
+        """One concept with its count; its level below if opened (``path``: the levels above)."""
+        self.context.budget.check()
+        vocabulary, language = self.context.vocabulary, self.context.language
+        path = path | {concept}
+        children = [c for c in vocabulary.children(concept) if c not in path]  # no cycle
+        value = FacetValue(
+            concept,
+            vocabulary.label(concept, language),
+            self._count(concept),
+            selected=concept in self.request.selected,
+            expandable=bool(children),
+        )
+        self.listed.add(concept)
+        if children and concept in self.opened:
+            value.children, _ = self.level(children, None, path)
+            value.expanded = True
+        return value
+
+    def _count(self, concept: str) -> int:
+        columns = self.context.columns
+        lookup = columns.terms.lookup(self.facet.name, self.context.vocabulary.subtree(concept))
+        return columns.distinct_owners_of(self.entries, lookup)
