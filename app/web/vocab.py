@@ -27,6 +27,7 @@ from flask import (
 from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 
+from app.domain.shapes.fields import UnknownField
 from app.domain.vocab.autocomplete import DEFAULT_LIMIT
 from app.domain.vocab.browse import ROOTS_PER_PAGE, ConceptView
 from app.domain.vocab.catalogue import Vocabulary
@@ -216,15 +217,24 @@ def export() -> Response:
 
 
 @vocab.get("/api/concepts")
-def concepts_api() -> Response:
+def concepts_api() -> Response | tuple[Response, int]:
     """Concepts whose labels start with ``q`` (prefLabel, altLabel or hiddenLabel, any
-    language), for tagging forms: ``?q=&scheme=&lang=&limit=``."""
+    language), for tagging forms: ``?q=&scheme=&field=&department=&lang=&limit=``. ``field``
+    (a concept field's name; ``department`` picks among profiles' fields of one name) offers
+    only the concepts that field takes."""
+    autocomplete = _vocab().autocomplete
     graph = None
     if request.args.get("scheme"):
         graph = _vocabulary_or_404(request.args["scheme"]).graph
+    field = None
+    if request.args.get("field"):
+        try:
+            field = autocomplete.field(request.args["field"], request.args.get("department"))
+        except UnknownField as error:
+            return jsonify({"error": str(error)}), 400
     limit = request.args.get("limit", DEFAULT_LIMIT, type=int) or DEFAULT_LIMIT
-    found = _vocab().autocomplete.suggest(
-        request.args.get("q", ""), reader_languages(), graph=graph, limit=limit
+    found = autocomplete.suggest(
+        request.args.get("q", ""), reader_languages(), graph=graph, field=field, limit=limit
     )
     return jsonify({"query": request.args.get("q", ""), "concepts": [s.as_json() for s in found]})
 

@@ -10,7 +10,9 @@ IRIs (SKOS Reference, https://www.w3.org/TR/skos-reference/). The modules follow
 - :mod:`.catalogue`: which vocabularies the store holds, and where a scheme or concept lives;
 - :mod:`.importer` and :mod:`.diff`: importing a file, and what a new version changed;
 - :mod:`.browse` and :mod:`.autocomplete`: what readers see;
-- :mod:`.editor` and :mod:`.history`: changes, each validated, recorded and revertible.
+- :mod:`.editor` and :mod:`.history`: changes, each validated, recorded and revertible;
+  :mod:`.hierarchy` keeps the hierarchy consistent, :mod:`.merge` says which merges make sense;
+- :mod:`.usage`: which assets use a concept, by any concept field the shapes declare.
 
 :class:`Vocabularies` wires them together for the service.
 """

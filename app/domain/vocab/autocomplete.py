@@ -6,6 +6,11 @@ concept by its prefLabel in the reader's language. A deprecated concept that was
 another (``dct:isReplacedBy``) is offered as its replacement, so a tagger who types an old term
 gets the concept to use now.
 
+For a field (``?field=``, the name of a concept field of a shape) only the concepts it takes
+are offered: those of its scheme, or for the subject field those of no scheme a field claims, so
+a profile's scheme never shows up among subjects. The fields are read from the shapes on every
+request (:mod:`app.domain.shapes.registry`).
+
 Ranking: exact matches first, then matches at the start of the label, then prefLabels before
 alternative labels, then shorter labels, then alphabetical order.
 """
@@ -17,9 +22,11 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
 
+from app.domain.shapes.fields import Field, UnknownField
 from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.languages import LanguagePreference
 from app.domain.vocab.terms import values_clause
+from app.domain.vocab.usage import FieldSource
 from app.namespaces import SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -37,12 +44,14 @@ _MATCHES = (
 SELECT ?c ?p ?label ?replacement WHERE {{
   VALUES ?p {{ skos:prefLabel skos:altLabel skos:hiddenLabel }}
   ?c ?p ?label .
-  FILTER(%s)
+  FILTER(%(condition)s) %(within)s
   OPTIONAL {{ ?c dct:isReplacedBy ?replacement . ?c owl:deprecated true }}
 }} LIMIT {_CANDIDATES}"""
 )
 _AT_START = "STRSTARTS(LCASE(STR(?label)), ?q)"
 _AT_A_WORD = 'CONTAINS(LCASE(STR(?label)), CONCAT(" ", ?q))'
+_IN_SCHEME = "?c skos:inScheme ?scheme ."
+_NOT_CLAIMED = "MINUS { ?c skos:inScheme ?claimed . %s }"
 _PREF_LABELS = (
     sparql_prefixes()
     + """
@@ -76,9 +85,30 @@ class Suggestion:
 
 
 class Autocomplete:
-    def __init__(self, store: GraphStore, catalogue: Catalogue) -> None:
+    def __init__(self, store: GraphStore, catalogue: Catalogue, fields: FieldSource) -> None:
         self.store = store
         self.catalogue = catalogue
+        self.fields = fields
+
+    def field(self, name: str, department: str | None = None) -> Field:
+        """The concept field named ``name`` (in ``department``'s profile or the core shape,
+        else in any shape); UnknownField if there is none, or it is not a concept field."""
+        registry = self.fields()
+        if department:
+            found = [registry.field(name, department)]
+        else:
+            short = name.strip().split(":")[-1]
+            found = [f for f in registry.all_fields if f.name == short and f.editable]
+        concepts = [f for f in found if f.is_concept]
+        if not found:
+            known = ", ".join(sorted(f.name for f in registry.all_fields if f.is_concept))
+            raise UnknownField(f"unknown field {name!r}; concept fields: {known}")
+        if not concepts:
+            raise UnknownField(f"{name!r} is a {found[0].kind} field, not a concept field")
+        if len({f.scheme for f in concepts}) > 1:
+            departments = ", ".join(sorted(f.department or "core" for f in concepts))
+            raise UnknownField(f"{name!r} names fields of {departments}: give department=")
+        return concepts[0]
 
     def suggest(
         self,
@@ -86,30 +116,42 @@ class Autocomplete:
         prefs: LanguagePreference,
         *,
         graph: NamedNode | None = None,
+        field: Field | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> list[Suggestion]:
-        """Up to ``limit`` concepts (in the vocabulary ``graph``, else in any) for ``typed``."""
+        """Up to ``limit`` concepts for ``typed``: in the vocabulary ``graph`` (else in any),
+        among those ``field`` takes (when given)."""
         text = " ".join(typed.split()).casefold()[:MAX_QUERY_CHARS]
         if not text:
             return []
         limit = max(1, min(limit, MAX_LIMIT))
-        rows = self._matches(text, graph)
+        rows = self._matches(text, graph, field)
         ranked = sorted(rows, key=lambda row: _rank(row, text))
         picked = _first_per_concept(ranked, limit)
         concepts = self._concepts(picked, prefs)
         return [self._suggestion(row, concepts) for row in picked]
 
-    def _matches(self, text: str, graph: NamedNode | None) -> list[dict]:
-        """Matching labels, read over the vocabulary graphs (or the one asked for) only."""
+    def _matches(self, text: str, graph: NamedNode | None, field: Field | None) -> list[dict]:
+        """Matching labels, read over the vocabulary graphs (or the one asked for) only: for a
+        field with a scheme, over that scheme's vocabulary graph."""
+        bindings: dict[str, NamedNode | Literal] = {"q": Literal(text)}
+        within = ""
+        if field is not None and field.scheme is not None:
+            within, bindings["scheme"] = _IN_SCHEME, NamedNode(field.scheme)
+            graph = graph or self.catalogue.graph_of_scheme(NamedNode(field.scheme))
+            if graph is None:  # no vocabulary holds the scheme (yet)
+                return []
+        elif field is not None and (claimed := sorted(self.fields().claimed_schemes)):
+            within = _NOT_CLAIMED % values_clause("claimed", [NamedNode(s) for s in claimed])
         scope = Scope.of([graph.value]) if graph is not None else self.catalogue.scope()
-        bindings = {"q": Literal(text)}
-        rows = self._select(f"{_AT_START} || {_AT_A_WORD}", scope, bindings)
+        rows = self._select(f"{_AT_START} || {_AT_A_WORD}", within, scope, bindings)
         if len(rows) >= _CANDIDATES:  # a short prefix: make sure labels that start with it count
-            rows = self._select(_AT_START, scope, bindings) + rows
+            rows = self._select(_AT_START, within, scope, bindings) + rows
         return rows
 
-    def _select(self, condition: str, scope: Scope, bindings: dict) -> list[dict]:
-        return self.store.select(_MATCHES % condition, scope=scope, bindings=bindings)
+    def _select(self, condition: str, within: str, scope: Scope, bindings: dict) -> list[dict]:
+        query = _MATCHES % {"condition": condition, "within": within}
+        return self.store.select(query, scope=scope, bindings=bindings)
 
     def _concepts(
         self, rows: list[dict], prefs: LanguagePreference

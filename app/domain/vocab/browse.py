@@ -16,14 +16,8 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.vocab.catalogue import Catalogue, Vocabulary
 from app.domain.vocab.languages import LanguagePreference
-from app.domain.vocab.terms import (
-    KIND_OF,
-    LABELS,
-    MAPPINGS,
-    NOTES,
-    TAGGING_PREDICATES,
-    values_clause,
-)
+from app.domain.vocab.terms import KIND_OF, LABELS, MAPPINGS, NOTES, values_clause
+from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import DC, DCT, OWL, RDF, RDFS, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -79,11 +73,6 @@ _DEPRECATED = (
     sparql_prefixes()
     + """
 SELECT ?c WHERE {{ GRAPH ?g {{ {values} ?c owl:deprecated true }} }}"""
-)
-_USAGE = (
-    sparql_prefixes()
-    + """
-SELECT (COUNT(DISTINCT ?asset) AS ?n) WHERE {{ {values} ?asset ?p ?c . ?asset a dam:Asset }}"""
 )
 
 _SCHEME_TEXT = (DCT.description, SKOS.definition, RDFS.comment, DC.description)
@@ -148,9 +137,10 @@ class SchemeView:
 
 
 class Browser:
-    def __init__(self, store: GraphStore, catalogue: Catalogue) -> None:
+    def __init__(self, store: GraphStore, catalogue: Catalogue, usage: ConceptUsage) -> None:
         self.store = store
         self.catalogue = catalogue
+        self._usage = usage
 
     def _select(self, query: str, **bindings: NamedNode | Literal) -> list[dict]:
         return self.store.select(query, scope=Scope.everything(), bindings=bindings)
@@ -232,10 +222,8 @@ class Browser:
         }
 
     def usage(self, concept: NamedNode, scope: Scope) -> int:
-        """How many assets within ``scope`` link the concept (any tagging predicate)."""
-        query = _USAGE.format(values=values_clause("p", list(TAGGING_PREDICATES)))
-        rows = self.store.select(query, scope=scope, bindings={"c": concept})
-        return int(rows[0]["n"].value) if rows else 0
+        """How many assets within ``scope`` link the concept (by any concept field)."""
+        return self._usage.assets(concept, scope)
 
     # --- a scheme and its tree ------------------------------------------------------------
 

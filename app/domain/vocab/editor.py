@@ -9,69 +9,50 @@ removes and adds, in which graph), then:
 3. applies the change and its history record (:mod:`.history`) in one SPARQL update request,
    which the store applies as a whole (SPARQL 1.1 Update §2: a request is one unit).
 
-The hierarchy stays consistent both ways: setting a broader concept also states skos:narrower
-on the parent (SKOS §8.6.2 makes them inverse), related links are stated on both concepts
-(§8.6.3, skos:related is symmetric), and a concept without a broader concept is a top concept
-of its scheme (§4.6.3), one with a broader concept is not.
+The hierarchy stays consistent both ways (:mod:`.hierarchy`).
 
-A merge of A into B re-tags every asset linked to A (by any tagging predicate, in every asset
-graph) with B, moves A's narrower concepts under B, takes A out of the hierarchy and marks it
-``owl:deprecated true`` with ``dct:isReplacedBy B``: A keeps its labels, so a search can still
-find the assets tagged with A by them.
+A merge of A into B re-tags every asset linked to A (by any concept field of any shape, in
+every asset graph: :mod:`.merge` says which merges make sense) with B, moves A's narrower
+concepts under B, takes A out of the hierarchy and marks it ``owl:deprecated true`` with
+``dct:isReplacedBy B``: A keeps its labels, so a search can still find the assets tagged with A
+by them. A concept that assets use (:mod:`.usage`) is not deleted.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.assets import RecordWatcher
+from app.domain.vocab import hierarchy
 from app.domain.vocab.catalogue import RESERVED_SLUGS, Catalogue
 from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, SchemeDraft, managed
 from app.domain.vocab.guard import ChangeGuard
+from app.domain.vocab.hierarchy import children_of, parents_of, quads
 from app.domain.vocab.history import Actor, Change, ChangeRecord, History
+from app.domain.vocab.merge import MergeRules
 from app.domain.vocab.quality import Issue
-from app.domain.vocab.terms import LABELS, TAGGING_PREDICATES, values_clause
+from app.domain.vocab.terms import LABELS
+from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import DCT, OWL, RDF, SKOS, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, Term, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 
 TRUE = Literal("true", datatype=XSD.boolean)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
-# The departments decide who may see an asset; merging two would move assets between scopes.
-ACCESS_VOCABULARY = "departments"
-STRUCTURAL_VOCABULARIES = ("departments", "asset-types", "rights", "audiences", "channels", "sites")
 
 # A new scheme has no top concept until its first concept is made, nor one whose last is gone.
 EMPTY_SCHEME = "scheme-has-top-concept"
 _INCOMING = "SELECT ?s ?p WHERE { GRAPH ?g { ?s ?p ?c } }"
 _HIERARCHY = {SKOS.broader, SKOS.narrower, SKOS.related, SKOS.topConceptOf, SKOS.hasTopConcept}
-_TAGS = (
-    sparql_prefixes()
-    + """
-SELECT ?g ?asset ?p ?already WHERE {{
-  GRAPH ?g {{ {values} ?asset ?p ?source }}
-  FILTER(STRSTARTS(STR(?g), ?assets))
-  BIND(EXISTS {{ GRAPH ?g {{ ?asset ?p ?target }} }} AS ?already)
-}}"""
-)
 _DESCENDANTS = (
     sparql_prefixes()
     + """
 SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {
   GRAPH ?g { ?d (skos:broader|^skos:narrower)+ ?c . ?d a skos:Concept } }"""
-)
-_SUBTREE_ASSETS = (
-    sparql_prefixes()
-    + """
-SELECT (COUNT(DISTINCT ?asset) AS ?n) WHERE {{
-  GRAPH ?g {{ ?d (skos:broader|^skos:narrower)* ?c }}
-  {values} ?asset ?p ?d . ?asset a dam:Asset
-}}"""
 )
 _LABELLED = (
     sparql_prefixes()
@@ -128,6 +109,7 @@ class Editor:
         catalogue: Catalogue,
         guard: ChangeGuard,
         history: History,
+        usage: ConceptUsage,
         watcher: RecordWatcher | None = None,
     ) -> None:
         self.watcher = watcher
@@ -135,6 +117,8 @@ class Editor:
         self.catalogue = catalogue
         self.guard = guard
         self.history = history
+        self.usage = usage
+        self.merges = MergeRules(store, catalogue, usage)
         self.iris = catalogue.iris
         self._lock = threading.Lock()
 
@@ -152,25 +136,19 @@ class Editor:
     def draft(self, concept: NamedNode) -> ConceptDraft:
         graph = self.graph_of(concept)
         own, incoming = self._statements(concept, graph)
-        return ConceptDraft.of(concept, own, sorted(_parents(concept, own, incoming)))
+        return ConceptDraft.of(concept, own, sorted(parents_of(concept, own, incoming)))
 
     def impact(self, concept: NamedNode) -> Impact:
         graph = self.graph_of(concept)
-        everything = Scope.everything()
         own, incoming = self._statements(concept, graph)
         descendants = self.store.select(
-            _DESCENDANTS, scope=everything, bindings={"c": concept, "g": graph}
-        )
-        subtree = self.store.select(
-            _SUBTREE_ASSETS.format(values=values_clause("p", list(TAGGING_PREDICATES))),
-            scope=everything,
-            bindings={"c": concept, "g": graph},
+            _DESCENDANTS, scope=Scope.everything(), bindings={"c": concept, "g": graph}
         )
         return Impact(
-            assets=self._tag_count(concept),
-            narrower=len(_children(concept, own, incoming)),
+            assets=self.usage.assets(concept),
+            narrower=len(children_of(concept, own, incoming)),
             descendants=int(descendants[0]["n"].value),
-            subtree_assets=int(subtree[0]["n"].value),
+            subtree_assets=self.usage.in_subtree(concept, graph),
         )
 
     # --- concepts --------------------------------------------------------------------------
@@ -187,7 +165,7 @@ class Editor:
             wanted = draft.statements(concept, broader, related)
             change = Change("edited", f"Edited {_name(draft)}", [concept])
             _replace_managed(change, graph, concept, managed(concept, own), wanted)
-            self._keep_hierarchy_consistent(change, graph, concept, own, incoming, broader, related)
+            hierarchy.keep_consistent(change, graph, concept, own, incoming, broader, related)
             self._apply(change, actor)
             return self.guard.version(concept, graph)
 
@@ -212,7 +190,7 @@ class Editor:
                 Quad(t.subject, t.predicate, t.object, vocab.graph) for t in statements
             ]
             own = [t for t in statements if t.subject == concept]
-            self._keep_hierarchy_consistent(change, vocab.graph, concept, own, [], broader, related)
+            hierarchy.keep_consistent(change, vocab.graph, concept, own, [], broader, related)
             self._apply(change, actor)
             return concept
 
@@ -221,7 +199,7 @@ class Editor:
         with self._lock:
             graph = self.graph_of(concept)
             self._check_version(concept, graph, version)
-            used = self._tag_count(concept)
+            used = self.usage.assets(concept)
             if used:
                 raise Refused(
                     {
@@ -233,8 +211,8 @@ class Editor:
                 )
             own, incoming = self._statements(concept, graph)
             change = Change("deleted", f"Deleted {_label_of(own)}", [concept])
-            change.removed += _quads(own + incoming, graph)
-            self._adopt_orphans(change, graph, concept, own, incoming)
+            change.removed += quads(own + incoming, graph)
+            hierarchy.adopt_orphans(change, graph, concept, own, incoming, self._statements)
             self._apply(change, actor, tolerated=(EMPTY_SCHEME,))
 
     def merge(self, source: NamedNode, target: NamedNode, version: str, actor: Actor) -> None:
@@ -244,21 +222,24 @@ class Editor:
             target_graph = self.graph_of(target)
             self._check_version(source, graph, version)
             own, incoming = self._statements(source, graph)
-            self._check_merge(source, target, graph, target_graph, own)
             target_own, _ = self._statements(target, target_graph)
+            problems = self.merges.problems(source, target, own, target_own)
+            _refuse_if({"target": problems} if problems else {})
             change = Change(
                 "merged",
                 f"Merged {_label_of(own)} into {_label_of(target_own)}",
                 [source, target],
             )
             links = [t for t in own + incoming if t.predicate in _HIERARCHY]
-            change.removed += _quads(links, graph)
-            self._move_children(change, graph, target_graph, source, target, own, incoming)
-            change.added += _quads(
+            change.removed += quads(links, graph)
+            hierarchy.move_children(
+                change, graph, target_graph, source, target, own, incoming, self._statements
+            )
+            change.added += quads(
                 [Triple(source, OWL.deprecated, TRUE), Triple(source, DCT.isReplacedBy, target)],
                 graph,
             )
-            self._retag_assets(change, source, target)
+            self.merges.retag(change, source, target)
             self._apply(change, actor)
 
     def deprecate(
@@ -272,7 +253,7 @@ class Editor:
             flags = [t for t in own if t.predicate == OWL.deprecated]
             verb = "Undeprecated" if undo else "Deprecated"
             change = Change(verb.lower(), f"{verb} {_label_of(own)}", [concept])
-            change.removed += _quads(flags, graph)
+            change.removed += quads(flags, graph)
             if not undo:
                 change.added.append(Quad(concept, OWL.deprecated, TRUE, graph))
             self._apply(change, actor)
@@ -330,7 +311,7 @@ class Editor:
                 Triple(scheme, RDF.type, SKOS.ConceptScheme),
                 *_scheme_statements(scheme, draft),
             ]
-            change.added += _quads(statements, graph)
+            change.added += quads(statements, graph)
             self._apply(change, actor, tolerated=(EMPTY_SCHEME,))
             return scheme
 
@@ -357,7 +338,7 @@ class Editor:
         """Delete a whole vocabulary, when no asset uses any of its concepts."""
         with self._lock:
             graph = self.graph_of(scheme)
-            used = self._vocabulary_usage(graph)
+            used = self.usage.in_vocabulary(graph)
             if used:
                 raise Refused(
                     {
@@ -373,7 +354,7 @@ class Editor:
                 bindings={"g": graph},
             )
             change = Change("deleted scheme", f"Deleted the vocabulary {graph.value}", [scheme])
-            change.removed += _quads(triples, graph)
+            change.removed += quads(triples, graph)
             self._apply(change, actor)
 
     # --- applying a change -----------------------------------------------------------------
@@ -438,143 +419,6 @@ class Editor:
         )
         return own, [Triple(row["s"], row["p"], resource) for row in rows]
 
-    # --- hierarchy -------------------------------------------------------------------------
-
-    def _keep_hierarchy_consistent(
-        self,
-        change: Change,
-        graph: NamedNode,
-        concept: NamedNode,
-        own: list[Triple],
-        incoming: list[Triple],
-        broader: list[NamedNode],
-        related: list[NamedNode],
-    ) -> None:
-        parents = _parents(concept, own, incoming)
-        for parent in parents - {b.value for b in broader}:
-            change.removed += _quads(
-                [t for t in incoming if t.predicate == SKOS.narrower and t.subject.value == parent],
-                graph,
-            )
-        for parent in broader:
-            if parent.value not in parents or not _states(incoming, parent, SKOS.narrower):
-                change.added.append(Quad(parent, SKOS.narrower, concept, graph))
-        partners = {t.subject.value for t in incoming if t.predicate == SKOS.related}
-        for partner in partners - {r.value for r in related}:
-            change.removed.append(Quad(NamedNode(partner), SKOS.related, concept, graph))
-        for partner in related:
-            if partner.value not in partners:
-                change.added.append(Quad(partner, SKOS.related, concept, graph))
-        change.touched += [NamedNode(p) for p in parents] + broader
-        self._top_concept(change, graph, concept, own, incoming, bool(broader))
-
-    def _top_concept(
-        self,
-        change: Change,
-        graph: NamedNode,
-        concept: NamedNode,
-        own: list[Triple],
-        incoming: list[Triple],
-        has_broader: bool,
-    ) -> None:
-        """A concept is a top concept of its scheme exactly when it has no broader concept."""
-        top_links = [t for t in own if t.predicate == SKOS.topConceptOf]
-        top_links += [t for t in incoming if t.predicate == SKOS.hasTopConcept]
-        if has_broader:
-            change.removed += _quads(top_links, graph)
-            return
-        if top_links:
-            return
-        for scheme in {t.object for t in own if t.predicate == SKOS.inScheme}:
-            change.added += _top_concept(concept, scheme, graph)
-
-    def _adopt_orphans(
-        self,
-        change: Change,
-        graph: NamedNode,
-        concept: NamedNode,
-        own: list[Triple],
-        incoming: list[Triple],
-    ) -> None:
-        """Children left without a broader concept move up to the deleted concept's parents."""
-        parents = [NamedNode(p) for p in sorted(_parents(concept, own, incoming))]
-        schemes = {t.object for t in own if t.predicate in (SKOS.inScheme, SKOS.topConceptOf)}
-        for child in sorted(_children(concept, own, incoming)):
-            node = NamedNode(child)
-            child_own, child_in = self._statements(node, graph)
-            if len(_parents(node, child_own, child_in)) > 1:
-                continue
-            change.touched.append(node)
-            if parents:
-                for parent in parents:
-                    change.added += _quads(
-                        [Triple(node, SKOS.broader, parent), Triple(parent, SKOS.narrower, node)],
-                        graph,
-                    )
-            else:
-                for scheme in schemes:
-                    change.added += _top_concept(node, scheme, graph)
-
-    def _move_children(
-        self,
-        change: Change,
-        graph: NamedNode,
-        target_graph: NamedNode,
-        source: NamedNode,
-        target: NamedNode,
-        own: list[Triple],
-        incoming: list[Triple],
-    ) -> None:
-        target_own, target_in = self._statements(target, target_graph)
-        under_target = _children(target, target_own, target_in)
-        for child in sorted(_children(source, own, incoming) - {target.value} - under_target):
-            node = NamedNode(child)
-            change.touched.append(node)
-            change.added.append(Quad(node, SKOS.broader, target, graph))
-            change.added.append(Quad(target, SKOS.narrower, node, target_graph))
-
-    def _retag_assets(self, change: Change, source: NamedNode, target: NamedNode) -> None:
-        query = _TAGS.format(values=values_clause("p", list(TAGGING_PREDICATES)))
-        rows = self.store.select(
-            query,
-            scope=Scope.everything(),
-            bindings={
-                "source": source,
-                "target": target,
-                "assets": Literal(self.iris.graph("assets/").value),
-            },
-        )
-        for row in rows:
-            change.removed.append(Quad(row["asset"], row["p"], source, row["g"]))
-            if row["already"].value != "true":
-                change.added.append(Quad(row["asset"], row["p"], target, row["g"]))
-
-    def _check_merge(
-        self,
-        source: NamedNode,
-        target: NamedNode,
-        graph: NamedNode,
-        target_graph: NamedNode,
-        own: list[Triple],
-    ) -> None:
-        reasons = []
-        if source == target:
-            reasons.append("a concept cannot be merged into itself")
-        if any(t.predicate == OWL.deprecated and t.object.value == "true" for t in own):
-            reasons.append("this concept is deprecated already")
-        slug = self.catalogue.slug_of(graph)
-        if slug == ACCESS_VOCABULARY:
-            reasons.append("departments decide who may see assets; they cannot be merged")
-        elif graph != target_graph and slug in STRUCTURAL_VOCABULARIES:
-            reasons.append(f"a concept of {slug} can only be merged into another of {slug}")
-        target_own, _ = self._statements(target, target_graph)
-        if not any(t.predicate == RDF.type and t.object == SKOS.Concept for t in target_own):
-            reasons.append(f"<{target.value}> is not a concept")
-        if any(t.predicate == OWL.deprecated and t.object.value == "true" for t in target_own):
-            reasons.append("the target is deprecated; merge into its replacement")
-        if reasons:
-            raise Refused({"target": reasons})
-
     # --- helpers ---------------------------------------------------------------------------
 
     def _resolve_links(
@@ -619,31 +463,15 @@ class Editor:
             candidate, number = NamedNode(f"{base}{local}-{number}"), number + 1
         return candidate
 
-    def _tag_count(self, concept: NamedNode) -> int:
-        query = sparql_prefixes() + (
-            "SELECT (COUNT(DISTINCT ?asset) AS ?n) WHERE { "
-            f"{values_clause('p', list(TAGGING_PREDICATES))} ?asset ?p ?c . ?asset a dam:Asset }}"
-        )
-        rows = self.store.select(query, scope=Scope.everything(), bindings={"c": concept})
-        return int(rows[0]["n"].value)
-
-    def _vocabulary_usage(self, graph: NamedNode) -> int:
-        query = sparql_prefixes() + (
-            "SELECT (COUNT(DISTINCT ?asset) AS ?n) WHERE { GRAPH ?g { ?c a skos:Concept } "
-            f"{values_clause('p', list(TAGGING_PREDICATES))} ?asset ?p ?c . ?asset a dam:Asset }}"
-        )
-        rows = self.store.select(query, scope=Scope.everything(), bindings={"g": graph})
-        return int(rows[0]["n"].value)
-
     def _still_applies(self, record: ChangeRecord) -> bool:
         """True when every statement the change added is there and none it removed is."""
         return self._present(record.added) == len(set(record.added)) and not self._present(
             record.removed
         )
 
-    def _present(self, quads: list[Quad]) -> int:
+    def _present(self, statements: list[Quad]) -> int:
         count = 0
-        unique = sorted(set(quads), key=str)
+        unique = sorted(set(statements), key=str)
         for start in range(0, len(unique), 500):
             rows = " ".join(
                 f"({q.subject} {q.predicate} {q.object} {q.graph_name})"
@@ -657,37 +485,11 @@ class Editor:
 # --- pure helpers -------------------------------------------------------------------------------
 
 
-def _parents(concept: NamedNode, own: list[Triple], incoming: list[Triple]) -> set[str]:
-    up = {
-        t.object.value
-        for t in own
-        if t.predicate == SKOS.broader and isinstance(t.object, NamedNode)
-    }
-    return up | {t.subject.value for t in incoming if t.predicate == SKOS.narrower}
-
-
-def _children(concept: NamedNode, own: list[Triple], incoming: list[Triple]) -> set[str]:
-    down = {
-        t.object.value
-        for t in own
-        if t.predicate == SKOS.narrower and isinstance(t.object, NamedNode)
-    }
-    return down | {t.subject.value for t in incoming if t.predicate == SKOS.broader}
-
-
-def _states(statements: list[Triple], subject: NamedNode, predicate: NamedNode) -> bool:
-    return any(t.subject == subject and t.predicate == predicate for t in statements)
-
-
-def _quads(triples: Iterable[Triple], graph: NamedNode) -> list[Quad]:
-    return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-
-
 def _replace_managed(
     change: Change, graph: NamedNode, resource: NamedNode, old: list[Triple], new: list[Triple]
 ) -> None:
-    change.removed += _quads([t for t in old if t not in set(new)], graph)
-    change.added += _quads([t for t in new if t not in set(old)], graph)
+    change.removed += quads([t for t in old if t not in set(new)], graph)
+    change.added += quads([t for t in new if t not in set(old)], graph)
 
 
 def _scheme_statements(scheme: NamedNode, draft: SchemeDraft) -> list[Triple]:
@@ -740,14 +542,6 @@ def _title(draft: SchemeDraft) -> str:
 def _update_request(removed: list[Quad], added: list[Quad]) -> str:
     """One SPARQL update request: DELETE DATA then INSERT DATA, every term strictly escaped."""
     return update_request(data_block("DELETE", removed), data_block("INSERT", added))
-
-
-def _top_concept(concept: NamedNode, scheme: Term, graph: NamedNode) -> list[Quad]:
-    """Both directions of a top-concept link (SKOS §4.6.3)."""
-    return _quads(
-        [Triple(concept, SKOS.topConceptOf, scheme), Triple(scheme, SKOS.hasTopConcept, concept)],
-        graph,
-    )
 
 
 def _lower_first(text: str) -> str:

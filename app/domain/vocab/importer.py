@@ -32,10 +32,9 @@ from app.domain.vocab.diff import VocabularyDiff, diff_versions
 from app.domain.vocab.files import read_vocabulary, to_oxigraph
 from app.domain.vocab.history import Actor, Change, History
 from app.domain.vocab.quality import QualityGate, QualityReport, quiet_rdflib
-from app.domain.vocab.terms import TAGGING_PREDICATES, values_clause
+from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import RDF as OX_RDF
 from app.namespaces import SKOS as OX_SKOS
-from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
 
@@ -68,12 +67,18 @@ class ImportReport:
 
 class Importer:
     def __init__(
-        self, store: GraphStore, catalogue: Catalogue, gate: QualityGate, history: History
+        self,
+        store: GraphStore,
+        catalogue: Catalogue,
+        gate: QualityGate,
+        history: History,
+        usage: ConceptUsage,
     ) -> None:
         self.store = store
         self.catalogue = catalogue
         self.gate = gate
         self.history = history
+        self.usage = usage
         self.iris = catalogue.iris
 
     def run(self, path: Path, options: ImportOptions, actor: Actor) -> ImportReport:
@@ -95,7 +100,7 @@ class Importer:
         if old:
             report.replaced = True
             report.diff = diff_versions(old, triples)
-            report.removed_in_use = self._usage(report.diff.removed)
+            report.removed_in_use = self.usage.per_concept(report.diff.removed)
         self.store.replace_graph(graph, triples)
         self._record(report, actor, NamedNode(str(scheme)))
         report.stored = True
@@ -177,19 +182,6 @@ class Importer:
             notes=notes,
             cleaning=cleaning,
         )
-
-    def _usage(self, concepts: list[str]) -> dict[str, int]:
-        """How many assets link each of ``concepts`` (any tagging predicate, every graph)."""
-        if not concepts:
-            return {}
-        query = sparql_prefixes() + (
-            "SELECT ?c (COUNT(DISTINCT ?asset) AS ?n) WHERE { "
-            f"{values_clause('c', [NamedNode(c) for c in concepts])} "
-            f"{values_clause('p', list(TAGGING_PREDICATES))} "
-            "?asset ?p ?c . ?asset a dam:Asset } GROUP BY ?c"
-        )
-        rows = self.store.select(query, scope=Scope.everything())
-        return {row["c"].value: int(row["n"].value) for row in rows}
 
     def _record(self, report: ImportReport, actor: Actor, scheme: NamedNode) -> None:
         verb = "Re-imported" if report.replaced else "Imported"

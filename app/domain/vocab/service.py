@@ -19,6 +19,7 @@ from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.history import Actor, History
 from app.domain.vocab.importer import Importer, ImportOptions, ImportReport
 from app.domain.vocab.quality import QualityGate, QualityReport, quiet_rdflib
+from app.domain.vocab.usage import ConceptUsage, FieldSource
 from app.storage.graphstore import GraphStore
 
 QUALITY_SHAPES = "skos-quality.ttl"
@@ -35,15 +36,21 @@ class Vocabularies:
         iris: Iris,
         shapes_dir: Path,
         watcher: RecordWatcher | None = None,
+        *,
+        fields: FieldSource,
     ) -> None:
+        """``fields``: the field registry as the shapes say now (a profile may be imported
+        while Atrium runs); the usage guard, merges and autocompletion read it on each call."""
         self.store = store
         self.watcher = watcher
         self.iris = iris
         self.shapes_dir = shapes_dir
+        self.fields = fields
         self.catalogue = Catalogue(store, iris)
         self.history = History(store, iris)
-        self.browser = Browser(store, self.catalogue)
-        self.autocomplete = Autocomplete(store, self.catalogue)
+        self.usage = ConceptUsage(store, fields)
+        self.browser = Browser(store, self.catalogue, self.usage)
+        self.autocomplete = Autocomplete(store, self.catalogue, fields)
 
     @cached_property
     def gate(self) -> QualityGate:
@@ -52,7 +59,7 @@ class Vocabularies:
     @cached_property
     def editor(self) -> Editor:
         guard = ChangeGuard(self.store, self.gate)
-        return Editor(self.store, self.catalogue, guard, self.history, self.watcher)
+        return Editor(self.store, self.catalogue, guard, self.history, self.usage, self.watcher)
 
     @property
     def genid_base(self) -> str:
@@ -66,13 +73,13 @@ class Vocabularies:
         return vocabulary
 
     def import_file(self, path: Path, options: ImportOptions, actor: Actor) -> ImportReport:
-        importer = Importer(self.store, self.catalogue, self.gate, self.history)
-        return importer.run(path, options, actor)
+        return self._importer().run(path, options, actor)
 
     def triples(self, vocabulary: Vocabulary) -> list[Triple]:
-        return Importer(self.store, self.catalogue, self.gate, self.history).read_graph(
-            vocabulary.graph
-        )
+        return self._importer().read_graph(vocabulary.graph)
+
+    def _importer(self) -> Importer:
+        return Importer(self.store, self.catalogue, self.gate, self.history, self.usage)
 
     def export(self, name: str, fmt: str) -> tuple[bytes, str, str]:
         """(content, media type, file name) of a vocabulary in ``fmt`` (ttl, rdfxml, …)."""

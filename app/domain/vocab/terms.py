@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from app.namespaces import DAM, DCT, SCHEMA, SKOS
+from app.namespaces import SKOS
 
 LABELS: dict[str, NamedNode] = {
     "prefLabel": SKOS.prefLabel,
@@ -34,16 +34,6 @@ MAPPINGS: dict[str, NamedNode] = {
 KIND_OF: dict[str, str] = {
     predicate.value: kind for kind, predicate in (LABELS | NOTES | MAPPINGS).items()
 }
-
-# The predicates by which an asset links a concept (see ontologies/atrium.ttl).
-TAGGING_PREDICATES: tuple[NamedNode, ...] = (
-    DCT.subject,
-    DAM.site,
-    DAM.channel,
-    SCHEMA.audience,
-    DCT.type,
-    DAM.department,
-)
 
 # Blank nodes of imported files are stored as skolem IRIs (RDF 1.1 Concepts §3.5) under
 # {base}.well-known/genid/, so that every stored triple can be deleted exactly.

@@ -1,6 +1,8 @@
 // Suggestions for the concept boxes of the edit and upload forms (inputs with data-concepts),
-// from /api/concepts?q= ({"concepts": [{"iri", "label", "matched", …}]}). Only a convenience:
-// without it, a label typed in any language, or an IRI, is resolved by the server.
+// from /api/concepts?q=&field= ({"concepts": [{"iri", "label", "matched", …}]}): the input's
+// name is its field's name, so each box offers only the concepts its field takes (a rights
+// box rights statements, the subject box subjects). Only a convenience: without it, a label
+// typed in any language, or an IRI, is resolved by the server.
 "use strict";
 
 function option(concept) {
@@ -21,6 +23,7 @@ document.querySelectorAll("input[data-concepts]").forEach((input) => {
     timer = setTimeout(async () => {
       try {
         const params = new URLSearchParams({ q: text });
+        if (input.name) params.set("field", input.name);
         const response = await fetch(`/api/concepts?${params}`, {
           headers: { Accept: "application/json" },
         });
