@@ -54,7 +54,7 @@ class Atrium:
     @cached_property
     def profiles(self) -> Profiles:
         """Department profiles: check, preview and import, re-validating what they touch."""
-        return Profiles(self.store, self.iris, self.shapes, self.assets)
+        return Profiles(self.store, self.iris, self.shapes, self.assets, self.audit)
 
     @cached_property
     def search_index(self) -> SearchIndex:

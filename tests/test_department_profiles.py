@@ -138,6 +138,7 @@ PREFIXES = """@prefix dam: <https://w3id.org/atrium/ns#> .
         ("sh:path dam:box ; sh:datatype xsd:gYear", "sh:datatype xsd:gYear is not a kind"),
         ("sh:path dct:title ; sh:datatype xsd:string", "is a core field"),
         ("sh:path dam:title ; sh:datatype xsd:string", "the name is taken by the core field"),
+        ("sh:path dam:page ; sh:datatype xsd:string", "a parameter of the search page"),
         ("sh:path dam:site ; sh:datatype xsd:string", None),  # operations' own path: shared
         ("sh:path dct:site ; sh:datatype xsd:string", "the operations profile uses this name"),
         ('sh:path dam:box ; sh:sparql [ sh:select "SELECT $this {}" ]', "uses SHACL-SPARQL"),
@@ -266,6 +267,7 @@ def test_a_stricter_profile_reflags_and_withdraws_public_assets(archive, tmp_pat
     impact = archive.profiles.import_profile(stricter, "archive")
     assert impact.withdrawn == [archive.iris.asset(asset_id).value]
     assert archive.assets.access_of(asset_id) == ("restricted", "archive")
+    assert "changed" in [e.action for e in archive.audit.history(archive.iris.asset(asset_id))]
     assert [p.field for p in archive.assets.missing_fields(asset_id)] == ["condition"]
     anonymous = create_app(archive).test_client()
     assert anonymous.get(f"/assets/{asset_id}").status_code == 404

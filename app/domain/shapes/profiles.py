@@ -7,8 +7,9 @@ Before a profile lands it must be (each refusal names the shape it is about, not
 2. about assets: a node shape with ``sh:targetClass dam:Asset``;
 3. made of kinds Atrium knows (:data:`app.domain.shapes.fields.KNOWN_DATATYPES`);
 4. tied to schemes that exist: every concept field's scheme is a stored ``skos:ConceptScheme``;
-5. free of clashes: no field redefines a core field's path or takes a core field's name, and
-   no field takes the name another department uses for another path.
+5. free of clashes: no field redefines a core field's path or takes a core field's name or a
+   search page parameter's (``q``, ``page``…), and no field takes the name another department
+   uses for another path.
 
 An import first says what it changes: of the department's stored assets, which become
 incomplete and which complete. Then it stores the profile and re-validates those assets; one
@@ -29,7 +30,9 @@ from rdflib import URIRef
 from rdflib.namespace import RDF, SH, XSD
 
 from app.domain.assets import AssetRepository
+from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
+from app.domain.search.query import PARAMETERS as SEARCH_PARAMETERS
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.fields import (
     ASSET_CLASS,
@@ -82,11 +85,13 @@ class Profiles:
         iris: Iris,
         shapes: ShapeCatalogue,
         assets: AssetRepository,
+        audit: AuditTrail,
     ) -> None:
         self.store = store
         self.iris = iris
         self.shapes = shapes
         self.assets = assets
+        self.audit = audit
 
     def read(self, path: Path) -> rdflib.Graph:
         """Parse a profile file (Turtle, RDF/XML, N-Triples, JSON-LD) with Atrium's base."""
@@ -127,9 +132,15 @@ class Profiles:
         return impact
 
     def import_profile(
-        self, shapes: rdflib.Graph, department: str, *, dry_run: bool = False
+        self,
+        shapes: rdflib.Graph,
+        department: str,
+        *,
+        dry_run: bool = False,
+        agent: str | None = None,
     ) -> ProfileImpact:
-        """Store the profile (after :meth:`preview`) and re-flag the assets it changes."""
+        """Store the profile (after :meth:`preview`) and re-flag the assets it changes; each
+        re-flagged asset gets a "changed" event by ``agent`` (None: the CLI) in the audit."""
         impact = self.preview(shapes, department)
         if dry_run:
             return impact
@@ -143,6 +154,7 @@ class Profiles:
                 draft.access = "restricted"
                 impact.withdrawn.append(asset_iri)
             self.assets.save(draft)
+            self.audit.record("changed", draft.iri, agent)
         impact.stored = True
         return impact
 
@@ -176,7 +188,12 @@ class Profiles:
         others = {f.name: f for d, fs in registry.profiles.items() if d != department for f in fs}
         problems = []
         for own in fields:
-            if own.path in core:
+            if own.name in SEARCH_PARAMETERS:
+                problems.append(
+                    f"field {own.name}: the name is a parameter of the search page; use a "
+                    "property with another local name"
+                )
+            elif own.path in core:
                 problems.append(
                     f"field {own.name}: <{own.path.value}> is a core field; a profile adds "
                     "fields, it cannot redefine the core ones"
