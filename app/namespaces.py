@@ -49,6 +49,7 @@ OWL = Namespace("http://www.w3.org/2002/07/owl#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
+QB = Namespace("http://purl.org/linked-data/cube#")
 
 PREFIXES: dict[str, str] = {
     name: namespace.iri
@@ -68,6 +69,7 @@ PREFIXES: dict[str, str] = {
         "xsd": XSD,
         "sh": SH,
         "dcat": DCAT,
+        "qb": QB,
     }.items()
 }
 

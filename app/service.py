@@ -8,9 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from app.config import Config
-from app.domain.assets import AssetRepository
+from app.domain.assets import AssetRepository, Watchers
 from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
+from app.domain.results.observations import Observations, ResultHomes
 from app.domain.saved_queries import SavedQueries
 from app.domain.search import SearchEngine, SearchIndex
 from app.domain.shapes.catalogue import ShapeCatalogue
@@ -49,7 +50,13 @@ class Atrium:
 
     @cached_property
     def assets(self) -> AssetRepository:
-        return AssetRepository(self.store, self.iris, self.shapes, watcher=self.search_index)
+        watchers = Watchers(self.search_index, ResultHomes(self.observations))
+        return AssetRepository(self.store, self.iris, self.shapes, watcher=watchers)
+
+    @cached_property
+    def observations(self) -> Observations:
+        """Results observed per asset, segment, channel, campaign and period."""
+        return Observations(self.store, self.iris)
 
     @cached_property
     def profiles(self) -> Profiles:

@@ -8,6 +8,10 @@ media, exports and SPARQL all query through it.
 - public: anyone, signed in or not;
 - internal: any signed-in user;
 - restricted: members of the owning department, and administrators.
+
+Results observed for an asset (impressions, clicks, conversions) are business data: they are
+never public. A public or internal asset's results show to signed-in readers; a restricted
+asset's to the members of its department (``graphs/results/…``).
 """
 
 from __future__ import annotations
@@ -67,5 +71,7 @@ def visible_graphs(reader: Reader, iris: Iris, graphs: Iterable[str]) -> list[st
     if reader.signed_in:
         visible += [iris.asset_graph("internal", "").value, iris.users_graph.value]
         visible += [iris.asset_graph("restricted", d).value for d in reader.departments]
+        visible += [iris.results_graph("internal", "").value]
+        visible += [iris.results_graph("restricted", d).value for d in reader.departments]
     visible += [g for g in graphs if iris.is_vocab_graph(g) or iris.is_shapes_graph(g)]
     return visible

@@ -7,7 +7,8 @@ validated with SHACL before it lands: a refused write stores nothing.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -109,6 +110,20 @@ class RecordWatcher(Protocol):
 
     def changing(self, asset_id: str) -> AbstractContextManager[object]:
         """Wraps the store write of the asset's record; afterwards, re-read it from the graph."""
+
+
+class Watchers:
+    """Several watchers, all told around each write."""
+
+    def __init__(self, *watchers: RecordWatcher) -> None:
+        self.watchers = watchers
+
+    @contextmanager
+    def changing(self, asset_id: str) -> Iterator[None]:
+        with ExitStack() as stack:
+            for watcher in self.watchers:
+                stack.enter_context(watcher.changing(asset_id))
+            yield
 
 
 class _NoWatcher:

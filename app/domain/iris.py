@@ -82,5 +82,22 @@ class Iris:
             return self.graph(f"assets/restricted/{department}")
         return self.graph(f"assets/{access}")
 
+    def results_graph(self, access: str, department: str) -> NamedNode:
+        """The graph of the results observed for an asset: never public (business data), so
+        a public asset's results sit with the internal ones; restricted: per department."""
+        if access == "restricted":
+            return self.graph(f"results/restricted/{department}")
+        return self.graph("results/internal")
+
+    def is_results_graph(self, graph: str) -> bool:
+        return graph.startswith(f"{self.base}graphs/results/")
+
+    def observation(self, key: str) -> NamedNode:
+        return NamedNode(f"{self.base}results/{key}")
+
+    @property
+    def results_dataset(self) -> NamedNode:
+        return NamedNode(f"{self.base}results")
+
     def is_asset_graph(self, graph: str) -> bool:
         return graph.startswith(f"{self.base}graphs/assets/")
