@@ -6,6 +6,11 @@ SPARQL query can reach. Each user's public profile is mirrored into the graph
 
 Roles, from least to most: viewer (reads), contributor (uploads and edits the assets of their
 departments), taxonomist (edits vocabularies), admin (everything).
+
+Browser sessions are kept here too, so they can be ended server-side: a session is a random
+secret (only its hash is stored) that the signed cookie carries. Signing out ends one session;
+a password or role change, or disabling the user, ends all of theirs at once; every session
+also ends after ``SESSION_LIFETIME`` seconds.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.domain.audit import SYSTEM_AGENT
 from app.domain.iris import Iris
 from app.namespaces import DAM, RDF, Namespace
 from app.storage.graphstore import GraphStore, data_block, substitute, update_request
@@ -30,6 +37,9 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 ROLES = ("viewer", "contributor", "taxonomist", "admin")
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
+# Names that are not people: the CLI's agent in the audit trail must never be a user's name.
+RESERVED_NAMES = frozenset({SYSTEM_AGENT})
+SESSION_LIFETIME = 12 * 3600  # seconds: a working day, then sign in again
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -38,7 +48,6 @@ CREATE TABLE IF NOT EXISTS users (
     role TEXT NOT NULL,
     departments TEXT NOT NULL DEFAULT '',
     disabled INTEGER NOT NULL DEFAULT 0,
-    session_version INTEGER NOT NULL DEFAULT 1,
     created TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tokens (
@@ -49,6 +58,13 @@ CREATE TABLE IF NOT EXISTS tokens (
     created TEXT NOT NULL,
     revoked INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name),
+    created TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user);
 """
 
 
@@ -65,7 +81,6 @@ class User:
     role: str
     departments: tuple[str, ...]
     disabled: bool
-    session_version: int
     iri: str
 
     @property
@@ -154,9 +169,7 @@ class UserStore:
                 db.execute(
                     "UPDATE users SET departments = ? WHERE name = ?", (",".join(departments), name)
                 )
-            db.execute(
-                "UPDATE users SET session_version = session_version + 1 WHERE name = ?", (name,)
-            )
+            _end_sessions(db, name)
         self._publish(name)
         return self._require(name)
 
@@ -165,21 +178,20 @@ class UserStore:
         self._require(name)
         with self._connect() as db:
             db.execute(
-                "UPDATE users SET password_hash = ?, session_version = session_version + 1 "
-                "WHERE name = ?",
+                "UPDATE users SET password_hash = ? WHERE name = ?",
                 (generate_password_hash(password), name),
             )
+            _end_sessions(db, name)
 
     def disable(self, name: str) -> None:
-        """Disable a user: their sessions end and their tokens stop working at once."""
+        """Disable a user: their sessions end, their tokens stop working, and their public
+        profile no longer shows them as a member of any department, all at once."""
         self._require(name)
         with self._connect() as db:
-            db.execute(
-                "UPDATE users SET disabled = 1, session_version = session_version + 1 "
-                "WHERE name = ?",
-                (name,),
-            )
+            db.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
             db.execute("UPDATE tokens SET revoked = 1 WHERE user = ?", (name,))
+            _end_sessions(db, name)
+        self._publish(name)
 
     def _require(self, name: str) -> User:
         user = self.get(name)
@@ -194,9 +206,45 @@ class UserStore:
             row["role"],
             departments,
             bool(row["disabled"]),
-            row["session_version"],
             self.iris.user(row["name"]).value,
         )
+
+    # Browser sessions -----------------------------------------------------------------------
+
+    def start_session(self, name: str) -> str:
+        """A new session for ``name`` (who must be enabled); returns its secret for the cookie."""
+        user = self._require(name)
+        if user.disabled:
+            raise UserError(f"{name} is disabled")
+        secret = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._connect() as db:
+            db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))  # keep the table small
+            db.execute(
+                "INSERT INTO sessions (id_hash, user, created, expires) VALUES (?, ?, ?, ?)",
+                (_token_hash(secret), name, _now(), now + SESSION_LIFETIME),
+            )
+        return secret
+
+    def session_user(self, secret: str) -> User | None:
+        """The user of a live session (not ended, not expired, user enabled), else None."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT users.* FROM sessions JOIN users ON users.name = sessions.user "
+                "WHERE sessions.id_hash = ? AND sessions.expires > ? AND users.disabled = 0",
+                (_token_hash(secret), time.time()),
+            ).fetchone()
+        return self._user(row) if row else None
+
+    def end_session(self, secret: str) -> None:
+        """End one session (signing out); an unknown or ended one is no error."""
+        with self._connect() as db:
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (_token_hash(secret),))
+
+    def end_sessions(self, name: str) -> None:
+        """End every session of ``name``."""
+        with self._connect() as db:
+            _end_sessions(db, name)
 
     # API tokens -----------------------------------------------------------------------------
 
@@ -241,17 +289,21 @@ class UserStore:
     # The public profile in the graph --------------------------------------------------------
 
     def _publish(self, name: str) -> None:
+        """Mirror the user's profile into the users graph. A disabled user stays a person
+        (so the audit trail and past attributions still resolve) but holds no role and is a
+        member of no department."""
         user = self._require(name)
         iri = NamedNode(user.iri)
         triples = [
             Triple(iri, RDF.type, FOAF.Person),
             Triple(iri, FOAF.nick, Literal(user.name)),
-            Triple(iri, DAM.role, Literal(user.role)),
         ]
-        triples += [
-            Triple(iri, ORG.memberOf, self.iris.concept(f"departments/{d}"))
-            for d in user.departments
-        ]
+        if not user.disabled:
+            triples.append(Triple(iri, DAM.role, Literal(user.role)))
+            triples += [
+                Triple(iri, ORG.memberOf, self.iris.concept(f"departments/{d}"))
+                for d in user.departments
+            ]
         graph = self.iris.users_graph
         forget = substitute(
             "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }", {"graph": graph, "user": iri}
@@ -265,6 +317,12 @@ def _check_name(name: str) -> None:
         raise UserError(
             f"user name {name!r}: use 2–40 lower-case letters, digits, dots, dashes or underscores"
         )
+    if name in RESERVED_NAMES:
+        raise UserError(f"user name {name!r} is reserved: Atrium's CLI records its work under it")
+
+
+def _end_sessions(db: sqlite3.Connection, name: str) -> None:
+    db.execute("DELETE FROM sessions WHERE user = ?", (name,))
 
 
 def _check_role(role: str) -> None:

@@ -1,14 +1,18 @@
 """Signing in and out, who the current user is, roles, API tokens and CSRF protection.
 
 - Browsers sign in with a name and password; the session cookie is signed, HttpOnly and
-  SameSite=Lax, and carries the user's session version, so disabling a user or changing their
-  role or password ends their sessions at once.
+  SameSite=Lax, and carries a server-side session's secret (kept in auth.sqlite by
+  :class:`app.domain.users.UserStore`), checked on every request: signing out ends the session
+  for good, and disabling a user or changing their role or password ends all of theirs at once.
 - Scripts and analytics tools send ``Authorization: Bearer <token>`` (``atrium user token``).
 - Every unsafe request (POST, PUT, PATCH, DELETE) made with a session cookie must carry the
   session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``); requests that
   authenticate with a Bearer token carry no ambient authority and are exempt.
-- Sign-in failures are rate-limited per client address and per user name; the message never
-  says whether a user name exists.
+- Sign-in failures are rate-limited per client address and per (address, user name) pair, with
+  a backoff that doubles with each further failure: nobody can lock an account out from
+  another address, and the owner can still sign in from theirs. The message never says
+  whether a user name exists. The failure log is bounded: old entries are pruned, and past
+  ``MAX_TRACKED`` keys the longest-quiet ones are forgotten.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import hmac
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -42,39 +47,74 @@ from app.domain.users import User
 auth = Blueprint("auth", __name__)
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-FAILURE_WINDOW_SECONDS = 300
-# Per user name a handful of guesses; per address more, as colleagues may share one NAT.
-FAILURES_ALLOWED = {"user": 5, "addr": 20}
+# Failures allowed before the backoff starts: per (address, name) pair a handful of guesses;
+# per address more, as colleagues may share one NAT.
+FAILURES_ALLOWED = {"pair": 5, "addr": 20}
+BACKOFF_FIRST_SECONDS = 300  # the first lock-out; each further failure doubles it
+BACKOFF_MAX_SECONDS = 3600
+FORGET_AFTER_SECONDS = 2 * BACKOFF_MAX_SECONDS  # a key quiet this long starts afresh
+MAX_TRACKED = 10_000  # keys kept at most; the longest-quiet ones go first
 F = TypeVar("F", bound=Callable[..., object])
 
 
-class _FailureLog:
-    """Recent sign-in failures per key (client address, user name), in memory."""
+@dataclass
+class _Failures:
+    count: int
+    last: float
 
-    def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+class FailureLog:
+    """Recent sign-in failures per key (``addr:…``, ``pair:…``), in memory and bounded."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._failures: OrderedDict[str, _Failures] = OrderedDict()  # longest quiet first
         self._lock = threading.Lock()
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
     def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
+        """Whether any key is within its backoff (then no password is even checked)."""
+        now = self._clock()
         with self._lock:
-            for key in keys:
-                recent = self._failures[key]
-                while recent and now - recent[0] > FAILURE_WINDOW_SECONDS:
-                    recent.popleft()
-                if len(recent) >= FAILURES_ALLOWED[key.split(":", 1)[0]]:
-                    return True
-        return False
+            self._prune(now)
+            return any(self._blocked(key, now) for key in keys)
 
     def add(self, *keys: str) -> None:
+        now = self._clock()
         with self._lock:
             for key in keys:
-                self._failures[key].append(time.monotonic())
+                entry = self._failures.pop(key, None) or _Failures(0, now)
+                entry.count, entry.last = entry.count + 1, now
+                self._failures[key] = entry  # now the most recent
+            self._prune(now)
+
+    def forget(self, *keys: str) -> None:
+        """A successful sign-in clears its pair's failures."""
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+    def _blocked(self, key: str, now: float) -> bool:
+        entry = self._failures.get(key)
+        allowed = FAILURES_ALLOWED[key.split(":", 1)[0]]
+        if entry is None or entry.count < allowed:
+            return False
+        backoff = BACKOFF_FIRST_SECONDS * 2 ** min(entry.count - allowed, 8)
+        return now - entry.last < min(backoff, BACKOFF_MAX_SECONDS)
+
+    def _prune(self, now: float) -> None:
+        while self._failures:
+            key, oldest = next(iter(self._failures.items()))
+            if now - oldest.last <= FORGET_AFTER_SECONDS and len(self._failures) <= MAX_TRACKED:
+                return
+            del self._failures[key]
 
 
-def _failures() -> _FailureLog:
+def _failures() -> FailureLog:
     """The sign-in failures of this app (one log per app, so tests and apps do not share)."""
-    return current_app.extensions.setdefault("sign_in_failures", _FailureLog())
+    return current_app.extensions.setdefault("sign_in_failures", FailureLog())
 
 
 def _users():  # noqa: ANN202
@@ -104,11 +144,13 @@ def _bearer_user() -> User | None:
 
 
 def _session_user() -> User | None:
-    name = session.get("user")
-    if not name:
+    secret = session.get("sid")
+    if not isinstance(secret, str) or not secret:
+        if "user" in session:  # a cookie from before server-side sessions
+            session.clear()
         return None
-    user = _users().get(name)
-    if user is None or user.disabled or user.session_version != session.get("version"):
+    user = _users().session_user(secret)
+    if user is None or user.name != session.get("user"):
         session.clear()
         return None
     return user
@@ -181,7 +223,8 @@ def login() -> object:
         return render_template("login.html", next=target, error=None)
     name = request.form.get("name", "").strip().lower()
     password = request.form.get("password", "")
-    keys = (f"addr:{request.remote_addr}", f"user:{name}")
+    address = request.remote_addr or ""
+    keys = (f"addr:{address}", f"pair:{address} {name[:64]}")  # user names are 40 at most
     if _failures().blocked(*keys):
         message = "Too many failed sign-ins. Wait a few minutes and try again."
         return render_template("login.html", next=target, error=message, name=name), 429
@@ -190,17 +233,28 @@ def login() -> object:
         _failures().add(*keys)
         message = "That name and password do not match an active account."
         return render_template("login.html", next=target, error=message, name=name), 401
+    _failures().forget(keys[1])
+    _end_session()  # a sign-in never inherits another session
     session.clear()
-    session.update(user=user.name, version=user.session_version)
+    session.update(user=user.name, sid=_users().start_session(user.name))
     session.permanent = False
     return redirect(target)
 
 
 @auth.post("/logout")
 def logout() -> object:
-    """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign anyone out).
+
+    The session ends server-side, so a copy of the cookie no longer signs anyone in."""
+    _end_session()
     session.clear()
     return redirect(url_for("browse.index"))
+
+
+def _end_session() -> None:
+    secret = session.get("sid")
+    if isinstance(secret, str) and secret:
+        _users().end_session(secret)
 
 
 @auth.get("/api/me")
@@ -215,8 +269,15 @@ def me() -> object:
 
 
 def _safe_next(target: str) -> str:
-    """Only redirect to a path on this site, never to another host."""
+    """Only redirect to a path on this site, never to another host.
+
+    Browsers read ``\\`` as ``/`` and drop tabs and line breaks, so ``/\\evil.example`` and
+    ``/<TAB>/evil.example`` mean ``//evil.example``: any backslash or control character makes
+    the target unsafe (a line break would also be an invalid Location header)."""
+    unsafe = "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    if unsafe or not target.startswith("/") or target.startswith("//"):
+        return url_for("browse.index")
     parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+    if parts.scheme or parts.netloc:
         return url_for("browse.index")
     return target
