@@ -1,7 +1,8 @@
 """``atrium vocab import|export|check|list``: the taxonomist's command line.
 
 Exit status: 0 when all went well, 1 when the quality gates found errors (an import stopped, a
-check failed), 2 on a usage error (unknown vocabulary, unreadable file).
+check failed) or the file holds no statement, 2 on a usage error (unknown vocabulary, unreadable
+file).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from pathlib import Path
 from app.cli import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.cleaning import CleaningReport
-from app.domain.vocab.files import EXPORT_FORMATS, VocabularyFileError
+from app.domain.vocab.files import EXPORT_FORMATS, EmptyVocabularyError, VocabularyFileError
 from app.domain.vocab.history import CLI_ACTOR
 from app.domain.vocab.importer import ImportOptions, ImportReport
 from app.domain.vocab.languages import LanguagePreference
-from app.domain.vocab.quality import QualityReport
+from app.domain.vocab.quality import HIERARCHY_DEPTH, QualityReport
 from app.domain.vocab.service import UnknownVocabulary
 from app.service import Atrium
 
@@ -50,6 +51,9 @@ def vocab(args: argparse.Namespace, atrium: Atrium) -> int:
     handlers = {"import": import_file, "export": export, "check": check, "list": list_all}
     try:
         return handlers[args.action](args, atrium)
+    except EmptyVocabularyError as error:
+        print(f"atrium vocab {args.action}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (UnknownVocabulary, VocabularyFileError) as error:
         raise UsageError(str(error)) from None
 
@@ -71,9 +75,11 @@ def print_import(report: ImportReport) -> None:
         print_cleaning(report.cleaning)
     print_quality(report.quality, SHOWN_PER_RULE)
     if not report.stored:
+        too_deep = any(issue.rule == HIERARCHY_DEPTH for issue in report.quality.errors)
+        hint = "" if too_deep else ", or import it with --clean to let skosify break cycles"
         print(
             f"NOT IMPORTED: {len(report.quality.errors):,} errors make the vocabulary unusable. "
-            "Fix the file, or import it with --clean to let skosify break cycles."
+            f"Fix the file{hint}."
         )
         return
     verb = "replaced the previous version of" if report.replaced else "stored as"

@@ -36,8 +36,10 @@ class EmbeddedStore(GraphStore):
             self._store = Store(str(path))
         except OSError as error:
             raise StoreError(
-                f"cannot open the store in {path}: {error}. Is another Atrium process "
-                "(atrium serve?) using this data folder?"
+                f"cannot open the store in {path}: {error}. Another Atrium process is "
+                "probably using this data folder (the server, or a command such as ingest or "
+                "vocab import; which one cannot be told from here): wait for it to finish, "
+                "or stop it"
             ) from error
 
     def query(

@@ -5,17 +5,29 @@ Parsing uses rdflib, whose graph skosify and pySHACL also need. Relative IRIs re
 the store (RDF 1.1 Concepts §3.5) and blank nodes again on the way out, so an export reads like
 the file that was imported. The CSV export has one row per concept and one column per property
 and language, for spreadsheets.
+
+Files come from outside, so parsing fetches nothing and expands nothing:
+
+- JSON-LD may not name a remote document: a ``@context`` (or ``@import``) that is a URL is
+  refused before rdflib sees the file, since rdflib would fetch it (a request to any host the
+  server reaches). Inline the context instead.
+- RDF/XML may not have a document type declaration: ``<!DOCTYPE`` is where entities are declared,
+  and nested entities expand exponentially ("billion laughs") or read other files (external
+  entities). The check reads only the prolog, with expat, before rdflib parses the file; without
+  a DTD, parsing takes time linear in the file's size. Write the IRIs out in full instead.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
@@ -56,6 +68,10 @@ class VocabularyFileError(ValueError):
     """A file that cannot be read as RDF; the message says which file and why."""
 
 
+class EmptyVocabularyError(VocabularyFileError):
+    """A file that parses but holds no statement at all (an empty vocabulary is refused)."""
+
+
 def read_vocabulary(path: Path, base: str) -> rdflib.Graph:
     """Parse ``path`` by its extension (``.ttl``, ``.rdf``/``.xml``, ``.nt``, ``.jsonld``)."""
     parser = PARSERS.get(path.suffix.lower())
@@ -64,10 +80,75 @@ def read_vocabulary(path: Path, base: str) -> rdflib.Graph:
         raise VocabularyFileError(f"{path.name}: unknown file type; use one of {known}")
     if not path.is_file():
         raise VocabularyFileError(f"{path}: no such file")
+    data = path.read_bytes()
+    if parser == "json-ld":
+        refuse_remote_contexts(data, path.name)
+    elif parser == "xml":
+        refuse_doctype(data, path.name)
     try:
-        return rdflib.Graph().parse(path, format=parser, publicID=base)
+        return rdflib.Graph().parse(data=data, format=parser, publicID=base)
     except Exception as error:  # rdflib's parsers raise many unrelated types
         raise VocabularyFileError(f"{path.name} is not valid {parser}: {error}") from error
+
+
+def refuse_remote_contexts(data: bytes, name: str) -> None:
+    """VocabularyFileError if the JSON-LD names a remote context (rdflib would fetch it)."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise VocabularyFileError(f"{name} is not valid json-ld: {error}") from error
+    pending = [document]
+    while pending:  # iterative: a deeply nested document cannot exhaust the stack
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("@context", "@import"):
+                    _check_context(value, name)
+                pending.append(value)
+
+
+def _check_context(value: object, name: str) -> None:
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            raise VocabularyFileError(
+                f"{name}: refused: the JSON-LD names the remote context {item!r}, and Atrium "
+                "fetches nothing while importing a file; put the context in the file instead"
+            )
+
+
+class _Prolog(Exception):
+    """Raised by the prolog check: ``doctype`` True if the file has a DOCTYPE."""
+
+    def __init__(self, doctype: bool) -> None:
+        self.doctype = doctype
+
+
+def refuse_doctype(data: bytes, name: str) -> None:
+    """VocabularyFileError if the RDF/XML has a document type declaration (entities)."""
+
+    def stop(doctype: bool):  # noqa: ANN202 - an expat handler
+        def handler(*_: object) -> None:
+            raise _Prolog(doctype)
+
+        return handler
+
+    prolog = expat.ParserCreate()
+    prolog.StartDoctypeDeclHandler = stop(True)
+    prolog.EntityDeclHandler = stop(True)
+    prolog.StartElementHandler = stop(False)  # the root element: past the prolog, no DTD
+    try:
+        prolog.Parse(data, True)
+    except _Prolog as seen:
+        if seen.doctype:
+            raise VocabularyFileError(
+                f"{name}: refused: the RDF/XML has a document type declaration (<!DOCTYPE>), "
+                "where entities are declared; Atrium expands no XML entities (they can expand "
+                "without bound or read other files); write the IRIs out in full instead"
+            ) from None
+    except expat.ExpatError:
+        pass  # not well-formed: rdflib's parser says where
 
 
 def to_oxigraph(graph: rdflib.Graph, genid_base: str) -> list[Triple]:

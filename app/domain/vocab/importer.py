@@ -1,17 +1,21 @@
 """``atrium vocab import``: a SKOS file into its own named graph, through the quality gates.
 
-1. The file is parsed (:mod:`.files`); its main concept scheme is the one ``--scheme`` names,
+1. The file is parsed (:mod:`.files`); a file with no statement at all is refused. Its main
+   concept scheme is the one ``--scheme`` names,
    else the only one, else the one with most member concepts. A scheme that concepts point to
    with skos:inScheme but that is not declared is declared (SKOS §4.6: the range of
    skos:inScheme is skos:ConceptScheme); a file with no scheme at all gets one minted under
    ``{base}vocab/`` from its file name.
-2. ``--clean`` runs skosify first (:mod:`.cleaning`).
+2. ``--clean`` runs skosify first (:mod:`.cleaning`), unless the hierarchy is deeper than the
+   quality gates check (:data:`.quality.MAX_HIERARCHY_DEPTH`).
 3. The quality gates run on the graph as it would be stored (:mod:`.quality`). Errors stop the
    import: nothing is stored. Warnings are reported.
-4. The graph replaces the vocabulary's graph in one atomic write (the embedded store's single
-   update, or a Graph Store Protocol PUT). A re-import reports what changed, concept by concept,
-   and warns about removed concepts that assets still use. ``--merge`` adds the file's
-   statements to the stored ones instead (another language's labels, say).
+4. The graph replaces the vocabulary's graph in one atomic write, together with the change's
+   PROV-O history record (:mod:`.history`): one SPARQL Update request, so that no state of the
+   store has the new graph without its record, or the record without the graph. A re-import
+   reports what changed, concept by concept, and warns about removed concepts that assets
+   still use. ``--merge`` adds the file's statements to the stored ones instead (another
+   language's labels, say).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Quad, Triple
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
@@ -29,13 +33,13 @@ from app.domain.validation import to_rdflib
 from app.domain.vocab.catalogue import Catalogue, slug_for
 from app.domain.vocab.cleaning import CleaningReport, clean
 from app.domain.vocab.diff import VocabularyDiff, diff_versions
-from app.domain.vocab.files import read_vocabulary, to_oxigraph
+from app.domain.vocab.files import EmptyVocabularyError, read_vocabulary, to_oxigraph
 from app.domain.vocab.history import Actor, Change, History
-from app.domain.vocab.quality import QualityGate, QualityReport, quiet_rdflib
+from app.domain.vocab.quality import QualityGate, QualityReport, check_depth, quiet_rdflib
 from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import RDF as OX_RDF
 from app.namespaces import SKOS as OX_SKOS
-from app.storage.graphstore import GraphStore, Scope
+from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,17 @@ class Importer:
     def run(self, path: Path, options: ImportOptions, actor: Actor) -> ImportReport:
         with quiet_rdflib():
             parsed = read_vocabulary(path, self.iris.vocab_base)
+            if len(parsed) == 0:
+                raise EmptyVocabularyError(
+                    f"{path.name}: refused: the file holds no statement, so there is no "
+                    "vocabulary to import"
+                )
             scheme, notes = self._main_scheme(parsed, path, options.scheme)
             cleaning = None
-            if options.clean:
+            if options.clean and check_depth(parsed) is None:  # skosify recurses, too
                 parsed, cleaning = clean(parsed)
+            elif options.clean:
+                notes.append("skosify did not run: the hierarchy is too deep (see below)")
             existing = self.catalogue.graph_of_scheme(NamedNode(str(scheme)))
             graph = existing or self.iris.vocab_graph(self.catalogue.new_slug(str(scheme)))
             old = self.read_graph(graph) if existing else []
@@ -101,8 +112,11 @@ class Importer:
             report.replaced = True
             report.diff = diff_versions(old, triples)
             report.removed_in_use = self.usage.per_concept(report.diff.removed)
-        self.store.replace_graph(graph, triples)
-        self._record(report, actor, NamedNode(str(scheme)))
+        record = self._record(report, actor, NamedNode(str(scheme)))
+        quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        self.store.update(
+            update_request(f"DROP SILENT GRAPH {graph}", data_block("INSERT", [*quads, *record]))
+        )
         report.stored = True
         return report
 
@@ -183,13 +197,14 @@ class Importer:
             cleaning=cleaning,
         )
 
-    def _record(self, report: ImportReport, actor: Actor, scheme: NamedNode) -> None:
+    def _record(self, report: ImportReport, actor: Actor, scheme: NamedNode) -> list[Quad]:
+        """The history record of the import, to write in the same update as the graph."""
         verb = "Re-imported" if report.replaced else "Imported"
         summary = f"{verb} {report.path.name}: {report.concepts:,} concepts"
         if report.diff is not None:
             summary += f" ({report.diff.summary()})"
         change = Change("imported", summary, [scheme])
-        self.store.insert(self.history.record(change, actor, self.history.new_iri()))
+        return self.history.record(change, actor, self.history.new_iri())
 
 
 def _members(graph: rdflib.Graph, scheme: URIRef) -> int:

@@ -13,12 +13,20 @@ names the concept, the rule and the problem in words:
 One check SHACL cannot say without listing every datatype is done here: typed literals whose
 text is not a valid value of their datatype (RDF 1.1 Concepts §3.3, "ill-typed"), such as
 ``"1986-21-00"^^xsd:date``.
+
+Hierarchies deeper than :data:`MAX_HIERARCHY_DEPTH` levels (concepts on the longest chain of
+skos:broader / inverse skos:narrower links) are refused before the shapes run: the SHACL
+property paths (``skos:broader+``) are evaluated by recursion, one Python frame per level, and
+in time that grows with the square of the depth (a 1,000-level chain takes about a minute). The
+depth is measured without recursion (strongly connected components, then the longest path), and
+the recursion limit is raised to what the measured depth needs while the shapes run.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +40,9 @@ from rdflib.namespace import RDF, RDFS, SH, SKOS
 DAM_VOCABULARY = URIRef("https://w3id.org/atrium/ns#Vocabulary")
 ERROR, WARNING = "error", "warning"
 WELL_FORMED = "well-formed-literals"
+HIERARCHY_DEPTH = "hierarchy-depth"
+MAX_HIERARCHY_DEPTH = 1000  # levels; documented in docs and the module docstring
+_FRAMES_PER_LEVEL = 2  # rdflib's path evaluation, measured with headroom
 
 
 @dataclass(frozen=True, order=True)
@@ -109,6 +120,9 @@ class QualityGate:
 
     def check(self, data: rdflib.Graph, vocabulary: str) -> QualityReport:
         """Every problem of the vocabulary ``data`` (a graph named ``vocabulary``)."""
+        refusal = check_depth(data)
+        if refusal is not None:
+            return QualityReport([refusal])
         node = URIRef(vocabulary)
         data.add((node, RDF.type, DAM_VOCABULARY))
         try:
@@ -150,6 +164,108 @@ class QualityGate:
             field=rule.field,
             label=display_label(data, concept),
         )
+
+
+def hierarchy_depth(data: rdflib.Graph) -> tuple[int, rdflib.term.Node | None]:
+    """The number of concepts on the longest broader chain, and the concept at its bottom.
+
+    Concepts in a cycle count once each (a bound on any chain through the cycle). Iterative:
+    Tarjan's strongly connected components, which come out parents first, then the longest
+    path through them.
+    """
+    parents: dict[rdflib.term.Node, list[rdflib.term.Node]] = {}
+    for child, parent in [
+        *data.subject_objects(SKOS.broader),
+        *((c, p) for p, c in data.subject_objects(SKOS.narrower)),
+    ]:
+        if not isinstance(child, Literal) and not isinstance(parent, Literal):
+            parents.setdefault(child, []).append(parent)
+    depth: dict[rdflib.term.Node, int] = {}
+    deepest: tuple[int, rdflib.term.Node | None] = (0, None)
+    for component in _components(parents):
+        members = set(component)
+        above = max(
+            (depth[p] for c in component for p in parents.get(c, ()) if p not in members),
+            default=0,
+        )
+        for concept in component:
+            depth[concept] = above + len(component)
+        if above + len(component) > deepest[0]:
+            deepest = (above + len(component), component[0])
+    return deepest
+
+
+def _components(edges: dict[rdflib.term.Node, list[rdflib.term.Node]]) -> list[list]:
+    """Strongly connected components, each after every component it has an edge to."""
+    index: dict[rdflib.term.Node, int] = {}
+    low: dict[rdflib.term.Node, int] = {}
+    stack: list[rdflib.term.Node] = []
+    on_stack: set[rdflib.term.Node] = set()
+    components: list[list] = []
+    for root in list(edges):
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(edges.get(root, ())))]
+        while work:
+            node, targets = work[-1]
+            for target in targets:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(edges.get(target, ()))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(component)
+    return components
+
+
+def check_depth(data: rdflib.Graph) -> Issue | None:
+    """The refusal of a hierarchy deeper than :data:`MAX_HIERARCHY_DEPTH`; else None, with the
+    recursion limit raised to what walking the hierarchy recursively needs (pySHACL, skosify)."""
+    depth, deepest = hierarchy_depth(data)
+    if depth > MAX_HIERARCHY_DEPTH:
+        return _too_deep(data, depth, deepest)
+    _allow_recursion(_FRAMES_PER_LEVEL * depth + 1000)
+    return None
+
+
+def _too_deep(data: rdflib.Graph, depth: int, deepest: rdflib.term.Node | None) -> Issue:
+    return Issue(
+        severity=ERROR,
+        rule=HIERARCHY_DEPTH,
+        concept=str(deepest),
+        message=(
+            f"is {depth:,} levels down the broader hierarchy; Atrium checks hierarchies of at "
+            f"most {MAX_HIERARCHY_DEPTH:,} levels, so the other rules did not run"
+        ),
+        rule_label=f"hierarchy at most {MAX_HIERARCHY_DEPTH:,} levels deep",
+        field="broader",
+        label=display_label(data, deepest),
+    )
+
+
+def _allow_recursion(frames: int) -> None:
+    """Raise the recursion limit to ``frames`` if it is lower (never lowered: other threads
+    may be relying on it)."""
+    if sys.getrecursionlimit() < frames:
+        sys.setrecursionlimit(frames)
 
 
 def display_label(data: rdflib.Graph, node: rdflib.term.Node | None) -> str:
