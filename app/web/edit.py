@@ -14,7 +14,6 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft, AssetRefused
@@ -24,6 +23,7 @@ from app.domain.iris import ASSET_ID
 from app.domain.search import Vocabulary
 from app.domain.validation import Problem
 from app.web import current_atrium, current_scope
+from app.web.assets import clean_file_name
 from app.web.auth import current_user, role_required
 from app.web.search_urls import request_language
 
@@ -104,7 +104,9 @@ def _receive(
     ingester = Ingester(atrium, agent=current_user().name)
     typed = read_form(fields, request.form, ingester.concepts)
     with tempfile.TemporaryDirectory(dir=atrium.config.data_dir) as folder:
-        path = Path(folder) / (secure_filename(upload.filename) or "upload")
+        # Saved, and so recorded for download, under its own name made one short, safe path
+        # component (a 300-character name would not fit the file system).
+        path = Path(folder) / (clean_file_name(upload.filename) or "upload")
         upload.save(path)
         prepared = prepare(path, atrium.config.max_image_pixels)
         if prepared.error:

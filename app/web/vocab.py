@@ -27,6 +27,7 @@ from flask import (
 from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 
+from app.domain.iris import InvalidIri, parse_iri
 from app.domain.shapes.fields import UnknownField
 from app.domain.vocab.autocomplete import DEFAULT_LIMIT
 from app.domain.vocab.browse import ROOTS_PER_PAGE, ConceptView
@@ -88,6 +89,16 @@ def _may_edit() -> bool:
     return bool(user and user.has_role("taxonomist"))
 
 
+def requested_iri(text: str) -> NamedNode:
+    """The IRI a request names (``?iri=``, a form field): 404 when none, 400 when malformed."""
+    if not text:
+        abort(404)
+    try:
+        return parse_iri(text)
+    except InvalidIri as error:
+        abort(400, description=str(error))
+
+
 def _vocabulary_or_404(name: str) -> Vocabulary:
     found = _vocab().catalogue.get(name)
     if found is None:
@@ -121,13 +132,17 @@ def scheme_page() -> Response:
 @vocab.get("/vocab/concept")
 def concept_page() -> Response:
     """A concept's page, for any concept IRI a vocabulary describes."""
-    return _concept_response(request.args.get("iri", ""))
+    return _concept_response(requested_iri(request.args.get("iri", "")).value)
 
 
 @vocab.get("/vocab/<path:rest>")
 def minted(rest: str) -> Response:
     """Atrium's own concept and scheme IRIs ({base}vocab/…) dereference here."""
     iri = current_atrium().iris.vocab_base + rest
+    try:
+        parse_iri(iri)
+    except InvalidIri:
+        abort(404)
     found = _vocab().catalogue.get(iri)
     if found is not None and found.scheme is not None and found.scheme.iri == iri:
         return _scheme_response(found)
@@ -195,9 +210,10 @@ def _asset_tag_counts(history: list[ChangeRecord]) -> dict[str, int]:
 def children() -> str:
     """One level of a scheme's tree, as an HTML fragment (the tree loads it on demand)."""
     vocabulary = _vocabulary_or_404(request.args.get("vocabulary", ""))
-    nodes = _vocab().browser.children(
-        vocabulary.graph, request.args.get("iri", ""), reader_languages()
-    )
+    parent = requested_iri(request.args.get("iri", "")).value
+    nodes = _vocab().browser.children(vocabulary.graph, parent, reader_languages())
+    if not nodes and _vocab().browser.concept(parent, reader_languages()) is None:
+        abort(404)  # no such concept (a leaf answers an empty list)
     return render_template(
         "vocab_tree.html", nodes=nodes, vocabulary=vocabulary, opened=frozenset(), scheme_iri=""
     )
@@ -247,7 +263,7 @@ def concepts_api() -> Response | tuple[Response, int]:
 def edit() -> Response | str | tuple[str, int]:
     """The concept editor."""
     iri = request.values.get("iri", "")
-    concept = NamedNode(iri) if iri else abort(404)
+    concept = requested_iri(iri)
     editor = _vocab().editor
     try:
         stored = editor.draft(concept)
@@ -373,10 +389,10 @@ def delete() -> Response | str | tuple[str, int]:
 def _destructive(what: str) -> Response | str | tuple[str, int]:
     iri = request.values.get("iri", "")
     editor = _vocab().editor
-    view = _vocab().browser.concept(iri, reader_languages()) if iri else None
+    concept = requested_iri(iri)
+    view = _vocab().browser.concept(iri, reader_languages())
     if view is None:
         abort(404)
-    concept = NamedNode(iri)
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
@@ -408,7 +424,10 @@ def _target(name: str, view: ConceptView) -> NamedNode:
     if not name:
         raise Refused({"target": ["name the concept to merge into (its IRI or label)"]})
     if ":" in name:
-        return NamedNode(name)
+        try:
+            return parse_iri(name)
+        except InvalidIri as error:
+            raise Refused({"target": [str(error)]}) from None
     suggestions = _vocab().autocomplete.suggest(
         name, reader_languages(), graph=view.vocabulary.graph
     )
@@ -423,9 +442,10 @@ def _target(name: str, view: ConceptView) -> NamedNode:
 def deprecate() -> Response:
     """Mark a concept deprecated (assets keep it), or undo that."""
     iri = request.form.get("iri", "")
+    concept = requested_iri(iri)
     try:
         version, undo = request.form.get("version", ""), bool(request.form.get("undo"))
-        _vocab().editor.deprecate(NamedNode(iri), version, _actor(), undo=undo)
+        _vocab().editor.deprecate(concept, version, _actor(), undo=undo)
     except EditError as error:
         abort(409, description=str(error))
     return redirect(vocab_url(iri), 303)
@@ -435,8 +455,9 @@ def deprecate() -> Response:
 @role_required("taxonomist")
 def revert() -> Response:
     """Revert a change of the history (as a new change)."""
+    change = requested_iri(request.form.get("change", ""))
     try:
-        _vocab().editor.revert(NamedNode(request.form.get("change", "")), _actor())
+        _vocab().editor.revert(change, _actor())
     except EditError as error:
         abort(409, description=f"the change was not reverted: {error}")
     back = request.form.get("back", "")
