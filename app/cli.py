@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,29 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return status
+    except BrokenPipeError:
+        # The reader went away (``atrium stats | head``): stop quietly. Python's documented
+        # recipe (library/signal, "Note on SIGPIPE"): point stdout at devnull so that the
+        # flush at exit does not fail again.
+        _stdout_to_devnull()
+        return EXIT_FAILED
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (tests capture it): nothing will flush to the pipe
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -113,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     profile_commands.add_arguments(
         command("profile", profile_commands.profile, "Check, import, list and export profiles.")
+    )
+
+    from app import results_commands
+
+    results_commands.add_arguments(
+        command("results", results_commands.results, "Import results per segment (CSV).")
     )
 
     reindex = command("reindex", c.reindex, "Rebuild the search index from the graph.")

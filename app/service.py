@@ -11,6 +11,8 @@ from app.config import Config
 from app.domain.assets import AssetRepository, Watchers
 from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
+from app.domain.results.campaigns import Campaigns
+from app.domain.results.migration import CampaignMigration, migrate_campaigns
 from app.domain.results.observations import Observations, ResultHomes
 from app.domain.saved_queries import SavedQueries
 from app.domain.search import SearchEngine, SearchIndex
@@ -33,6 +35,7 @@ class Atrium:
         self.iris = Iris(config.base_iri)
         self.store = store if store is not None else open_store(config)
         self.media = MediaStore(config.media_dir)
+        self.migration = CampaignMigration()  # what the last init() migrated (lines())
 
     @cached_property
     def shapes(self) -> ShapeCatalogue:
@@ -57,6 +60,11 @@ class Atrium:
     def observations(self) -> Observations:
         """Results observed per asset, segment, channel, campaign and period."""
         return Observations(self.store, self.iris)
+
+    @cached_property
+    def campaigns(self) -> Campaigns:
+        """The campaigns vocabulary: find a campaign by name, or create one."""
+        return Campaigns(self.store, self.iris)
 
     @cached_property
     def profiles(self) -> Profiles:
@@ -107,10 +115,12 @@ class Atrium:
 
     def init(self) -> list[str]:
         """Install (or refresh) the ontology, the shipped vocabularies and the core shape, and
-        the shipped profiles a department lacks; idempotent."""
+        the shipped profiles a department lacks, then migrate what older stores hold
+        (free-text campaigns become campaign concepts); idempotent."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         slugs = install_shipped(self.store, self.iris)
         self.shapes.install_shipped()
+        self.migration = migrate_campaigns(self)
         return slugs
 
     def close(self) -> None:

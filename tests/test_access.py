@@ -231,3 +231,50 @@ def test_user_profiles_are_for_signed_in_readers_only(site, tmp_path: Path) -> N
     member = scope_for(Reader.signed_in_as("x", ["hr"], False), atrium.iris, atrium.store)
     assert not atrium.store.ask(query, scope=anonymous)
     assert atrium.store.ask(query, scope=member)
+
+
+def test_results_paths_are_for_signed_in_readers_who_may_see_the_asset(site) -> None:
+    """/api/performance, /performance and an asset's Results: never anonymous, and a
+    restricted asset's results only for members of its department."""
+    import datetime as dt
+
+    from app.domain.results.observations import Observation
+
+    atrium, base_url, assets, clients = site
+    segment = atrium.iris.concept("audiences/customers")
+    atrium.observations.write(
+        [
+            Observation(
+                asset=atrium.iris.asset(assets[level]),
+                segment=atrium.iris.concept("audiences/consumers"),
+                channel=atrium.iris.concept("channels/web"),
+                campaign=atrium.iris.concept("campaigns/spring-launch"),
+                start=dt.date(2026, 3, 1),
+                end=dt.date(2026, 3, 31),
+                impressions=9000 + n,
+                clicks=10,
+                conversions=5,
+            )
+            for n, level in enumerate(LEVELS)
+        ]
+    )
+    api = f"{base_url}/api/performance"
+    anonymous = clients["anonymous"]
+    assert anonymous.get(api, params={"segment": segment.value}).status_code == 401
+    page = anonymous.get(f"{base_url}/performance", allow_redirects=False)
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    public_page = anonymous.get(f"{base_url}/assets/{assets['public']}").text
+    assert 'id="results"' not in public_page and "9,000" not in public_page
+    for reader, levels in READERS.items():
+        if reader == "anonymous":
+            continue
+        found = clients[reader].get(api, params={"segment": segment.value}).json()
+        ids = {row["id"] for row in found["results"]}
+        assert ids == {assets[level] for level in levels}, reader
+        html = clients[reader].get(f"{base_url}/performance", params={"segment": segment.value})
+        assert html.status_code == 200
+        assert ("restricted photo" in html.text) == ("restricted" in levels), reader
+    outsider = clients["viewer-marketing"]
+    assert outsider.get(f"{base_url}/assets/{assets['restricted']}").status_code == 404
+    internal = outsider.get(f"{base_url}/assets/{assets['internal']}").text
+    assert 'id="results"' in internal and "9,001" in internal

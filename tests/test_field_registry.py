@@ -48,7 +48,9 @@ def test_marketing_fields_are_optional_and_concepts_name_their_scheme(registry):
     assert [f.required for f in marketing.values()] == [False, False, False]
     assert marketing["audience"].path == SCHEMA.audience
     assert marketing["audience"].scheme == BASE + "audiences"
-    assert marketing["channel"].facet and not marketing["campaign"].is_concept
+    assert marketing["channel"].facet and marketing["campaign"].facet
+    assert marketing["campaign"].is_concept
+    assert marketing["campaign"].scheme == BASE + "campaigns"
 
 
 def test_labels_come_in_several_languages(registry):

@@ -40,7 +40,7 @@ def deepest_valid(parameter: str = "?department") -> str:
         "PREFIX dam: <https://w3id.org/atrium/ns#>\n"
         "SELECT ?asset WHERE "
         + "{ " * groups
-        + f"?asset dam:department {parameter} FILTER(BOUND(?asset)) "
+        + f"?asset a dam:Asset ; dam:department {parameter} FILTER(BOUND(?asset)) "
         + "}" * groups
     )
 

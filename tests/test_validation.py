@@ -420,7 +420,7 @@ def test_marketing_fields_are_optional(check):
 
 def test_marketing_asset_with_campaign_channel_and_audience_is_complete(check):
     graph = minimal_asset(department="marketing")
-    graph.add((ASSET, DAM.campaign, Literal("Spring launch 2025")))
+    graph.add((ASSET, DAM.campaign, VOCAB["campaigns/spring-collection-2025"]))
     graph.add((ASSET, DAM.channel, VOCAB["channels/social-media"]))
     graph.add((ASSET, DAM.channel, VOCAB["channels/print"]))
     graph.add((ASSET, SCHEMA.audience, VOCAB["audiences/small-businesses"]))
@@ -440,8 +440,16 @@ def test_marketing_channel_from_the_wrong_scheme_is_missing(check):
 def test_marketing_audience_and_campaign_are_typed(check):
     graph = minimal_asset(department="marketing")
     graph.add((ASSET, SCHEMA.audience, Literal("young families")))
-    graph.add((ASSET, DAM.campaign, Literal("")))
+    graph.add((ASSET, DAM.campaign, Literal("Spring collection 2025")))
     assert fields(check(graph, department="marketing").missing) == {"audience", "campaign"}
+
+
+def test_marketing_campaign_from_another_scheme_is_missing(check):
+    graph = minimal_asset(department="marketing")
+    graph.add((ASSET, DAM.campaign, VOCAB["channels/web"]))
+    (problem,) = check(graph, department="marketing").missing
+    assert (problem.field, problem.path) == ("campaign", str(DAM.campaign))
+    assert "campaigns vocabulary" in problem.message
 
 
 def test_base_iri_without_trailing_slash_is_accepted(vocabulary):

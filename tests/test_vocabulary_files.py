@@ -22,7 +22,10 @@ VOCAB = "http://127.0.0.1:5000/vocab/"
 LANGUAGES = ("en", "de", "fr")
 VOCABULARY_FILES = sorted((REPO / "vocabularies").glob("*.ttl"))
 SHAPE_FILES = [REPO / "shapes" / "core.ttl", *sorted((REPO / "shapes" / "profiles").glob("*.ttl"))]
-EXPECTED_SCHEMES = {"departments", "asset-types", "subjects", "rights", "audiences", "channels"}
+DAM_NS = "https://w3id.org/atrium/ns#"
+EXPECTED_SCHEMES = {
+    "departments", "asset-types", "subjects", "rights", "audiences", "channels", "campaigns"
+}  # fmt: skip
 
 
 def parse(path: Path, base: str = VOCAB) -> rdflib.Graph:
@@ -179,6 +182,43 @@ def test_subject_taxonomy_is_rich_enough_to_be_useful():
     bicycle = URIRef(VOCAB + "subjects/bicycle")
     assert URIRef(VOCAB + "subjects/vehicle") in set(graph.objects(bicycle, SKOS.broader))
     assert {"Bike", "Rad"} <= {str(label) for label in labels(graph, bicycle, SKOS.altLabel)}
+
+
+def test_customer_segments_are_defined_in_every_language():
+    graph = parse(REPO / "vocabularies" / "audiences.ttl")
+    customers = URIRef(VOCAB + "audiences/customers")
+    groups = set(graph.objects(customers, SKOS.narrower))
+    assert {str(g).removeprefix(VOCAB + "audiences/") for g in groups} == {
+        "consumers", "small-businesses", "enterprise-customers"
+    }  # fmt: skip
+    for group in groups:
+        segments = set(graph.objects(group, SKOS.narrower))
+        assert len(segments) >= 4, group
+        for concept in {group, *segments}:
+            languages = {d.language for d in labels(graph, concept, SKOS.definition)}
+            assert languages == set(LANGUAGES), concept
+    students = URIRef(VOCAB + "audiences/students")
+    assert URIRef(VOCAB + "audiences/consumers") in set(graph.objects(students, SKOS.broader))
+
+
+def test_every_campaign_the_demo_names_is_a_shipped_campaign():
+    from datetime import date
+
+    from app.domain.demo_company import CAMPAIGNS, FIRST_DAY, LAST_DAY
+
+    graph = parse(REPO / "vocabularies" / "campaigns.ttl")
+    names = {str(label) for c in concepts(graph) for label in labels(graph, c, SKOS.prefLabel)}
+    for year in range(FIRST_DAY.year, LAST_DAY.year + 1):
+        assert {name.format(year=year) for name in CAMPAIGNS} <= names, year
+    dam, schema = rdflib.Namespace(DAM_NS), rdflib.Namespace("https://schema.org/")
+    marketing = URIRef(VOCAB + "departments/marketing")
+    for campaign in concepts(graph):
+        assert (campaign, RDF.type, dam.Campaign) in graph, campaign
+        assert (campaign, dam.department, marketing) in graph, campaign
+        assert set(graph.objects(campaign, dam.channel)), campaign
+        start = graph.value(campaign, schema.startDate).toPython()
+        end = graph.value(campaign, schema.endDate).toPython()
+        assert isinstance(start, date) and start <= end, campaign
 
 
 def test_rights_statements_match_their_standard_iri():

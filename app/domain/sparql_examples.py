@@ -60,6 +60,60 @@ LIMIT 20""",
 }
 ORDER BY ?title""",
     ),
+    Example(
+        "results-per-segment",
+        "Results per segment and channel (a segment includes its narrower ones)",
+        "Results are W3C Data Cube observations (qb:Observation), each credited to the segment "
+        "it reached (dam:segment). skos:broader* rolls them up: consumers include students and "
+        "families, customers include every customer segment. The inner DISTINCT counts each "
+        "observation once per segment; impressions, clicks and conversions are different "
+        "measures, so each has its own sum and they are never added together.",
+        """SELECT ?segment ?segmentLabel ?channelLabel ?impressions ?clicks ?conversions WHERE {
+  {
+    SELECT ?segment ?channel (SUM(?i) AS ?impressions) (SUM(?c) AS ?clicks)
+           (SUM(?v) AS ?conversions) WHERE {
+      { SELECT DISTINCT ?o ?segment WHERE {
+          ?o a qb:Observation ; dam:segment ?reached .
+          ?reached skos:broader* ?segment .
+      } }
+      ?o dam:channel ?channel ; dam:impressions ?i ; dam:clicks ?c ; dam:conversions ?v .
+    }
+    GROUP BY ?segment ?channel
+  }
+  OPTIONAL { ?segment skos:prefLabel ?segmentLabel . FILTER(LANG(?segmentLabel) = "en") }
+  OPTIONAL { ?channel skos:prefLabel ?channelLabel . FILTER(LANG(?channelLabel) = "en") }
+}
+ORDER BY ?segmentLabel ?channelLabel""",
+    ),
+    Example(
+        "made-for-versus-reached",
+        "Made for a segment versus results observed in it",
+        "Two different claims: schema:audience says which segments an asset was made for; "
+        "dam:segment on an observation says which segment its results were observed in. Per "
+        "segment reached (rolled up through skos:broader*), this splits the results between "
+        "assets made for it (their audience is the segment, inside it or includes it) and "
+        "assets made for someone else, or for no segment at all.",
+        """SELECT ?segment ?segmentLabel ?madeForIt ?assets ?impressions ?clicks ?conversions
+WHERE {
+  {
+    SELECT ?segment ?madeForIt (COUNT(DISTINCT ?asset) AS ?assets) (SUM(?i) AS ?impressions)
+           (SUM(?c) AS ?clicks) (SUM(?v) AS ?conversions) WHERE {
+      { SELECT DISTINCT ?o ?segment WHERE {
+          ?o a qb:Observation ; dam:segment ?reached .
+          ?reached skos:broader* ?segment .
+      } }
+      ?o dam:observedAsset ?asset ; dam:impressions ?i ; dam:clicks ?c ; dam:conversions ?v .
+      BIND(EXISTS {
+        ?asset schema:audience ?aimed .
+        { ?aimed skos:broader* ?segment } UNION { ?segment skos:broader+ ?aimed }
+      } AS ?madeForIt)
+    }
+    GROUP BY ?segment ?madeForIt
+  }
+  OPTIONAL { ?segment skos:prefLabel ?segmentLabel . FILTER(LANG(?segmentLabel) = "en") }
+}
+ORDER BY ?segmentLabel DESC(?madeForIt)""",
+    ),
 )
 
 
@@ -109,6 +163,8 @@ def prologue(iris: Iris) -> str:
         vocab=iris.vocab_base,
         dept=f"{iris.vocab_base}departments/",
         subjects=f"{iris.vocab_base}subjects/",
+        audiences=f"{iris.vocab_base}audiences/",
+        campaigns=f"{iris.vocab_base}campaigns/",
     )
     return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
 

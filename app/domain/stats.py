@@ -20,7 +20,9 @@ _SCHEMES = sparql_prefixes() + "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a s
 _BY_DEPARTMENT = (
     sparql_prefixes()
     + """
-SELECT ?key (COUNT(?asset) AS ?n) WHERE { ?asset dam:department ?d . ?d skos:notation ?key }
+SELECT ?key (COUNT(?asset) AS ?n) WHERE {
+  ?asset a dam:Asset ; dam:department ?d . ?d skos:notation ?key
+}
 GROUP BY ?key ORDER BY ?key
 """
 )

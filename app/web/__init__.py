@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
+from app.domain.iris import is_web_iri
 from app.service import Atrium
 from app.storage.graphstore import Scope
 
@@ -34,6 +36,7 @@ def create_app(atrium: Atrium) -> Flask:
     from app.web.auth import auth, check_csrf, csrf_field, current_user
     from app.web.browse import browse
     from app.web.edit import edit
+    from app.web.performance import performance
     from app.web.profiles import profiles
     from app.web.queries import queries
     from app.web.sparql import sparql
@@ -46,11 +49,13 @@ def create_app(atrium: Atrium) -> Flask:
     app.register_blueprint(sparql)
     app.register_blueprint(queries)
     app.register_blueprint(profiles)
+    app.register_blueprint(performance)
     from app.web.vocab import vocab
 
     app.register_blueprint(vocab)
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)
+    app.jinja_env.filters["iri_link"] = iri_link
 
     @app.after_request
     def secure(response: Response) -> Response:
@@ -68,6 +73,19 @@ def create_app(atrium: Atrium) -> Flask:
         return render_template("error.html", status=status, message=message), status
 
     return app
+
+
+def iri_link(iri: str, text: str | None = None, **attributes: str) -> Markup:
+    """An IRI as a link, only ever when it is http(s); any other (``javascript:``, ``data:``,
+    ``urn:``…) as plain text. Templates use it wherever an IRI from data would become an href:
+    ``{{ link.iri|iri_link(link.label, rel="nofollow") }}``."""
+    label = iri if text is None else text
+    if not is_web_iri(iri):
+        return Markup('<span class="iri" title="{}">{}</span>').format(iri, label)
+    extra = Markup("").join(
+        Markup(' {}="{}"').format(name, value) for name, value in attributes.items() if value
+    )
+    return Markup('<a href="{}"{}>{}</a>').format(iri, extra, escape(label))
 
 
 def current_atrium() -> Atrium:

@@ -1,4 +1,5 @@
-"""``/api/search``: the search page as JSON, with the same parameters.
+"""``/api/search``: the search page as JSON, with the same parameters; ``POST /api/results``:
+results per segment from marketing tools.
 
 The shape is stable and documented in the README::
 
@@ -9,17 +10,32 @@ The shape is stable and documented in the README::
                              "children": [...]}]}]}
 
 A malformed parameter answers 400 with ``{"error": …, "status": 400}``.
+
+``POST /api/results`` takes a JSON list of row objects or a ``text/csv`` body (columns in
+:mod:`app.domain.results.importer`) from a contributor (or admin), usually with a Bearer token;
+with a session cookie it needs the ``X-CSRF-Token`` header like any form. Rows of assets
+outside the caller's departments are refused one by one, with the same words as rows of
+assets that do not exist. It answers ``{"rows", "added", "replaced", "refused": [{"row",
+"reason"}], "campaigns_created": [{"iri", "name"}]}``; 400 for a body that cannot be read, 413
+above :data:`RESULTS_MAX_BYTES`.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, url_for
+import hmac
+import io
+import json
 
+from flask import Blueprint, Response, abort, jsonify, request, session, url_for
+
+from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImporter
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
 from app.web import current_atrium, current_scope
+from app.web.auth import csrf_exempt, current_user, role_required
 from app.web.search_urls import request_language, request_query
 
 api = Blueprint("api", __name__)
+RESULTS_MAX_BYTES = 32 * 1024 * 1024  # about 300,000 rows of CSV
 
 
 @api.get("/api/search")
@@ -27,6 +43,60 @@ def search() -> Response:
     """Search results and facets as JSON; parameters as for ``/search``."""
     result = current_atrium().search.search(request_query(), current_scope(), request_language())
     return jsonify(result_json(result))
+
+
+@api.post("/api/results")
+@csrf_exempt  # checked below, after authentication, so that anonymous callers get a 401
+@role_required("contributor")
+def record_results() -> Response:
+    """Record results rows for assets of the caller's departments."""
+    _check_csrf_of_session()
+    user = current_user()
+
+    def may_record(home: AssetHome) -> bool:
+        return user.is_admin or home.department in user.departments
+
+    rows = _results_body()
+    try:
+        summary = ResultsImporter(current_atrium(), may_record=may_record).run(rows)
+    except ResultsFileError as error:
+        abort(400, description=str(error))
+    return jsonify(summary.as_json())
+
+
+def _check_csrf_of_session() -> None:
+    """A session-cookie POST carries the session's CSRF token; a Bearer-token one needs none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return
+    sent = request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(400, description="the form has expired or did not come from Atrium; reload the page")
+
+
+def _results_body() -> io.StringIO | list[object]:
+    """The request body as CSV text or a list of rows; 413 when too large, 400 unreadable."""
+    if (request.content_length or 0) > RESULTS_MAX_BYTES:
+        abort(413, description=f"send at most {RESULTS_MAX_BYTES // 2**20} MiB per request")
+    body = request.stream.read(RESULTS_MAX_BYTES + 1)
+    if len(body) > RESULTS_MAX_BYTES:
+        abort(413, description=f"send at most {RESULTS_MAX_BYTES // 2**20} MiB per request")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        abort(400, description="the body is not UTF-8 text")
+    if request.mimetype in ("text/csv", "text/plain"):
+        return io.StringIO(text, newline="")
+    if request.mimetype != "application/json":
+        abort(415, description="send a JSON list of rows or text/csv")
+    try:
+        rows = json.loads(text)
+    except ValueError as error:
+        abort(400, description=f"the body is not JSON: {error}")
+    if not isinstance(rows, list):
+        abort(400, description="send a JSON list of row objects")
+    return rows
 
 
 def result_json(result: SearchResult) -> dict[str, object]:

@@ -5,6 +5,9 @@ An asset the reader may not see answers 404, exactly like one that does not exis
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import quote
+
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from pyoxigraph import NamedNode, Triple
 
@@ -29,6 +32,9 @@ INLINE_TYPES = {
     "image/avif",
     "application/pdf",
 }
+FILE_NAME_BYTES = 200  # of UTF-8: a stored or downloaded name fits any file system's 255
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}  # controls (CR, LF…), bidi overrides, line breaks
+RFC5987_SAFE = "!#$&+-.^_`|~"  # attr-char besides letters and digits (RFC 5987, section 3.2.1)
 
 
 def _visible_record(asset_id: str) -> list:
@@ -48,7 +54,10 @@ def page(asset_id: str) -> Response | str:
     return negotiated(lambda: triples, lambda: _asset_page(asset_id, triples))
 
 
-def _asset_page(asset_id: str, triples: list) -> str:
+def _asset_page(asset_id: str, triples: list, results: dict | None = None) -> str:
+    """The page; ``results``: the Results section's state (a refused entry form), else read."""
+    from app.web.performance import results_context
+
     atrium = current_atrium()
     view = asset_view(
         atrium.store,
@@ -69,6 +78,7 @@ def _asset_page(asset_id: str, triples: list) -> str:
         history=history,
         may_change_access=_may_change(asset_id),
         access_levels=list(ACCESS_LEVELS),
+        **(results if results is not None else results_context(asset_id)),
     )
 
 
@@ -133,10 +143,40 @@ def _send(sha256: str, mime: str, name: str | None, attachment: bool) -> Respons
         media.path(sha256),
         mimetype=mime,
         as_attachment=attachment,
-        download_name=name,
         conditional=True,
         etag=sha256,
         max_age=3600,
     )
+    if name is not None:
+        kind = "attachment" if attachment else "inline"
+        response.headers["Content-Disposition"] = content_disposition(kind, name)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def clean_file_name(name: str, max_bytes: int = FILE_NAME_BYTES) -> str:
+    """``name`` as one safe path component: no folder part, no control or format character
+    (each becomes ``_``), no leading dot, at most ``max_bytes`` of UTF-8 with its extension
+    kept; "" when nothing is left. Uploads are saved under it; downloads are offered under it."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if unicodedata.category(c) in UNSAFE_CATEGORIES else c for c in name)
+    name = unicodedata.normalize("NFC", name).strip().lstrip(".")
+    if len(name.encode()) <= max_bytes:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) > 16 or not suffix.isalnum():
+        stem, suffix = name, ""
+    ending = f".{suffix}" if suffix else ""
+    room = max_bytes - len(ending.encode())
+    return stem.encode()[:room].decode("utf-8", "ignore").rstrip(" .") + ending
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """An RFC 6266 ``Content-Disposition``: ``kind`` (attachment or inline), an ASCII
+    ``filename`` fallback and the name itself as ``filename*`` (RFC 5987, UTF-8). Never raises:
+    CR, LF and other control characters cannot reach the header."""
+    clean = clean_file_name(name) or "download"
+    fallback = unicodedata.normalize("NFKD", clean).encode("ascii", "ignore").decode("ascii")
+    fallback = fallback.replace('"', "_").replace("\\", "_").strip() or "download"
+    encoded = quote(clean, safe=RFC5987_SAFE)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -10,6 +10,8 @@
   concept field, of anything broader, or of a concept merged into one of those. Assets whose
   title holds every word rank first, then those whose text does, then those found through
   concepts only; newest first within each.
+- ``sort=best:IRI``: by the score in segment IRI (:mod:`app.domain.results.performance`, in
+  the reader's scope), assets without results (or beyond :data:`MAX_BEST`) last, newest first.
 - Facets: the field registry's (:mod:`app.domain.search.layout`), each run within its own
   budget, and all of them within one for the whole search.
 """
@@ -24,6 +26,7 @@ import numpy as np
 from pyoxigraph import NamedNode
 
 from app.domain.iris import Iris
+from app.domain.results.performance import Performance
 from app.domain.search.columns import Columns
 from app.domain.search.facets import (
     FORMAT_NAMES,
@@ -44,6 +47,7 @@ from app.storage.graphstore import GraphStore, Scope
 ORDINAL_SPAN = 1 << 24  # ordinals below this sort by one int64 key; beyond, by lexsort
 TIER_SPAN = 1 << 58
 MIN_PREFIX = 3  # words this long also match longer words they start
+MAX_BEST = 10_000  # scored assets that ``sort=best:IRI`` orders; any beyond sort with the rest
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,8 @@ class SearchEngine:
             years = facets.ranged.between(columns, query.year_from, query.year_to)
             masks.add(_RANGE, years)
         hits = masks.all()
-        page = self._page(columns, hits, query, tiers)
+        best = self._best(columns, query.best_segment, scope) if query.best_segment else None
+        page = self._page(columns, hits, query, tiers, best)
         ids = self.index.ids(page)
         cards = self.cards([ids[n] for n in page if n in ids], scope, vocabulary, language)
         return SearchResult(
@@ -181,13 +186,21 @@ class SearchEngine:
     # The page -------------------------------------------------------------------------------
 
     def _page(
-        self, columns: Columns, hits: np.ndarray, query: SearchQuery, tiers: np.ndarray | None
+        self,
+        columns: Columns,
+        hits: np.ndarray,
+        query: SearchQuery,
+        tiers: np.ndarray | None,
+        best: np.ndarray | None = None,
     ) -> list[int]:
         """The ordinals of the requested page, in order."""
         candidates = np.flatnonzero(hits)
         start, end = query.offset, min(query.offset + query.per_page, len(candidates))
         if start >= end:
             return []
+        if best is not None:  # best score first, unscored last, then newest, then ordinal
+            ranked = np.lexsort((candidates, -columns.submitted[candidates], best[candidates]))
+            return [int(n) for n in candidates[ranked[start:end]]]
         keys = self._sort_keys(columns, query.order, tiers, candidates)
         if end < len(candidates):
             top = np.argpartition(keys, end - 1)[:end]
@@ -208,6 +221,16 @@ class SearchEngine:
             keys[ranked] = np.arange(len(candidates))
             return keys
         return self._raw_keys(columns, order, tiers, candidates) * ORDINAL_SPAN + candidates
+
+    def _best(self, columns: Columns, segment: str, scope: Scope) -> np.ndarray:
+        """Per ordinal, minus the asset's score in ``segment`` (+inf: no results)."""
+        keys = np.full(columns.size, np.inf)
+        scores = Performance(self.store, self.iris).scores(NamedNode(segment), scope)
+        for iri, score in sorted(scores.items(), key=lambda item: -item[1])[:MAX_BEST]:
+            ordinal = self.index.ordinal(self.iris.asset_id(iri) or "")
+            if ordinal is not None and ordinal < columns.size:
+                keys[ordinal] = -score
+        return keys
 
     @staticmethod
     def _raw_keys(

@@ -8,7 +8,8 @@ Every state of the search page lives in its URL, so a search can be bookmarked a
   values of one facet combine with OR, facets with AND;
 - ``from`` and ``to``: a range of years, both included, of the first date facet (the date
   created, in the shipped shapes);
-- ``sort`` (relevance, newest, oldest, title), ``page``, ``per_page``;
+- ``sort`` (relevance, newest, oldest, title, or ``best:IRI``: best results for the segment
+  IRI first, see :mod:`app.domain.results.performance`), ``page``, ``per_page``;
 - ``expand``: the nodes of concept trees opened by the reader; ``more``: the facets shown
   with all their values.
 
@@ -22,7 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pyoxigraph import NamedNode
+
 SORTS = ("relevance", "newest", "oldest", "title")
+BEST = "best:"  # ``sort=best:IRI``: by the results in segment IRI (and below it)
 PER_PAGE = 48
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
@@ -62,8 +66,9 @@ class SearchQuery:
     def from_args(cls, args: Args, facets: Sequence[str]) -> SearchQuery:
         """The query that request parameters ``args`` describe; :class:`BadSearch` if malformed."""
         sort = (args.get("sort") or "relevance").strip()
-        if sort not in SORTS:
-            raise BadSearch(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        if sort not in SORTS and not _best_sort(sort):
+            choices = ", ".join((*SORTS, f"{BEST}SEGMENT-IRI"))
+            raise BadSearch(f"unknown sort {sort[:80]!r}: use one of {choices}")
         filters = {name: _values(args.getlist(name)) for name in facets}
         return cls(
             text=(args.get("q") or "").strip()[:MAX_TEXT_CHARS],
@@ -84,6 +89,11 @@ class SearchQuery:
     def order(self) -> str:
         """The sort in effect: relevance means newest first when there is no text."""
         return "newest" if self.sort == "relevance" and not self.text else self.sort
+
+    @property
+    def best_segment(self) -> str | None:
+        """The segment IRI of ``sort=best:IRI``, else None."""
+        return self.sort[len(BEST) :] if self.sort.startswith(BEST) else None
 
     @property
     def offset(self) -> int:
@@ -127,6 +137,20 @@ class SearchQuery:
     def is_empty(self) -> bool:
         """True for the plain list: no text, no filter."""
         return not (self.text or self.filters or self.year_from or self.year_to)
+
+
+def _best_sort(sort: str) -> bool:
+    """Whether ``sort`` is ``best:`` and an absolute IRI (checked as pyoxigraph checks it)."""
+    iri = sort[len(BEST) :]
+    if not sort.startswith(BEST) or len(iri) > MAX_VALUE_CHARS:
+        return False
+    if not iri.startswith(("http://", "https://")):
+        return False
+    try:
+        NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def _values(raw: list[str]) -> tuple[str, ...]:
