@@ -6,6 +6,7 @@ a real ``oxigraph serve`` process on loopback (DESIGN.md, "Fixed choices: Scale-
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -130,6 +131,58 @@ CORPUS_IMAGES = CORPUS / "images"
 BASE_IRI = "http://atrium.test/"
 
 
+def in_ci() -> bool:
+    """True when running in CI (``CI`` is "true" or "1"), where nothing may be skipped."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+def need_corpus(*parts: str) -> Path:
+    """The corpus path ``../shared/corpus/<parts>``; when it is not there, skip the test, or
+    fail it in CI (CI requires the corpus tests). Call it from a test or a fixture; for a
+    whole test or module use the marker ``@pytest.mark.corpus(*parts)`` instead."""
+    path = CORPUS.joinpath(*parts)
+    if path.exists():
+        return path
+    shown = "/".join(("../shared/corpus", *parts))
+    reason = f"the shared corpus is not here ({shown}): looked for {path}"
+    if in_ci():
+        pytest.fail(f"{reason}; CI requires the corpus tests to run", pytrace=False)
+    pytest.skip(f"{reason}; these tests need it")
+
+
+def corpus_params(values: Iterable[object], *parts: str) -> list[object]:
+    """Parameters read from the corpus at collection, for ``parametrize``: ``values``, or when
+    ``../shared/corpus/<parts>`` is not there, one placeholder marked ``corpus(*parts)``, so
+    the test is still collected and skips (fails in CI) with the reason; an empty parameter
+    set would only skip, even in CI."""
+    if CORPUS.joinpath(*parts).exists():
+        return list(values)
+    return [pytest.param(None, id="corpus-missing", marks=pytest.mark.corpus(*parts))]
+
+
+def metadata_scan() -> dict[str, dict[str, str]]:
+    """The rows of the corpus' images/METADATA-SCAN.csv by file name; empty without it."""
+    path = CORPUS_IMAGES / "METADATA-SCAN.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as scan_file:
+        return {row["file"]: row for row in csv.DictReader(scan_file)}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "corpus(*parts): needs ../shared/corpus/<parts>; skips without it (fails when CI is set)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.corpus(*parts)``: check before any fixture reads the corpus."""
+    for marker in item.iter_markers(name="corpus"):
+        need_corpus(*marker.args)
+
+
 def make_atrium(data_dir: Path, store: GraphStore | None = None, **settings: object) -> Atrium:
     """An initialised Atrium on ``data_dir`` (embedded store unless ``store`` is given)."""
     config = Config.from_env(
@@ -163,10 +216,11 @@ def corpus_atrium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[At
     """One Atrium with every corpus image ingested (shared: read it, never write to it)."""
     from app.domain.ingest import Ingester, IngestOptions, find_files
 
+    images = need_corpus("images")
     service = make_atrium(tmp_path_factory.mktemp("corpus") / "data")
     ingester = Ingester(service)
     options = ingester.resolve(IngestOptions("operations", "public"))
-    report = ingester.run(find_files([CORPUS_IMAGES]), options)
+    report = ingester.run(find_files([images]), options)
     yield service, report
     service.close()
 

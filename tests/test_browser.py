@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_IMAGES, add_user, browser_sign_in, serving
+from conftest import add_user, browser_sign_in, need_corpus, serving
 from PIL import Image
 from werkzeug.serving import make_server
 
@@ -23,7 +23,7 @@ LOADED = "img => img.complete && img.naturalWidth > 0"
 @pytest.fixture
 def served(atrium: Atrium, tmp_path: Path) -> Iterator[str]:
     photo = tmp_path / "flower.jpg"
-    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
+    shutil.copyfile(need_corpus("images", "pillow__flower.jpg"), photo)
     ingester = Ingester(atrium)
     ingester.run([photo], ingester.resolve(IngestOptions("marketing", "public")))
     server = make_server("127.0.0.1", 0, create_app(atrium), threaded=True)

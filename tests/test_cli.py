@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE_IRI, CORPUS_IMAGES
+from conftest import BASE_IRI, CORPUS_IMAGES, need_corpus
 
 from app.cli import main
 
@@ -23,10 +23,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def some_images(tmp_path: Path) -> Path:
+    images = need_corpus("images")
     folder = tmp_path / "incoming"
     (folder / "nested").mkdir(parents=True)
-    shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", folder / "flower.jpg")
-    shutil.copyfile(CORPUS_IMAGES / "pillow__iptc.jpg", folder / "nested" / "iptc.jpg")
+    shutil.copyfile(images / "pillow__flower.jpg", folder / "flower.jpg")
+    shutil.copyfile(images / "pillow__iptc.jpg", folder / "nested" / "iptc.jpg")
     return folder
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS_IMAGES, corpus_params, metadata_scan
 from PIL import Image, ImageChops, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 
@@ -21,12 +21,11 @@ from app.domain.images import (
     probe,
 )
 
-CORPUS = Path(__file__).parent.parent.parent / "shared" / "corpus" / "images"
+CORPUS = CORPUS_IMAGES
 MAX_PIXELS = 200_000_000
 LIMITS = {"preview": 1024, "thumbnail": 256}
 
-with open(CORPUS / "METADATA-SCAN.csv", newline="", encoding="utf-8") as scan_file:
-    SCAN = {row["file"]: row for row in csv.DictReader(scan_file)}
+SCAN = metadata_scan()  # empty without the corpus: its tests skip (fail in CI)
 READABLE = sorted(name for name, row in SCAN.items() if row["pillow"] == "ok")
 BROKEN = {
     "pillow__broken.png": "not an image Pillow can read (broken file or wrong extension)",
@@ -56,12 +55,13 @@ def expected_fit(width: int, height: int, limit: int) -> tuple[int, int]:
     return round(width * scale), round(height * scale)
 
 
+@pytest.mark.corpus("images", "METADATA-SCAN.csv")
 def test_the_scan_marks_exactly_the_known_broken_files_as_unreadable() -> None:
     assert set(SCAN) - set(READABLE) == set(BROKEN)
 
 
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # pillow__hopper_bad_exif.jpg, on purpose
-@pytest.mark.parametrize("name", READABLE)
+@pytest.mark.parametrize("name", corpus_params(READABLE, "images", "METADATA-SCAN.csv"))
 def test_every_readable_corpus_image_is_probed_and_rendered(name: str) -> None:
     info = probe(CORPUS / name, max_pixels=MAX_PIXELS)
     renditions = make_renditions(CORPUS / name, max_pixels=MAX_PIXELS)
@@ -83,6 +83,7 @@ def test_every_readable_corpus_image_is_probed_and_rendered(name: str) -> None:
         assert abs(image.height - fit_height) <= 1
 
 
+@pytest.mark.corpus("images")
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_files_raise_bad_file_with_a_clear_reason(name: str) -> None:
     with pytest.raises(BadFile) as probed:
@@ -103,6 +104,7 @@ def test_a_file_that_is_not_an_image_raises_bad_file(tmp_path: Path) -> None:
         probe(fake, max_pixels=MAX_PIXELS)
 
 
+@pytest.mark.corpus("images")
 def test_the_configured_pixel_limit_applies() -> None:
     with pytest.raises(BadFile, match=r"480×360 px exceeds the 100,000 px limit"):
         probe(CORPUS / "pillow__flower.jpg", max_pixels=100_000)
@@ -110,6 +112,7 @@ def test_the_configured_pixel_limit_applies() -> None:
         make_renditions(CORPUS / "pillow__flower.jpg", max_pixels=100_000)
 
 
+@pytest.mark.corpus("images")
 def test_pillows_own_limit_neither_interferes_nor_changes(monkeypatch) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
 
@@ -120,6 +123,7 @@ def test_pillows_own_limit_neither_interferes_nor_changes(monkeypatch) -> None:
     assert Image.MAX_IMAGE_PIXELS == 1000
 
 
+@pytest.mark.corpus("images")
 def test_exif_orientation_is_applied() -> None:
     info = probe(CORPUS / "exif-samples__portrait_6.jpg", max_pixels=MAX_PIXELS)
     preview = decoded(
@@ -137,6 +141,7 @@ def test_exif_orientation_is_applied() -> None:
     assert mean_difference(preview, clockwise) < mean_difference(preview, anticlockwise) / 3
 
 
+@pytest.mark.corpus("images")
 def test_orientation_from_xmp_is_applied_to_png() -> None:
     info = probe(CORPUS / "pillow__xmp_tags_orientation.png", max_pixels=MAX_PIXELS)
 
@@ -144,6 +149,7 @@ def test_orientation_from_xmp_is_applied_to_png() -> None:
     assert (info.width, info.height) == (326, 268)
 
 
+@pytest.mark.corpus("images")
 @pytest.mark.parametrize(
     ("name", "frames", "preview_size"),
     [
@@ -161,6 +167,7 @@ def test_multi_frame_files_render_their_first_frame(name, frames, preview_size) 
     assert (preview.width, preview.height) == preview_size
 
 
+@pytest.mark.corpus("images")
 @pytest.mark.parametrize(
     ("name", "format_", "mime", "size", "preview_size"),
     [
@@ -185,6 +192,7 @@ def test_heic_avif_and_webp_decode(name, format_, mime, size, preview_size) -> N
     assert max(ImageStat.Stat(preview).stddev) > 10  # a real picture, not a flat fill
 
 
+@pytest.mark.corpus("images")
 def test_jpeg_previews_use_the_draft_reduce_path(monkeypatch) -> None:
     requests = []
     real_draft = JpegImageFile.draft
@@ -203,6 +211,7 @@ def test_jpeg_previews_use_the_draft_reduce_path(monkeypatch) -> None:
     assert (preview["preview"].width, preview["preview"].height) == (1024, 511)
 
 
+@pytest.mark.corpus("images")
 def test_transparency_is_composited_on_white() -> None:
     name = "pillow__tiff_16bit_RGBa.tiff"
     with Image.open(CORPUS / name) as original:
@@ -218,6 +227,7 @@ def test_transparency_is_composited_on_white() -> None:
     assert min(preview.getpixel(transparent)) > 230
 
 
+@pytest.mark.corpus("images")
 def test_sixteen_bit_thermal_image_is_stretched_to_visible_contrast() -> None:
     preview = decoded(
         make_renditions(CORPUS / "pillow__ifd_tag_type.tiff", max_pixels=MAX_PIXELS)["preview"]
@@ -228,6 +238,7 @@ def test_sixteen_bit_thermal_image_is_stretched_to_visible_contrast() -> None:
     assert high > 225
 
 
+@pytest.mark.corpus("images")
 @pytest.mark.parametrize("name", ["pillow__pil_sample_cmyk.jpg", "pillow__hopper.Lab.tif"])
 def test_cmyk_and_lab_images_keep_their_colours(name: str) -> None:
     preview = decoded(make_renditions(CORPUS / name, max_pixels=MAX_PIXELS)["preview"])
@@ -239,6 +250,7 @@ def test_cmyk_and_lab_images_keep_their_colours(name: str) -> None:
     assert mean_difference(preview, reference) < 15
 
 
+@pytest.mark.corpus("images")
 @pytest.mark.parametrize(
     ("name", "mime"),
     [
@@ -255,6 +267,7 @@ def test_guess_mime_knows_the_corpus_formats(name: str, mime: str) -> None:
     assert guess_mime(CORPUS / name) == mime
 
 
+@pytest.mark.corpus("images")
 def test_guess_mime_trusts_the_content_over_the_name(tmp_path: Path) -> None:
     jpeg_named_pdf = tmp_path / "scan.pdf"
     jpeg_named_pdf.write_bytes((CORPUS / "pillow__flower.jpg").read_bytes())

@@ -79,6 +79,7 @@ def test_embedded_metadata_lands_as_rdf(corpus_atrium) -> None:
     } <= predicates
 
 
+@pytest.mark.corpus("images")
 def test_the_same_bytes_twice_make_one_asset(atrium: Atrium, tmp_path: Path) -> None:
     first = tmp_path / "a.jpg"
     shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", first)
@@ -102,6 +103,7 @@ def test_keywords_that_name_a_concept_become_subjects(atrium: Atrium, tmp_path: 
     assert subjects and all(s.startswith(atrium.iris.vocab_base + "subjects/") for s in subjects)
 
 
+@pytest.mark.corpus("images")
 def test_an_hr_photo_without_consent_goes_in_incomplete_and_not_public(
     atrium: Atrium, tmp_path: Path
 ) -> None:
@@ -116,6 +118,7 @@ def test_an_hr_photo_without_consent_goes_in_incomplete_and_not_public(
     assert any(t.predicate == DAM.incomplete for t in record)
 
 
+@pytest.mark.corpus("images")
 def test_set_fills_the_profile_for_a_batch(atrium: Atrium, tmp_path: Path) -> None:
     photo = tmp_path / "portrait.jpg"
     shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
@@ -221,6 +224,7 @@ def test_find_files_walks_folders_and_refuses_missing_paths(tmp_path: Path) -> N
         find_files([tmp_path / "missing"])
 
 
+@pytest.mark.corpus("images")
 def test_ingest_works_on_the_remote_store(remote_atrium: Atrium, tmp_path: Path) -> None:
     photo = tmp_path / "flower.jpg"
     shutil.copyfile(CORPUS_IMAGES / "pillow__flower.jpg", photo)
@@ -254,6 +258,7 @@ def test_the_demo_collection_loads_completely(atrium: Atrium, tmp_path: Path) ->
     assert stats["by_access"]["restricted"] >= 2
 
 
+@pytest.mark.corpus("images")
 def test_an_incomplete_asset_cannot_be_made_public_until_filled(
     atrium: Atrium, tmp_path: Path
 ) -> None:

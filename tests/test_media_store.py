@@ -8,11 +8,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS_IMAGES
 
 import app.storage.media as media_module
 from app.storage.media import MediaStore, StoredFile
 
-CORPUS = Path(__file__).parent.parent.parent / "shared" / "corpus" / "images"
+CORPUS = CORPUS_IMAGES
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def test_put_bytes_stores_under_the_sha256_in_two_folder_levels(store: MediaStor
         assert handle.read() == data
 
 
+@pytest.mark.corpus("images")
 def test_put_file_streams_a_real_image_and_keeps_it_byte_for_byte(store: MediaStore) -> None:
     source = CORPUS / "pillow__flower.jpg"
     expected = hashlib.sha256(source.read_bytes()).hexdigest()
@@ -59,6 +61,7 @@ def test_put_file_reads_in_chunks(store: MediaStore, tmp_path: Path, monkeypatch
     assert store.path(stored.sha256).read_bytes() == big.read_bytes()
 
 
+@pytest.mark.corpus("images")
 def test_same_bytes_are_stored_once(store: MediaStore, tmp_path: Path) -> None:
     copy = tmp_path / "copy.jpg"
     copy.write_bytes((CORPUS / "pillow__iptc.jpg").read_bytes())
@@ -96,6 +99,7 @@ def test_delete_removes_the_file(store: MediaStore) -> None:
     assert store.put_bytes(b"to be removed").created
 
 
+@pytest.mark.corpus("images")
 def test_failed_rename_leaves_no_temporary_file_and_nothing_stored(
     store: MediaStore, monkeypatch
 ) -> None:

@@ -46,6 +46,7 @@ def atrium(tmp_path: Path):  # noqa: ANN201
     service.close()
 
 
+@pytest.mark.corpus("images")
 def test_the_index_follows_every_kind_of_write(atrium: Atrium, tmp_path: Path) -> None:
     index = atrium.search_index
     bike = put_asset(atrium, "Harbour bike", subjects=[subject(atrium, "bicycle")])

@@ -11,7 +11,14 @@ import pytest
 import rdflib
 from conftest import BASE_IRI
 from pyoxigraph import NamedNode, RdfFormat, parse
-from vocab_helpers import MUST_FAIL, NEEDS_CLEANING, VOCAB_DATA, corpus_files, import_file
+from vocab_helpers import (
+    MUST_FAIL,
+    NEEDS_CLEANING,
+    VOCAB_DATA,
+    corpus_file_params,
+    corpus_files,
+    import_file,
+)
 
 from app.cli import main
 from app.domain.vocab.importer import ImportReport
@@ -24,7 +31,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 # --- the corpus ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", corpus_file_params(), ids=lambda p: p.name)
 def test_every_corpus_vocabulary_imports_or_is_stopped_for_a_reason(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]], path: Path
 ) -> None:
@@ -128,6 +135,7 @@ def test_foreign_iris_are_kept(corpus_vocabularies: tuple[Atrium, dict[str, Impo
     assert atrium.vocab.catalogue.home_graph(concept) == atrium.iris.vocab_graph("gemet")
 
 
+@pytest.mark.corpus("vocabularies")
 def test_cleaning_is_needed_only_where_said() -> None:
     assert {p.name for p in corpus_files()} >= NEEDS_CLEANING
 

@@ -99,6 +99,7 @@ def test_non_image_files_download_as_attachments(atrium: Atrium, tmp_path: Path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.corpus("images")
 def test_an_incomplete_asset_is_marked_on_its_page(
     atrium: Atrium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_atrium
+from conftest import CORPUS, corpus_params, make_atrium, need_corpus
 
 from app.domain.vocab.history import CLI_ACTOR, Actor
 from app.domain.vocab.importer import ImportOptions, ImportReport
@@ -24,6 +24,12 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPUS_VOCABULARIES.rglob("*") if p.suffix in (".ttl", ".rdf"))
 
 
+def corpus_file_params() -> list[object]:
+    """``corpus_files()`` for ``parametrize``: one placeholder that skips (fails in CI) when
+    the corpus is not here (conftest.corpus_params)."""
+    return corpus_params(corpus_files(), "vocabularies")
+
+
 def import_file(
     atrium: Atrium, path: Path, actor: Actor = CLI_ACTOR, **options: object
 ) -> ImportReport:
@@ -36,6 +42,7 @@ def corpus_vocabularies(
 ) -> Iterator[tuple[Atrium, dict[str, ImportReport]]]:
     """One Atrium with every corpus vocabulary imported (GEMET in German and French, merged
     into one multilingual scheme); shared by the session: read it, never write to it."""
+    need_corpus("vocabularies")
     atrium = make_atrium(tmp_path_factory.mktemp("corpus-vocabularies") / "data")
     reports = {}
     for path in corpus_files():
