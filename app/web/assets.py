@@ -76,7 +76,7 @@ def _asset_page(asset_id: str, triples: list, results: dict | None = None) -> st
         asset=view,
         missing=missing,
         history=history,
-        may_change_access=_may_change(asset_id),
+        may_change_access=may_change(asset_id),
         access_levels=list(ACCESS_LEVELS),
         **(results if results is not None else results_context(asset_id)),
     )
@@ -101,7 +101,7 @@ def original(asset_id: str) -> Response:
 def change_access(asset_id: str) -> Response:
     """Move an asset to another access level (contributors of its department, admins)."""
     _visible_record(asset_id)
-    if not _may_change(asset_id):
+    if not may_change(asset_id):
         abort(403, description="only contributors of the owning department may change this")
     atrium = current_atrium()
     try:
@@ -114,8 +114,9 @@ def change_access(asset_id: str) -> Response:
     return redirect(url_for("assets.page", asset_id=asset_id))
 
 
-def _may_change(asset_id: str) -> bool:
-    """Contributors of the owning department, and admins, may change an asset."""
+def may_change(asset_id: str) -> bool:
+    """Contributors of the owning department, and admins, may change an asset (its access,
+    its description, its results)."""
     user = current_user()
     if user is None or not user.has_role("contributor"):
         return False

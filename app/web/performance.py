@@ -33,6 +33,7 @@ from app.domain.results.performance import (
     observed_campaigns,
 )
 from app.web import current_atrium, current_scope
+from app.web.assets import may_change
 from app.web.auth import current_user, role_required
 from app.web.search_urls import request_language
 
@@ -218,7 +219,7 @@ def results_context(
     engine = _engine()
     rows = engine.breakdown(atrium.iris.asset(asset_id), scope, language)
     form = None
-    if _may_record(asset_id):
+    if may_change(asset_id):
         form = {
             "segments": sorted(engine.concepts(SEGMENTS, scope, language).items(), key=_by_label),
             "channels": sorted(engine.concepts(CHANNELS, scope, language).items(), key=_by_label),
@@ -228,15 +229,6 @@ def results_context(
     return {"results": rows, "results_form": form}
 
 
-def _may_record(asset_id: str) -> bool:
-    """Contributors of the asset's department, and admins, may record its results."""
-    user = current_user()
-    if user is None or not user.has_role("contributor"):
-        return False
-    found = current_atrium().assets.access_of(asset_id)
-    return found is not None and (user.is_admin or found[1] in user.departments)
-
-
 @performance.post("/assets/<asset_id>/results")
 @role_required("contributor")
 def record(asset_id: str) -> object:
@@ -244,7 +236,7 @@ def record(asset_id: str) -> object:
     from app.web.assets import _asset_page, _visible_record
 
     triples = _visible_record(asset_id)
-    if not _may_record(asset_id):
+    if not may_change(asset_id):
         abort(403, description="only contributors of the asset's department may record results")
     values = {name: request.form.get(name, "").strip()[:MAX_IRI_CHARS] for name in FORM_FIELDS}
     errors: list[str] = []
