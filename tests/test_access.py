@@ -278,3 +278,78 @@ def test_results_paths_are_for_signed_in_readers_who_may_see_the_asset(site) -> 
     assert outsider.get(f"{base_url}/assets/{assets['restricted']}").status_code == 404
     internal = outsider.get(f"{base_url}/assets/{assets['internal']}").text
     assert 'id="results"' in internal and "9,001" in internal
+
+
+# Who may record results: contributors of the owning department (HR) and admins, on every
+# level; everyone else is refused without learning whether a hidden asset exists.
+RECORDERS = {"contributor-hr", "admin"}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("level", LEVELS)
+def test_recording_results_follows_the_department_and_the_access_level(
+    site, reader: str, level: str
+) -> None:
+    import re
+
+    atrium, base_url, assets, clients = site
+    client, asset_id = clients[reader], assets[level]
+    row = {
+        "segment": atrium.iris.concept("audiences/families").value,
+        "channel": atrium.iris.concept("channels/print").value,
+        "campaign": "Spring collection 2024",
+        "start": "2026-05-01",
+        "end": "2026-05-31",
+        "impressions": "100",
+        "clicks": "10",
+        "conversions": "1",
+    }
+    page = client.get(f"{base_url}/assets/{asset_id}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    form = {**row, "csrf_token": token.group(1) if token else ""}
+    posted = client.post(f"{base_url}/assets/{asset_id}/results", data=form, allow_redirects=False)
+    if reader == "anonymous":
+        assert (
+            posted.status_code in (302, 400, 401)
+            and "/assets/"
+            not in posted.headers.get("Location", "/login").removeprefix(base_url)[:8]
+        )
+    elif reader in RECORDERS:
+        assert posted.status_code == 302, (reader, level, posted.text[:300])
+    else:
+        assert posted.status_code in (403, 404), (reader, level)
+    bad = client.post(
+        f"{base_url}/assets/{asset_id}/results",
+        data={**form, "impressions": "many"},
+        allow_redirects=False,
+    )
+    assert bad.status_code < 500 and (reader not in RECORDERS or bad.status_code == 400)
+
+    name = add_user(atrium, *_role_and_departments(reader)) if reader != "anonymous" else None
+    headers = {}
+    if name is not None:
+        headers["Authorization"] = f"Bearer {atrium.users.issue_token(name, 'matrix')[1]}"
+    api = requests.post(
+        f"{base_url}/api/results", json=[{**row, "asset": asset_id}], headers=headers
+    )
+    if reader == "anonymous":
+        assert api.status_code == 401
+    elif not reader.startswith(("contributor", "admin")):
+        assert api.status_code == 403
+    else:
+        summary = api.json()
+        assert api.status_code == 200
+        assert (summary["refused"] == []) == (reader in RECORDERS), (reader, level, summary)
+        if reader not in RECORDERS:
+            assert "you may not record results for this asset" in summary["refused"][0]["reason"]
+    garbage = requests.post(
+        f"{base_url}/api/results",
+        data="{not json",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert garbage.status_code in ((401,) if name is None else (400, 403))
+
+
+def _role_and_departments(reader: str) -> tuple[str, tuple[str, ...]]:
+    role, _, department = reader.partition("-")
+    return role, (department,) if department else ()
