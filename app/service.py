@@ -12,8 +12,10 @@ from app.domain.assets import AssetRepository, Watchers
 from app.domain.audit import AuditTrail
 from app.domain.iris import Iris
 from app.domain.results.campaigns import Campaigns
+from app.domain.results.index import ResultsIndex
 from app.domain.results.migration import CampaignMigration, migrate_campaigns
 from app.domain.results.observations import Observations, ResultHomes
+from app.domain.results.performance import Performance
 from app.domain.saved_queries import SavedQueries
 from app.domain.search import SearchEngine, SearchIndex
 from app.domain.shapes.catalogue import ShapeCatalogue
@@ -59,7 +61,17 @@ class Atrium:
     @cached_property
     def observations(self) -> Observations:
         """Results observed per asset, segment, channel, campaign and period."""
-        return Observations(self.store, self.iris)
+        return Observations(self.store, self.iris, self.results_index)
+
+    @cached_property
+    def results_index(self) -> ResultsIndex:
+        """Every observation in memory, kept in step with every results write."""
+        return ResultsIndex(self.store, self.iris, self.config.data_dir / "results-index.npz")
+
+    @property
+    def performance(self) -> Performance:
+        """Which assets work best for a segment, from the results index."""
+        return Performance(self.store, self.iris, self.results_index)
 
     @cached_property
     def campaigns(self) -> Campaigns:
@@ -79,7 +91,7 @@ class Atrium:
 
     @cached_property
     def search(self) -> SearchEngine:
-        return SearchEngine(self.store, self.iris, self.search_index)
+        return SearchEngine(self.store, self.iris, self.search_index, performance=self.performance)
 
     @cached_property
     def users(self) -> UserStore:
@@ -128,6 +140,8 @@ class Atrium:
             self.sparql.close()
         if "search_index" in self.__dict__:
             self.search_index.close()
+        if "results_index" in self.__dict__:
+            self.results_index.close()
         self.store.close()
 
     def __enter__(self) -> Atrium:

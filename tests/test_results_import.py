@@ -3,6 +3,7 @@ the way, and results that never show to anonymous readers."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from conftest import BASE_IRI, csrf_token, make_atrium
 from search_helpers import put_asset
 
 from app.cli import main
-from app.domain.demo import demo_results, load_demo_results
+from app.domain.demo import DEMO_RESULTS, load_demo_results
 from app.domain.results.campaigns import Campaigns
 from app.domain.results.importer import FORBIDDEN, ResultsImporter
 from app.namespaces import DAM, SCHEMA, SKOS
@@ -280,14 +281,17 @@ def test_no_result_is_visible_to_anonymous_sparql(web, api_token) -> None:
 # Demo data ----------------------------------------------------------------------------------
 
 
-def test_the_demo_results_are_deterministic_and_varied(atrium, tmp_path) -> None:
-    ids = [put_asset(atrium, f"Poster {n}", access="public") for n in range(6)]
-    rows = demo_results(ids)
-    assert rows == demo_results(ids)
+def test_the_shipped_demo_results_land_whole_and_vary(atrium) -> None:
+    with DEMO_RESULTS.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
     assert {r["campaign"] for r in rows} == {
         "Spring collection 2025", "Ride the city 2025", "Eurobike 2025"
     }  # fmt: skip
     assert {"consumers", "small-businesses", "enterprise-customers"} <= {r["segment"] for r in rows}
-    summary = load_demo_results(atrium, ids, tmp_path / "demo-results.csv")
+    files = sorted({r["asset"] for r in rows})
+    ids = {name: put_asset(atrium, name, access="public") for name in files}
+    summary = load_demo_results(atrium, ids)
     assert summary.refused == []
     assert summary.added == len(rows)
+    fewer = load_demo_results(atrium, {files[0]: ids[files[0]]})  # a smaller demo
+    assert fewer.rows == sum(r["asset"] == files[0] for r in rows) and fewer.added == 0

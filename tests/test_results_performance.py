@@ -11,7 +11,7 @@ from search_helpers import put_asset, search_query
 from app.domain.access import ANONYMOUS, Reader, scope_for
 from app.domain.results.campaigns import Campaigns
 from app.domain.results.observations import Observation
-from app.domain.results.performance import Performance, ResultFilter, wilson_lower_bound
+from app.domain.results.performance import ResultFilter, wilson_lower_bound
 from app.web import create_app
 
 MEMBER = Reader.signed_in_as("m", ["marketing"], admin=False)
@@ -34,7 +34,7 @@ def record(atrium, asset_id: str, segment: str = "consumers", **figures) -> Obse
 
 
 def ranked(atrium, reader: Reader, segment: str = "customers", **want) -> list:  # noqa: ANN001
-    performance = Performance(atrium.store, atrium.iris)
+    performance = atrium.performance
     wanted = ResultFilter(segment=atrium.iris.concept(f"audiences/{segment}"), **want)
     return performance.ranking(wanted, scope_for(reader, atrium.iris, atrium.store)).rows
 
@@ -79,7 +79,7 @@ def test_results_in_a_narrower_segment_count_for_the_broader_one(atrium) -> None
     assert (row.impressions, row.conversions) == (1500, 15)
     assert [r.impressions for r in ranked(atrium, MEMBER, "consumers")] == [1000]
     assert [r.impressions for r in ranked(atrium, MEMBER, "partners")] == [7000]
-    performance = Performance(atrium.store, atrium.iris)
+    performance = atrium.performance
     tree = performance.tree(ResultFilter(), scope_for(MEMBER, atrium.iris, atrium.store), "en")
     customers = next(n for n in tree if n.iri.endswith("/customers"))
     assert (customers.impressions, customers.conversions) == (1500, 15)

@@ -5,9 +5,10 @@ The demo collection is a set of images this project draws itself (see
 set is metadata only: valid asset records with no media behind them, written as N-Quads and
 bulk-loaded, for measuring the graph at 100,000 assets and more.
 
-After the images, the demo records results for its marketing assets: a CSV drawn from their
-ids (which depend on the JPEG encoder's bytes, so it is made here, not shipped) with a fixed
-seed, written to ``{ATRIUM_DATA}/demo-results.csv`` and imported like any results file.
+After the images, the demo records results for its marketing assets from
+``data/demo-results.csv``, a results file like any other except that its ``asset`` column names
+the demo's files (their ids depend on the JPEG encoder's bytes), each replaced by the id its
+image was stored under.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import csv
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from app.domain.demo_images import DemoItem, generate_demo_collection
 from app.domain.ingest import Ingester, IngestOptions, IngestReport, Outcome, prepare_all
 from app.domain.iris import Iris
 from app.domain.results.importer import ImportSummary, ResultsImporter
-from app.domain.vocabularies import ConceptIndex
+from app.domain.vocabularies import RESOURCES, ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, RDF, SCHEMA, XSD
 
 
@@ -43,95 +44,35 @@ def load_demo(
     prepared = prepare_all([item.path for item in items], atrium.config.max_image_pixels)
     options = (ingester.resolve(_options(item)) for item in items)
     report = ingester.run_items(zip(prepared, options, strict=True), on_outcome)
-    marketing = [
-        outcome.asset_id
+    stored = {
+        item.path.name: outcome.asset_id
         for item, outcome in zip(items, report.outcomes, strict=True)
-        if item.department == "marketing" and outcome.asset_id and outcome.status != "failed"
-    ]
-    load_demo_results(atrium, marketing, atrium.config.data_dir / "demo-results.csv")
+        if outcome.asset_id and outcome.status != "failed"
+    }
+    load_demo_results(atrium, stored)
     return report
 
 
 # Results of the marketing assets ------------------------------------------------------------
 
-# (name, first day, last day, channels): three campaigns of vocabularies/campaigns.ttl.
-DEMO_CAMPAIGNS = (
-    (
-        "Spring collection 2025",
-        dt.date(2025, 2, 1),
-        dt.date(2025, 5, 31),
-        ("print", "web", "email"),
-    ),
-    (
-        "Ride the city 2025",
-        dt.date(2025, 4, 1),
-        dt.date(2025, 9, 30),
-        ("social-media", "web", "tv-video"),
-    ),
-    (
-        "Eurobike 2025",
-        dt.date(2025, 6, 1),
-        dt.date(2025, 7, 15),
-        ("events", "social-media", "email"),
-    ),
-)
-# The customers' narrower segments, and partners: never a broader one beside its narrower
-# ones, as totals roll up through skos:broader.
-DEMO_SEGMENTS = ("consumers", "small-businesses", "enterprise-customers", "partners")
-RESULT_COLUMNS = (
-    "asset", "segment", "channel", "campaign", "start", "end",
-    "impressions", "clicks", "conversions", "spend", "revenue",
-)  # fmt: skip
+DEMO_RESULTS = RESOURCES / "data" / "demo-results.csv"
 
 
-def demo_results(asset_ids: list[str], seed: int = 0) -> list[dict[str, str]]:
-    """Plausible results for the assets, the same for the same ids and seed: each asset in one
-    campaign, reaching two or three segments on one or two of its channels, month by month."""
-    rows = []
-    for number, asset_id in enumerate(asset_ids):
-        rng = random.Random(f"demo-results-{seed}-{asset_id}")
-        name, first, last, channels = DEMO_CAMPAIGNS[number % len(DEMO_CAMPAIGNS)]
-        segments = rng.sample(DEMO_SEGMENTS, rng.randint(2, 3))
-        for start, end in _months(first, last)[: rng.randint(2, 3)]:
-            for channel in rng.sample(channels, rng.randint(1, 2)):
-                for segment in segments:
-                    rows.append(_figures(rng, asset_id, segment, channel, name, start, end))
-    return rows
-
-
-def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
-    months, start = [], first
-    while start <= last:
-        following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        months.append((start, min(following - dt.timedelta(days=1), last)))
-        start = following
-    return months
-
-
-def _figures(
-    rng: random.Random, asset_id: str, segment: str, channel: str, campaign: str,
-    start: dt.date, end: dt.date,
-) -> dict[str, str]:  # fmt: skip
-    impressions = rng.randint(2_000, 80_000)
-    clicks = round(impressions * rng.uniform(0.004, 0.04))
-    conversions = round(clicks * rng.uniform(0.02, 0.09))
-    spend = impressions * rng.uniform(4.0, 12.0) / 1000
-    revenue = conversions * rng.uniform(35, 120)
-    values = (
-        asset_id, segment, channel, campaign, start.isoformat(), end.isoformat(),
-        impressions, clicks, conversions, f"{spend:.2f}", f"{revenue:.2f}",
-    )  # fmt: skip
-    return dict(zip(RESULT_COLUMNS, map(str, values), strict=True))
-
-
-def load_demo_results(atrium, asset_ids: list[str], path: Path) -> ImportSummary:  # noqa: ANN001
-    """Write the demo results of the assets to ``path`` (CSV) and import them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=RESULT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(demo_results(asset_ids))
-    return ResultsImporter(atrium).run(path)
+def load_demo_results(
+    atrium,  # noqa: ANN001 - app.service.Atrium
+    asset_ids: Mapping[str, str],
+    path: Path = DEMO_RESULTS,
+) -> ImportSummary:
+    """Import the demo's results file, whose ``asset`` column names demo files: each name
+    becomes the id of the asset ``asset_ids`` gives for it (rows of other files are left out,
+    as when the demo loads fewer images)."""
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = [
+            {**row, "asset": asset_ids[row["asset"]]}
+            for row in csv.DictReader(file)
+            if row["asset"] in asset_ids
+        ]
+    return ResultsImporter(atrium).run(rows)
 
 
 def _options(item: DemoItem) -> IngestOptions:

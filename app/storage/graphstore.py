@@ -125,12 +125,27 @@ class GraphStore(ABC):
             raise StoreError("construct() needs a CONSTRUCT or DESCRIBE query")
         return list(result)
 
+    def quads_about(self, subjects: Iterable[NamedNode]) -> list[Quad]:
+        """Every quad, in any named graph, whose subject is one of ``subjects``."""
+        found: list[Quad] = []
+        chosen = list(dict.fromkeys(subjects))
+        for start in range(0, len(chosen), _VALUES_CHUNK):
+            values = " ".join(str(s) for s in chosen[start : start + _VALUES_CHUNK])
+            query = (
+                f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+            )
+            for row in self.select(query, scope=Scope.everything()):
+                found.append(Quad(row["s"], row["p"], row["o"], row["g"]))
+        return found
+
     def triple_count(self) -> int:
         rows = self.select(
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", scope=Scope.everything()
         )
         return int(rows[0]["n"].value)
 
+
+_VALUES_CHUNK = 500  # subjects per query of quads_about (a request of tens of KiB)
 
 # A SPARQL token that may hold a "?name": strings, IRIs and comments are matched first so that
 # a "?x" inside them is left alone.

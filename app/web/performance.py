@@ -30,7 +30,6 @@ from app.domain.results.performance import (
     Performance,
     ResultFilter,
     UnknownSegment,
-    observed_campaigns,
 )
 from app.web import current_atrium, current_scope
 from app.web.assets import may_change
@@ -59,8 +58,7 @@ class BadInput(ValueError):
 
 
 def _engine() -> Performance:
-    atrium = current_atrium()
-    return Performance(atrium.store, atrium.iris)
+    return current_atrium().performance
 
 
 # Parameters ---------------------------------------------------------------------------------
@@ -192,7 +190,7 @@ def page() -> tuple[str, int]:
         segment=want.segment.value if want.segment else None,
         segment_label=segments.get(want.segment.value, ("",))[0] if want.segment else "",
         channels=sorted(engine.concepts(CHANNELS, scope, language).items(), key=_by_label),
-        campaigns=observed_campaigns(current_atrium().store, scope, language),
+        campaigns=engine.campaigns(scope, language),
         values=kept,
         link=link,
         error=error,

@@ -32,7 +32,7 @@ from pyoxigraph import NamedNode
 
 from app.domain.iris import ASSET_ID
 from app.domain.results.campaigns import Campaigns
-from app.domain.results.observations import AMOUNTS, COUNTS, Observation, Observations, problems
+from app.domain.results.observations import AMOUNTS, COUNTS, Observation, problems
 from app.domain.vocabularies import ConceptIndex, UnknownConcept
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import Scope
@@ -109,20 +109,6 @@ class _NewCampaign:
     created: tuple[dt.date, dt.date]
 
 
-class _CachedObservations(Observations):
-    """Observations whose asset homes come from the importer's cache."""
-
-    def __init__(self, base: Observations, homes: dict[str, AssetHome | None]) -> None:
-        self.store, self.iris, self._shape = base.store, base.iris, base._shape
-        self._homes = homes
-
-    def home(self, asset: NamedNode) -> NamedNode | None:
-        if asset.value in self._homes:
-            known = self._homes[asset.value]
-            return known.graph if known is not None else None
-        return super().home(asset)
-
-
 Rows = Path | TextIO | Iterable[Mapping[str, object]]
 
 
@@ -142,7 +128,6 @@ class ResultsImporter:
         self.batch_rows = batch_rows
         self.campaigns = Campaigns(atrium.store, atrium.iris)
         self._homes: dict[str, AssetHome | None] = {}
-        self._observations = _CachedObservations(atrium.observations, self._homes)
         self._concepts: ConceptIndex | None = None
         self._resolved: dict[tuple[str, str], NamedNode | str] = {}
         self._campaign_names: dict[str, str] = {}
@@ -250,7 +235,8 @@ class ResultsImporter:
                 (parsed.row, dataclasses.replace(parsed.observation, campaign=campaign))
             )
         accepted = self._shape_checked_rows(accepted, summary)
-        added, replaced = self._observations.write([o for _, o in accepted])
+        homes = {asset: home.graph for asset, home in self._homes.items() if home is not None}
+        added, replaced = self.atrium.observations.write([o for _, o in accepted], homes)
         summary.added += added
         summary.replaced += replaced
 
@@ -306,7 +292,7 @@ class ResultsImporter:
 
     def _shape_problems(self, observation: Observation) -> list[str]:
         context = self._concepts.context_triples([observation.segment, observation.channel])  # type: ignore[union-attr]
-        found = self._observations.shape_problems([observation], context)
+        found = self.atrium.observations.shape_problems([observation], context)
         return [p for each in found.values() for p in each]
 
     def _finish_campaigns(self, summary: ImportSummary) -> None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
@@ -26,7 +28,10 @@ from app.domain.iris import Iris
 from app.domain.validation import Validator, to_rdflib
 from app.domain.vocabularies import SHAPES_DIR
 from app.namespaces import DAM, QB, RDF, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope, Term, data_block, update_request
+
+if TYPE_CHECKING:
+    from app.domain.results.index import ResultsIndex
 
 RESULTS_SHAPE = SHAPES_DIR / "results.ttl"
 COUNTS = ("impressions", "clicks", "conversions")
@@ -47,7 +52,7 @@ class Observation:
     spend: Decimal | None = None
     revenue: Decimal | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         dimensions = (self.asset, self.segment, self.channel, self.campaign)
         text = "|".join(
@@ -59,26 +64,42 @@ class Observation:
         return iris.observation(self.key)
 
     def triples(self, iris: Iris) -> list[Triple]:
+        return [Triple(*statement) for statement in self._statements(iris)]
+
+    def quads(self, iris: Iris, graph: NamedNode) -> list[Quad]:
+        return [Quad(*statement, graph) for statement in self._statements(iris)]
+
+    def _statements(self, iris: Iris) -> Iterator[tuple[NamedNode, NamedNode, Term]]:
         me = self.iri(iris)
-        triples = [
-            Triple(me, RDF.type, QB.Observation),
-            Triple(me, QB.dataSet, iris.results_dataset),
-            Triple(me, DAM.observedAsset, self.asset),
-            Triple(me, DAM.segment, self.segment),
-            Triple(me, DAM.channel, self.channel),
-            Triple(me, DAM.campaign, self.campaign),
-            Triple(me, DAM.periodStart, Literal(self.start.isoformat(), datatype=XSD.date)),
-            Triple(me, DAM.periodEnd, Literal(self.end.isoformat(), datatype=XSD.date)),
-        ]
-        for name in COUNTS:
-            triples.append(
-                Triple(me, DAM[name], Literal(str(getattr(self, name)), datatype=XSD.integer))
-            )
-        for name in AMOUNTS:
+        yield me, _TYPE, _OBSERVATION
+        yield me, _DATA_SET, iris.results_dataset
+        yield me, _OBSERVED_ASSET, self.asset
+        yield me, _SEGMENT, self.segment
+        yield me, _CHANNEL, self.channel
+        yield me, _CAMPAIGN, self.campaign
+        yield me, _PERIOD_START, _date(self.start)
+        yield me, _PERIOD_END, _date(self.end)
+        for name, predicate in _COUNT_PREDICATES.items():
+            yield me, predicate, Literal(str(getattr(self, name)), datatype=_INT)
+        for name, predicate in _AMOUNT_PREDICATES.items():
             value = getattr(self, name)
             if value is not None:
-                triples.append(Triple(me, DAM[name], Literal(str(value), datatype=XSD.decimal)))
-        return triples
+                yield me, predicate, Literal(str(value), datatype=_DECIMAL)
+
+
+_OBSERVED_ASSET, _SEGMENT, _CHANNEL, _CAMPAIGN = (
+    DAM.observedAsset, DAM.segment, DAM.channel, DAM.campaign
+)  # fmt: skip
+_PERIOD_START, _PERIOD_END = DAM.periodStart, DAM.periodEnd
+_TYPE, _OBSERVATION, _DATA_SET = RDF.type, QB.Observation, QB.dataSet
+_COUNT_PREDICATES = {name: DAM[name] for name in COUNTS}
+_AMOUNT_PREDICATES = {name: DAM[name] for name in AMOUNTS}
+_INT, _DECIMAL = XSD.integer, XSD.decimal
+
+
+@lru_cache(maxsize=4096)
+def _date(day: dt.date) -> Literal:
+    return Literal(day.isoformat(), datatype=XSD.date)
 
 
 def problems(observation: Observation) -> list[str]:
@@ -100,15 +121,15 @@ _HOME = (
     + "SELECT ?level ?dept WHERE { ?asset dam:accessLevel ?level ; dam:department ?d . "
     "?d skos:notation ?dept }"
 )
-_EXISTING = sparql_prefixes() + "SELECT ?o WHERE {{ VALUES ?o {{ {iris} }} ?o a qb:Observation }}"
 
 
 class Observations:
     """Writes observations where their asset's access puts them, checked first."""
 
-    def __init__(self, store: GraphStore, iris: Iris) -> None:
+    def __init__(self, store: GraphStore, iris: Iris, index: ResultsIndex) -> None:
         self.store = store
         self.iris = iris
+        self.index = index
         self._shape = Validator(_parse(RESULTS_SHAPE, iris), {})
 
     def home(self, asset: NamedNode) -> NamedNode | None:
@@ -130,37 +151,51 @@ class Observations:
             found.setdefault(problem.focus, []).append(f"{problem.field}: {problem.message}")
         return found
 
-    def write(self, observations: list[Observation]) -> tuple[int, int]:
-        """Store the observations in one update; returns (added, replaced)."""
+    def write(
+        self, observations: list[Observation], homes: Mapping[str, NamedNode] | None = None
+    ) -> tuple[int, int]:
+        """Store the observations; returns (added, replaced). ``homes``: the results graphs
+        of assets already looked up, by asset IRI.
+
+        New observations are added in one transaction; for those recorded before, one update
+        swaps only the statements that differ (the figures, or the graph after a move).
+        """
         if not observations:
             return 0, 0
         unique = {o.key: o for o in observations}
-        iris = " ".join(str(o.iri(self.iris)) for o in unique.values())
-        existing = {
-            row["o"].value
-            for row in self.store.select(_EXISTING.format(iris=iris), scope=Scope.everything())
-        }
-        homes: dict[str, NamedNode | None] = {}
-        quads = []
-        for observation in unique.values():
+        iris = {key: o.iri(self.iris) for key, o in unique.items()}
+        stored: dict[str, set[Quad]] = {}
+        for quad in self.store.quads_about(iris.values()):
+            stored.setdefault(quad.subject.value, set()).add(quad)
+        homes = dict(homes or {})
+        added: list[Quad] = []
+        removed: list[Quad] = []
+        changed: list[Quad] = []
+        for key, observation in unique.items():
             asset = observation.asset.value
             if asset not in homes:
                 homes[asset] = self.home(observation.asset)
             graph = homes[asset]
             if graph is None:
                 raise ValueError(f"no asset {asset}")
-            quads += [
-                Quad(t.subject, t.predicate, t.object, graph)
-                for t in observation.triples(self.iris)
-            ]
-        deletes = [
-            f"DELETE WHERE {{ GRAPH ?g {{ {o.iri(self.iris)} ?p ?v }} }}"
-            for o in unique.values()
-            if o.iri(self.iris).value in existing
-        ]
-        self.store.update(update_request(*deletes, data_block("INSERT", quads)))
-        replaced = len(existing)
-        return len(unique) - replaced, replaced
+            quads = observation.quads(self.iris, graph)
+            before = stored.get(iris[key].value)
+            if before is None:
+                added += quads
+            else:
+                removed += before.difference(quads)
+                changed += set(quads).difference(before)
+
+        with self.index.writing() as changes:
+            if added:
+                self.store.insert(added)
+            if removed or changed:
+                self.store.update(
+                    update_request(data_block("DELETE", removed), data_block("INSERT", changed))
+                )
+            for key, observation in unique.items():
+                changes.written(observation, iris[key], homes[observation.asset.value])
+        return len(unique) - len(stored), len(stored)
 
 
 def _parse(path: Path, iris: Iris) -> rdflib.Graph:
@@ -203,7 +238,10 @@ class ResultHomes:
             return
         results = Literal(iris.graph("results/").value)
         home = self.observations.home(asset)
-        if home is None:
-            store.update(_DROP, bindings={"asset": asset, "results": results})
-        else:
-            store.update(_MOVE, bindings={"asset": asset, "results": results, "home": home})
+        with self.observations.index.writing() as changes:
+            if home is None:
+                store.update(_DROP, bindings={"asset": asset, "results": results})
+            else:
+                bindings = {"asset": asset, "results": results, "home": home}
+                store.update(_MOVE, bindings=bindings)
+            changes.moved(asset.value, home.value if home is not None else None)

@@ -24,23 +24,26 @@ the pooled rate's bound.
 Periods: with ``start``/``end`` given, an observation counts when its whole period lies within
 them (figures of a period cannot be split).
 
-Every read goes through the reader's :class:`Scope` (results graphs and asset graphs), and an
-observation counts only when its asset is visible in that scope too. Values reach the queries
-as bound terms or as ``VALUES`` of validated IRIs (``str(NamedNode)``), never as pasted text.
+The figures are summed from the in-memory snapshot of :mod:`app.domain.results.index`
+(milliseconds at a million observations), where an observation counts when its results graph,
+which follows its asset's access, is in the reader's :class:`Scope`. Segments, labels and
+titles are read from the graph through the same scope. Values reach the queries as bound terms
+or as ``VALUES`` of validated IRIs (``str(NamedNode)``), never as pasted text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
-from app.namespaces import XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, Term
+from app.domain.results.index import COUNTS, ResultsIndex, Snapshot
+from app.namespaces import sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
 
 Z = 1.96  # 95 % two-sided
 PRIOR_IMPRESSIONS = 1000  # how much evidence the pooled rate counts for, per asset
@@ -53,15 +56,21 @@ class UnknownSegment(ValueError):
     """The IRI is not a concept of the audiences scheme."""
 
 
+def wilson_lower_bounds(successes: np.ndarray, trials: np.ndarray, z: float = Z) -> np.ndarray:
+    """The lower bounds of the Wilson score intervals of ``successes`` out of ``trials``
+    (0 where there are no trials)."""
+    trials = np.asarray(trials, dtype=float)
+    n = np.where(trials > 0, trials, 1.0)
+    p = np.clip(np.maximum(successes, 0) / n, 0.0, 1.0)
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return np.where(trials > 0, np.maximum((centre - spread) / (1 + z2 / n), 0.0), 0.0)
+
+
 def wilson_lower_bound(successes: float, trials: float, z: float = Z) -> float:
     """The lower bound of the Wilson score interval of ``successes`` out of ``trials``."""
-    if trials <= 0:
-        return 0.0
-    p = min(max(successes, 0) / trials, 1.0)
-    z2 = z * z
-    centre = p + z2 / (2 * trials)
-    spread = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return max((centre - spread) / (1 + z2 / trials), 0.0)
+    return float(wilson_lower_bounds(np.array([successes]), np.array([trials]), z)[0])
 
 
 @dataclass(frozen=True)
@@ -88,11 +97,6 @@ class Figures:
     @property
     def conversion_rate(self) -> float:
         return self.conversions / self.impressions if self.impressions else 0.0
-
-    def smoothed_score(self, pooled_rate: float) -> float:
-        """The Wilson lower bound of the rate, smoothed towards ``pooled_rate``."""
-        prior = PRIOR_IMPRESSIONS * pooled_rate
-        return wilson_lower_bound(self.conversions + prior, self.impressions + PRIOR_IMPRESSIONS)
 
 
 @dataclass(frozen=True)
@@ -142,34 +146,26 @@ _CONCEPTS = (
   OPTIONAL { ?c skos:prefLabel ?label }
 }"""
 )
-# One row per observation (DISTINCT: an observation counts once), then summed by ``{group}``.
-# ``{group}``, ``{values}`` and ``{filters}`` are built here from fixed text and validated IRIs.
-_SUMS = (
-    _PREFIXES
-    + """SELECT {group} (SUM(?i) AS ?impressions) (SUM(?k) AS ?clicks) (SUM(?v) AS ?conversions)
-WHERE {{
-  {{ SELECT DISTINCT ?o {group} ?i ?k ?v WHERE {{
-    {values}
-    ?o a qb:Observation ; dam:observedAsset ?asset ; dam:segment ?segment ;
-       dam:channel ?channel ; dam:campaign ?campaign ; dam:periodStart ?start ;
-       dam:periodEnd ?end ; dam:impressions ?i ; dam:clicks ?k ; dam:conversions ?v .
-    ?asset a dam:Asset .
-    {filters}
-  }} }}
-}} GROUP BY {group}"""
-)
 _TITLES = (
     _PREFIXES + "SELECT ?asset (SAMPLE(?t) AS ?title) WHERE {{ VALUES ?asset {{ {values} }} "
     "?asset dct:title ?t }} GROUP BY ?asset"
 )
+_LABELS = (
+    _PREFIXES + "SELECT ?c ?label WHERE {{ VALUES ?c {{ {values} }} ?c skos:prefLabel ?label }}"
+)
 
 
 class Performance:
-    """Results per segment for one reader's scope: rankings, segment totals, breakdowns."""
+    """Results per segment for one reader's scope: rankings, segment totals, breakdowns.
 
-    def __init__(self, store: GraphStore, iris: Iris) -> None:
+    The figures come from the :class:`~app.domain.results.index.ResultsIndex` snapshot; the
+    segments, labels and titles from the graph, through the reader's scope.
+    """
+
+    def __init__(self, store: GraphStore, iris: Iris, index: ResultsIndex) -> None:
         self.store = store
         self.iris = iris
+        self.index = index
 
     # Segments ------------------------------------------------------------------------------
 
@@ -210,10 +206,10 @@ class Performance:
         page = max(page, 1)
         segments = self.segments_under(want.segment, scope)
         ranked = self._ranked(want, segments, scope)
-        rows = ranked[(page - 1) * per_page : page * per_page]
+        rows = ranked.rows((page - 1) * per_page, page * per_page)
         titles = self._titles([NamedNode(r.asset) for r in rows], scope)
         rows = [_with(r, title=titles.get(r.asset, r.asset)) for r in rows]
-        return Ranking(len(ranked), page, per_page, rows, [s.value for s in segments])
+        return Ranking(ranked.size, page, per_page, rows, [s.value for s in segments])
 
     def scores(self, segment: NamedNode, scope: Scope) -> dict[str, float]:
         """Every visible asset with results in ``segment`` (and below): IRI → score."""
@@ -221,22 +217,22 @@ class Performance:
             segments = self.segments_under(segment, scope)
         except UnknownSegment:
             return {}
-        want = ResultFilter(segment=segment)
-        return {row.asset: row.score for row in self._ranked(want, segments, scope)}
+        ranked = self._ranked(ResultFilter(segment=segment), segments, scope)
+        return dict(zip(ranked.assets(), ranked.score.tolist(), strict=True))
 
-    def _ranked(
-        self, want: ResultFilter, segments: list[NamedNode], scope: Scope
-    ) -> list[AssetPerformance]:
-        rows = self._sums("?asset", want, scope, segments)
-        found = [
-            AssetPerformance(**_figures(row), asset=row["asset"].value)
-            for row in rows
-            if "asset" in row
-        ]
-        impressions = sum(r.impressions for r in found)
-        pooled = sum(r.conversions for r in found) / impressions if impressions else 0.0
-        scored = [_with(r, score=r.smoothed_score(pooled)) for r in found]
-        return sorted(scored, key=lambda r: (-r.score, -r.conversions, -r.impressions, r.asset))
+    def _ranked(self, want: ResultFilter, segments: list[NamedNode], scope: Scope) -> _Ranked:
+        snapshot = self.index.snapshot()
+        sums = _Sums(snapshot, _selected(snapshot, want, scope, segments), ("asset",))
+        impressions, conversions = sums.figures["impressions"], sums.figures["conversions"]
+        total = impressions.sum()
+        pooled = conversions.sum() / total if total else 0.0
+        score = wilson_lower_bounds(
+            conversions + PRIOR_IMPRESSIONS * pooled, impressions + PRIOR_IMPRESSIONS
+        )
+        codes = snapshot.codes["asset"]
+        by_name = codes.rank()[sums.groups[0]]
+        order = np.lexsort((by_name, -impressions, -conversions, -score))
+        return _Ranked(codes.values, sums, order, score[order])
 
     # Segment tree --------------------------------------------------------------------------
 
@@ -244,11 +240,10 @@ class Performance:
         """The audiences scheme as a tree, each segment with its rolled-up totals (``want``'s
         channel, campaign and period apply; its segment does not)."""
         concepts = self.concepts(SEGMENTS, scope, language)
-        direct: dict[str, Figures] = {
-            row["segment"].value: Figures(**_figures(row))
-            for row in self._sums("?segment", want, scope, None)
-            if "segment" in row
-        }
+        snapshot = self.index.snapshot()
+        sums = _Sums(snapshot, _selected(snapshot, want, scope, None), ("segment",))
+        names = snapshot.codes["segment"].values
+        direct = {names[code]: sums.row(at) for at, code in enumerate(sums.groups[0])}
         children: dict[str, list[str]] = {iri: [] for iri in concepts}
         for iri, (_, up) in concepts.items():
             for parent in up & concepts.keys():
@@ -269,8 +264,8 @@ class Performance:
             return SegmentNode(
                 iri,
                 concepts[iri][0],
-                sum(direct[s].impressions for s in under if s in direct),
-                sum(direct[s].conversions for s in under if s in direct),
+                sum(direct[s]["impressions"] for s in under if s in direct),
+                sum(direct[s]["conversions"] for s in under if s in direct),
                 [node(k, path | {k}) for k in kids if k not in path],
             )
 
@@ -284,46 +279,38 @@ class Performance:
         """The results of one asset per segment and channel (all campaigns and periods)."""
         segments = self.concepts(SEGMENTS, scope, language)
         channels = self.concepts(CHANNELS, scope, language)
-        rows = self._sums("?segment ?channel", ResultFilter(), scope, None, asset=asset)
-        found = [
-            BreakdownRow(
-                **_figures(row),
-                segment=row["segment"].value,
-                segment_label=segments.get(row["segment"].value, (row["segment"].value,))[0],
-                channel=row["channel"].value,
-                channel_label=channels.get(row["channel"].value, (row["channel"].value,))[0],
+        snapshot = self.index.snapshot()
+        selected = _selected(snapshot, ResultFilter(), scope, None, asset=asset)
+        sums = _Sums(snapshot, selected, ("segment", "channel"))
+        found = []
+        for at, (segment_code, channel_code) in enumerate(zip(*sums.groups, strict=True)):
+            segment = snapshot.codes["segment"].values[segment_code]
+            channel = snapshot.codes["channel"].values[channel_code]
+            found.append(
+                BreakdownRow(
+                    **sums.row(at),
+                    segment=segment,
+                    segment_label=segments.get(segment, (segment,))[0],
+                    channel=channel,
+                    channel_label=channels.get(channel, (channel,))[0],
+                )
             )
-            for row in rows
-            if "segment" in row and "channel" in row
-        ]
         return sorted(found, key=lambda r: (r.segment_label.casefold(), -r.impressions))
 
-    # Queries -------------------------------------------------------------------------------
-
-    def _sums(
-        self,
-        group: str,
-        want: ResultFilter,
-        scope: Scope,
-        segments: list[NamedNode] | None,
-        asset: NamedNode | None = None,
-    ) -> list[dict[str, Term]]:
-        bindings: dict[str, Term] = {}
-        filters = []
-        for name, value in (("channel", want.channel), ("campaign", want.campaign)):
-            if value is not None:
-                bindings[name] = value
-        if asset is not None:
-            bindings["asset"] = asset
-        if want.start is not None:
-            bindings["from"] = _date(want.start)
-            filters.append("FILTER(?start >= ?from)")
-        if want.end is not None:
-            bindings["to"] = _date(want.end)
-            filters.append("FILTER(?end <= ?to)")
-        values = f"VALUES ?segment {{ {_values(segments)} }}" if segments is not None else ""
-        query = _SUMS.format(group=group, values=values, filters="\n    ".join(filters))
-        return self.store.select(query, scope=scope, bindings=bindings)
+    def campaigns(self, scope: Scope, language: str) -> list[tuple[str, str]]:
+        """The campaigns the reader's visible results name: (IRI, label), by label."""
+        snapshot = self.index.snapshot()
+        codes = np.unique(snapshot.columns["campaign"][snapshot.visible(scope)])
+        iris = [snapshot.codes["campaign"].values[code] for code in codes]
+        labels: dict[str, dict[str, str]] = {iri: {} for iri in iris}
+        if iris:
+            query = _LABELS.format(values=_values(NamedNode(iri) for iri in iris))
+            for row in self.store.select(query, scope=scope):
+                label = row["label"]
+                if isinstance(label, Literal):
+                    labels[row["c"].value][label.language or ""] = label.value
+        named = [(iri, _pick(by_language, language, iri)) for iri, by_language in labels.items()]
+        return sorted(named, key=lambda pair: pair[1].casefold())
 
     def _titles(self, assets: list[NamedNode], scope: Scope) -> dict[str, str]:
         if not assets:
@@ -332,20 +319,84 @@ class Performance:
         return {row["asset"].value: row["title"].value for row in rows if "title" in row}
 
 
+def _selected(
+    snapshot: Snapshot,
+    want: ResultFilter,
+    scope: Scope,
+    segments: list[NamedNode] | None,
+    asset: NamedNode | None = None,
+) -> np.ndarray:
+    """Which rows of ``snapshot`` count: visible in ``scope`` and matching ``want``."""
+    columns, codes = snapshot.columns, snapshot.codes
+    mask = snapshot.visible(scope)
+    chosen = {"segment": [s.value for s in segments] if segments is not None else None}
+    for name, value in (("channel", want.channel), ("campaign", want.campaign), ("asset", asset)):
+        if value is not None:
+            chosen[name] = [value.value]
+    for name, values in chosen.items():
+        table = codes[name].lookup(values)
+        if table is not None:
+            mask &= table[columns[name]]
+    if want.start is not None:
+        mask &= columns["start"] >= want.start.toordinal()
+    if want.end is not None:
+        mask &= columns["end"] <= want.end.toordinal()
+    return mask
+
+
+class _Sums:
+    """The counts of the selected rows, summed per distinct combination of ``by`` (dense
+    codes, so one ``bincount`` per count does it)."""
+
+    def __init__(self, snapshot: Snapshot, mask: np.ndarray, by: tuple[str, ...]) -> None:
+        sizes = tuple(max(len(snapshot.codes[name].values), 1) for name in by)
+        combined = np.zeros(int(mask.sum()), dtype=np.int64)
+        for name, size in zip(by, sizes, strict=True):
+            combined = combined * size + snapshot.columns[name][mask]
+        cells = int(np.prod(sizes))
+        present = np.flatnonzero(np.bincount(combined, minlength=cells))
+        self.groups = list(np.unravel_index(present, sizes))
+        self.figures = {
+            name: np.bincount(combined, weights=snapshot.columns[name][mask], minlength=cells)[
+                present
+            ]
+            for name in COUNTS
+        }
+
+    def row(self, at: int) -> dict[str, int]:
+        return {name: int(self.figures[name][at]) for name in COUNTS}
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """Assets with their sums, in ranking order (``order`` indexes the sums)."""
+
+    names: list[str]  # asset IRIs by code
+    sums: _Sums
+    order: np.ndarray
+    score: np.ndarray  # in ranking order
+
+    @property
+    def size(self) -> int:
+        return len(self.order)
+
+    def assets(self) -> list[str]:
+        return [self.names[code] for code in self.sums.groups[0][self.order]]
+
+    def rows(self, start: int, end: int) -> list[AssetPerformance]:
+        return [
+            AssetPerformance(
+                **self.sums.row(int(self.order[at])),
+                asset=self.names[self.sums.groups[0][self.order[at]]],
+                score=float(self.score[at]),
+            )
+            for at in range(start, min(end, self.size))
+        ]
+
+
 def _values(nodes: Iterable[NamedNode]) -> str:
     """Validated IRIs as the body of a VALUES block (N-Triples form: nothing can break out)."""
     return " ".join(str(NamedNode(node.value)) for node in nodes)
-
-
-def _date(day: dt.date) -> Literal:
-    return Literal(day.isoformat(), datatype=XSD.date)
-
-
-def _figures(row: dict[str, Term]) -> dict[str, int]:
-    return {
-        name: int(float(row[name].value)) if name in row else 0
-        for name in ("impressions", "clicks", "conversions")
-    }
 
 
 def _with(row: AssetPerformance, **changes: str) -> AssetPerformance:
@@ -357,24 +408,3 @@ def _pick(labels: dict[str, str], language: str, fallback: str) -> str:
         if wanted in labels:
             return labels[wanted]
     return next(iter(labels.values()), fallback.rsplit("/", 1)[-1])
-
-
-_CAMPAIGNS = (
-    _PREFIXES
-    + """SELECT DISTINCT ?campaign ?label WHERE {
-  ?o a qb:Observation ; dam:campaign ?campaign .
-  OPTIONAL { ?campaign skos:prefLabel ?label }
-}"""
-)
-
-
-def observed_campaigns(store: GraphStore, scope: Scope, language: str) -> list[tuple[str, str]]:
-    """The campaigns the reader's visible results name: (IRI, label), by label."""
-    labels: dict[str, dict[str, str]] = {}
-    for row in store.select(_CAMPAIGNS, scope=scope):
-        found = labels.setdefault(row["campaign"].value, {})
-        label = row.get("label")
-        if isinstance(label, Literal):
-            found[label.language or ""] = label.value
-    named = [(iri, _pick(by_language, language, iri)) for iri, by_language in labels.items()]
-    return sorted(named, key=lambda pair: pair[1].casefold())
