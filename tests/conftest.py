@@ -297,6 +297,17 @@ def serving(atrium: Atrium) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
+    """An initialised Atrium served on loopback: (the service, its base URL)."""
+    atrium = make_atrium(tmp_path / "data")
+    try:
+        with serving(atrium) as base_url:
+            yield atrium, base_url
+    finally:
+        atrium.close()
+
+
 def http_sign_in(base_url: str, name: str, password: str = TEST_PASSWORD) -> requests.Session:
     """A requests session signed in through the real login form (CSRF token and all)."""
     client = requests.Session()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from app.domain.assets import record_version
 from app.domain.iris import Iris
 from app.domain.shapes.fields import local_name
 from app.domain.shapes.registry import FieldRegistry
@@ -37,6 +38,7 @@ class AssetView:
     file: dict[str, str]
     renditions: list[str]
     triples: list[Triple] = field(repr=False, default_factory=list)
+    version: str = ""  # of the record (app.domain.assets.record_version): forms send it back
 
 
 def asset_view(
@@ -88,6 +90,7 @@ def asset_view(
         file=file,
         renditions=sorted(renditions),
         triples=triples,
+        version=record_version(triples),
     )
 
 

@@ -3,11 +3,17 @@
 An asset's record is every triple whose subject is the asset's IRI or an IRI under it (its
 file, its renditions), all in the one named graph of its access scope. Every write is
 validated with SHACL before it lands: a refused write stores nothing.
+
+Writes are optimistic: a record's version (:func:`record_version`, a hash of its triples) is
+read with it, and a write of a changed draft checks, holding the asset's lock, that the record
+is still at that version; if someone changed it meanwhile, :class:`AssetConflict` is raised and
+nothing is stored, so the caller still holds the person's input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -15,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
+from app.domain.audit import AuditEvent, AuditTrail
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
 from app.domain.validation import Problem, ValidationReport, to_rdflib
@@ -25,6 +32,41 @@ if TYPE_CHECKING:
     from app.domain.shapes.catalogue import ShapeCatalogue
 
 TRUE = Literal("true", datatype=XSD.boolean)
+VERSION_DIGITS = 20  # of hex: 80 bits, ample to tell one record's versions apart
+_EDITS = ("created", "changed")  # audit actions that write a record
+
+
+def record_version(triples: Iterable[Triple]) -> str:
+    """The version of an asset record: a hash of its triples, in whatever order they come.
+
+    It is derived from the record itself, so every write changes it, whichever path made it
+    (a form, an access change, SPARQL Update, a profile import), and nothing stores it.
+    """
+    lines = sorted({str(triple) for triple in triples})
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:VERSION_DIGITS]
+
+
+class AssetConflict(Exception):
+    """The record changed since the draft (or the person's form) was read: nothing was stored.
+
+    ``current_version`` is the version stored now (None: the asset was deleted meanwhile);
+    ``last`` the latest change the audit trail knows of, if any.
+    """
+
+    def __init__(self, asset_id: str, current_version: str | None, last: AuditEvent | None) -> None:
+        self.asset_id = asset_id
+        self.current_version = current_version
+        self.last = last
+        if current_version is None:
+            message = "someone deleted this asset since you opened it"
+        else:
+            by = f" ({last.action} by {last.agent} at {_minute(last.time)} UTC)" if last else ""
+            message = f"someone else changed this asset since you opened it{by}"
+        super().__init__(message)
+
+
+def _minute(time: str) -> str:
+    return time[:16].replace("T", " ")
 
 
 class AssetRefused(Exception):
@@ -45,6 +87,7 @@ class AssetDraft:
     access: str
     triples: list[Triple]
     context: list[Triple] = field(default_factory=list)  # rdf:type/inScheme of linked concepts
+    version: str | None = None  # of the stored record it was read from; None: not read from one
 
     def with_flags(self, incomplete: bool) -> list[Triple]:
         """The record with its access level and incomplete flag set as decided."""
@@ -163,6 +206,37 @@ class AssetRepository:
         others find it there."""
         return self.locks.hold(asset_id)
 
+    @contextmanager
+    def editing(self, *asset_ids: str) -> Iterator[None]:
+        """Hold the assets' locks around a read, change and write of their records: no other
+        writer of this process writes them meanwhile. The locks are taken in one order, so
+        two holders of several never wait for each other."""
+        with ExitStack() as stack:
+            for asset_id in sorted(set(asset_ids)):
+                stack.enter_context(self.locks.hold(asset_id))
+            yield
+
+    def version(self, asset_id: str) -> str | None:
+        """The stored record's version (:func:`record_version`); None when there is none."""
+        triples = self.record(asset_id, Scope.everything())
+        return record_version(triples) if triples else None
+
+    def check_version(self, asset_id: str, seen: str) -> str:
+        """Raise :class:`AssetConflict` unless the record is still at version ``seen``;
+        returns it. Call it inside :meth:`editing` to keep it true until the write."""
+        current = self.version(asset_id)
+        if current != seen:
+            raise self.conflict(asset_id, current)
+        return current
+
+    def conflict(self, asset_id: str, current_version: str | None = None) -> AssetConflict:
+        """The conflict to raise for a stale write, naming the latest change of the record."""
+        if current_version is None:
+            current_version = self.version(asset_id)
+        events = AuditTrail(self.store, self.iris).history(self.iris.asset(asset_id))
+        last = next((event for event in events if event.action in _EDITS), None)
+        return AssetConflict(asset_id, current_version, last)
+
     def validate(self, draft: AssetDraft) -> ValidationReport:
         """Check a draft against the core shape and its department's profile."""
         return self.validate_many([draft])[draft.asset_id]
@@ -192,21 +266,35 @@ class AssetRepository:
         triples = [t for d in drafts for t in d.with_flags(incomplete=incomplete)]
         return self.shapes.validator.check(to_rdflib(triples + list(context)), department)
 
-    def save(self, draft: AssetDraft) -> SaveResult:
-        """Validate and store the draft, replacing any earlier record of the same asset."""
-        return self.save_validated(draft, self.validate(draft))
+    def save(self, draft: AssetDraft, *, expected_version: str | None = None) -> SaveResult:
+        """Validate and store the draft, replacing any earlier record of the same asset.
 
-    def save_validated(self, draft: AssetDraft, report: ValidationReport) -> SaveResult:
+        A draft read from the stored record (:meth:`stored_draft`) is stored only if the record
+        is still at the version it was read at, and only at ``expected_version`` if given (the
+        version the person saw); else :class:`AssetConflict`, and nothing is stored.
+        """
+        return self.save_validated(draft, self.validate(draft), expected_version=expected_version)
+
+    def save_validated(
+        self, draft: AssetDraft, report: ValidationReport, *, expected_version: str | None = None
+    ) -> SaveResult:
         """Store a draft whose ``report`` came from :meth:`validate` of this very draft."""
         if not report.accepted:
             raise AssetRefused(report)
         triples = draft.with_flags(incomplete=not report.complete)
         graph = self.iris.asset_graph(draft.access, draft.department)
-        with self.watcher.changing(draft.asset_id):
-            if self.exists(draft.asset_id):
-                self._replace(draft.iri, graph, triples)
-            else:
-                self.store.insert(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        with self.editing(draft.asset_id):
+            seen = {draft.version, expected_version} - {None}
+            if seen:
+                current = self.version(draft.asset_id)
+                if seen != {current}:
+                    raise self.conflict(draft.asset_id, current)
+            with self.watcher.changing(draft.asset_id):
+                if self.exists(draft.asset_id):
+                    self._replace(draft.iri, graph, triples)
+                else:
+                    quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+                    self.store.insert(quads)
         return SaveResult(draft.asset_id, draft.access, report.missing)
 
     def _replace(self, iri: NamedNode, graph: NamedNode, triples: list[Triple]) -> None:
@@ -273,21 +361,33 @@ class AssetRepository:
         is_record = [t.subject == iri or t.subject.value.startswith(own) for t in triples]
         record = [t for t, mine in zip(triples, is_record, strict=True) if mine]
         context = [t for t, mine in zip(triples, is_record, strict=True) if not mine]
-        return AssetDraft(asset_id, iri, department, access, record, context)
+        return AssetDraft(
+            asset_id, iri, department, access, record, context, record_version(record)
+        )
 
-    def set_access(self, asset_id: str, access: str) -> SaveResult:
-        """Move an asset to another access level; an incomplete asset cannot become public."""
+    def set_access(
+        self, asset_id: str, access: str, *, expected_version: str | None = None
+    ) -> SaveResult:
+        """Move an asset to another access level; an incomplete asset cannot become public.
+
+        ``expected_version``: the version the person saw; if the record is no longer at it,
+        :class:`AssetConflict` and nothing changes.
+        """
         if access not in ACCESS_LEVELS:
             raise ValueError(f"unknown access level {access!r}")
-        draft = self.stored_draft(asset_id)
-        if draft is None:
-            raise KeyError(asset_id)
-        draft.access = access
-        return self.save(draft)
+        with self.editing(asset_id):
+            draft = self.stored_draft(asset_id)
+            if draft is None:
+                raise KeyError(asset_id)
+            if expected_version is not None and expected_version != draft.version:
+                raise self.conflict(asset_id, draft.version)
+            draft.access = access
+            return self.save(draft)
 
     def delete(self, asset_id: str) -> bool:
-        if not self.exists(asset_id):
-            return False
-        with self.watcher.changing(asset_id):
-            self.store.update(delete_record(self.iris.asset(asset_id)))
+        with self.editing(asset_id):
+            if not self.exists(asset_id):
+                return False
+            with self.watcher.changing(asset_id):
+                self.store.update(delete_record(self.iris.asset(asset_id)))
         return True

@@ -7,7 +7,9 @@ each with a widget chosen by its kind and marked required where a shape asks for
 (``sh:minCount``). What a person typed is read field by field, so a malformed date or an
 unknown concept is reported next to its field before anything is validated; a SHACL refusal
 (:class:`~app.domain.assets.AssetRefused`) is put next to the field whose ``sh:path`` it names,
-and the rest (access level, file) above the form.
+and the rest (access level, file) above the form. When someone else saved the asset since the
+form was opened (:class:`~app.domain.assets.AssetConflict`), the form comes back with the
+person's input and :func:`stored_differences` shows what is stored now.
 """
 
 from __future__ import annotations
@@ -174,3 +176,15 @@ def place_problems(fields: list[FormField], problems: Iterable[Problem]) -> list
         else:
             general.append(f"{problem.field}: {problem.message}")
     return general
+
+
+def stored_differences(typed: list[FormField], stored: list[FormField]) -> list[FormField]:
+    """The fields of ``stored`` (a form filled from the record as it is now) whose values
+    differ from what the person typed into ``typed``: what someone else changed, for the
+    person to compare with their input after a conflict."""
+
+    def comparable(values: list[str]) -> list[str]:
+        return sorted(value.casefold() for value in values)
+
+    mine = {form_field.name: comparable(form_field.values) for form_field in typed}
+    return [f for f in stored if comparable(f.values) != mine.get(f.name, [])]

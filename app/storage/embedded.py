@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +29,9 @@ class EmbeddedStore(GraphStore):
         self.path = path
         self.generation = 0  # counts writes, so read-only readers know when to reopen
         self._published = 0
+        # Request threads write at once: an unlocked ``+= 1`` can lose a count, and then a
+        # reader would keep a stale view of the data folder.
+        self._counting = threading.Lock()
         if path is None:
             self._store = Store()
             return
@@ -66,22 +70,26 @@ class EmbeddedStore(GraphStore):
         except (RuntimeError, OSError) as error:
             raise StoreError(str(error)) from error
         finally:
-            self.generation += 1
+            self._count_write()
 
     def insert(self, quads: Iterable[Quad]) -> None:
         self._store.extend(quads)
-        self.generation += 1
+        self._count_write()
 
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
         self._store.update(
             update_request(f"DROP SILENT GRAPH {graph}", data_block("INSERT", quads))
         )
-        self.generation += 1
+        self._count_write()
 
     def load_dump(self, path: Path) -> None:
         self._store.bulk_load(path=str(path), format=RdfFormat.N_QUADS)
-        self.generation += 1
+        self._count_write()
+
+    def _count_write(self) -> None:
+        with self._counting:
+            self.generation += 1
 
     def dump(self, output: BinaryIO) -> None:
         self._store.dump(output, format=RdfFormat.N_QUADS)
@@ -89,9 +97,12 @@ class EmbeddedStore(GraphStore):
     def graphs(self) -> list[NamedNode]:
         return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
 
+    def quads_about(self, subjects: Iterable[NamedNode]) -> list[Quad]:
+        return [q for s in subjects for q in self._store.quads_for_pattern(s, None, None, None)]
+
     def clear(self) -> None:
         self._store.clear()
-        self.generation += 1
+        self._count_write()
 
     def publish_for_readers(self) -> int:
         """Flush the writes made since the last call to disk; return the write counter.

@@ -1,11 +1,16 @@
 """``/assets/<id>``: an asset's page (or its RDF, by content negotiation), file and renditions.
 
 An asset the reader may not see answers 404, exactly like one that does not exist.
+
+Every representation of an asset carries its record's version as its ``ETag``, and the page's
+access form as a hidden field. A change made from a stale version is refused: 409 with the
+person's choice kept (the form), or 412 when ``If-Match`` named it (a script).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import NoReturn
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
@@ -13,7 +18,7 @@ from pyoxigraph import NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.asset_view import asset_view
-from app.domain.assets import AssetRefused
+from app.domain.assets import AssetConflict, AssetRefused, record_version
 from app.domain.iris import ASSET_ID
 from app.namespaces import DAM, SCHEMA
 from app.web import current_atrium, current_scope
@@ -51,11 +56,19 @@ def _visible_record(asset_id: str) -> list:
 def page(asset_id: str) -> Response | str:
     """The asset's page for a browser; Turtle, JSON-LD, N-Triples or RDF/XML for RDF clients."""
     triples = _visible_record(asset_id)
-    return negotiated(lambda: triples, lambda: _asset_page(asset_id, triples))
+    response = negotiated(lambda: triples, lambda: _asset_page(asset_id, triples))
+    response.set_etag(record_version(triples))
+    return response
 
 
-def _asset_page(asset_id: str, triples: list, results: dict | None = None) -> str:
-    """The page; ``results``: the Results section's state (a refused entry form), else read."""
+def _asset_page(
+    asset_id: str,
+    triples: list,
+    results: dict | None = None,
+    access_change: dict | None = None,
+) -> str:
+    """The page; ``results``: the Results section's state (a refused entry form), else read;
+    ``access_change``: a refused access change (``chosen``, ``conflict``), to show again."""
     from app.web.performance import results_context
 
     atrium = current_atrium()
@@ -78,6 +91,7 @@ def _asset_page(asset_id: str, triples: list, results: dict | None = None) -> st
         history=history,
         may_change_access=may_change(asset_id),
         access_levels=list(ACCESS_LEVELS),
+        access_change=access_change or {},
         **(results if results is not None else results_context(asset_id)),
     )
 
@@ -98,20 +112,52 @@ def original(asset_id: str) -> Response:
 
 @assets.post("/assets/<asset_id>/access")
 @role_required("contributor")
-def change_access(asset_id: str) -> Response:
+def change_access(asset_id: str) -> Response | tuple[str, int]:
     """Move an asset to another access level (contributors of its department, admins)."""
     _visible_record(asset_id)
     if not may_change(asset_id):
         abort(403, description="only contributors of the owning department may change this")
     atrium = current_atrium()
+    chosen = request.form.get("access", "")
+    seen = request.form.get("version") or None  # a script may send If-Match instead
+    if request.if_match:
+        current = require_version(atrium.assets.version(asset_id))
+        seen = seen or current
     try:
-        atrium.assets.set_access(asset_id, request.form.get("access", ""))
+        atrium.assets.set_access(asset_id, chosen, expected_version=seen)
     except ValueError as error:
         abort(400, description=str(error))
     except AssetRefused as refusal:
         abort(409, description=f"not changed: {refusal}")
+    except AssetConflict as conflict:
+        if request.if_match:
+            precondition_failed()
+        page = _asset_page(
+            asset_id,
+            _visible_record(asset_id),
+            access_change={"chosen": chosen, "conflict": conflict},
+        )
+        return page, 409
     atrium.audit.record("changed", atrium.iris.asset(asset_id), current_user().name)
     return redirect(url_for("assets.page", asset_id=asset_id))
+
+
+def require_version(current: str | None) -> str | None:
+    """Answer 412 unless the request's ``If-Match`` names ``current``, the version of the
+    record as it is now (RFC 9110 §13.1.1; ``*``: any); without ``If-Match``, pass.
+    Returns ``current``."""
+    wanted = request.if_match
+    if wanted and (current is None or not wanted.contains(current)):
+        precondition_failed()
+    return current
+
+
+def precondition_failed() -> NoReturn:
+    abort(
+        412,
+        description="the asset has changed since you read it (If-Match names another version): "
+        "read it again, its ETag is the current version, and send your change again",
+    )
 
 
 def may_change(asset_id: str) -> bool:

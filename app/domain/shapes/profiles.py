@@ -43,6 +43,7 @@ from app.domain.shapes.fields import (
     field_shapes,
     read_fields,
 )
+from app.domain.stored_literals import stored_datatype
 from app.domain.validation import Validator, to_rdflib
 from app.domain.vocab.files import VocabularyFileError, read_vocabulary
 from app.namespaces import DAM, sparql_prefixes
@@ -147,13 +148,16 @@ class Profiles:
         self.shapes.store_shapes(department, shapes, department)
         for asset_iri in impact.become_incomplete + impact.become_complete:
             asset_id = self.iris.asset_id(asset_iri)
-            draft = self.assets.stored_draft(asset_id) if asset_id else None
-            if draft is None:
+            if not asset_id:
                 continue
-            if draft.access == "public" and asset_iri in impact.become_incomplete:
-                draft.access = "restricted"
-                impact.withdrawn.append(asset_iri)
-            self.assets.save(draft)
+            with self.assets.editing(asset_id):  # no edit lands between the read and the save
+                draft = self.assets.stored_draft(asset_id)
+                if draft is None:
+                    continue
+                if draft.access == "public" and asset_iri in impact.become_incomplete:
+                    draft.access = "restricted"
+                    impact.withdrawn.append(asset_iri)
+                self.assets.save(draft)
             self.audit.record("changed", draft.iri, agent)
         impact.stored = True
         return impact
@@ -258,6 +262,12 @@ def _unknown_kinds(shapes: rdflib.Graph) -> list[str]:
                 problems.append(
                     f"shape {_short(shape)}: sh:datatype {_short(datatype)} is not a kind Atrium "
                     f"knows; use one of {known}"
+                )
+            elif (kept := stored_datatype(datatype)) != datatype:
+                problems.append(
+                    f"shape {_short(shape)}: sh:datatype {_short(datatype)}: the store keeps such "
+                    f"values as {_short(kept)}, so no stored value would match; use sh:datatype "
+                    f"{_short(kept)} (with sh:minInclusive / sh:maxInclusive for a range)"
                 )
     return problems
 
