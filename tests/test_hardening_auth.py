@@ -10,30 +10,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in, make_atrium, serving
+from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in
 from requests.adapters import HTTPAdapter
 
 from app.cli import main
 from app.domain.users import UserError
-from app.service import Atrium
 from app.storage.graphstore import Scope
 from app.web import auth
 
 ORG_MEMBER_OF = "http://www.w3.org/ns/org#memberOf"
 DAM_ROLE = "https://w3id.org/atrium/ns#role"
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
-    atrium = make_atrium(tmp_path / "data")
-    with serving(atrium) as base_url:
-        yield atrium, base_url
-    atrium.close()
 
 
 class _FromAddress(HTTPAdapter):

@@ -9,13 +9,11 @@ size are bounded before any parser sees it, with a 400 that says the limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyoxigraph
 import pytest
 import requests
-from conftest import add_user, http_sign_in, make_atrium, serving
+from conftest import add_user, http_sign_in
 
 from app.domain import saved_queries, sparql_text
 from app.domain.saved_queries import SavedQuery, SavedQueryError
@@ -43,17 +41,6 @@ def deepest_valid(parameter: str = "?department") -> str:
         + f"?asset a dam:Asset ; dam:department {parameter} FILTER(BOUND(?asset)) "
         + "}" * groups
     )
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
-    """A server on loopback, and its base URL."""
-    atrium = make_atrium(tmp_path / "data")
-    try:
-        with serving(atrium) as base:
-            yield atrium, base
-    finally:
-        atrium.close()
 
 
 def viewer(atrium: Atrium, base: str) -> requests.Session:

@@ -11,6 +11,8 @@ Browser sessions are kept here too, so they can be ended server-side: a session 
 secret (only its hash is stored) that the signed cookie carries. Signing out ends one session;
 a password or role change, or disabling the user, ends all of theirs at once; every session
 also ends after ``SESSION_LIFETIME`` seconds.
+
+API tokens may carry an expiry, and record their last use (:mod:`app.domain.api_tokens`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.domain import api_tokens
+from app.domain.api_tokens import Token
 from app.domain.audit import SYSTEM_AGENT
 from app.domain.iris import Iris
 from app.namespaces import DAM, RDF, Namespace
@@ -56,7 +60,9 @@ CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT NOT NULL UNIQUE,
     label TEXT NOT NULL DEFAULT '',
     created TEXT NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
+    revoked INTEGER NOT NULL DEFAULT 0,
+    expires TEXT,
+    last_used TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash TEXT PRIMARY KEY,
@@ -67,6 +73,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user);
 """
 
+
+# Columns added since the first release, with their types: an older auth.sqlite gains them.
+_ADDED_COLUMNS = {"tokens": {"expires": "TEXT", "last_used": "TEXT"}}
 
 _FORGET_PROFILE = "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }"
 
@@ -92,15 +101,6 @@ class User:
         return self.is_admin or self.role in roles
 
 
-@dataclass(frozen=True)
-class Token:
-    id: str
-    user: str
-    label: str
-    created: str
-    revoked: bool
-
-
 class UserStore:
     def __init__(self, path: Path, store: GraphStore, iris: Iris) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +109,7 @@ class UserStore:
         self.iris = iris
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            _add_missing_columns(db)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10)
@@ -248,28 +249,50 @@ class UserStore:
 
     # API tokens -----------------------------------------------------------------------------
 
-    def issue_token(self, name: str, label: str = "") -> tuple[str, str]:
-        """A new API token for ``name``: (token id, secret). Only its hash is kept."""
+    def issue_token(
+        self, name: str, label: str = "", expires: dt.datetime | None = None
+    ) -> tuple[str, str]:
+        """A new API token for ``name``, valid until ``expires`` (None: until revoked):
+        (token id, secret). Only its hash is kept."""
         user = self._require(name)
         if user.disabled:
             raise UserError(f"{name} is disabled")
+        if expires is not None and expires <= api_tokens.utcnow():
+            raise UserError("a token's expiry must be in the future")
         token_id = secrets.token_hex(4)
         secret = f"atr_{token_id}_{secrets.token_urlsafe(32)}"
         with self._connect() as db:
             db.execute(
-                "INSERT INTO tokens (id, user, token_hash, label, created) VALUES (?, ?, ?, ?, ?)",
-                (token_id, name, _token_hash(secret), label, _now()),
+                "INSERT INTO tokens (id, user, token_hash, label, created, expires) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (token_id, name, _token_hash(secret), label, _now(), api_tokens.iso_time(expires)),
             )
         return token_id, secret
 
     def user_for_token(self, secret: str) -> User | None:
+        """The user of a live token (not revoked, user enabled), else None; an expired token
+        raises :class:`TokenExpired`. Records the use (at most once per ``LAST_USE_EVERY``)."""
+        now = api_tokens.utcnow()
         with self._connect() as db:
             row = db.execute(
-                "SELECT users.* FROM tokens JOIN users ON users.name = tokens.user "
+                "SELECT users.*, tokens.id AS token_id, tokens.expires AS token_expires, "
+                "tokens.last_used AS token_last_used "
+                "FROM tokens JOIN users ON users.name = tokens.user "
                 "WHERE tokens.token_hash = ? AND tokens.revoked = 0 AND users.disabled = 0",
                 (_token_hash(secret),),
             ).fetchone()
-        return self._user(row) if row else None
+            if row is None:
+                return None
+            if row["token_expires"] and api_tokens.parse_time(row["token_expires"]) <= now:
+                raise api_tokens.TokenExpired(row["token_id"], row["token_expires"])
+            due = api_tokens.iso_time(now - dt.timedelta(seconds=api_tokens.LAST_USE_EVERY))
+            if row["token_last_used"] is None or row["token_last_used"] <= due:
+                db.execute(  # the condition again: of simultaneous requests, one writes
+                    "UPDATE tokens SET last_used = ? WHERE id = ? "
+                    "AND (last_used IS NULL OR last_used <= ?)",
+                    (api_tokens.iso_time(now), row["token_id"], due),
+                )
+        return self._user(row)
 
     def tokens(self, name: str) -> list[Token]:
         with self._connect() as db:
@@ -277,12 +300,25 @@ class UserStore:
                 "SELECT * FROM tokens WHERE user = ? ORDER BY created", (name,)
             ).fetchall()
         return [
-            Token(r["id"], r["user"], r["label"], r["created"], bool(r["revoked"])) for r in rows
+            Token(
+                r["id"],
+                r["user"],
+                r["label"],
+                r["created"],
+                bool(r["revoked"]),
+                r["expires"],
+                r["last_used"],
+            )
+            for r in rows
         ]
 
-    def revoke_token(self, token_id: str) -> None:
+    def revoke_token(self, token_id: str, owner: str | None = None) -> None:
+        """Revoke a token (only one of ``owner``'s, if given: the same error for another's)."""
         with self._connect() as db:
-            changed = db.execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,))
+            changed = db.execute(
+                "UPDATE tokens SET revoked = 1 WHERE id = ? AND (? IS NULL OR user = ?)",
+                (token_id, owner, owner),
+            )
         if changed.rowcount == 0:
             raise UserError(f"no token with id {token_id!r}")
 
@@ -340,8 +376,19 @@ def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring an auth.sqlite made by an older version up to date (no data changes)."""
+    db.execute("BEGIN IMMEDIATE")  # two processes starting at once add each column once
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+        for column, kind in columns.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db.commit()
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return api_tokens.utcnow().isoformat()
 
 
 _DUMMY_HASH = generate_password_hash("not a real password")

@@ -4,7 +4,10 @@
   SameSite=Lax, and carries a server-side session's secret (kept in auth.sqlite by
   :class:`app.domain.users.UserStore`), checked on every request: signing out ends the session
   for good, and disabling a user or changing their role or password ends all of theirs at once.
-- Scripts and analytics tools send ``Authorization: Bearer <token>`` (``atrium user token``).
+- Scripts and analytics tools send ``Authorization: Bearer <token>`` (``atrium user token``,
+  or ``/account/tokens``, where a signed-in user issues, lists and revokes their own). A token
+  may expire; an expired one answers 401 saying so. Tokens are managed from a browser session
+  only: a token cannot mint another that outlives it.
 - Every unsafe request (POST, PUT, PATCH, DELETE) made with a session cookie must carry the
   session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``); requests that
   authenticate with a Bearer token carry no ambient authority and are exempt.
@@ -30,10 +33,12 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -42,7 +47,8 @@ from flask import (
 )
 from markupsafe import Markup
 
-from app.domain.users import User
+from app.domain.api_tokens import TokenError, TokenExpired, token_expiry, when
+from app.domain.users import User, UserError
 
 auth = Blueprint("auth", __name__)
 
@@ -137,7 +143,10 @@ def _bearer_token() -> str | None:
 
 
 def _bearer_user() -> User | None:
-    user = _users().user_for_token(_bearer_token() or "")
+    try:
+        user = _users().user_for_token(_bearer_token() or "")
+    except TokenExpired as expired:
+        abort(401, description=str(expired))
     if user is None:
         abort(401, description="the API token is unknown, revoked, or its user is disabled")
     return user
@@ -200,11 +209,21 @@ def csrf_exempt(view: F) -> F:
     return view
 
 
+def answers_anonymous_itself(view: F) -> F:
+    """Mark a view that answers an anonymous caller itself (SPARQL Update: 401): with no one
+    signed in there is no session to forge, so the CSRF check leaves the answer to it."""
+    view.answers_anonymous = True  # type: ignore[attr-defined]
+    return view
+
+
 def check_csrf() -> None:
     """Refuse an unsafe request made with a session cookie but without its CSRF token."""
     if request.method not in UNSAFE_METHODS or _bearer_token():
         return
-    if getattr(current_app.view_functions.get(request.endpoint or ""), "csrf_exempt", False):
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "csrf_exempt", False):
+        return
+    if getattr(view, "answers_anonymous", False) and current_user() is None:
         return
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf", "")
@@ -266,6 +285,79 @@ def me() -> object:
     return jsonify(
         {"signed_in": True, "name": user.name, "role": user.role, "departments": user.departments}
     )
+
+
+# API tokens of the signed-in user -------------------------------------------------------------
+
+
+@auth.get("/account/tokens")
+def tokens() -> object:
+    """The signed-in user's API tokens: when each expires and was last used; issue, revoke."""
+    user = _session_only()
+    if not isinstance(user, User):
+        return user
+    return _tokens_page(user)
+
+
+@auth.post("/account/tokens")
+def issue_token() -> object:
+    """Issue a token (label, optional expiry) and show its secret, this once."""
+    user = _session_only()
+    if not isinstance(user, User):
+        return user
+    label = request.form.get("label", "").strip()[:200]
+    expires_text = request.form.get("expires", "")
+    try:
+        token_id, secret = _users().issue_token(user.name, label, token_expiry(expires_text))
+    except (TokenError, UserError) as error:
+        form = {"label": label, "expires": expires_text}
+        return _tokens_page(user, error=str(error), form=form, status=400)
+    return _tokens_page(user, issued=(token_id, secret), status=201)
+
+
+@auth.post("/account/tokens/<token_id>/revoke")
+def revoke_token(token_id: str) -> object:
+    user = _session_only()
+    if not isinstance(user, User):
+        return user
+    try:
+        _users().revoke_token(token_id, owner=user.name)
+    except UserError as error:
+        abort(404, description=str(error))
+    return redirect(url_for("auth.tokens"))
+
+
+def _session_only() -> User | Response:
+    """The user of this browser session; else a redirect to sign in, or a 403 for a Bearer
+    token (a token that could issue tokens would never really expire)."""
+    if _bearer_token():
+        current_user()  # an unknown or expired token still answers 401
+        abort(403, description="manage API tokens from a signed-in browser session")
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login", next=url_for("auth.tokens")))
+    return user
+
+
+def _tokens_page(
+    user: User,
+    *,
+    issued: tuple[str, str] | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    page = render_template(
+        "tokens.html",
+        tokens=list(reversed(_users().tokens(user.name))),
+        issued=issued,
+        error=error,
+        form=form or {},
+        when=when,
+    )
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"  # the page may hold a token's secret
+    return response
 
 
 def _safe_next(target: str) -> str:

@@ -15,6 +15,7 @@ from app.domain.search.facets import FacetResult, FacetValue
 from app.domain.search.index import SearchIndex
 from app.domain.search.layout import Facets, facets_for
 from app.domain.search.query import BadSearch, SearchQuery
+from app.domain.search.snapshot import SearchUnavailable, Snapshot
 from app.domain.search.vocabulary import Vocabulary
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "SearchLimits",
     "SearchQuery",
     "SearchResult",
+    "SearchUnavailable",
+    "Snapshot",
     "Vocabulary",
     "facets_for",
 ]

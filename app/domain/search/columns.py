@@ -158,7 +158,7 @@ _ROWS = "SELECT n, graph, submitted, facts FROM asset WHERE n > ? AND n <= ? ORD
 
 def load(db: sqlite3.Connection, facets: Sequence[str]) -> Columns:
     """The whole index as columns."""
-    with _reading(db):
+    with reading(db):
         epoch, last, removed_seq = db.execute(_STATE).fetchone()
         terms = Terms.from_rows(db.execute("SELECT t, facet, value FROM term"))
         rows = _Rows.read(db, 0, last)
@@ -182,7 +182,7 @@ def catch_up(columns: Columns | None, db: sqlite3.Connection, facets: Sequence[s
     loaded anew if ``facets`` are not the columns it has (the fields to index changed)."""
     if columns is None or tuple(columns.facts) != tuple(facets):
         return load(db, facets)
-    with _reading(db):
+    with reading(db):
         epoch, last, removed_seq = db.execute(_STATE).fetchone()
         state = (last, removed_seq, int(epoch or 0))
         if state == (columns.last_ordinal, columns.removed_seq, columns.epoch):
@@ -226,17 +226,22 @@ def catch_up(columns: Columns | None, db: sqlite3.Connection, facets: Sequence[s
     )
 
 
-class _reading:
-    """A read transaction, so that every query of a load sees the same state of the index."""
+class reading:
+    """A read transaction, so that every query of a load sees the same state of the index;
+    within one already open, that one (so that a caller can read more in the same state)."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        self.opened = False
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN")
+        self.opened = not self.db.in_transaction
+        if self.opened:
+            self.db.execute("BEGIN")
 
     def __exit__(self, *exc_info: object) -> None:
-        self.db.execute("COMMIT")
+        if self.opened:
+            self.db.execute("COMMIT")
 
 
 @dataclass(frozen=True)

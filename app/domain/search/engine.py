@@ -2,8 +2,10 @@
 
 - Scope: the index keeps each asset's named graph; every mask starts from the assets stored in
   the graphs of the reader's :class:`~app.storage.graphstore.Scope`, so nothing outside it is
-  ever counted or listed. The cards of the page are then read from the graph through the same
-  scope, so a result shows only what the store itself lets the reader see.
+  ever counted or listed; nor is an asset whose latest write the index has not taken in
+  (:meth:`.snapshot.Snapshot.visible`: it fails closed). The cards of the page are then read
+  from the graph through the same scope, so a result shows only what the store lets the
+  reader see.
 - Text: each word of the query (folded: case and accents ignored) must match, as the start of
   a word, the asset's title or another searchable text field (description, keywords, …), or a
   label (pref, alt or hidden, any language) of a concept the asset holds in a searchable
@@ -26,6 +28,7 @@ import numpy as np
 from pyoxigraph import NamedNode
 
 from app.domain.iris import Iris
+from app.domain.results.index import ResultsIndex
 from app.domain.results.performance import Performance
 from app.domain.search.columns import Columns
 from app.domain.search.facets import (
@@ -39,6 +42,7 @@ from app.domain.search.facets import (
 from app.domain.search.index import SearchIndex
 from app.domain.search.layout import Facets
 from app.domain.search.query import SearchQuery
+from app.domain.search.snapshot import SearchUnavailable
 from app.domain.search.text import words
 from app.domain.search.vocabulary import Vocabulary
 from app.namespaces import sparql_prefixes
@@ -111,12 +115,14 @@ class SearchEngine:
         index: SearchIndex,
         limits: SearchLimits | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        performance: Performance | None = None,
     ) -> None:
         self.store = store
         self.iris = iris
         self.index = index
         self.limits = limits or SearchLimits()
         self.clock = clock
+        self.performance = performance or Performance(store, iris, ResultsIndex(store, iris))
 
     def facets(self) -> Facets:
         """The facets of the current field registry (their names are the URL parameters)."""
@@ -124,10 +130,11 @@ class SearchEngine:
 
     def search(self, query: SearchQuery, scope: Scope, language: str = "en") -> SearchResult:
         """One page of what ``scope`` may see that matches ``query``, with every facet."""
-        columns, facets = self.index.snapshot()
+        snapshot = self.index.snapshot()
+        columns, facets = snapshot.columns, snapshot.facets
         query = _known(query, facets)
         vocabulary = Vocabulary.load(self.store, scope, self.iris)
-        masks = _Masks(columns, columns.in_graphs(scope.graphs))
+        masks = _Masks(columns, snapshot.visible(scope.graphs))
         tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
         for name, values in query.filters.items():
             masks.add(name, facets.by_name[name].matching(columns, vocabulary, values))
@@ -225,7 +232,7 @@ class SearchEngine:
     def _best(self, columns: Columns, segment: str, scope: Scope) -> np.ndarray:
         """Per ordinal, minus the asset's score in ``segment`` (+inf: no results)."""
         keys = np.full(columns.size, np.inf)
-        scores = Performance(self.store, self.iris).scores(NamedNode(segment), scope)
+        scores = self.performance.scores(NamedNode(segment), scope)
         for iri, score in sorted(scores.items(), key=lambda item: -item[1])[:MAX_BEST]:
             ordinal = self.index.ordinal(self.iris.asset_id(iri) or "")
             if ordinal is not None and ordinal < columns.size:
@@ -309,8 +316,13 @@ class SearchEngine:
         return [found[i] for i in asset_ids if i in found]
 
     def similar(self, asset_id: str, scope: Scope, language: str = "en") -> list[Card]:
-        """More like this: the visible assets sharing most subjects with this one."""
-        columns, facets = self.index.snapshot()
+        """More like this: the visible assets sharing most subjects with this one (none while
+        the index cannot be read: the asset's page still shows)."""
+        try:
+            snapshot = self.index.snapshot()
+        except SearchUnavailable:
+            return []
+        columns, facets = snapshot.columns, snapshot.facets
         ordinal = self.index.ordinal(asset_id)
         if facets.subject is None or ordinal is None or ordinal >= columns.size:
             return []
@@ -321,7 +333,7 @@ class SearchEngine:
         lookup = np.zeros(columns.terms.size, dtype=bool)
         lookup[subjects] = True
         shared = np.bincount(column.owner[lookup[column.term]], minlength=columns.size)
-        visible = columns.in_graphs(scope.graphs)
+        visible = snapshot.visible(scope.graphs)
         visible[ordinal] = False
         candidates = np.flatnonzero(visible & (shared > 0))
         order = np.lexsort((candidates, -columns.submitted[candidates], -shared[candidates]))

@@ -24,24 +24,31 @@ Why it cannot drift from the graph:
    before the write; after it, the index re-reads the record from the graph (never from the
    draft) and replaces its row, in one SQLite transaction that also clears the mark. The
    graph read happens inside that transaction, so two syncs of one asset cannot interleave.
-2. A mark left behind by a crash, or by a failed sync, is healed by a later search.
+2. A mark left behind by a crash, or by a failed sync, is healed by a later search. Until
+   then the index cannot vouch for that asset (its access may have changed, or it may be
+   gone), so searches fail closed: they neither count nor list it (:meth:`Snapshot.visible`).
+   Its mark and the columns are read in one SQLite read transaction, so a search sees either
+   the mark or the entry that replaced it. An index that cannot be read at all raises
+   :class:`SearchUnavailable` rather than answer from a state it cannot check.
 3. Bulk loads (``atrium import``, ``atrium demo --synthetic``) rebuild it, and
    ``atrium reindex`` rebuilds (or, with ``--check``, compares) it on demand.
 4. A change to the fields it holds (a profile import that adds a facet, say) rebuilds it by
    itself: every row is in the layout that ``meta`` names, and whoever finds the current
    registry's signature different, before a search or within a write, rebuilds it first.
 5. ``tests/test_search_index.py`` compares it with the graph after writes, deletes, access
-   changes and label edits (:meth:`SearchIndex.differences`).
+   changes and label edits (:meth:`SearchIndex.differences`, :mod:`.checking`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Protocol
 
@@ -49,9 +56,12 @@ import numpy as np
 
 from app.domain.iris import Iris
 from app.domain.search import columns as columnar
-from app.domain.search.columns import GRAPH, Columns
-from app.domain.search.entries import Entry, read_entries
+from app.domain.search.checking import differences
+from app.domain.search.columns import Columns
+from app.domain.search.entries import read_entries
 from app.domain.search.layout import Facets, facets_for
+from app.domain.search.rows import Interner, replace_row
+from app.domain.search.snapshot import Snapshot, readable
 from app.domain.shapes.registry import FieldRegistry
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
@@ -61,6 +71,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1"
 BATCH = 500  # assets read from the graph per query while rebuilding
 HEAL_AFTER_SECONDS = 30.0  # a pending mark this old belongs to a write that died
+RETRY_SECONDS = 5.0  # a sync that failed in this process is retried by a search this often
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,6 +102,9 @@ _FIELDS = "fields"  # the meta key of the signature of the fields the rows hold
 
 _ALL_ASSETS = sparql_prefixes() + "SELECT DISTINCT ?a WHERE { ?a a dam:Asset }"
 _ANY_ASSET = sparql_prefixes() + "ASK { ?a a dam:Asset }"
+_UNSETTLED = """
+SELECT n FROM asset WHERE id IN (SELECT id FROM pending UNION SELECT value FROM json_each(?))
+"""
 
 
 class FieldSource(Protocol):
@@ -116,6 +130,7 @@ class SearchIndex:
         self._columns: Columns | None = None
         self._columns_lock = threading.Lock()
         self._write_lock = threading.Lock()  # this process's writers queue here, not in SQLite
+        self._failed: dict[str, float] = {}  # asset id → when its sync last failed here
         self._create()
 
     def facets(self) -> Facets:
@@ -151,7 +166,12 @@ class SearchIndex:
 
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._db()
+        try:
+            db = self._db()
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError:
+            self._set_aside()
+            db = self._db()
         version = None
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
             found = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -168,6 +188,16 @@ class SearchIndex:
             # Built for no fields yet: the first write or search builds it for the current ones.
             db.execute("INSERT OR IGNORE INTO meta VALUES (?, '')", (_FIELDS,))
 
+    def _set_aside(self) -> None:
+        """Move an index file SQLite cannot read out of the way, kept for a post-mortem; the
+        new one is built from the graph (the index is derived data)."""
+        self.close()
+        aside = self.path.with_name(f"{self.path.name}.unreadable")
+        log.warning("search index: %s cannot be read; moved to %s", self.path, aside)
+        self.path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(f"{self.path.name}{suffix}").unlink(missing_ok=True)
+
     def _meta(self, db: sqlite3.Connection | None = None) -> dict[str, str]:
         return dict((db or self._db()).execute("SELECT key, value FROM meta").fetchall())
 
@@ -182,39 +212,52 @@ class SearchIndex:
     @contextmanager
     def changing(self, asset_id: str) -> Iterator[None]:
         """Wrap a write of the asset's record: afterwards the index holds what the graph holds."""
-        with self._writing() as db:
-            db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (asset_id, time.time()))
+        self._mark(asset_id)
         try:
             yield
         finally:
             try:
                 self.sync([asset_id])
-            except Exception:  # the graph write stands; a later search heals the index
+            except Exception:
+                # The graph write stands. Searches leave the asset out until a retry (a search
+                # here after RETRY_SECONDS, anywhere after HEAL_AFTER_SECONDS) syncs it.
+                self._failed[asset_id] = time.monotonic()
                 log.exception("search index: could not sync asset %s; it stays pending", asset_id)
+                with suppress(Exception):  # again, in case another sync cleared it meanwhile
+                    self._mark(asset_id)
+
+    def _mark(self, asset_id: str) -> None:
+        with self._writing() as db:
+            db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (asset_id, time.time()))
 
     def sync(self, asset_ids: Sequence[str]) -> None:
         """Replace the entries of ``asset_ids`` with what the graph holds now (every entry,
         if the fields to index are no longer those the index holds)."""
+        started = time.monotonic()
         with self._writing() as db:
             facets = self._layout(db)
             if self._meta(db)[_FIELDS] != facets.signature:
-                self._rebuild(db, facets)
-                return
-            assets = [self.iris.asset(i) for i in asset_ids]
-            entries = read_entries(self.store, self.iris, assets, facets)
-            interner = _Interner(db)
-            for asset_id in asset_ids:
-                _replace(db, interner, asset_id, entries.get(asset_id))
-            db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in asset_ids])
+                self._rebuild(db, facets)  # every entry anew; the rebuild clears every mark
+            else:
+                assets = [self.iris.asset(i) for i in asset_ids]
+                entries = read_entries(self.store, self.iris, assets, facets)
+                interner = Interner(db)
+                for asset_id in asset_ids:
+                    replace_row(db, interner, asset_id, entries.get(asset_id))
+                db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in asset_ids])
+        for asset_id in asset_ids:  # a failure recorded since this sync began still stands
+            if self._failed.get(asset_id, math.inf) <= started:
+                self._failed.pop(asset_id, None)
 
     def heal(self) -> int:
-        """Sync the assets whose write died before its sync; returns how many."""
-        cutoff = time.time() - HEAL_AFTER_SECONDS
-        stale = [
-            i for (i,) in self._db().execute("SELECT id FROM pending WHERE since < ?", (cutoff,))
-        ]
+        """Sync the assets whose write died before its sync, and those whose sync failed in
+        this process at least ``RETRY_SECONDS`` ago; returns how many."""
+        cutoff, retry = time.time() - HEAL_AFTER_SECONDS, time.monotonic() - RETRY_SECONDS
+        query = "SELECT id FROM pending WHERE since < ?"
+        stale = {i for (i,) in self._db().execute(query, (cutoff,))}
+        stale |= {i for i, failed in list(self._failed.items()) if failed <= retry}
         if stale:
-            self.sync(stale)
+            self.sync(sorted(stale))
         return len(stale)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
@@ -233,11 +276,11 @@ class SearchIndex:
         for table in _TABLES:
             db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM sqlite_sequence")
-        interner = _Interner(db)
+        interner = Interner(db)
         for start in range(0, len(assets), BATCH):
             entries = read_entries(self.store, self.iris, assets[start : start + BATCH], facets)
             for asset_id, entry in sorted(entries.items()):
-                _replace(db, interner, asset_id, entry)
+                replace_row(db, interner, asset_id, entry)
             if progress:
                 progress(min(start + BATCH, len(assets)), len(assets))
         db.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
@@ -257,20 +300,33 @@ class SearchIndex:
 
     # The read path --------------------------------------------------------------------------
 
-    def snapshot(self) -> tuple[Columns, Facets]:
-        """The in-memory columns and the facets they hold, consistent with each other; the
-        index is built first if it never was, or rebuilt if it holds other fields."""
+    def snapshot(self) -> Snapshot:
+        """The in-memory columns, the facets they hold and the assets they cannot vouch for,
+        consistent with each other; the index is built first if it never was, or rebuilt if it
+        holds other fields. Raises :class:`SearchUnavailable` if the index cannot be read."""
         facets = self.facets()
-        if _stale(self._meta(), facets):
-            facets = self._rebuild_if_stale()
-        self.heal()
-        with self._columns_lock:
-            self._columns = columnar.catch_up(self._columns, self._db(), facets.columns)
-            return self._columns, facets
+        with readable():
+            if _stale(self._meta(), facets):
+                facets = self._rebuild_if_stale()
+            try:
+                self.heal()
+            except Exception:  # what it could not sync stays unsettled, and out of every search
+                log.exception("search index: could not sync the pending assets")
+            db = self._db()
+            with self._columns_lock, columnar.reading(db):
+                self._columns = columnar.catch_up(self._columns, db, facets.columns)
+                return Snapshot(self._columns, facets, self._unsettled(db))
+
+    def _unsettled(self, db: sqlite3.Connection) -> np.ndarray:
+        """The ordinals of the assets with a pending mark, or whose sync failed in this
+        process (known here even when the failure left no mark: a full disk, a rebuild that
+        cleared it)."""
+        found = [n for (n,) in db.execute(_UNSETTLED, (json.dumps(list(self._failed)),))]
+        return np.asarray(found, dtype=np.int64)
 
     def columns(self) -> Columns:
         """The current in-memory columns (see :meth:`snapshot`)."""
-        return self.snapshot()[0]
+        return self.snapshot().columns
 
     def _rebuild_if_stale(self) -> Facets:
         """Rebuild unless another thread or process did meanwhile; the facets it now holds."""
@@ -299,7 +355,8 @@ class SearchIndex:
         """The ordinals of assets whose text matches an FTS5 query ``expression``."""
         # One string of all the ordinals is three times faster to read than a row each.
         query = "SELECT group_concat(rowid) FROM text WHERE text MATCH ?"
-        found = self._db().execute(query, (expression,)).fetchone()[0]
+        with readable():
+            found = self._db().execute(query, (expression,)).fetchone()[0]
         return np.array(found.split(","), dtype=np.int64) if found else np.zeros(0, np.int64)
 
     def ids(self, ordinals: Iterable[int]) -> dict[int, str]:
@@ -308,8 +365,9 @@ class SearchIndex:
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        rows = self._db().execute(f"SELECT n, id FROM asset WHERE n IN ({marks})", wanted)
-        return dict(rows.fetchall())
+        with readable():
+            rows = self._db().execute(f"SELECT n, id FROM asset WHERE n IN ({marks})", wanted)
+            return dict(rows.fetchall())
 
     def ordinal(self, asset_id: str) -> int | None:
         found = self._db().execute("SELECT n FROM asset WHERE id = ?", (asset_id,)).fetchone()
@@ -321,79 +379,9 @@ class SearchIndex:
         """How the index differs from the graph, one line per asset (empty: in step), for the
         fields of the current registry."""
         assets = [row["a"] for row in self.store.select(_ALL_ASSETS, scope=Scope.everything())]
-        facets = self.facets()
-        expected: dict[str, Entry] = {}
-        for start in range(0, len(assets), BATCH):
-            batch = assets[start : start + BATCH]
-            expected.update(read_entries(self.store, self.iris, batch, facets))
-        stored = self._stored_entries()
-        lines = [
-            f"{i}: a write is pending" for (i,) in self._db().execute("SELECT id FROM pending")
-        ]
-        for asset_id in sorted(expected.keys() | stored.keys()):
-            want, have = expected.get(asset_id), stored.get(asset_id)
-            if have is None:
-                lines.append(f"{asset_id}: in the graph, missing from the index")
-            elif want is None:
-                lines.append(f"{asset_id}: in the index, not in the graph")
-            elif want != have:
-                lines.append(f"{asset_id}: differs: index {have} ≠ graph {want}")
-        return lines
-
-    def _stored_entries(self) -> dict[str, Entry]:
-        db = self._db()
-        terms = {t: (facet, value) for t, facet, value in db.execute("SELECT * FROM term")}
-        text = {n: (title, body) for n, title, body in db.execute("SELECT rowid, * FROM text")}
-        entries = {}
-        query = "SELECT n, id, graph, submitted, title_key, facts FROM asset"
-        for n, asset_id, graph, submitted, title_key, blob in db.execute(query):
-            ids = np.frombuffer(blob, dtype="<i4")
-            title, body = text.get(n, ("", ""))
-            entries[asset_id] = Entry(
-                asset_id, terms[graph][1], submitted, title_key,
-                frozenset(terms[int(t)] for t in ids), title, body,
-            )  # fmt: skip
-        return entries
+        return differences(self._db(), self.store, self.iris, assets, self.facets())
 
 
 def _stale(meta: dict[str, str], facets: Facets) -> bool:
     """Never built over a full store, or built for other fields."""
     return meta["epoch"] == "0" or meta[_FIELDS] != facets.signature
-
-
-class _Interner:
-    """Term ids of (facet, value) pairs, made as needed, remembered for one transaction."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.known: dict[tuple[str, str], int] = {}
-
-    def __call__(self, facet: str, value: str) -> int:
-        key = (facet, value)
-        if key not in self.known:
-            self.db.execute("INSERT OR IGNORE INTO term (facet, value) VALUES (?, ?)", key)
-            found = self.db.execute("SELECT t FROM term WHERE facet = ? AND value = ?", key)
-            self.known[key] = found.fetchone()[0]
-        return self.known[key]
-
-
-def _replace(db: sqlite3.Connection, term: _Interner, asset_id: str, entry: Entry | None) -> None:
-    """Make the index row of ``asset_id`` say ``entry`` (None: the asset is gone)."""
-    old = db.execute("SELECT n, digest FROM asset WHERE id = ?", (asset_id,)).fetchone()
-    if old is not None and entry is not None and old[1] == entry.digest:
-        return
-    if old is not None:
-        db.execute("DELETE FROM asset WHERE n = ?", (old[0],))
-        db.execute("DELETE FROM text WHERE rowid = ?", (old[0],))
-        db.execute("INSERT INTO removed (n) VALUES (?)", (old[0],))
-    if entry is None:
-        return
-    facts = np.asarray(sorted(term(f, v) for f, v in entry.facts), dtype="<i4").tobytes()
-    cursor = db.execute(
-        "INSERT INTO asset (id, graph, submitted, title_key, digest, facts) VALUES (?,?,?,?,?,?)",
-        (asset_id, term(GRAPH, entry.graph), entry.submitted, entry.title_key, entry.digest, facts),
-    )
-    db.execute(
-        "INSERT INTO text (rowid, title, body) VALUES (?, ?, ?)",
-        (cursor.lastrowid, entry.title, entry.body),
-    )
