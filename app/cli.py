@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app.config import Config
+from app.domain.backup import ImportJournal, unfinished_import_message
+from app.domain.validation import ShapesCannotRun
 from app.service import Atrium
 from app.storage.graphstore import StoreError
 
@@ -54,12 +56,13 @@ def _run(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        with open_atrium(initialise=args.command != "import") as atrium:
+        opening = {"initialise": args.command != "import", "sweep": args.command != "cleanup"}
+        with open_atrium(**opening) as atrium:
             return args.handler(args, atrium)
     except UsageError as error:
         print(f"atrium {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except StoreError as error:
+    except (StoreError, ShapesCannotRun) as error:
         print(f"atrium {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -117,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("folder", type=Path, metavar="DIR")
     restore = command("import", c.restore, "Restore a backup made by export into an empty store.")
     restore.add_argument("folder", type=Path, metavar="DIR")
+    recovery = restore.add_mutually_exclusive_group()
+    recovery.add_argument("--resume", action="store_true", help="finish an interrupted import")
+    recovery.add_argument(
+        "--replace", action="store_true", help="delete what the store holds, then restore"
+    )
 
     demo = command("demo", c.demo, "Load the demo collection (or synthetic records).")
     demo.add_argument("--count", type=int, default=72, help="demo images to draw (default 72)")
@@ -143,6 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     results_commands.add_arguments(
         command("results", results_commands.results, "Import results per segment (CSV).")
+    )
+
+    cleanup = command(
+        "cleanup", c.cleanup, "Remove what killed uploads and ingests left in the data folder."
+    )
+    cleanup.add_argument("--dry-run", action="store_true", help="only list what would go")
+    cleanup.add_argument(
+        "--older-than",
+        type=float,
+        metavar="MINUTES",
+        help="age a leftover must reach (default: ATRIUM_SWEEP_GRACE_MINUTES)",
     )
 
     reindex = command("reindex", c.reindex, "Rebuild the search index from the graph.")
@@ -176,6 +195,11 @@ def add_user_commands(user: argparse.ArgumentParser) -> None:
     token = actions.add_parser("token", help="issue an API token (or --revoke ID, or --list)")
     token.add_argument("name", nargs="?")
     token.add_argument("--label", default="")
+    token.add_argument(
+        "--expires",
+        default="",
+        help="90d (days from now) or 2027-03-31 (its last day); default: never",
+    )
     token.add_argument("--revoke", metavar="ID")
     token.add_argument("--list", action="store_true")
 
@@ -192,11 +216,21 @@ def add_query_commands(query: argparse.ArgumentParser) -> None:
     delete.add_argument("name")
 
 
-def open_atrium(*, initialise: bool = True) -> Atrium:
-    """The Atrium the environment configures, with the shipped vocabularies installed."""
-    atrium = Atrium(Config.from_env())
+def open_atrium(*, initialise: bool = True, sweep: bool = True) -> Atrium:
+    """The Atrium the environment configures, with the shipped vocabularies installed;
+    ``sweep``: also remove the work folders of killed uploads (the quick part of the sweep)."""
+    config = Config.from_env()
+    unfinished = ImportJournal(config.data_dir).unfinished() if initialise else None
+    if unfinished is not None:  # initialising would build on a half-restored store
+        raise UsageError(unfinished_import_message(unfinished))
+    atrium = Atrium(config)
     if initialise and not atrium.is_initialised():
         atrium.init()
+    if sweep:
+        from app.domain.cleanup import sweep_quickly
+
+        if swept := sweep_quickly(atrium):
+            print(f"atrium: swept what killed uploads left: {swept}", file=sys.stderr)
     return atrium
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import secrets
 import sys
 import tempfile
 from pathlib import Path
 
 from app.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
-from app.domain.backup import BackupError, export_all, restore_all
+from app.domain.api_tokens import TokenError, iso_time, token_expiry, when
+from app.domain.backup import BackupError, ImportJournal, export_all, restore_all
 from app.domain.demo import load_demo, load_synthetic
 from app.domain.ingest import (
     Ingester,
@@ -42,7 +44,9 @@ def init(args: argparse.Namespace, atrium: Atrium) -> int:
 def serve(args: argparse.Namespace, atrium: Atrium) -> int:
     from waitress import serve as waitress_serve
 
+    from app.domain.cleanup import PeriodicSweep, Sweeper
     from app.web import create_app
+    from app.web.serving import waitress_options
 
     if atrium.users.count() == 0:
         password = atrium.users.add("admin", "admin", [])
@@ -50,8 +54,36 @@ def serve(args: argparse.Namespace, atrium: Atrium) -> int:
         print("This password is shown once; change it with: atrium user set-password admin")
 
     app = create_app(atrium)
+    log_to_stderr("atrium")
     print(f"Atrium is serving at http://{args.host}:{args.port}/", flush=True)
-    waitress_serve(app, host=args.host, port=args.port, threads=8, ident="Atrium")
+    with PeriodicSweep(Sweeper(atrium), atrium.config.sweep_seconds):  # at start, then every N
+        options = waitress_options(app, atrium.config)
+        waitress_serve(app, host=args.host, port=args.port, **options)
+    return EXIT_OK
+
+
+def log_to_stderr(name: str) -> None:
+    """Show the INFO messages of logger ``name`` (the sweep's, say) on standard error."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def cleanup(args: argparse.Namespace, atrium: Atrium) -> int:
+    """``atrium cleanup``: the sweep the server runs, on demand, listing what it removes."""
+    from app.domain.cleanup import Sweeper
+
+    if args.older_than is not None and args.older_than < 0:
+        raise UsageError("--older-than takes a number of minutes, 0 or more")
+    grace = None if args.older_than is None else args.older_than * 60
+    report = Sweeper(atrium, grace).sweep(dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for item in report.removed:
+        print(f"{verb} {item.what:<17} {item.path} ({item.size:,} bytes)")
+    print(report.summary())
     return EXIT_OK
 
 
@@ -233,16 +265,30 @@ def export(args: argparse.Namespace, atrium: Atrium) -> int:
     print(
         f"Exported {summary.quads:,} quads and {summary.media_files:,} media files to {args.folder}"
     )
+    if summary.missing_media:
+        print(
+            f"  note: the graph refers to {summary.missing_media:,} media files the media store "
+            "does not hold (metadata-only records); the manifest lists them as missing"
+        )
+    if summary.unreferenced_media:
+        print(f"  note: left out {summary.unreferenced_media:,} media files no asset refers to")
     return EXIT_OK
 
 
 def restore(args: argparse.Namespace, atrium: Atrium) -> int:
+    mode = "resume" if args.resume else "replace" if args.replace else "new"
     try:
-        summary = restore_all(atrium.store, atrium.media, args.folder)
+        summary = restore_all(
+            atrium.store,
+            atrium.media,
+            args.folder,
+            ImportJournal(atrium.config.data_dir),
+            mode=mode,
+            after_load=lambda: _rebuild_search_index(atrium, quiet=True),
+        )
     except BackupError as error:
         raise UsageError(str(error)) from None
     print(f"Restored {summary.quads:,} quads and {summary.media_files:,} media files")
-    _rebuild_search_index(atrium, quiet=True)
     return EXIT_OK
 
 
@@ -303,11 +349,20 @@ def _token(args: argparse.Namespace, users: UserStore) -> None:
         raise UsageError("name the user whose tokens to issue or list")
     elif args.list:
         for token in users.tokens(args.name):
-            state = "revoked" if token.revoked else "active"
-            print(f"{token.id}  {token.created}  {state:<8} {token.label}")
+            print(
+                f"{token.id}  {token.state:<8} created {when(token.created)}  "
+                f"expires {when(token.expires)}  last used {when(token.last_used)}  {token.label}"
+            )
     else:
-        token_id, secret = users.issue_token(args.name, args.label)
-        print(f"Token {token_id} for {args.name} (shown once; send as 'Authorization: Bearer …'):")
+        try:
+            expires = token_expiry(args.expires)
+        except TokenError as error:
+            raise UsageError(str(error)) from None
+        token_id, secret = users.issue_token(args.name, args.label, expires)
+        print(
+            f"Token {token_id} for {args.name}, expires {when(iso_time(expires))} "
+            "(shown once; send as 'Authorization: Bearer …'):"
+        )
         print(secret)
 
 

@@ -108,7 +108,7 @@ def test_required_profile_fields_are_marked(client, sign_in) -> None:
 
 
 def test_an_upload_over_the_limit_gets_a_clear_answer(tmp_path: Path, sign_in) -> None:
-    atrium = make_atrium(tmp_path / "small", max_upload_bytes=200)
+    atrium = make_atrium(tmp_path / "small", max_upload_bytes=100)  # the file has 136 bytes
     client = create_app(atrium).test_client()
     sign_in(client, "contributor", ("marketing",))
     response = post_upload(client, {"title": "Too big"})

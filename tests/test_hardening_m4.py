@@ -94,6 +94,8 @@ def upload(
         files={"file": ("photo.png", data, "image/png")},
         allow_redirects=False,
     )
+    if response.status_code == 409 and "an asset you cannot see" in response.text:
+        return "duplicate"  # L8: the same bytes as an asset this uploader may not see
     assert response.status_code == 302, response.text
     location = response.headers["Location"]
     return "duplicate" if "duplicate=1" in location else "created"

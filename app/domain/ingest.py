@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from app.config import Config
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft
 from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
@@ -37,11 +38,20 @@ from app.domain.validation import ValidationReport
 from app.domain.vocabularies import ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
 from app.storage.graphstore import Term
+from app.storage.work_folders import WorkFolders
 
 T = TypeVar("T")
 SMALL_BATCH = 8  # below this, worker processes cost more than they save
 MAX_PENDING_WRITES = 8  # checked records waiting for the writer thread (bounds memory)
 VALIDATION_BATCH = 16  # files whose records one SHACL run checks together
+WORK_FOLDER = "work"  # ATRIUM_DATA/work/: uploads being received and ingested
+
+
+def work_folders(config: Config) -> WorkFolders:
+    """Where uploads wait while they are ingested: ``ATRIUM_DATA/work/upload-…/``, one private
+    folder each, removed when done; what a killed upload leaves is swept
+    (:mod:`app.domain.cleanup`)."""
+    return WorkFolders(config.data_dir / WORK_FOLDER)
 
 
 class IngestUsageError(ValueError):

@@ -6,10 +6,17 @@ import secrets
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import (
+    HTTPException,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    UnprocessableEntity,
+)
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
 from app.domain.iris import is_web_iri
+from app.domain.search import SearchUnavailable
+from app.domain.validation import ShapesCannotRun
 from app.service import Atrium
 from app.storage.graphstore import Scope
 
@@ -34,6 +41,7 @@ def create_app(atrium: Atrium) -> Flask:
     from app.web.api import api
     from app.web.assets import assets
     from app.web.auth import auth, check_csrf, csrf_field, current_user
+    from app.web.body_limits import limit_request_body, refusal_message
     from app.web.browse import browse
     from app.web.edit import edit
     from app.web.performance import performance
@@ -53,6 +61,7 @@ def create_app(atrium: Atrium) -> Flask:
     from app.web.vocab import vocab
 
     app.register_blueprint(vocab)
+    app.before_request(limit_request_body)  # first: before any user lookup or form parsing
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)
     app.jinja_env.filters["iri_link"] = iri_link
@@ -68,9 +77,20 @@ def create_app(atrium: Atrium) -> Flask:
         """Errors in words a person understands: a page for browsers, JSON for API clients."""
         status = error.code or 500
         message = error.description if status != 404 else "Not found."
+        if isinstance(error, RequestEntityTooLarge):
+            message = refusal_message(error)
         if request.path.startswith("/api/") or request.headers.get("Authorization"):
             return jsonify({"error": message, "status": status}), status
         return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(SearchUnavailable)
+    def search_unavailable(error: SearchUnavailable) -> tuple[object, int]:
+        return http_error(ServiceUnavailable(description=str(error)))
+
+    @app.errorhandler(ShapesCannotRun)
+    def shapes_cannot_run(error: ShapesCannotRun) -> tuple[object, int]:
+        """The write could not be checked (its shapes do not run), so it was refused."""
+        return http_error(UnprocessableEntity(description=f"{error}; nothing was stored"))
 
     return app
 

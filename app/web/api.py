@@ -32,6 +32,7 @@ from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImpo
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
 from app.web import current_atrium, current_scope
 from app.web.auth import csrf_exempt, current_user, role_required
+from app.web.body_limits import body_limit
 from app.web.search_urls import request_language, request_query
 
 api = Blueprint("api", __name__)
@@ -46,6 +47,7 @@ def search() -> Response:
 
 
 @api.post("/api/results")
+@body_limit(lambda config: RESULTS_MAX_BYTES)  # refused before authentication when larger
 @csrf_exempt  # checked below, after authentication, so that anonymous callers get a 401
 @role_required("contributor")
 def record_results() -> Response:

@@ -5,26 +5,44 @@ subject boxes, from ``/api/concepts``): concepts are typed as labels, in any lan
 resolved on the server; fields the department's profile requires are marked; a value that
 cannot be read, or a write the SHACL shapes refuse, is explained next to its field, and nothing
 is saved. Uploads go through the same ingest path as ``atrium ingest``.
+
+An edit form carries the version of the record it shows (also its ``ETag``): when someone else
+saved the asset in between, the save answers 409 with the form still holding the person's
+input, who changed it and when, and what is stored now; a script's stale ``If-Match``, 412.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
-
+from app.config import Config
 from app.domain.access import ACCESS_LEVELS
-from app.domain.assets import AssetDraft, AssetRefused
-from app.domain.editing import FormField, apply_values, form_fields, place_problems, read_form
-from app.domain.ingest import Ingester, Outcome, PreparedFile, Resolved, prepare
+from app.domain.assets import AssetConflict, AssetDraft, AssetRefused
+from app.domain.editing import (
+    FormField,
+    apply_values,
+    form_fields,
+    place_problems,
+    read_form,
+    stored_differences,
+)
+from app.domain.ingest import Ingester, Outcome, PreparedFile, Resolved, prepare, work_folders
 from app.domain.iris import ASSET_ID
 from app.domain.search import Vocabulary
 from app.domain.validation import Problem
 from app.web import current_atrium, current_scope
-from app.web.assets import clean_file_name
+from app.web.assets import clean_file_name, precondition_failed, require_version
 from app.web.auth import current_user, role_required
+from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
 from app.web.search_urls import request_language
 
 edit = Blueprint("edit", __name__)
@@ -32,7 +50,7 @@ edit = Blueprint("edit", __name__)
 
 @edit.route("/assets/<asset_id>/edit", methods=["GET", "POST"])
 @role_required("contributor")
-def edit_asset(asset_id: str) -> Response | str | tuple[str, int]:
+def edit_asset(asset_id: str) -> Response:
     """Change an asset's description (contributors of its department, and admins)."""
     atrium = current_atrium()
     if not ASSET_ID.match(asset_id) or not atrium.assets.record(asset_id, current_scope()):
@@ -45,23 +63,58 @@ def edit_asset(asset_id: str) -> Response | str | tuple[str, int]:
     title = next((f.values[0] for f in fields if f.name == "title" and f.values), asset_id)
     if request.method == "GET":
         return _edit_page(draft, title, fields, [])
+    require_version(draft.version)
+    seen = request.form.get("version") or None  # a script may send If-Match instead
     concepts = atrium.concepts()
     typed = read_form(fields, request.form, concepts)
-    if any(f.errors for f in fields):
-        return _edit_page(draft, title, fields, [], 422)
-    apply_values(draft, fields, typed, concepts, keep_empty=False)
     try:
+        if seen is not None and seen != draft.version:
+            raise atrium.assets.conflict(asset_id, draft.version)
+        if any(f.errors for f in fields):
+            return _edit_page(draft, title, fields, [], 422)
+        apply_values(draft, fields, typed, concepts, keep_empty=False)
         atrium.assets.save(draft)
     except AssetRefused as refusal:
         problems = place_problems(fields, refusal.report.refusals)
         return _edit_page(draft, title, fields, problems, 422)
+    except AssetConflict as conflict:
+        return _conflict_page(draft, title, fields, conflict)
     atrium.audit.record("changed", draft.iri, current_user().name)
     return redirect(url_for("assets.page", asset_id=asset_id))
 
 
+def _conflict_page(
+    draft: AssetDraft, title: str, fields: list[FormField], conflict: AssetConflict
+) -> Response:
+    """409: the form with the person's input, and what someone else stored meanwhile; saving
+    it again replaces that with the person's version."""
+    if request.if_match:
+        precondition_failed()
+    stored = current_atrium().assets.stored_draft(draft.asset_id)
+    now = _fields(stored.department, stored) if stored is not None else []
+    return _edit_page(
+        draft,
+        title,
+        fields,
+        [],
+        409,
+        version=conflict.current_version or "",
+        conflict=conflict,
+        stored=stored_differences(fields, now),
+    )
+
+
 def _edit_page(
-    draft: AssetDraft, title: str, fields: list[FormField], problems: list[str], status: int = 200
-) -> tuple[str, int]:
+    draft: AssetDraft,
+    title: str,
+    fields: list[FormField],
+    problems: list[str],
+    status: int = 200,
+    version: str | None = None,
+    **conflict: object,
+) -> Response:
+    """The edit form; ``version``: of the record it stands for (default: the draft's)."""
+    version = draft.version if version is None else version
     page = render_template(
         "edit.html",
         fields=fields,
@@ -71,12 +124,26 @@ def _edit_page(
         department=draft.department,
         action=url_for("edit.edit_asset", asset_id=draft.asset_id),
         upload=False,
+        version=version,
+        **conflict,
     )
-    return page, status
+    response = make_response(page, status)
+    if version:
+        response.set_etag(version)
+    return response
+
+
+def _too_large(config: Config) -> str:
+    limit = config.max_upload_bytes // (1024 * 1024)
+    return (
+        f"The file is larger than the {limit} MiB an upload may be. Send a smaller file, or ask "
+        "an administrator to raise ATRIUM_MAX_UPLOAD_MB."
+    )
 
 
 @edit.route("/upload", methods=["GET", "POST"])
 @role_required("contributor")
+@body_limit(lambda config: config.max_upload_bytes + MULTIPART_ENVELOPE_BYTES, _too_large)
 def upload() -> Response | str | tuple[str, int]:
     """Upload a file and describe it; it becomes an asset of one of the user's departments."""
     departments = _departments()
@@ -96,6 +163,7 @@ def _receive(
     departments: list[str], department: str, access: str, fields: list[FormField]
 ) -> Response | tuple[str, int]:
     atrium = current_atrium()
+    form = (departments, department, access, fields)
     upload = request.files.get("file")
     if access not in ACCESS_LEVELS:
         return _upload_page(departments, department, access, fields, ["choose who may see it"], 422)
@@ -103,11 +171,13 @@ def _receive(
         return _upload_page(departments, department, access, fields, ["choose a file"], 422)
     ingester = Ingester(atrium, agent=current_user().name)
     typed = read_form(fields, request.form, ingester.concepts)
-    with tempfile.TemporaryDirectory(dir=atrium.config.data_dir) as folder:
+    with work_folders(atrium.config).folder("upload") as folder:
         # Saved, and so recorded for download, under its own name made one short, safe path
         # component (a 300-character name would not fit the file system).
-        path = Path(folder) / (clean_file_name(upload.filename) or "upload")
+        path = folder / (clean_file_name(upload.filename) or "upload")
         upload.save(path)
+        if path.stat().st_size > atrium.config.max_upload_bytes:  # the body had room to spare
+            abort(413, description=_too_large(atrium.config))
         prepared = prepare(path, atrium.config.max_image_pixels)
         if prepared.error:
             message = f"{upload.filename}: {prepared.error}"
@@ -115,7 +185,7 @@ def _receive(
         if any(f.errors for f in fields):
             return _upload_page(departments, department, access, fields, [], 422)
         if (known := ingester.duplicate_of(prepared)) is not None:
-            return _duplicate(known)
+            return _duplicate(known, form)
         options = Resolved(
             ingester.concepts.resolve(department, "departments"),
             access,
@@ -128,14 +198,25 @@ def _receive(
             return _upload_page(departments, department, access, fields, general, 422)
         outcome = ingester.store(prepared, options)  # a racing upload may have stored it first
     if outcome.status == "duplicate":
-        return _duplicate(outcome)
+        return _duplicate(outcome, form)
     if outcome.status != "ingested":
         abort(409, description=f"not stored: {outcome.reason}")
     return redirect(url_for("assets.page", asset_id=outcome.asset_id))
 
 
-def _duplicate(outcome: Outcome) -> Response:
-    """Same bytes as a stored asset: lead to it, as it is (its department and access stay)."""
+HIDDEN_DUPLICATE = (
+    "This file is already stored as an asset you cannot see; it cannot be stored again."
+)
+
+
+def _duplicate(outcome: Outcome, form: tuple[list[str], str, str, list[FormField]]) -> Response:
+    """Same bytes as a stored asset: lead to it, as it is (its department and access stay).
+    When the uploader may not see it (another department's restricted asset), say only that
+    it cannot be stored: no link, no id, no department (409)."""
+    if not current_atrium().assets.record(outcome.asset_id, current_scope()):
+        departments, department, access, fields = form
+        page, _ = _upload_page(departments, department, access, fields, [HIDDEN_DUPLICATE], 409)
+        return make_response(page, 409)
     return redirect(url_for("assets.page", asset_id=outcome.asset_id, duplicate=1))
 
 
@@ -170,17 +251,6 @@ def _upload_page(
         max_mb=current_atrium().config.max_upload_bytes // (1024 * 1024),
     )
     return page, status
-
-
-@edit.app_errorhandler(RequestEntityTooLarge)
-def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-    """A clear answer to an upload over the size limit."""
-    limit = current_atrium().config.max_upload_bytes // (1024 * 1024)
-    message = (
-        f"The file is larger than the {limit} MiB an upload may be. Send a smaller file, or ask "
-        "an administrator to raise ATRIUM_MAX_UPLOAD_MB."
-    )
-    return render_template("error.html", status=413, message=message), 413
 
 
 def _fields(department: str, draft: AssetDraft | None = None) -> list[FormField]:
