@@ -45,6 +45,7 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/search_bench.py
 	$(PY) benchmarks/sparql_bench.py
+	$(PY) benchmarks/sparql_load_bench.py
 	$(PY) benchmarks/autocomplete_bench.py
 	$(PY) benchmarks/profiles_bench.py
 	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # the targets name 100k / 1M: far from reach yet (benchmarks/README.md)

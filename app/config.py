@@ -40,9 +40,47 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ATRIUM_QUERY_TIMEOUT", "30", "Time limit of one SPARQL query, in seconds."),
     Setting("ATRIUM_ROW_LIMIT", "10000", "Most rows one SPARQL query returns."),
+    Setting(
+        "ATRIUM_QUERY_WORKERS",
+        "",
+        "Processes that run SPARQL queries. Unset: one per CPU core, at least 2.",
+    ),
+    Setting(
+        "ATRIUM_QUERY_QUEUE",
+        "2",
+        "SPARQL queries that may wait for a busy worker; beyond them: 503 with Retry-After.",
+    ),
+    Setting(
+        "ATRIUM_QUERIES_PER_ADDRESS",
+        "2",
+        "SPARQL queries one anonymous address may have running or waiting; beyond: 429.",
+    ),
+    Setting(
+        "ATRIUM_QUERIES_PER_USER",
+        "2",
+        "SPARQL queries one signed-in user may have running or waiting; beyond: 429.",
+    ),
+    Setting(
+        "ATRIUM_ANONYMOUS_QUERIES",
+        "",
+        "SPARQL queries all anonymous callers together may have running or waiting. Unset: "
+        "as many as there are query workers, so the queue's places stay for signed-in users.",
+    ),
     Setting("ATRIUM_MAX_UPLOAD_MB", "200", "Largest file accepted by an upload, in MiB."),
     Setting(
         "ATRIUM_MAX_IMAGE_PIXELS", "200000000", "Largest image decoded, in pixels (bomb guard)."
+    ),
+    Setting(
+        "ATRIUM_SWEEP_MINUTES",
+        "60",
+        "How often the server sweeps what killed uploads and ingests left in the data folder, "
+        "in minutes (0: only at start).",
+    ),
+    Setting(
+        "ATRIUM_SWEEP_GRACE_MINUTES",
+        "60",
+        "Age, in minutes, a leftover (temporary file, unused media file) must reach before a "
+        "sweep removes it.",
     ),
 )
 
@@ -62,6 +100,13 @@ class Config:
     row_limit: int
     max_upload_bytes: int
     max_image_pixels: int
+    query_workers: int  # 0: one per CPU core, at least 2
+    query_queue: int
+    queries_per_address: int
+    queries_per_user: int
+    anonymous_queries: int  # 0: as many as there are query workers
+    sweep_seconds: float
+    sweep_grace_seconds: float
 
     @property
     def store_dir(self) -> Path:
@@ -94,6 +139,13 @@ class Config:
             row_limit=int(get("ATRIUM_ROW_LIMIT")),
             max_upload_bytes=int(get("ATRIUM_MAX_UPLOAD_MB")) * 1024 * 1024,
             max_image_pixels=int(get("ATRIUM_MAX_IMAGE_PIXELS")),
+            query_workers=int(get("ATRIUM_QUERY_WORKERS") or 0),
+            query_queue=int(get("ATRIUM_QUERY_QUEUE")),
+            queries_per_address=int(get("ATRIUM_QUERIES_PER_ADDRESS")),
+            queries_per_user=int(get("ATRIUM_QUERIES_PER_USER")),
+            anonymous_queries=int(get("ATRIUM_ANONYMOUS_QUERIES") or 0),
+            sweep_seconds=float(get("ATRIUM_SWEEP_MINUTES")) * 60,
+            sweep_grace_seconds=float(get("ATRIUM_SWEEP_GRACE_MINUTES")) * 60,
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

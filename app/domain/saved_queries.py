@@ -9,8 +9,9 @@ Each lives at ``{base}queries/{name}``, in the named graph ``{base}graphs/querie
         dct:modified "…"^^xsd:dateTime .
 
 Parameters: a variable the query uses but does not return can be given a value in the URL
-(``?segment=…``). The value is a bound value, passed like every user value in Atrium through the
-store's ``bindings=`` (each ``?segment`` becomes the term, strictly escaped by pyoxigraph);
+(``?segment=…``). The value is a bound value: each ``?segment`` becomes the term, strictly
+escaped (:func:`app.domain.sparql_text.bind_values`), and a query where a parser could read a
+``?segment`` the scan does not see is refused rather than run with it unbound;
 :func:`parse_value` reads it as Turtle would (``<IRI>``, ``dam:Public``, ``"text"@en``,
 ``"2027"^^xsd:gYear``, ``42``, ``4.5``, ``true``), as an ``xsd:date`` when it is written
 ``2027-12-31``, and as a plain string otherwise. A variable the query returns (``SELECT ?x``)
@@ -18,21 +19,23 @@ cannot be a parameter: the parser would find a value where the projection needs 
 
 The parser decides, in a query worker (:meth:`SparqlService.prepare`), never in this process:
 pyoxigraph's parser can overflow its stack on a deeply nested text and kill the process it runs
-in. The answers are cached by text (:data:`PARAMETER_CACHE` texts).
+in. Nothing is evaluated there, and the parse takes the caller's share of the workers like a
+query. The answers are cached by text (:data:`PARAMETER_CACHE` texts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
-from app.domain.sparql_service import SparqlService
+from app.domain.sparql_service import Caller, SparqlService
 from app.domain.sparql_text import QueryRefused, variables
 from app.namespaces import DAM, DCT, PREFIXES, RDF, XSD, Namespace
 from app.storage.graphstore import (
@@ -91,9 +94,9 @@ class SavedQueries:
         self.store = store
         self.iris = iris
         self.graph = iris.graph("queries")
-        self._parsed = functools.lru_cache(maxsize=PARAMETER_CACHE)(
-            lambda text: tuple(sparql.prepare(text))
-        )
+        self._sparql = sparql
+        self._parsed: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # newest last
+        self._parsed_lock = threading.Lock()
 
     def iri(self, name: str) -> NamedNode:
         return NamedNode(f"{self.iris.base}queries/{name}")
@@ -103,24 +106,35 @@ class SavedQueries:
         rows = self.store.select(_LIST, scope=Scope.everything(), bindings={"graph": self.graph})
         return [_from_row(row) for row in rows]
 
-    def get(self, name: str) -> SavedQuery | None:
+    def get(self, name: str, caller: Caller | None = None) -> SavedQuery | None:
         """The query of that name, with its parameters (StoreError if no worker answered)."""
         query = self._find(name)
         if query is None:
             return None
         try:
-            parameters = self.parameters(query.sparql)
+            parameters = self.parameters(query.sparql, caller)
         except QuerySyntaxError:  # saved before a rule that now refuses it: it cannot run
             parameters = []
         return replace(query, parameters=parameters)
 
-    def parameters(self, sparql: str) -> list[str]:
-        """The variables of ``sparql`` a URL may give a value to (QuerySyntaxError, StoreError)."""
-        return list(self._parsed(sparql))
+    def parameters(self, sparql: str, caller: Caller | None = None) -> list[str]:
+        """The variables of ``sparql`` a URL may give a value to (QuerySyntaxError, StoreError).
 
-    def save(self, query: SavedQuery) -> SavedQuery:
+        Worked out by a query worker, in ``caller``'s share, unless the text is in the cache."""
+        with self._parsed_lock:
+            if sparql in self._parsed:
+                self._parsed.move_to_end(sparql)
+                return list(self._parsed[sparql])
+        found = tuple(self._sparql.prepare(sparql, caller))
+        with self._parsed_lock:
+            self._parsed[sparql] = found
+            while len(self._parsed) > PARAMETER_CACHE:
+                self._parsed.popitem(last=False)
+        return list(found)
+
+    def save(self, query: SavedQuery, caller: Caller | None = None) -> SavedQuery:
         """Store a new query, or replace the one of that name (keeping its creation date)."""
-        parameters = check_saved_query(query, self.parameters)
+        parameters = check_saved_query(query, lambda text: self.parameters(text, caller))
         earlier = self._find(query.name)
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         saved = SavedQuery(

@@ -13,6 +13,13 @@
 - Limits: every query has a time limit (``ATRIUM_QUERY_TIMEOUT``) and a row cap
   (``ATRIUM_ROW_LIMIT``); a caller may lower them, never raise them. Before any parser sees it,
   a query's size and nesting are bounded (:func:`app.domain.sparql_text.check_bounds`).
+- Shares (hardening M1, M2): each :class:`Caller` (a signed-in user, or an anonymous address)
+  may have a few queries running or waiting (``ATRIUM_QUERIES_PER_USER``,
+  ``ATRIUM_QUERIES_PER_ADDRESS``), anonymous callers together as many as the workers
+  (``ATRIUM_ANONYMOUS_QUERIES``), and everyone together the workers plus a short queue
+  (``ATRIUM_QUERY_QUEUE``); beyond that a query is refused at once, saying when to try again.
+  The time limit counts from the caller's arrival, so waiting for a worker is part of it, and
+  so are the parse and the run of a saved query's page. A parse never evaluates anything.
 - pyoxigraph never parses or evaluates a reader's SPARQL in this process: its parser can
   overflow its stack and kill the process it runs in. Queries run in worker processes, and
   :meth:`SparqlService.prepare` parses one there (for saved queries and their parameters). Only
@@ -24,6 +31,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,15 +40,17 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from app.config import Config
 from app.domain.sparql_text import (
     QueryRefused,
+    bind_values,
     check_bounds,
     dataset_clauses,
     looks_like_update,
+    parameter_probe,
     uses_keyword,
     variables,
 )
 from app.namespaces import DAM, RDF, XSD, Namespace
 from app.storage.graphstore import GraphStore, Scope, StoreError, Term
-from app.storage.query_jobs import Dataset, ParseJob, QueryJob, StoreLocation
+from app.storage.query_jobs import Admission, Dataset, ParseJob, QueryJob, StoreLocation
 from app.storage.query_workers import QueryStream, QueryWorkers
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -55,6 +65,33 @@ RESULT_FORMATS = {
     "application/rdf+xml": FORMATS.RDF_XML,
     "application/ld+json": FORMATS["JSON-LD"],
 }
+# What one parse job may carry: each candidate parameter is probed with a copy of the text.
+MAX_PROBE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a query, for their share of the workers, and when their request arrived."""
+
+    kind: str  # "user", "address" (anonymous) or "service" (Atrium itself, the CLI)
+    name: str = ""
+    arrived: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def user(cls, name: str) -> Caller:
+        return cls("user", name)
+
+    @classmethod
+    def address(cls, address: str) -> Caller:
+        return cls("address", address)
+
+    @classmethod
+    def service(cls) -> Caller:
+        return cls("service")
+
+    @property
+    def key(self) -> str:
+        return "" if self.kind == "service" else f"{self.kind}:{self.name}"
 
 
 @dataclass(frozen=True)
@@ -83,33 +120,52 @@ class SparqlService:
     ) -> None:
         self.store = store
         self.config = config
-        self.workers = QueryWorkers(_location(store, config), custom_functions=custom_functions)
-
-    def run(self, request: QueryRequest, scope: Scope) -> QueryStream:
-        """Start the query; raises QuerySyntaxError (or QueryRefused) before anything runs."""
-        check_query(request.sparql)
-        job = QueryJob(
-            sparql=request.sparql,
-            dataset=resolve_dataset(request, scope),
-            solutions_type=request.solutions_type,
-            graph_type=request.graph_type,
-            row_limit=self.row_limit(request.row_limit),
-            bindings=tuple(request.bindings.items()),
-            generation=self._generation(),
+        self.workers = QueryWorkers(
+            _location(store, config),
+            size=config.query_workers or None,
+            queue=config.query_queue,
+            anonymous=config.anonymous_queries or None,
+            custom_functions=custom_functions,
         )
-        return self.workers.run(job, timeout=self.timeout(request.timeout))
 
-    def prepare(self, sparql: str) -> list[str]:
-        """Check and parse the query in a worker, reading nothing; the variables it can be given.
+    def run(self, request: QueryRequest, scope: Scope, caller: Caller | None = None) -> QueryStream:
+        """Start the query; raises QuerySyntaxError (or QueryRefused) before anything runs, and
+        TooManyQueries / WorkersBusy (with ``retry_after``) when the caller's share is used."""
+        check_query(request.sparql)
+        sparql = bind_values(request.sparql, request.bindings)
+        if request.bindings:
+            check_query(sparql)  # the values are single terms; this only makes sure of it
+        place = self.workers.admit(self._admission(caller, self.timeout(request.timeout)))
+        try:
+            job = QueryJob(
+                sparql=sparql,
+                dataset=resolve_dataset(request, scope),
+                solutions_type=request.solutions_type,
+                graph_type=request.graph_type,
+                row_limit=self.row_limit(request.row_limit),
+                generation=self._generation(),
+            )
+        except BaseException:
+            place.release()
+            raise
+        return self.workers.run(job, place)
+
+    def prepare(self, sparql: str, caller: Caller | None = None) -> list[str]:
+        """Check and parse the query in a worker, never evaluating it; the variables it can be
+        given a value for.
 
         Those are the variables the query uses whose binding still leaves a valid query (not
-        those it returns). Raises QuerySyntaxError (or QueryRefused) for a query that
-        :meth:`run` would refuse, also when parsing it killed the worker; StoreError when no
-        worker answered within the time limit.
+        those it returns); while the probes fit in :data:`MAX_PROBE_BYTES`. Raises
+        QuerySyntaxError (or QueryRefused) for a query that :meth:`run` would refuse, also when
+        parsing it killed the worker; StoreError when no worker answered within the time limit
+        (TooManyQueries / WorkersBusy when the caller's share is used).
         """
         check_query(sparql)
-        job = ParseJob(sparql=sparql, candidates=tuple(sorted(variables(sparql))))
-        return list(self.workers.parse(job, timeout=self.timeout()))
+        candidates = sorted(variables(sparql, inside_iris=True))
+        room = max(1, MAX_PROBE_BYTES // max(1, len(sparql)))
+        probes = tuple((name, parameter_probe(sparql, name)) for name in candidates[:room])
+        place = self.workers.admit(self._admission(caller, self.timeout()))
+        return list(self.workers.parse(ParseJob(sparql=sparql, probes=probes), place))
 
     def row_limit(self, asked: int | None = None) -> int:
         limit = self.config.row_limit
@@ -121,6 +177,17 @@ class SparqlService:
 
     def close(self) -> None:
         self.workers.close()
+
+    def _admission(self, caller: Caller | None, timeout: float) -> Admission:
+        caller = caller or Caller.service()
+        limits = {"user": self.config.queries_per_user, "address": self.config.queries_per_address}
+        return Admission(
+            deadline=caller.arrived + timeout,
+            timeout=timeout,
+            caller=caller.key,
+            caller_limit=limits.get(caller.kind),
+            anonymous=caller.kind == "address",
+        )
 
     def _generation(self) -> int:
         publish = getattr(self.store, "publish_for_readers", None)

@@ -26,7 +26,16 @@ class QueryTimeout(StoreError):
 
 
 class WorkersBusy(StoreError):
-    """Every query worker stayed busy until the request's time limit."""
+    """No worker could take the job: they stayed busy until its time limit, or the queue is
+    full. ``retry_after``: seconds after which a place is likely to be free."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyQueries(WorkersBusy):
+    """The caller already has as many jobs running or waiting as their limit allows."""
 
 
 class RowLimitReached(StoreError):
@@ -81,11 +90,30 @@ class QueryJob:
 
 @dataclass(frozen=True)
 class ParseJob:
-    """Parse ``sparql``; the answer is ``("parsed", names)``: the ``candidates`` (variable names)
-    whose binding still leaves a valid query, or a syntax error. Nothing is read."""
+    """Parse ``sparql``, never evaluating it; the answer is ``("parsed", names)``: the names of
+    the ``probes`` (name, the query with that variable given a value) that parse too, or a
+    syntax error. Nothing is read."""
 
     sparql: str
-    candidates: tuple[str, ...] = ()
+    probes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Whose job it is and by when it must be done, waiting for a worker included.
+
+    ``caller`` names who asks (``"user:anna"``, ``"address:192.0.2.7"``; ``""`` for the
+    service itself), ``caller_limit`` how many jobs they may have running or waiting at once
+    (None: no limit of their own), ``anonymous`` whether the jobs count in the share of all
+    anonymous callers. ``deadline`` is a :func:`time.monotonic` time; ``timeout`` the limit it
+    was worked out from, for messages.
+    """
+
+    deadline: float
+    timeout: float
+    caller: str = ""
+    caller_limit: int | None = None
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)

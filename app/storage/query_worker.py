@@ -19,11 +19,19 @@ cap after its first rows were sent; ``("error", kind, message)`` at any point. T
 waits for up to :data:`FIRST_BATCH` rows, so a small result's truncation is known before the
 caller sends its headers; a larger one streams while the query is still enumerating. A parse
 job gets one message: ``("parsed", names)`` or ``("error", "syntax", message)``.
+
+A worker runs at the lowest CPU priority (Linux's SCHED_IDLE, else :data:`NICENESS`): on a
+small machine, queries that keep every core busy still leave the pages all they need; under
+other load a query may get little CPU, and its time limit ends it as always. A worker also ends
+itself when the web server is gone (:func:`_end_with`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
@@ -31,7 +39,16 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store, Triple, serialize
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QuerySolutions,
+    Store,
+    Triple,
+    Variable,
+    serialize,
+)
 
 from app.namespaces import PREFIXES
 from app.storage.graphstore import QueryResult, QuerySyntaxError, StoreError, substitute
@@ -51,12 +68,22 @@ from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES, solution_writer
 
 OPEN_ATTEMPTS = 8  # a read-only open can race the writer's compaction; it then tries again
 RETRY_SECONDS = 0.02
+OWNER_CHECK_SECONDS = 1.0  # how soon a worker notices that its web server is gone
+NICENESS = 19  # the lowest priority: under contention the web server's threads come first
+_PARSE_ONLY = "atrium_parse_only"  # a variable no query projects (see parses())
 
 
 def serve(
-    connection: Connection, location: StoreLocation, functions: dict[str, Callable[..., Any]]
+    connection: Connection,
+    location: StoreLocation,
+    functions: dict[str, Callable[..., Any]],
+    owner: int | None = None,
 ) -> None:
-    """A worker's life: answer jobs until the pool closes the pipe (or kills it)."""
+    """A worker's life: answer jobs until the pool closes the pipe (or kills it), or until the
+    ``owner`` process (the pool's) is gone."""
+    _lower_priority()
+    if owner is not None:
+        threading.Thread(target=_end_with, args=(owner,), daemon=True).start()
     source = _EmbeddedSource(location) if location.path else _RemoteSource(location)
     connection.send(("ready",))
     while True:
@@ -65,6 +92,28 @@ def serve(
         except (EOFError, OSError):
             return
         answer(job, source, functions, connection.send)
+
+
+def _lower_priority() -> None:
+    """Run only on CPU time the web server leaves: Linux's SCHED_IDLE where there is one (a
+    waking page thread then always preempts the worker at once), else the highest nice."""
+    with contextlib.suppress(AttributeError, OSError):  # not allowed here: as it is
+        os.nice(NICENESS)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def _end_with(owner: int) -> None:
+    """End this worker once ``owner`` has ended. A worker is the forkserver's child, not the
+    web server's: were the server killed (SIGKILL, a crash), nobody would stop a query that
+    never ends, and pyoxigraph holds no lock this thread needs to see it."""
+    while True:
+        time.sleep(OWNER_CHECK_SECONDS)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid went to another user's process: ours is gone
+            os._exit(1)
 
 
 Send = Callable[[tuple[Any, ...]], None]
@@ -89,26 +138,40 @@ def answer(
 
 
 def bindable(job: ParseJob, functions: CustomFunctions) -> tuple[str, ...]:
-    """Parse the query over an empty store; the candidates it still parses with a value for.
-
-    Over an empty store only the text can fail, so every failure is a syntax error (pyoxigraph
-    reports an unknown function as a RuntimeError). Nothing is read or enumerated.
-    """
+    """Parse the query; the names of the probes that parse too. Nothing is evaluated."""
     store = Store()
-    options = {"custom_functions": _functions(functions)}
+    problem = parse_problem(store, job.sparql, functions)
+    if problem is not None:
+        raise QuerySyntaxError(problem)
+    return tuple(name for name, text in job.probes if parse_problem(store, text, functions) is None)
+
+
+def parse_problem(store: Store, sparql: str, functions: CustomFunctions) -> str | None:
+    """Why ``sparql`` is not a query pyoxigraph could run, or None; it is parsed, never run.
+
+    pyoxigraph has no parse-only call, and ``query()`` evaluates an ASK at once (over an empty
+    store still: ``VALUES`` make rows), without a time limit of its own. But it checks its
+    ``substitutions`` after parsing and before evaluating, and refuses one for a variable the
+    query does not project: a substitution for a variable no query projects gives "parsed"
+    (that refusal) or the parser's error. An unknown function is refused before that.
+    """
+    variable = _PARSE_ONLY
+    while variable in sparql:
+        variable += "_"
     try:
-        store.query(job.sparql, **options)
-    except Exception as error:  # noqa: BLE001 - see above
-        raise QuerySyntaxError(str(error)) from error
-    probe = NamedNode("urn:atrium:parameter")
-    names = []
-    for name in job.candidates:
-        try:
-            store.query(substitute(job.sparql, {name: probe}), **options)
-        except Exception:  # noqa: BLE001, S112 - not a parameter: the parser decides
-            continue
-        names.append(name)
-    return tuple(names)
+        result = store.query(
+            sparql,
+            substitutions={Variable(variable): Literal("")},
+            custom_functions=_functions(functions),
+        )
+    except SyntaxError as error:
+        return str(error)
+    except RuntimeError as error:
+        return None if f"?{variable}" in str(error) else str(error)
+    except Exception as error:  # noqa: BLE001 - any other refusal is the text's too
+        return str(error)
+    del result  # accepted (a later pyoxigraph may substitute any variable): it parsed
+    return None
 
 
 def _functions(functions: CustomFunctions) -> dict[NamedNode, Callable[..., Any]]:

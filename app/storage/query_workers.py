@@ -9,6 +9,11 @@ the caller gets :class:`QueryTimeout`. Killing a worker costs little: workers ar
 A :class:`ParseJob` (:meth:`QueryWorkers.parse`) only parses a query, in a worker too: the
 parser can overflow its stack on a deeply nested text, which kills the worker, never its caller.
 
+Every job first takes a place (:meth:`QueryWorkers.admit`, :mod:`app.storage.query_admission`):
+each caller's share and a short queue, refused at once when full. Its deadline counts from its
+arrival: waiting for a worker, in the order of arrival, is part of its time limit (starting one,
+milliseconds from the warm forkserver but a second or so the first time, is not).
+
 On a remote store the HTTP timeout is the query's time limit too; killing the worker drops the
 connection, but the service may go on computing until its own limit (Oxigraph server has none;
 Fuseki: ``arq:queryTimeout``).
@@ -20,12 +25,15 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
 from app.storage.graphstore import QuerySyntaxError, StoreError
+from app.storage.query_admission import Admissions, Place
 from app.storage.query_jobs import (
+    Admission,
     CustomFunctions,
     NotAcceptable,
     ParseJob,
@@ -44,64 +52,90 @@ WORKER_MODULE = "app.storage.query_worker"
 
 
 class QueryWorkers:
-    """Up to ``size`` worker processes, started on demand and reused between queries."""
+    """Up to ``size`` worker processes, started on demand and reused between queries; at most
+    ``queue`` more jobs wait for one, and anonymous callers together hold at most ``anonymous``
+    places (default: ``size``, so the queue's places stay for the others)."""
 
     def __init__(
         self,
         location: StoreLocation,
         *,
         size: int | None = None,
+        queue: int = 2,
+        anonymous: int | None = None,
         custom_functions: CustomFunctions | None = None,
     ) -> None:
         self.location = location
         self.size = size or max(2, os.cpu_count() or 1)
+        self.admissions = Admissions(
+            total=self.size + max(0, queue), anonymous=anonymous or self.size
+        )
         self._functions = dict(custom_functions or {})
         self._idle: list[_Worker] = []
         self._busy = 0
+        self._line: deque[Place] = deque()  # admitted jobs waiting for a worker, first first
         self._ready = threading.Condition()
         self._closed = False
 
-    def run(self, job: QueryJob, *, timeout: float) -> QueryStream:
-        """Start ``job``; the stream's head is known when this returns.
+    def admit(self, admission: Admission) -> Place:
+        """A place for a job, at once, or TooManyQueries / WorkersBusy (with ``retry_after``).
 
-        The time limit counts from the moment a ready worker has the job; waiting for a busy
-        pool counts too (up to the same limit), starting a worker does not.
-        """
-        worker, message, deadline = self._send(job, timeout)
-        return QueryStream(self, worker, message[1], deadline, timeout)
+        Give it to :meth:`run` or :meth:`parse`, which release it when the job is done; release
+        it yourself if you do not."""
+        return self.admissions.admit(admission)
 
-    def parse(self, job: ParseJob, *, timeout: float) -> tuple[str, ...]:
-        """The candidates of ``job`` that the query can be given a value for.
+    def run(
+        self, job: QueryJob, place: Place | None = None, *, timeout: float | None = None
+    ) -> QueryStream:
+        """Start ``job`` in its place (or a new one, with ``timeout`` from now); the stream's
+        head is known when this returns. The place's deadline covers the wait for a worker, the
+        query and the streaming of its answer."""
+        place = place or self._place_from_now(timeout)
+        worker, message = self._send(job, place)
+        return QueryStream(self, worker, message[1], place)
+
+    def parse(
+        self, job: ParseJob, place: Place | None = None, *, timeout: float | None = None
+    ) -> tuple[str, ...]:
+        """The names of ``job``'s probes that parse (see :class:`ParseJob`).
 
         Raises QuerySyntaxError for a query that does not parse, and also when parsing it
         killed the worker (over an empty store, the text is what did); QueryTimeout, WorkersBusy.
         """
+        place = place or self._place_from_now(timeout)
         try:
-            worker, message, _ = self._send(job, timeout)
+            worker, message = self._send(job, place)
         except WorkerStopped as error:
             raise QuerySyntaxError(
                 "the SPARQL parser could not read this query (it stopped the process parsing "
                 "it); make the query smaller or less deeply nested"
             ) from error
-        self._checkin(worker)
+        self._checkin(worker, place)
         return tuple(message[1])
 
-    def _send(
-        self, job: QueryJob | ParseJob, timeout: float
-    ) -> tuple[_Worker, tuple[Any, ...], float]:
-        """Give ``job`` to a worker; the worker, its first answer, and the job's deadline."""
-        worker = self._checkout(time.monotonic() + timeout, timeout)
-        deadline = time.monotonic() + timeout
+    def _place_from_now(self, timeout: float | None) -> Place:
+        if timeout is None:
+            raise TypeError("give a place, or a timeout")
+        return self.admit(Admission(deadline=time.monotonic() + timeout, timeout=timeout))
+
+    def _send(self, job: QueryJob | ParseJob, place: Place) -> tuple[_Worker, tuple[Any, ...]]:
+        """Give ``job`` to a worker; the worker and its first answer. The place is released
+        here on any failure, else when the caller checks the worker in or discards it."""
+        try:
+            worker = self._checkout(place)
+        except BaseException:
+            place.release()
+            raise
         try:
             worker.connection.send(job)
-            message = worker.receive(deadline, timeout)
+            message = worker.receive(place.deadline, place.timeout)
         except BaseException:
-            self._discard(worker)
+            self._discard(worker, place)
             raise
         if message[0] == "error":
-            self._checkin(worker)
+            self._checkin(worker, place)
             raise _error(message)
-        return worker, message, deadline
+        return worker, message
 
     def close(self) -> None:
         with self._ready:
@@ -110,62 +144,70 @@ class QueryWorkers:
         for worker in idle:
             worker.kill()
 
-    def _checkout(self, deadline: float, timeout: float) -> _Worker:
+    def _checkout(self, place: Place) -> _Worker:
+        """A worker for the job in ``place``, once the jobs that came before it have theirs."""
         with self._ready:
-            while not self._idle and self._busy >= self.size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
-                    raise WorkersBusy(
-                        f"all {self.size} query workers stayed busy for {timeout:g} s; "
-                        "try again later"
-                    )
-                self._ready.wait(remaining)
+            self._line.append(place)
+            try:
+                while self._line[0] is not place or (not self._idle and self._busy >= self.size):
+                    remaining = place.deadline - time.monotonic()
+                    if remaining <= 0 or self._closed:
+                        raise WorkersBusy(
+                            f"all {self.size} query workers stayed busy for the whole time "
+                            f"limit of {place.timeout:g} s; try again later"
+                        )
+                    self._ready.wait(remaining)
+            finally:
+                self._line.remove(place)
+                self._ready.notify_all()  # the next in line may go now
             self._busy += 1
             if self._idle:
                 return self._idle.pop()
+        started = time.monotonic()
         try:
-            return _Worker.start(self.location, self._functions)
+            worker = _Worker.start(self.location, self._functions)
         except BaseException:
             self._release()
             raise
+        place.excused += time.monotonic() - started  # the pool's own time, not the query's
+        return worker
 
-    def _checkin(self, worker: _Worker) -> None:
+    def _checkin(self, worker: _Worker, place: Place) -> None:
         """Put a worker that finished its job back in the idle list (or end it if closed)."""
         with self._ready:
             keep = not self._closed and worker.alive()
             if keep:
                 self._idle.append(worker)
             self._busy -= 1
-            self._ready.notify()
+            self._ready.notify_all()
+        place.release()
         if not keep:
             worker.kill()
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: _Worker, place: Place) -> None:
         worker.kill()
         self._release()
+        place.release()
 
     def _release(self) -> None:
         with self._ready:
             self._busy -= 1
-            self._ready.notify()
+            self._ready.notify_all()
 
 
 class QueryStream:
     """The bytes of one answer; iterating may raise QueryTimeout or RowLimitReached."""
 
-    def __init__(
-        self, pool: QueryWorkers, worker: _Worker, head: ResultHead, deadline: float, timeout: float
-    ) -> None:
+    def __init__(self, pool: QueryWorkers, worker: _Worker, head: ResultHead, place: Place) -> None:
         self.head = head
         self._pool = pool
         self._worker: _Worker | None = worker
-        self._deadline = deadline
-        self._timeout = timeout
+        self._place = place
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             while self._worker is not None:
-                message = self._worker.receive(self._deadline, self._timeout)
+                message = self._worker.receive(self._place.deadline, self._place.timeout)
                 if message[0] == "data":
                     yield message[1]
                     continue
@@ -185,12 +227,12 @@ class QueryStream:
         """Stop early: the worker is killed, since it may still be sending."""
         if self._worker is not None:
             worker, self._worker = self._worker, None
-            self._pool._discard(worker)  # noqa: SLF001 - the pool's own stream
+            self._pool._discard(worker, self._place)  # noqa: SLF001 - the pool's own stream
 
     def _finish(self) -> None:
         worker, self._worker = self._worker, None
         if worker is not None:
-            self._pool._checkin(worker)  # noqa: SLF001
+            self._pool._checkin(worker, self._place)  # noqa: SLF001
 
 
 def _error(message: tuple[Any, ...]) -> StoreError:
@@ -214,7 +256,10 @@ class _Worker:
         context = _context()
         ours, theirs = context.Pipe()
         process = context.Process(
-            target=serve, args=(theirs, location, functions), daemon=True, name="atrium-query"
+            target=serve,
+            args=(theirs, location, functions, os.getpid()),
+            daemon=True,
+            name="atrium-query",
         )
         process.start()
         theirs.close()

@@ -8,9 +8,13 @@
   values, never pasted into its text. Results are what the caller may see, like ``/sparql``.
 
 Signed-in users save queries; their author and administrators may change or delete them.
+Working out a query's parameters and running it take the caller's share of the query workers,
+as on ``/sparql``: past it, 429 (or 503 when everyone's is used) with ``Retry-After``.
 """
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 from flask import (
     Blueprint,
@@ -36,7 +40,16 @@ from app.storage.results import SOLUTION_TYPES
 from app.web import current_atrium
 from app.web.auth import current_user, role_required
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
-from app.web.sparql import HTML, HTML_ROWS, ProtocolError, page_results, start, streamed
+from app.web.sparql import (
+    HTML,
+    HTML_ROWS,
+    ProtocolError,
+    current_caller,
+    page_results,
+    protocol_error,
+    start,
+    streamed,
+)
 
 queries = Blueprint("queries", __name__)
 
@@ -65,7 +78,7 @@ def new() -> str:
 
 @queries.post("/queries")
 @signed_in_required
-def create() -> Response | tuple[str, int]:
+def create() -> Response | tuple[str, int, dict[str, str]]:
     """Save a new query."""
     return _save(is_new=True)
 
@@ -104,7 +117,7 @@ def edit(name: str) -> str:
 
 @queries.post("/queries/<name>")
 @signed_in_required
-def update(name: str) -> Response | tuple[str, int]:
+def update(name: str) -> Response | tuple[str, int, dict[str, str]]:
     """Save the changed query (its name stays)."""
     _editable(name)
     return _save(is_new=False, name=name)
@@ -123,12 +136,20 @@ def delete(name: str) -> Response:
 
 def _saved(name: str) -> SavedQuery:
     try:
-        saved = current_atrium().saved_queries.get(name)
+        saved = current_atrium().saved_queries.get(name, current_caller())
     except StoreError as error:  # no query worker worked out its parameters in time
-        abort(503, description=str(error))
+        _refuse(protocol_error(error))
     if saved is None:
         abort(404)
     return saved
+
+
+def _refuse(error: ProtocolError) -> NoReturn:
+    """Answer the refusal now: a page for a browser, plain text for a tool pulling results."""
+    if preferred_type(["text/plain", HTML]) == HTML:
+        body = render_template("error.html", status=error.status, message=str(error))
+        abort(Response(body, status=error.status, headers=error.headers, mimetype=HTML))
+    abort(Response(f"{error}\n", error.status, error.headers, mimetype="text/plain"))
 
 
 def _editable(name: str) -> SavedQuery:
@@ -179,10 +200,10 @@ def _results(saved: SavedQuery, solutions_type: str | None, graph_type: str | No
     try:
         return streamed(start(_request_for(saved, solutions_type, graph_type)))
     except ProtocolError as error:
-        return Response(f"{error}\n", status=error.status, mimetype="text/plain")
+        return Response(f"{error}\n", error.status, error.headers, mimetype="text/plain")
 
 
-def _results_page(saved: SavedQuery) -> str | tuple[str, int]:
+def _results_page(saved: SavedQuery) -> str | tuple[str, int, dict[str, str]]:
     arguments = {k: v for k, v in request.args.items() if k not in RESERVED_PARAMETERS}
     context = {"saved": saved, "arguments": arguments, "may_edit": _may_edit(saved)}
     try:
@@ -192,10 +213,11 @@ def _results_page(saved: SavedQuery) -> str | tuple[str, int]:
             )
         )
         context.update(page_results(stream))
+    except StoreError as error:  # a time limit reached while reading the answer
+        return render_template("saved_query.html", error=str(error), **context), 503, {}
     except ProtocolError as error:
-        return render_template("saved_query.html", error=str(error), **context), error.status
-    except StoreError as error:
-        return render_template("saved_query.html", error=str(error), **context), 503
+        page = render_template("saved_query.html", error=str(error), **context)
+        return page, error.status, error.headers
     return render_template("saved_query.html", error=None, **context)
 
 
@@ -204,7 +226,7 @@ def _may_edit(saved: SavedQuery) -> bool:
     return user is not None and (user.is_admin or saved.creator == user.iri)
 
 
-def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int]:
+def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int, dict[str, str]]:
     user = current_user()
     form = request.form
     draft = SavedQuery(
@@ -214,14 +236,19 @@ def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int
         description=form.get("description", ""),
         creator=user.iri if user else None,
     )
-    saved_queries = current_atrium().saved_queries
+    saved_queries, caller = current_atrium().saved_queries, current_caller()
     try:
-        if is_new and saved_queries.get(draft.name) is not None:
+        if is_new and saved_queries.get(draft.name, caller) is not None:
             raise SavedQueryError(f"a query named {draft.name!r} exists already; choose another")
-        saved = saved_queries.save(draft)
+        saved = saved_queries.save(draft, caller)
     except (SavedQueryError, StoreError) as error:
-        page = render_template(
-            "saved_query_form.html", query=draft, error=str(error), is_new=is_new
+        refused = (
+            ProtocolError(400, str(error))
+            if isinstance(error, SavedQueryError)
+            else protocol_error(error)
         )
-        return page, 400 if isinstance(error, SavedQueryError) else 503
+        page = render_template(
+            "saved_query_form.html", query=draft, error=str(refused), is_new=is_new
+        )
+        return page, refused.status, refused.headers
     return redirect(url_for("queries.show", name=saved.name))

@@ -18,6 +18,11 @@ an RDF client, and the query page (YASGUI, or a plain form without JavaScript) t
 CORS (WHATWG Fetch, "CORS protocol"): any origin may call the endpoint, with a preflight for
 POST and for the ``Authorization`` header; cookies are never sent cross-origin.
 
+Shares of the query workers (hardening M2): past the caller's share, 429 Too Many Requests
+(RFC 6585 §4); past everyone's, 503; both with ``Retry-After`` (RFC 9110 §10.2.3). Anonymous
+callers are told apart by address (the peer of the connection: behind a proxy, the proxy's),
+signed-in callers by user name.
+
 Limits are reported, never hidden: a result cut at the row cap says so in ``Atrium-Truncated``
 (and in the head ``link`` of JSON and XML results) when the cut is known before the first
 byte; a result that was already streaming when it reached the cap, or its time limit, ends
@@ -27,25 +32,35 @@ with a line saying so and an aborted transfer, so every client reports an error.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
+from app.domain.iris import InvalidIri, parse_iri
 from app.domain.sparql_examples import default_query, example_query, examples
-from app.domain.sparql_service import QueryRequest, service_description
-from app.domain.sparql_update import SparqlUpdater, UpdateRefused, UpdateReport
+from app.domain.sparql_service import Caller, QueryRequest, service_description
+from app.domain.sparql_update import (
+    BadUpdateRequest,
+    SparqlUpdater,
+    UpdateConflict,
+    UpdateOptions,
+    UpdateRefused,
+    UpdateReport,
+)
 from app.storage.graphstore import QuerySyntaxError, StoreError
 from app.storage.query_jobs import (
     FIRST_BATCH,
     NotAcceptable,
     QueryTimeout,
     RowLimitReached,
+    TooManyQueries,
     WorkersBusy,
 )
 from app.storage.query_workers import QueryStream
 from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES
 from app.web import current_atrium, current_scope
-from app.web.auth import csrf_exempt, current_user, role_required
+from app.web.auth import answers_anonymous_itself, csrf_exempt, current_user
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
 from app.web.yasgui import send_yasgui_file, yasgui_available
 
@@ -88,11 +103,17 @@ PREFLIGHT_HEADERS = {
 
 
 class ProtocolError(Exception):
-    """A request the protocol refuses; ``status`` and a message for the client."""
+    """A request the protocol refuses; ``status`` and a message for the client, and when to
+    try again (``retry_after`` seconds) if it is worth trying again."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 @sparql.after_request
@@ -118,7 +139,8 @@ def endpoint() -> Response:
             return query_page_or_description()
         return answer(text)
     except ProtocolError as error:
-        return error_response(error.status, str(error), request.values.get("query"))
+        text = request.values.get("query")
+        return error_response(error.status, str(error), text, error.headers)
 
 
 def query_text() -> str | None:
@@ -198,15 +220,43 @@ def start(query: QueryRequest) -> QueryStream:
     """Start the query; its failures become protocol errors."""
     atrium = current_atrium()
     try:
-        return atrium.sparql.run(query, current_scope())
+        return atrium.sparql.run(query, current_scope(), current_caller())
     except QuerySyntaxError as error:
         raise ProtocolError(400, str(error)) from None
     except NotAcceptable as error:
         raise ProtocolError(406, not_acceptable_message(error.kind)) from None
-    except (QueryTimeout, WorkersBusy) as error:
-        raise ProtocolError(503, str(error)) from None
     except StoreError as error:
-        raise ProtocolError(500, str(error)) from None
+        raise protocol_error(error) from None
+
+
+def protocol_error(error: StoreError) -> ProtocolError:
+    """A store's failure to answer, as the client is told it."""
+    if isinstance(error, TooManyQueries):
+        return ProtocolError(429, str(error), error.retry_after)
+    if isinstance(error, WorkersBusy):
+        return ProtocolError(503, str(error), error.retry_after)
+    if isinstance(error, QueryTimeout):
+        return ProtocolError(503, str(error))
+    return ProtocolError(500, str(error))
+
+
+@sparql.before_app_request
+def note_arrival() -> None:
+    """When the request came in: its queries' time limits count from here."""
+    g.arrived = time.monotonic()
+
+
+def current_caller() -> Caller:
+    """Who is asking, for their share of the query workers: the signed-in user, else the
+    address; and when the request arrived."""
+    if "sparql_caller" not in g:
+        user = current_user()
+        arrived = g.get("arrived", time.monotonic())
+        if user is not None:
+            g.sparql_caller = Caller("user", user.name, arrived)
+        else:
+            g.sparql_caller = Caller("address", request.remote_addr or "unknown", arrived)
+    return g.sparql_caller
 
 
 def not_acceptable_message(kind: str) -> str:
@@ -321,58 +371,100 @@ def page_results(stream: QueryStream) -> dict[str, object]:
     return {"columns": columns, "rows": rows, "truncated": head.truncated}
 
 
-def error_response(status: int, message: str, text: str | None) -> Response:
+def error_response(
+    status: int, message: str, text: str | None, headers: dict[str, str] | None = None
+) -> Response:
     """Plain text for SPARQL clients; the query page with the message for a browser."""
     if "format" not in request.values and preferred_type(["text/plain", HTML]) == HTML:
-        return page(text or "", status, error=message)
-    return Response(message + "\n", status=status, mimetype="text/plain")
+        response = page(text or "", status, error=message)
+        response.headers.update(headers or {})
+        return response
+    return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
 
 
 # Update --------------------------------------------------------------------------------------
 
 
 @sparql.post("/sparql/update")
-@role_required("admin")
+@answers_anonymous_itself
 def update() -> Response:
     """SPARQL 1.1 Update (Protocol §2.2), for administrators, validated like any other write."""
+    user = current_user()
+    if user is None:
+        return plain(
+            401,
+            "SPARQL Update is for administrators: send an API token "
+            "(Authorization: Bearer <token>) or sign in",
+            headers={"WWW-Authenticate": 'Bearer realm="Atrium SPARQL Update"'},
+        )
+    if not user.has_role("admin"):
+        return plain(403, "SPARQL Update needs the admin role")
     try:
-        text = update_text()
+        text, options = update_text()
         atrium = current_atrium()
-        report = SparqlUpdater(atrium.store, atrium.iris, atrium.assets).apply(text)
+        report = SparqlUpdater(
+            atrium.store, atrium.iris, atrium.assets, atrium.results_index
+        ).apply(text, options)
     except ProtocolError as error:
         return plain(error.status, str(error))
-    except QuerySyntaxError as error:
+    except (QuerySyntaxError, BadUpdateRequest) as error:
         return plain(400, str(error))
     except UpdateRefused as error:
         problems = "".join(f"\n- {problem}" for problem in error.problems)
         return plain(422, f"the update was refused, nothing changed: {error}{problems}")
-    user = current_user()
+    except UpdateConflict as error:
+        return plain(409, str(error))
     for asset_id in report.assets:
-        atrium.audit.record("changed", atrium.iris.asset(asset_id), user.name if user else None)
+        atrium.audit.record("changed", atrium.iris.asset(asset_id), user.name)
     return plain(200, update_summary(report))
 
 
-def update_text() -> str:
-    """The update of a form POST (§2.2.1) or a direct POST (§2.2.2)."""
-    if request.values.getlist("using-graph-uri") or request.values.getlist("using-named-graph-uri"):
-        raise ProtocolError(400, "using-graph-uri and using-named-graph-uri are not supported")
-    if request.mimetype == "application/sparql-update":
-        return request.get_data(as_text=True)
+def update_text() -> tuple[str, UpdateOptions]:
+    """The update of a form POST (§2.2.1) or a direct POST (§2.2.2), and its parameters: the
+    dataset (§2.2.3; in the body of a form, else in the URL) and include-atrium-graphs."""
+    direct = request.mimetype == "application/sparql-update"
+    source = request.args if direct else request.form
+    include = source.get("include-atrium-graphs", "false").lower()
+    if include not in ("true", "false"):
+        raise ProtocolError(400, f"include-atrium-graphs is true or false, not {include!r}")
+    try:
+        options = UpdateOptions(
+            using_graphs=tuple(map(parse_iri, source.getlist("using-graph-uri"))),
+            using_named_graphs=tuple(map(parse_iri, source.getlist("using-named-graph-uri"))),
+            include_atrium_graphs=include == "true",
+        )
+    except InvalidIri as error:
+        raise ProtocolError(400, f"using-graph-uri / using-named-graph-uri: {error}") from None
+    if direct:
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise ProtocolError(400, f"send the update in UTF-8, not {charset}")
+        try:
+            return request.get_data().decode("utf-8"), options
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "the update is not valid UTF-8") from None
     updates = request.form.getlist("update")
     if len(updates) != 1:
         raise ProtocolError(
             400, "send one update: a form with update=…, or an application/sparql-update body"
         )
-    return updates[0]
+    return updates[0], options
 
 
 def update_summary(report: UpdateReport) -> str:
     incomplete = f", {len(report.incomplete)} now incomplete" if report.incomplete else ""
+    kept = ""
+    if report.kept_graphs:
+        kept = (
+            f"; CLEAR / DROP ALL left Atrium's own {len(report.kept_graphs)} graphs alone "
+            f"(those under {current_atrium().iris.graph('').value}); "
+            "include-atrium-graphs=true empties them too"
+        )
     return (
         f"done: {len(report.assets)} asset records rewritten{incomplete}; "
-        f"{report.inserted} other triples inserted, {report.deleted} deleted"
+        f"{report.inserted} other triples inserted, {report.deleted} deleted{kept}"
     )
 
 
-def plain(status: int, message: str) -> Response:
-    return Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
+def plain(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(message.rstrip() + "\n", status=status, mimetype="text/plain", headers=headers)
