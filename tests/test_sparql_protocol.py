@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from conftest import make_atrium
+import requests
+from conftest import make_atrium, serving
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from sparql_helpers import add_sample_assets
 
+from app.domain.saved_queries import SavedQuery
 from app.service import Atrium
 from app.web import create_app
 
@@ -311,3 +313,84 @@ def test_the_example_queries_all_run(tmp_path) -> None:
         assert counts == {"Marketing": "2", "Training": "1", "Human resources": "1"}
     finally:
         atrium.close()
+
+
+# Relative IRIs resolve against the base IRI (hardening, W3C query_content_type_construct) --------
+
+DCT_PREFIX = "PREFIX dct: <http://purl.org/dc/terms/>"
+PUBLIC_TITLE = f"{DCT_PREFIX} SELECT ?title WHERE {{ <assets/0000000000000001> dct:title ?title }}"
+ELSEWHERE = "http://elsewhere.example/"
+
+
+@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.remote)])
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[Atrium, str]]:
+    """Sample assets in an Atrium on each kind of store, served on loopback: (it, its URL)."""
+    atrium = request.getfixturevalue("atrium" if request.param == "embedded" else "remote_atrium")
+    add_sample_assets(atrium)
+    with serving(atrium) as base_url:
+        yield atrium, base_url
+
+
+def ask(base_url: str, query: str, token: str | None = None, **headers: str) -> requests.Response:
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = requests.post(
+        f"{base_url}/sparql", data={"query": query}, headers=headers, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+def values(response: requests.Response, variable: str) -> list[str]:
+    rows = json.loads(response.content)["results"]["bindings"]
+    return [row[variable]["value"] for row in rows]
+
+
+def triples(response: requests.Response) -> set[tuple[str, str, str]]:
+    parsed = parse(response.content, format=RdfFormat.N_TRIPLES)
+    return {(quad.subject.value, quad.predicate.value, quad.object.value) for quad in parsed}
+
+
+def test_relative_iri_in_query_resolves_against_the_base(served) -> None:
+    atrium, base_url = served
+    base = atrium.iris.base
+    assert values(ask(base_url, PUBLIC_TITLE), "title") == ["Public poster"]
+    construct = ask(base_url, "CONSTRUCT { <s> <p> 1 } WHERE {}", Accept="application/n-triples")
+    assert triples(construct) == {(f"{base}s", f"{base}p", "1")}
+
+
+def test_a_query_with_its_own_base_resolves_against_that(served) -> None:
+    atrium, base_url = served
+    assert values(ask(base_url, f"BASE <{ELSEWHERE}> {PUBLIC_TITLE}"), "title") == []
+    own = (  # after a comment and a PREFIX: still the query's own BASE
+        f"# assets\n{DCT_PREFIX} BASE <{atrium.iris.base}assets/> "
+        "SELECT ?title WHERE { <0000000000000001> dct:title ?title }"
+    )
+    assert values(ask(base_url, own), "title") == ["Public poster"]
+    construct = ask(
+        base_url, f"BASE <{ELSEWHERE}> CONSTRUCT {{ <s> <p> 1 }} WHERE {{}}", Accept="text/turtle"
+    )
+    subjects = {quad.subject.value for quad in parse(construct.content, format=RdfFormat.TURTLE)}
+    assert subjects == {f"{ELSEWHERE}s"}
+
+
+def test_a_relative_from_resolves_against_the_base_within_the_scope(served, api_token) -> None:
+    atrium, base_url = served
+
+    def titles_from(access: str, department: str, token: str | None = None) -> list[str]:
+        graph = atrium.iris.asset_graph(access, department).value.removeprefix(atrium.iris.base)
+        query = f"{DCT_PREFIX} SELECT ?title FROM <{graph}> WHERE {{ ?a dct:title ?title }}"
+        return values(ask(base_url, query, token), "title")
+
+    assert titles_from("public", "") == ["Public poster"]
+    assert titles_from("restricted", "hr") == []  # a relative FROM never widens the scope
+    admin = api_token(atrium, role="admin")
+    assert titles_from("restricted", "hr", admin) == ["Staff portrait"]
+
+
+def test_a_saved_query_with_a_relative_iri_resolves_against_the_base(served) -> None:
+    atrium, base_url = served
+    atrium.saved_queries.save(SavedQuery("relative", "A relative IRI", PUBLIC_TITLE))
+    response = requests.get(f"{base_url}/queries/relative.json", timeout=60)
+    assert response.status_code == 200, response.text
+    assert values(response, "title") == ["Public poster"]

@@ -43,12 +43,6 @@ RDF_TYPES = {
     "application/rdf+xml": RdfFormat.RDF_XML,
     "application/ld+json": RdfFormat.JSON_LD,
 }
-# Known failures of the query side (app/domain/sparql_service.py, app/storage/query_worker.py),
-# reported as an expected failure with the count until fixed there; any other failure fails.
-QUERY_SIDE_GAPS = {
-    "query_content_type_construct": "a relative IRI in a query (CONSTRUCT { <s> <p> 1 }) is "
-    "refused with a 400: /sparql resolves relative IRIs against no base IRI yet",
-}
 
 
 @dataclass
@@ -175,6 +169,4 @@ def test_the_w3c_protocol_tests_pass(tmp_path: Path, api_token) -> None:
     passed = len(tests) - len(failed)
     report = "".join(f"\n- {name}: {problem}" for name, problem in failed.items())
     summary = f"{passed}/{len(tests)} W3C SPARQL 1.1 Protocol tests pass"
-    if failed and set(failed) <= set(QUERY_SIDE_GAPS):
-        pytest.xfail(summary + "".join(f"; {name}: {QUERY_SIDE_GAPS[name]}" for name in failed))
     assert not failed, f"{summary}:{report}"

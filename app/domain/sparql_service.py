@@ -8,6 +8,9 @@
   over the default. For a reader who may not see everything, the requested graphs are
   *intersected* with the graphs of their scope, never widened; the default dataset is the
   union of the visible graphs as default graph, and each visible graph as a named graph.
+- Relative IRIs (``<s>``) resolve against the base IRI (``ATRIUM_BASE_IRI``), as in updates;
+  a query's own BASE wins (SPARQL 1.1 Query §4.1.1.1). So do those of its FROM clauses, before
+  they are intersected with the reader's scope.
 - SERVICE (SPARQL 1.1 Federated Query) is refused: it would make the server fetch any URL,
   including the store's own endpoint, outside the reader's scope.
 - Limits: every query has a time limit (``ATRIUM_QUERY_TIMEOUT``) and a row cap
@@ -126,6 +129,7 @@ class SparqlService:
             queue=config.query_queue,
             anonymous=config.anonymous_queries or None,
             custom_functions=custom_functions,
+            base_iri=config.base_iri,
         )
 
     def run(self, request: QueryRequest, scope: Scope, caller: Caller | None = None) -> QueryStream:
@@ -139,7 +143,7 @@ class SparqlService:
         try:
             job = QueryJob(
                 sparql=sparql,
-                dataset=resolve_dataset(request, scope),
+                dataset=resolve_dataset(request, scope, self.config.base_iri),
                 solutions_type=request.solutions_type,
                 graph_type=request.graph_type,
                 row_limit=self.row_limit(request.row_limit),
@@ -222,8 +226,9 @@ def check_query(sparql: str) -> None:
         )
 
 
-def resolve_dataset(request: QueryRequest, scope: Scope) -> Dataset:
-    """The dataset of a query: what the client asked for, within what the reader may see."""
+def resolve_dataset(request: QueryRequest, scope: Scope, base_iri: str | None = None) -> Dataset:
+    """The dataset of a query: what the client asked for, within what the reader may see; the
+    IRIs of its FROM clauses resolved against ``base_iri``, as the store resolves them."""
     asked = _asked_dataset(request)
     if scope.graphs is None:  # administrators: the dataset as asked
         if asked is None:
@@ -231,7 +236,7 @@ def resolve_dataset(request: QueryRequest, scope: Scope) -> Dataset:
         return Dataset(default_graphs=asked[0], named_graphs=asked[1])
     visible = scope.graphs
     if asked is None:
-        asked = _query_dataset(request.sparql)
+        asked = _query_dataset(request.sparql, base_iri)
     if asked is None:
         return Dataset(default_graphs=visible, named_graphs=visible)
     default, named = asked
@@ -248,8 +253,10 @@ def _asked_dataset(request: QueryRequest) -> tuple[tuple[str, ...], tuple[str, .
     return request.default_graphs, request.named_graphs
 
 
-def _query_dataset(sparql: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    clauses = dataset_clauses(sparql)
+def _query_dataset(
+    sparql: str, base_iri: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    clauses = dataset_clauses(sparql, base_iri)
     return None if clauses is None else (tuple(clauses[0]), tuple(clauses[1]))
 
 

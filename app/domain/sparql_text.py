@@ -12,7 +12,8 @@ SPARQL 1.1 Query (https://www.w3.org/TR/sparql11-query/) is read here by a scan 
   strings and IRIs. So the text is scanned both ways, as written and with the escapes
   replaced, and what either finds counts (a keyword, a level of nesting).
 - §13.2: FROM and FROM NAMED clauses; their IRIs are read with rdflib's SPARQL parser (which
-  resolves prefixed names and BASE), only when the text holds the keyword at all.
+  resolves prefixed names, BASE and relative IRIs against the base IRI it is given), only when
+  the text holds the keyword at all.
 
 Bounds, checked before any parser sees the text (:func:`check_bounds`): parsers recurse once per
 nested group, expression or blank node. pyoxigraph's overflows its stack and kills its process
@@ -200,15 +201,17 @@ def looks_like_update(text: str) -> bool:
     return False
 
 
-def dataset_clauses(text: str) -> tuple[list[str], list[str]] | None:
-    """The IRIs of the query's FROM and FROM NAMED clauses, or None when it has none."""
+def dataset_clauses(text: str, base_iri: str | None = None) -> tuple[list[str], list[str]] | None:
+    """The IRIs of the query's FROM and FROM NAMED clauses, or None when it has none; relative
+    ones resolved against ``base_iri`` (a BASE of the query's own wins)."""
     if not uses_keyword(text, "FROM"):
         return None
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        clauses = translateQuery(parseQuery(text)).algebra.get("datasetClause") or []
+        query = translateQuery(parseQuery(text), base=base_iri)
+        clauses = query.algebra.get("datasetClause") or []
     except Exception as error:  # noqa: BLE001 - rdflib raises several kinds of parse errors
         raise QuerySyntaxError(f"cannot read the query's FROM clauses: {error}") from error
     default = [_graph_iri(clause["default"]) for clause in clauses if "default" in clause]

@@ -13,6 +13,10 @@ Where a worker reads:
 - remote store: the SPARQL 1.1 Protocol service, its JSON / N-Triples answer parsed by
   pyoxigraph.
 
+Relative IRIs resolve against the pool's base IRI: pyoxigraph's ``base_iri`` (embedded store,
+parsing), or a ``BASE`` before the text sent to a remote service
+(:func:`app.storage.remote.with_base`).
+
 Messages, in order: ``("ready",)`` once started; then per query job ``("head", ResultHead)``,
 ``("data", bytes)`` chunks, and ``("end",)``, or ``("cut",)`` when the result went past the row
 cap after its first rows were sent; ``("error", kind, message)`` at any point. The first chunk
@@ -38,7 +42,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import requests
 from pyoxigraph import (
     Literal,
     NamedNode,
@@ -78,13 +81,14 @@ def serve(
     location: StoreLocation,
     functions: dict[str, Callable[..., Any]],
     owner: int | None = None,
+    base_iri: str | None = None,
 ) -> None:
     """A worker's life: answer jobs until the pool closes the pipe (or kills it), or until the
     ``owner`` process (the pool's) is gone."""
     _lower_priority()
     if owner is not None:
         threading.Thread(target=_end_with, args=(owner,), daemon=True).start()
-    source = _EmbeddedSource(location) if location.path else _RemoteSource(location)
+    source = (_EmbeddedSource if location.path else _RemoteSource)(location, base_iri)
     connection.send(("ready",))
     while True:
         try:
@@ -125,7 +129,7 @@ def answer(
     """Run one job and send its answer (also usable in-process, for tests of the protocol)."""
     try:
         if isinstance(job, ParseJob):
-            send(("parsed", bindable(job, functions)))
+            send(("parsed", bindable(job, functions, source.base_iri)))
             return
         result = source.query(job, functions)
         _send_result(result, job, send)
@@ -137,16 +141,22 @@ def answer(
         send(("error", "store", f"the query failed: {error}"))
 
 
-def bindable(job: ParseJob, functions: CustomFunctions) -> tuple[str, ...]:
+def bindable(
+    job: ParseJob, functions: CustomFunctions, base_iri: str | None = None
+) -> tuple[str, ...]:
     """Parse the query; the names of the probes that parse too. Nothing is evaluated."""
     store = Store()
-    problem = parse_problem(store, job.sparql, functions)
+    problem = parse_problem(store, job.sparql, functions, base_iri)
     if problem is not None:
         raise QuerySyntaxError(problem)
-    return tuple(name for name, text in job.probes if parse_problem(store, text, functions) is None)
+    return tuple(
+        name for name, text in job.probes if parse_problem(store, text, functions, base_iri) is None
+    )
 
 
-def parse_problem(store: Store, sparql: str, functions: CustomFunctions) -> str | None:
+def parse_problem(
+    store: Store, sparql: str, functions: CustomFunctions, base_iri: str | None = None
+) -> str | None:
     """Why ``sparql`` is not a query pyoxigraph could run, or None; it is parsed, never run.
 
     pyoxigraph has no parse-only call, and ``query()`` evaluates an ASK at once (over an empty
@@ -161,6 +171,7 @@ def parse_problem(store: Store, sparql: str, functions: CustomFunctions) -> str 
     try:
         result = store.query(
             sparql,
+            base_iri=base_iri,
             substitutions={Variable(variable): Literal("")},
             custom_functions=_functions(functions),
         )
@@ -287,6 +298,8 @@ class _ChunkSink:
 
 
 class _Source:
+    base_iri: str | None = None  # what relative IRIs in a query resolve against
+
     def query(self, job: QueryJob, functions: CustomFunctions) -> QueryResult:
         raise NotImplementedError
 
@@ -301,7 +314,8 @@ class _EmbeddedSource(_Source):
     seen at opening, and opens again (10 ms) when either moved.
     """
 
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, base_iri: str | None = None) -> None:
+        self.base_iri = base_iri
         self._path = Path(location.path or "")
         self._store: Store | None = None
         self._opened_at: tuple[int, tuple[str, int] | None] | None = None
@@ -339,6 +353,7 @@ class _EmbeddedSource(_Source):
         assert self._store is not None
         return self._store.query(
             substitute(job.sparql, dict(job.bindings)),
+            base_iri=self.base_iri,
             custom_functions=_functions(functions),
             **_dataset_options(job.dataset),
         )
@@ -360,30 +375,21 @@ def _dataset_options(dataset: Dataset) -> dict[str, Any]:
 class _RemoteSource(_Source):
     """A SPARQL 1.1 Protocol service; its JSON / N-Triples answer is parsed by pyoxigraph."""
 
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, base_iri: str | None = None) -> None:
         from app.storage.remote import RemoteStore
 
+        self.base_iri = base_iri
         self._store = RemoteStore(
             location.url or "", query_path=location.query_path, timeout=location.http_timeout
         )
-        self._url = (location.url or "").rstrip("/") + location.query_path
-        self._timeout = location.http_timeout
-        self._session = requests.Session()
 
     def query(self, job: QueryJob, functions: CustomFunctions) -> QueryResult:
-        from app.storage.remote import _ACCEPT, _parse_query_answer, _raise_for_status
+        from app.storage.remote import with_base
 
         if functions:
             raise StoreError("custom SPARQL functions need the embedded store")
-        form = [("query", substitute(job.sparql, dict(job.bindings))), *self._dataset(job)]
-        try:
-            response = self._session.post(
-                self._url, data=form, headers={"Accept": _ACCEPT}, timeout=self._timeout
-            )
-        except requests.RequestException as error:
-            raise StoreError(f"the SPARQL service at {self._url} failed: {error}") from error
-        _raise_for_status(response)
-        return _parse_query_answer(response)
+        sparql = with_base(substitute(job.sparql, dict(job.bindings)), self.base_iri)
+        return self._store.query_dataset(sparql, self._dataset(job))
 
     def _dataset(self, job: QueryJob) -> list[tuple[str, str]]:
         """SPARQL 1.1 Protocol §2.1.4: the dataset as default-graph-uri / named-graph-uri."""

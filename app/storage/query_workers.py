@@ -54,7 +54,8 @@ WORKER_MODULE = "app.storage.query_worker"
 class QueryWorkers:
     """Up to ``size`` worker processes, started on demand and reused between queries; at most
     ``queue`` more jobs wait for one, and anonymous callers together hold at most ``anonymous``
-    places (default: ``size``, so the queue's places stay for the others)."""
+    places (default: ``size``, so the queue's places stay for the others). Relative IRIs in the
+    jobs' queries resolve against ``base_iri`` (None: a relative IRI is a syntax error)."""
 
     def __init__(
         self,
@@ -64,8 +65,10 @@ class QueryWorkers:
         queue: int = 2,
         anonymous: int | None = None,
         custom_functions: CustomFunctions | None = None,
+        base_iri: str | None = None,
     ) -> None:
         self.location = location
+        self.base_iri = base_iri
         self.size = size or max(2, os.cpu_count() or 1)
         self.admissions = Admissions(
             total=self.size + max(0, queue), anonymous=anonymous or self.size
@@ -165,7 +168,7 @@ class QueryWorkers:
                 return self._idle.pop()
         started = time.monotonic()
         try:
-            worker = _Worker.start(self.location, self._functions)
+            worker = _Worker.start(self.location, self._functions, self.base_iri)
         except BaseException:
             self._release()
             raise
@@ -250,14 +253,19 @@ class _Worker:
         self.connection = connection
 
     @classmethod
-    def start(cls, location: StoreLocation, functions: dict[str, Callable[..., Any]]) -> _Worker:
+    def start(
+        cls,
+        location: StoreLocation,
+        functions: dict[str, Callable[..., Any]],
+        base_iri: str | None = None,
+    ) -> _Worker:
         from app.storage.query_worker import serve
 
         context = _context()
         ours, theirs = context.Pipe()
         process = context.Process(
             target=serve,
-            args=(theirs, location, functions, os.getpid()),
+            args=(theirs, location, functions, os.getpid(), base_iri),
             daemon=True,
             name="atrium-query",
         )

@@ -9,6 +9,9 @@ It speaks three W3C recommendations and nothing vendor-specific:
   request answers 400 Bad Request (the failure responses of §2.1 and §2.2).
 - SPARQL 1.1 Query Results JSON Format and N-Triples for the answers, parsed by pyoxigraph so
   callers get the same objects as from :class:`~app.storage.embedded.EmbeddedStore`.
+- SPARQL 1.1 Query §4.1.1.1: the protocol has no parameter for a base IRI, so a reader's query
+  that should resolve relative IRIs against one is sent with a ``BASE`` before it
+  (:func:`with_base`).
 - SPARQL 1.1 Graph Store HTTP Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/), with
   indirect graph identification ``?graph=IRI`` (§4.2): GET reads a graph (§5.2), PUT replaces
   it atomically (§5.3), POST merges triples into it (§5.5).
@@ -16,6 +19,7 @@ It speaks three W3C recommendations and nothing vendor-specific:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -58,6 +62,12 @@ NO_GRAPH = "urn:atrium:no-graph"
 LOAD_BATCH_TRIPLES = 50_000  # triples per Graph Store Protocol POST while loading a dump
 _EXCERPT_CHARS = 500
 _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+# A prologue (§4.1.1) that declares a BASE: whitespace, comments and PREFIX declarations, then
+# BASE (only a prologue may declare one). Possessive, so that no text makes it backtrack.
+_IRI_REF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
+_OWN_BASE = re.compile(
+    rf"(?:\s|#[^\n\r]*+|PREFIX\s*+[^\s:<]*+:\s*+{_IRI_REF})*+BASE\s*+{_IRI_REF}", re.IGNORECASE
+)
 
 Graph = NamedNode | DefaultGraph
 
@@ -113,7 +123,12 @@ class RemoteStore(GraphStore):
     def query(
         self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None
     ) -> QueryResult:
-        form = [("query", substitute(sparql, bindings)), *self._dataset_parameters(scope)]
+        return self.query_dataset(substitute(sparql, bindings), self._dataset_parameters(scope))
+
+    def query_dataset(self, sparql: str, dataset: Iterable[tuple[str, str]]) -> QueryResult:
+        """The query over the dataset that ``default-graph-uri`` / ``named-graph-uri``
+        parameters describe (§2.1.4), sent as given (none: the query's or the service's own)."""
+        form = [("query", sparql), *dataset]
         response = self._send("POST", self._query_url, data=form, headers={"Accept": _ACCEPT})
         return _parse_query_answer(response)
 
@@ -197,6 +212,17 @@ class RemoteStore(GraphStore):
             raise StoreError(f"cannot reach the SPARQL service at {url}: {error}") from error
         _raise_for_status(response)
         return response
+
+
+def with_base(sparql: str, base_iri: str | None) -> str:
+    """The query with ``BASE <base_iri>`` before it, unless its prologue declares a BASE.
+
+    Prepended, the BASE resolves relative IRIs as pyoxigraph's ``base_iri`` does: a BASE of the
+    query's own that the scan misses still wins, coming later (§4.1.1.1, RFC 3986 §5.1).
+    """
+    if base_iri is None or _OWN_BASE.match(sparql):
+        return sparql
+    return f"BASE {NamedNode(base_iri)}\n{sparql}"
 
 
 def _raise_for_status(response: requests.Response) -> None:
