@@ -115,7 +115,12 @@ class Atrium:
     def vocab(self) -> Vocabularies:
         """The vocabularies: import, quality gates, browsing and the taxonomist's editor."""
         return Vocabularies(
-            self.store, self.iris, SHAPES_DIR, watcher=self.search_index, fields=lambda: self.fields
+            self.store,
+            self.iris,
+            SHAPES_DIR,
+            watcher=self.search_index,
+            fields=lambda: self.fields,
+            asset_locks=self.assets,
         )
 
     def concepts(self) -> ConceptIndex:

@@ -6,6 +6,9 @@ carried by the edit and access forms; a save from a stale version gets a conflic
 the person's input (409, the form again), or 412 for a script whose ``If-Match`` is stale. The
 version is checked holding the asset's lock, so two saves racing from one version cannot both
 land. The embedded store's write counter no longer loses counts when threads write at once.
+A vocabulary change that re-tags assets (a merge, its revert) takes the same locks: it and an
+edit of a re-tagged asset never overwrite each other, and an editor who opened the asset before
+the re-tag gets the usual conflict.
 """
 
 from __future__ import annotations
@@ -157,11 +160,19 @@ def test_m5_an_access_change_after_someone_edited_the_description_is_a_conflict(
     assert atrium.assets.access_of(asset) == ("internal", "marketing")
 
 
-def test_m5_api_callers_with_a_stale_if_match_get_412(site, api_token) -> None:
-    atrium, base_url = site
-    asset = put_asset(atrium, "Fleet photo", access="internal")
+def script_client(atrium: Atrium, api_token) -> requests.Session:  # noqa: ANN001
     script = requests.Session()
     script.headers["Authorization"] = f"Bearer {api_token(atrium, 'contributor', ('marketing',))}"
+    return script
+
+
+@pytest.mark.parametrize(
+    ("path", "form"), [("access", {"access": "public"}), ("edit", {"title": "Overwritten"})]
+)
+def test_m5_api_callers_with_a_stale_if_match_get_412(site, api_token, path, form) -> None:  # noqa: ANN001
+    atrium, base_url = site
+    asset = put_asset(atrium, "Fleet photo", access="internal")
+    script = script_client(atrium, api_token)
     turtle = script.get(f"{base_url}/assets/{asset}", headers={"Accept": "text/turtle"})
     etag = turtle.headers["ETag"]
     assert etag == f'"{atrium.assets.version(asset)}"'
@@ -174,18 +185,22 @@ def test_m5_api_callers_with_a_stale_if_match_get_412(site, api_token) -> None:
         allow_redirects=False,
     )
     assert moved.status_code == 302
-    for path, form in (("access", {"access": "public"}), ("edit", {"title": "Overwritten"})):
-        stale = script.post(
-            f"{base_url}/assets/{asset}/{path}",
-            data=form,
-            headers={"If-Match": etag},
-            allow_redirects=False,
-        )
-        assert stale.status_code == 412, path
-        assert "changed since you read it" in stale.json()["error"]
+    stale = script.post(
+        f"{base_url}/assets/{asset}/{path}",
+        data=form,
+        headers={"If-Match": etag},
+        allow_redirects=False,
+    )
+    assert stale.status_code == 412
+    assert "changed since you read it" in stale.json()["error"]
     assert atrium.assets.access_of(asset) == ("restricted", "marketing")
     assert stored_title(atrium, asset) == "Fleet photo"
 
+
+def test_m5_api_callers_with_a_fresh_or_star_if_match_write(site, api_token) -> None:  # noqa: ANN001
+    atrium, base_url = site
+    asset = put_asset(atrium, "Fleet photo", access="internal")
+    script = script_client(atrium, api_token)
     fresh = script.get(f"{base_url}/assets/{asset}/edit").headers["ETag"]
     edited = script.post(
         f"{base_url}/assets/{asset}/edit",
@@ -196,11 +211,12 @@ def test_m5_api_callers_with_a_stale_if_match_get_412(site, api_token) -> None:
     assert edited.status_code == 302 and stored_title(atrium, asset) == "Fleet, 2026"
     star = script.post(
         f"{base_url}/assets/{asset}/access",
-        data={"access": "internal"},
+        data={"access": "restricted"},
         headers={"If-Match": "*"},
         allow_redirects=False,
     )
     assert star.status_code == 302
+    assert atrium.assets.access_of(asset) == ("restricted", "marketing")
 
 
 def test_m5_two_saves_racing_from_one_version_cannot_both_land(site) -> None:
@@ -390,3 +406,160 @@ def test_m5_a_sparql_update_waits_for_an_edit_in_progress_and_keeps_it(
         ]
     finally:
         atrium.close()
+
+
+# --- vocabulary changes that re-tag assets ---------------------------------------------------
+
+
+def subjects_of(atrium: Atrium, asset_id: str) -> set[str]:
+    record = atrium.assets.record(asset_id, Scope.everything())
+    return {t.object.value for t in record if t.predicate == DCT.subject}
+
+
+def taxonomist(atrium: Atrium, base_url: str) -> requests.Session:
+    return http_sign_in(base_url, add_user(atrium, "taxonomist"))
+
+
+def merge_over_http(
+    client: requests.Session, base_url: str, source: NamedNode, target: NamedNode
+) -> requests.Response:
+    """Confirm the merge page's form, as a taxonomist's browser would."""
+    page = client.get(f"{base_url}/vocab/merge", params={"iri": source.value}).text
+    form = {"csrf_token": hidden(page, "csrf_token"), "version": hidden(page, "version")}
+    return client.post(
+        f"{base_url}/vocab/merge",
+        data={**form, "iri": source.value, "target": target.value},
+        allow_redirects=False,
+    )
+
+
+def revert_over_http(client: requests.Session, base_url: str, change: str) -> requests.Response:
+    page = client.get(f"{base_url}/vocab").text
+    return client.post(
+        f"{base_url}/vocab/revert",
+        data={"csrf_token": hidden(page, "csrf_token"), "change": change},
+        allow_redirects=False,
+    )
+
+
+def test_m5_an_editor_who_opened_the_asset_before_a_merge_gets_a_conflict_and_the_retag_stays(
+    site,  # noqa: ANN001
+) -> None:
+    atrium, base_url = site
+    team, people = atrium.iris.concept("subjects/team"), atrium.iris.concept("subjects/people")
+    asset = put_asset(atrium, "Crew photo", access="internal", subjects=["Team"])
+    _, contributor = editor(atrium, base_url)
+    form = edit_form(contributor, base_url, asset)  # the form shows the subject "Team"
+
+    assert merge_over_http(taxonomist(atrium, base_url), base_url, team, people).status_code == 303
+    assert subjects_of(atrium, asset) == {people.value}
+    assert atrium.assets.version(asset) != form["version"]  # the re-tag is a new version
+
+    typed = {"title": "Crew on deck", "subject": "Team"}
+    url = f"{base_url}/assets/{asset}/edit"
+    stale = contributor.post(url, data={**form, **typed}, allow_redirects=False)
+
+    assert stale.status_code == 409
+    page = html.unescape(stale.text)
+    assert "Not saved: someone else changed this asset" in page
+    assert 'value="Crew on deck"' in page and 'value="Team"' in page  # their input, kept
+    assert "People" in page.split('class="current"')[1].split("</dl>")[0]  # the re-tag, shown
+    assert subjects_of(atrium, asset) == {people.value}
+    assert stored_title(atrium, asset) == "Crew photo"
+
+    again = contributor.post(
+        url, data={**form, **typed, "version": hidden(page, "version")}, allow_redirects=False
+    )
+    assert again.status_code == 302
+    assert stored_title(atrium, asset) == "Crew on deck"
+    assert subjects_of(atrium, asset) == {people.value}  # "Team" now names its replacement
+
+
+@pytest.mark.parametrize("change", ["merge", "revert of a merge"])
+def test_m5_a_retagging_vocabulary_change_waits_for_an_edit_in_progress_and_keeps_it(
+    site,  # noqa: ANN001
+    change: str,
+) -> None:
+    """The change asks for the lock the editor's save holds (the repository is told of the
+    contention) and does not answer before the save is done; it is then planned on the saved
+    record, so both the edit and the re-tag stay."""
+    atrium, base_url = site
+    team, people = atrium.iris.concept("subjects/team"), atrium.iris.concept("subjects/people")
+    asset = put_asset(atrium, "Crew photo", access="internal", subjects=["Team"])
+    client = taxonomist(atrium, base_url)
+    if change == "merge":
+        send, retagged_to = (lambda: merge_over_http(client, base_url, team, people)), people
+    else:
+        assert merge_over_http(client, base_url, team, people).status_code == 303
+        merge = atrium.vocab.history.of(team)[0].iri
+        send, retagged_to = (lambda: revert_over_http(client, base_url, merge)), team
+
+    waiting_or_done, contended = threading.Event(), threading.Event()
+    answers: list[requests.Response] = []
+
+    def contend(key: str) -> None:
+        contended.set()
+        waiting_or_done.set()
+
+    def send_change() -> None:
+        try:
+            answers.append(send())
+        finally:
+            waiting_or_done.set()
+
+    atrium.assets.locks.on_contention = contend
+    sender = threading.Thread(target=send_change)
+    with atrium.assets.editing(asset):  # an editor's save in progress
+        sender.start()
+        assert waiting_or_done.wait(WAIT_SECONDS)
+        assert contended.is_set() and not answers, "the change did not wait for the asset's lock"
+        draft = atrium.assets.stored_draft(asset)
+        draft.triples = [t for t in draft.triples if t.predicate != DCT.title]
+        draft.triples.append(Triple(draft.iri, DCT.title, Literal("Saved meanwhile")))
+        atrium.assets.save(draft)
+    sender.join(WAIT_SECONDS)
+
+    assert answers and answers[0].status_code == 303, answers[0].text if answers else ""
+    assert stored_title(atrium, asset) == "Saved meanwhile"
+    assert subjects_of(atrium, asset) == {retagged_to.value}
+
+
+def test_m5_an_edit_that_arrives_while_a_merge_retags_waits_then_gets_a_conflict(site) -> None:  # noqa: ANN001
+    """The editor's form is current when they send it, but the merge is already past its plan:
+    the save waits for the merge's locks, then finds the re-tagged record and answers 409."""
+    atrium, base_url = site
+    team, people = atrium.iris.concept("subjects/team"), atrium.iris.concept("subjects/people")
+    asset = put_asset(atrium, "Crew photo", access="internal", subjects=["Team"])
+    _, contributor = editor(atrium, base_url)
+    form = edit_form(contributor, base_url, asset)
+    client = taxonomist(atrium, base_url)
+
+    gates_running, edit_waiting_or_done = threading.Event(), threading.Event()
+    guard = atrium.vocab.editor.guard
+    real_new_problems = guard.new_problems
+
+    def new_problems(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the merge's gates
+        gates_running.set()
+        edit_waiting_or_done.wait(WAIT_SECONDS)  # were there no lock: the edit lands now
+        return real_new_problems(*args, **kwargs)
+
+    guard.new_problems = new_problems
+    atrium.assets.locks.on_contention = lambda key: edit_waiting_or_done.set()
+    with ThreadPoolExecutor(1) as pool:
+        merged = pool.submit(merge_over_http, client, base_url, team, people)
+        assert gates_running.wait(WAIT_SECONDS)
+        assert atrium.assets.version(asset) == form["version"]  # nothing written yet
+        try:
+            saved = contributor.post(
+                f"{base_url}/assets/{asset}/edit",
+                data={**form, "title": "Crew on deck", "subject": ""},
+                allow_redirects=False,
+            )
+        finally:
+            edit_waiting_or_done.set()
+        assert merged.result(WAIT_SECONDS).status_code == 303
+
+    assert saved.status_code == 409
+    assert 'value="Crew on deck"' in html.unescape(saved.text)
+    assert subjects_of(atrium, asset) == {people.value}  # neither untagged nor overwritten
+    assert stored_title(atrium, asset) == "Crew photo"

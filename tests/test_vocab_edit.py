@@ -567,3 +567,26 @@ def test_taxonomists_see_how_many_asset_links_a_merge_rewrote(
     page = client.get("/vocab/subjects/team").get_data(as_text=True)
     assert "(2 asset links rewritten)" in page  # one removed, one added: counts only, no IRIs
     assert atrium.iris.asset_graph("restricted", "marketing").value not in page
+
+
+def test_a_merge_retags_an_asset_tagged_while_it_was_taking_the_locks(
+    atrium: Atrium, tmp_path: Path
+) -> None:
+    """A merge learns which assets it re-tags from a first plan, then plans again holding their
+    locks: an asset tagged in between is found then, and the merge takes its lock too."""
+    team, people = atrium.iris.concept("subjects/team"), atrium.iris.concept("subjects/people")
+    first = tag(atrium, tmp_path, "first", "internal", "Team")
+    calls: list[set[str]] = []
+    tagged: list[str] = []
+    real_editing = atrium.assets.editing
+
+    def editing(*asset_ids: str):  # noqa: ANN202
+        calls.append(set(asset_ids))
+        if len(calls) == 1:  # the merge's first round: someone tags another asset just before
+            tagged.append(tag(atrium, tmp_path, "second", "internal", "Team"))
+        return real_editing(*asset_ids)
+
+    atrium.assets.editing = editing
+    editor(atrium).merge(team, people, editor(atrium).version(team), alice(atrium))
+    assert calls[0] == {first} and calls[-1] == {first, tagged[0]}
+    assert subjects_of(atrium, first) == subjects_of(atrium, tagged[0]) == {people.value}

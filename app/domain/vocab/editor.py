@@ -15,7 +15,9 @@ A merge of A into B re-tags every asset linked to A (by any concept field of any
 every asset graph: :mod:`.merge` says which merges make sense) with B, moves A's narrower
 concepts under B, takes A out of the hierarchy and marks it ``owl:deprecated true`` with
 ``dct:isReplacedBy B``: A keeps its labels, so a search can still find the assets tagged with A
-by them. A concept that assets use (:mod:`.usage`) is not deleted.
+by them. A concept that assets use (:mod:`.usage`) is not deleted. A change that rewrites
+asset records (a merge, its revert) is planned and written holding those assets' editing locks
+(:mod:`.asset_rewrites`), so it and an edit of one of them never overwrite each other.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.assets import RecordWatcher
-from app.domain.vocab import hierarchy
+from app.domain.vocab import asset_rewrites, hierarchy
 from app.domain.vocab.catalogue import RESERVED_SLUGS, Catalogue
 from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, SchemeDraft, managed
 from app.domain.vocab.guard import ChangeGuard
@@ -111,8 +113,10 @@ class Editor:
         history: History,
         usage: ConceptUsage,
         watcher: RecordWatcher | None = None,
+        asset_locks: asset_rewrites.AssetLocks | None = None,
     ) -> None:
         self.watcher = watcher
+        self.asset_locks = asset_locks or asset_rewrites.NoAssetLocks()
         self.store = store
         self.catalogue = catalogue
         self.guard = guard
@@ -221,26 +225,30 @@ class Editor:
             graph = self.graph_of(source)
             target_graph = self.graph_of(target)
             self._check_version(source, graph, version)
-            own, incoming = self._statements(source, graph)
-            target_own, _ = self._statements(target, target_graph)
-            problems = self.merges.problems(source, target, own, target_own)
-            _refuse_if({"target": problems} if problems else {})
-            change = Change(
-                "merged",
-                f"Merged {_label_of(own)} into {_label_of(target_own)}",
-                [source, target],
-            )
-            links = [t for t in own + incoming if t.predicate in _HIERARCHY]
-            change.removed += quads(links, graph)
-            hierarchy.move_children(
-                change, graph, target_graph, source, target, own, incoming, self._statements
-            )
-            change.added += quads(
-                [Triple(source, OWL.deprecated, TRUE), Triple(source, DCT.isReplacedBy, target)],
-                graph,
-            )
-            self.merges.retag(change, source, target)
-            self._apply(change, actor)
+
+            def plan() -> Change:
+                own, incoming = self._statements(source, graph)
+                target_own, _ = self._statements(target, target_graph)
+                problems = self.merges.problems(source, target, own, target_own)
+                _refuse_if({"target": problems} if problems else {})
+                change = Change(
+                    "merged",
+                    f"Merged {_label_of(own)} into {_label_of(target_own)}",
+                    [source, target],
+                )
+                change.removed += quads(
+                    [t for t in own + incoming if t.predicate in _HIERARCHY], graph
+                )
+                hierarchy.move_children(
+                    change, graph, target_graph, source, target, own, incoming, self._statements
+                )
+                replaced = [(OWL.deprecated, TRUE), (DCT.isReplacedBy, target)]
+                change.added += [Quad(source, p, o, graph) for p, o in replaced]
+                self.merges.retag(change, source, target)
+                return change
+
+            with asset_rewrites.planned_holding_locks(self.asset_locks, plan, self.iris) as change:
+                self._apply(change, actor)
 
     def deprecate(
         self, concept: NamedNode, version: str, actor: Actor, *, undo: bool = False
@@ -270,25 +278,23 @@ class Editor:
                 raise Refused(
                     {"revert": ["an import cannot be reverted; import the earlier file again"]}
                 )
-            if not self._still_applies(record):
-                raise Refused(
-                    {
-                        "revert": [
-                            "later changes touched the same statements; revert them first, "
-                            "newest first"
-                        ]
-                    }
-                )
             touched = self.history.touched(change_iri)
-            change = Change(
-                "reverted",
-                f"Reverted: {record.summary}",
-                touched,
-                removed=record.added,
-                added=record.removed,
-                reverts=change_iri,
-            )
-            self._apply(change, actor)
+
+            def plan() -> Change:  # checked again holding the locks of the assets it re-tags
+                if not self._still_applies(record):
+                    raise Refused({"revert": ["later changes touched the same statements; "
+                                              "revert them first, newest first"]})  # fmt: skip
+                return Change(
+                    "reverted",
+                    f"Reverted: {record.summary}",
+                    touched,
+                    removed=record.added,
+                    added=record.removed,
+                    reverts=change_iri,
+                )
+
+            with asset_rewrites.planned_holding_locks(self.asset_locks, plan, self.iris) as change:
+                self._apply(change, actor)
 
     # --- schemes ---------------------------------------------------------------------------
 
@@ -362,7 +368,8 @@ class Editor:
     def _apply(
         self, change: Change, actor: Actor, tolerated: tuple[str, ...] = ()
     ) -> NamedNode | None:
-        """Check, record and store a change; ``tolerated``: rules it may break for now."""
+        """Check, record and store a change (if it rewrites assets, planned holding their locks:
+        :mod:`.asset_rewrites`); ``tolerated``: rules it may break for now."""
         if change.is_empty:
             return None
         problems = [
@@ -375,19 +382,12 @@ class Editor:
         iri = self.history.new_iri()
         record = self.history.record(change, actor, iri)
         with ExitStack() as watching:
-            for asset_id in self._assets_in(change) if self.watcher else ():
+            for asset_id in (
+                asset_rewrites.rewritten_assets(change, self.iris) if self.watcher else ()
+            ):
                 watching.enter_context(self.watcher.changing(asset_id))
             self.store.update(_update_request(change.removed, change.added + record))
         return iri
-
-    def _assets_in(self, change: Change) -> list[str]:
-        """Ids of the assets whose records the change rewrites (a merge re-tags them)."""
-        ids = {
-            self.iris.asset_id(q.subject.value)
-            for q in change.removed + change.added
-            if self.iris.is_asset_graph(q.graph_name.value)
-        }
-        return sorted(i for i in ids if i)
 
     def _is_vocabulary(self, graph: NamedNode) -> bool:
         return self.iris.is_vocab_graph(graph.value)

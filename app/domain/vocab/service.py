@@ -10,6 +10,7 @@ from pyoxigraph import Triple
 from app.domain.assets import RecordWatcher
 from app.domain.iris import Iris
 from app.domain.validation import to_rdflib
+from app.domain.vocab.asset_rewrites import AssetLocks
 from app.domain.vocab.autocomplete import Autocomplete
 from app.domain.vocab.browse import Browser
 from app.domain.vocab.catalogue import Catalogue, Vocabulary
@@ -38,11 +39,14 @@ class Vocabularies:
         watcher: RecordWatcher | None = None,
         *,
         fields: FieldSource,
+        asset_locks: AssetLocks | None = None,
     ) -> None:
         """``fields``: the field registry as the shapes say now (a profile may be imported
-        while Atrium runs); the usage guard, merges and autocompletion read it on each call."""
+        while Atrium runs); the usage guard, merges and autocompletion read it on each call.
+        ``asset_locks``: asset editing's, which the editor holds while it re-tags assets."""
         self.store = store
         self.watcher = watcher
+        self.asset_locks = asset_locks
         self.iris = iris
         self.shapes_dir = shapes_dir
         self.fields = fields
@@ -59,7 +63,15 @@ class Vocabularies:
     @cached_property
     def editor(self) -> Editor:
         guard = ChangeGuard(self.store, self.gate)
-        return Editor(self.store, self.catalogue, guard, self.history, self.usage, self.watcher)
+        return Editor(
+            self.store,
+            self.catalogue,
+            guard,
+            self.history,
+            self.usage,
+            watcher=self.watcher,
+            asset_locks=self.asset_locks,
+        )
 
     @property
     def genid_base(self) -> str:
