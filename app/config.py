@@ -71,6 +71,11 @@ SETTINGS: tuple[Setting, ...] = (
         "ATRIUM_MAX_IMAGE_PIXELS", "200000000", "Largest image decoded, in pixels (bomb guard)."
     ),
     Setting(
+        "ATRIUM_MAX_DOWNLOAD_WIDTH",
+        "4096",
+        "Widest picture made on request for a download (JPEG, PNG or WebP), in pixels.",
+    ),
+    Setting(
         "ATRIUM_SWEEP_MINUTES",
         "60",
         "How often the server sweeps what killed uploads and ingests left in the data folder, "
@@ -100,6 +105,7 @@ class Config:
     row_limit: int
     max_upload_bytes: int
     max_image_pixels: int
+    max_download_width: int
     query_workers: int  # 0: one per CPU core, at least 2
     query_queue: int
     queries_per_address: int
@@ -115,6 +121,11 @@ class Config:
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def pictures_dir(self) -> Path:
+        """Pictures made on request for downloads: a cache, made again when removed."""
+        return self.data_dir / "pictures"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -139,6 +150,7 @@ class Config:
             row_limit=int(get("ATRIUM_ROW_LIMIT")),
             max_upload_bytes=int(get("ATRIUM_MAX_UPLOAD_MB")) * 1024 * 1024,
             max_image_pixels=int(get("ATRIUM_MAX_IMAGE_PIXELS")),
+            max_download_width=int(get("ATRIUM_MAX_DOWNLOAD_WIDTH")),
             query_workers=int(get("ATRIUM_QUERY_WORKERS") or 0),
             query_queue=int(get("ATRIUM_QUERY_QUEUE")),
             queries_per_address=int(get("ATRIUM_QUERIES_PER_ADDRESS")),

@@ -45,7 +45,7 @@ def test_a_visitor_opens_an_asset_from_the_list(browser, served: str, tmp_path: 
     assert page.locator("h1").inner_text()
     preview = page.locator("figure.preview img")
     page.wait_for_function(LOADED, arg=preview.element_handle())
-    assert page.locator("a.download").get_attribute("href").endswith("/file")
+    assert page.locator("a.download").get_attribute("href").endswith("/download")
     page.screenshot(path=str(tmp_path / "asset.png"))
 
 

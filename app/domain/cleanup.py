@@ -32,6 +32,7 @@ from pathlib import Path
 from pyoxigraph import Literal
 
 from app.domain.backup import ImportJournal
+from app.domain.downloads import human_size
 from app.domain.ingest import work_folders
 from app.namespaces import DAM
 from app.storage.graphstore import Scope
@@ -66,7 +67,7 @@ class SweepReport:
         counts = Counter(item.what for item in self.removed)
         kinds = ", ".join(f"{n} {what}{'s' if n > 1 else ''}" for what, n in counts.items())
         verb = "would remove" if self.dry_run else "removed"
-        return f"{verb} {kinds} ({self.freed_bytes / 2**20:.1f} MiB)"
+        return f"{verb} {kinds} ({human_size(self.freed_bytes)})"
 
 
 class Sweeper:

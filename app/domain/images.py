@@ -140,7 +140,7 @@ def read_image(path: Path, *, max_pixels: int) -> tuple[ImageInfo, dict[str, Ren
 
 
 def _info(image: Image.Image, path: Path) -> ImageInfo:
-    orientation = _orientation(image)
+    orientation = orientation_of(image)
     width, height = image.size
     if orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -193,7 +193,7 @@ def _header_declares_zero_size(path: Path) -> bool:
     return any(int.from_bytes(size, "little") == 0 for size in sizes)
 
 
-def _orientation(image: Image.Image) -> int | None:
+def orientation_of(image: Image.Image) -> int | None:
     try:
         value = image.getexif().get(_ORIENTATION_TAG)
     except Exception:  # a broken EXIF block must not make a good picture unusable
@@ -221,13 +221,13 @@ def _preview_image(image: Image.Image) -> Image.Image:
     if image.format in ("JPEG", "MPO"):
         # libjpeg decodes straight to 1/2, 1/4 or 1/8 scale: far faster than full size
         image.draft("RGB", _fit(image.size, PREVIEW_SIDE))
-    orientation = _orientation(image)
+    orientation = orientation_of(image)
     # Resize first, then turn upright and fix colours: both are cheaper on the small image.
     # Pillow's BILINEAR is a proper antialiasing filter when shrinking, and a third faster
     # than BICUBIC at these sizes.
-    resizable = _resizable(image)
+    resizable = to_resizable(image)
     preview = resizable.resize(_fit(resizable.size, PREVIEW_SIDE), Image.Resampling.BILINEAR)
-    return _to_srgb(_upright(preview, orientation))
+    return to_srgb(upright(preview, orientation))
 
 
 def _fit(size: tuple[int, int], longest_side: int) -> tuple[int, int]:
@@ -247,13 +247,13 @@ _TRANSPOSE_FOR_ORIENTATION = {
 }
 
 
-def _upright(image: Image.Image, orientation: int | None) -> Image.Image:
+def upright(image: Image.Image, orientation: int | None) -> Image.Image:
     """Apply the EXIF orientation (TIFF/EXIF tag 274) the way ImageOps.exif_transpose does."""
     method = _TRANSPOSE_FOR_ORIENTATION.get(orientation or 1)
     return image.transpose(method) if method is not None else image
 
 
-def _resizable(image: Image.Image) -> Image.Image:
+def to_resizable(image: Image.Image) -> Image.Image:
     """Modes Pillow can only resize crudely (palette, 1-bit) or not show (16-bit, float)."""
     if image.mode in _HIGH_DEPTH_MODES:
         return _stretch_to_8_bit(image)
@@ -264,7 +264,7 @@ def _resizable(image: Image.Image) -> Image.Image:
     return image
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
+def to_srgb(image: Image.Image) -> Image.Image:
     """Any other mode to plain sRGB; transparency is composited on white."""
     if image.mode in ("RGB", "CMYK") and image.info.get("icc_profile"):
         image = _icc_to_srgb(image)
@@ -347,7 +347,7 @@ _OOXML_FOLDERS = {
 def is_image_name(path: Path) -> bool:
     """Whether the file name says this is an image Pillow can decode (the name alone decides)."""
     suffix = Path(path).suffix.lower()
-    mime = _mime_from_name(Path(path)) or ""
+    mime = mime_from_name(Path(path)) or ""
     return mime.startswith("image/") and suffix in Image.registered_extensions()
 
 
@@ -357,12 +357,12 @@ def guess_mime(path: Path) -> str:
     head = _read_head(path)
     return (
         _sniff(head, path)
-        or _mime_from_name(path)
+        or mime_from_name(path)
         or ("text/plain" if _looks_like_text(head) else "application/octet-stream")
     )
 
 
-def _mime_from_name(path: Path) -> str | None:
+def mime_from_name(path: Path) -> str | None:
     return _EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
 
 
@@ -385,7 +385,7 @@ def _sniff(head: bytes, path: Path) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return _zip_mime(path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy .doc, .xls, .ppt, .msg
-        return _mime_from_name(path) or "application/x-ole-storage"
+        return mime_from_name(path) or "application/x-ole-storage"
     return None
 
 

@@ -10,6 +10,7 @@ person's choice kept (the form), or 412 when ``If-Match`` named it (a script).
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import NoReturn
 from urllib.parse import quote
 
@@ -19,8 +20,11 @@ from pyoxigraph import NamedNode, Triple
 from app.domain.access import ACCESS_LEVELS
 from app.domain.asset_view import asset_view
 from app.domain.assets import AssetConflict, AssetRefused, record_version
+from app.domain.downloads import download_name, extension_for, human_size
+from app.domain.images import BadFile
 from app.domain.iris import ASSET_ID
-from app.namespaces import DAM, SCHEMA
+from app.domain.renditions import FORMATS, MIN_WIDTH, PictureCache, VariantRefused, variant_from
+from app.namespaces import DAM, DCAT, DCT, EXIF, RDF, SCHEMA
 from app.web import current_atrium, current_scope
 from app.web.auth import current_user, role_required
 from app.web.negotiation import negotiated
@@ -87,6 +91,7 @@ def _asset_page(
     return render_template(
         "asset.html",
         asset=view,
+        downloads=_download_choices(asset_id, triples),
         missing=missing,
         history=history,
         may_change_access=may_change(asset_id),
@@ -177,6 +182,119 @@ def rendition(asset_id: str, kind: str) -> Response:
     return _send(rendition.get(DAM.sha256, ""), "image/jpeg", None, False)
 
 
+@assets.get("/assets/<asset_id>/download")
+def download(asset_id: str) -> Response:
+    """The original (no parameters), a stored rendition (``?rendition=preview`` or
+    ``thumbnail``) or a picture made on request (``?format=jpeg|png|webp&width=800``), as an
+    attachment named after the asset's title. Visible to whoever may see the asset."""
+    atrium = current_atrium()
+    triples = _visible_record(asset_id)
+    file = _facts(triples, atrium.iris.asset_file(asset_id))
+    chosen = request.args.get("rendition", "").strip() or "original"
+    made_to_order = "format" in request.args or "width" in request.args
+    if made_to_order and chosen != "original":
+        abort(400, description="ask for a rendition, or for a format and width, not both")
+    if made_to_order:
+        response = _made_to_order(asset_id, triples, file)
+    elif chosen == "original":
+        mime = file.get(SCHEMA.encodingFormat, "application/octet-stream")
+        name = _download_name(asset_id, triples, extension_for(mime, file.get(SCHEMA.name, "")))
+        response = _send(file.get(DAM.sha256, ""), mime, name, True)
+    elif chosen in (kinds := _rendition_kinds(triples)):
+        rendition = _facts(triples, atrium.iris.rendition(asset_id, chosen))
+        name = _download_name(asset_id, triples, ".jpg", chosen)
+        response = _send(rendition.get(DAM.sha256, ""), "image/jpeg", name, True)
+    else:
+        allowed = ", ".join(("original", *kinds))
+        abort(400, description=f"rendition must be one of {allowed}, not {chosen!r}")
+    user = current_user()
+    atrium.audit.record("downloaded", atrium.iris.asset(asset_id), user.name if user else None)
+    return response
+
+
+def _rendition_kinds(triples: list[Triple]) -> list[str]:
+    """The kinds of rendition the record lists (``…/renditions/preview`` is a "preview")."""
+    kinds = {
+        t.subject.value.rsplit("/", 1)[-1]
+        for t in triples
+        if t.predicate == RDF.type and t.object == DAM.Rendition
+    }
+    return sorted(kinds)
+
+
+def _made_to_order(asset_id: str, triples: list[Triple], file: dict[NamedNode, str]) -> Response:
+    """A JPEG, PNG or WebP of an image at a width, made once and then read from the cache."""
+    atrium = current_atrium()
+    try:
+        variant = variant_from(
+            request.args.get("format"), request.args.get("width"), atrium.config.max_download_width
+        )
+    except VariantRefused as refusal:
+        abort(400, description=str(refusal))
+    mime = file.get(SCHEMA.encodingFormat, "")
+    sha256 = file.get(DAM.sha256, "")
+    if not mime.startswith("image/"):
+        abort(
+            422,
+            description=f"sizes and formats are made from images only, and this file is "
+            f"{mime or 'of an unknown type'}: download the original, preview or thumbnail",
+        )
+    if len(sha256) != 64 or not atrium.media.exists(sha256):
+        abort(404)
+    try:
+        picture = _pictures().picture(atrium.media.path(sha256), sha256, variant)
+    except BadFile as bad:
+        abort(422, description=f"no other size or format can be made of this image: {bad.reason}")
+    name = _download_name(asset_id, triples, picture.format.extension, f"{picture.width}px")
+    etag = f"{sha256}-{picture.width}-{picture.format.name}"
+    return _send_path(picture.path, picture.format.mime, name, True, etag)
+
+
+def _pictures() -> PictureCache:
+    config = current_atrium().config
+    return PictureCache(
+        config.pictures_dir,
+        max_pixels=config.max_image_pixels,
+        max_width=config.max_download_width,
+    )
+
+
+def _download_name(asset_id: str, triples: list[Triple], extension: str, variant: str = "") -> str:
+    iris = current_atrium().iris
+    asset, file = iris.asset(asset_id), iris.asset_file(asset_id)
+    title = next(
+        (t.object.value for t in triples if t.subject == asset and t.predicate == DCT.title), None
+    )
+    original = _facts(triples, file).get(SCHEMA.name)
+    return download_name(title, original, asset_id, extension, variant)
+
+
+def _download_choices(asset_id: str, triples: list[Triple]) -> dict[str, object]:
+    """What the asset page offers to download: the original and the stored renditions with
+    their sizes in bytes and pixels, and the formats and widths made on request."""
+    atrium = current_atrium()
+    file = _facts(triples, atrium.iris.asset_file(asset_id))
+    choices = []
+    if file.get(DAM.sha256):
+        mime = file.get(SCHEMA.encodingFormat, "")
+        size = file.get(DCAT.byteSize, "")
+        choices.append({"kind": "original", "type": mime, "bytes": int(size) if size else None})
+    for kind in _rendition_kinds(triples):
+        rendition = _facts(triples, atrium.iris.rendition(asset_id, kind))
+        sha256 = rendition.get(DAM.sha256, "")
+        if len(sha256) == 64 and atrium.media.exists(sha256):
+            size = atrium.media.path(sha256).stat().st_size
+            pixels = [rendition.get(p, "?") for p in (EXIF.imageWidth, EXIF.imageLength)]
+            choices.append({"kind": kind, "type": "image/jpeg", "bytes": size, "pixels": pixels})
+    return {
+        "files": choices,
+        "formats": list(FORMATS),
+        "min_width": MIN_WIDTH,
+        "max_width": atrium.config.max_download_width,
+        "made_to_order": file.get(SCHEMA.encodingFormat, "").startswith("image/"),
+    }
+
+
 def _facts(triples: list[Triple], node: NamedNode) -> dict[NamedNode, str]:
     """The literal values of ``node`` (a file or rendition) in an asset's record."""
     return {t.predicate: t.object.value for t in triples if t.subject == node}
@@ -186,12 +304,16 @@ def _send(sha256: str, mime: str, name: str | None, attachment: bool) -> Respons
     media = current_atrium().media
     if len(sha256) != 64 or not media.exists(sha256):
         abort(404)
+    return _send_path(media.path(sha256), mime, name, attachment, sha256)
+
+
+def _send_path(path: Path, mime: str, name: str | None, attachment: bool, etag: str) -> Response:
     response = send_file(
-        media.path(sha256),
+        path,
         mimetype=mime,
         as_attachment=attachment,
         conditional=True,
-        etag=sha256,
+        etag=etag,
         max_age=3600,
     )
     if name is not None:
@@ -199,6 +321,12 @@ def _send(sha256: str, mime: str, name: str | None, attachment: bool) -> Respons
         response.headers["Content-Disposition"] = content_disposition(kind, name)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@assets.app_template_filter("human_size")
+def human_size_filter(count: int | str | None) -> str:
+    """``{{ size|human_size }}``: a size in bytes in KiB, MiB…; "" when unknown."""
+    return human_size(int(count)) if count not in (None, "") else ""
 
 
 def clean_file_name(name: str, max_bytes: int = FILE_NAME_BYTES) -> str:

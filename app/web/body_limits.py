@@ -27,6 +27,7 @@ from flask import Flask, abort, current_app, g, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Config
+from app.domain.downloads import human_size
 
 DEFAULT_BODY_BYTES = 1024 * 1024
 MULTIPART_ENVELOPE_BYTES = 1024 * 1024  # an upload's form fields and boundaries, beside the file
@@ -61,7 +62,7 @@ def limit_request_body() -> None:
     message = limit.refusal(config) if limit else _accepts(max_bytes)
     if max_bytes > DEFAULT_BODY_BYTES and not _carries_credentials():
         max_bytes = DEFAULT_BODY_BYTES
-        message = f"Sign in first: without signing in, a request may send {_size(max_bytes)}."
+        message = f"Sign in first: without signing in, a request may send {human_size(max_bytes)}."
     g.body_refusal = message
     if request.content_length is not None and request.content_length > max_bytes:
         g.setdefault("user", None)  # the refusal page looks nobody up either
@@ -120,12 +121,4 @@ def _carries_credentials() -> bool:
 
 
 def _accepts(max_bytes: int) -> str:
-    return f"The request is too large: {request.path} accepts {_size(max_bytes)} at most."
-
-
-def _size(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / 2**20:g} MiB"
-    if count >= 1024:
-        return f"{count / 1024:g} KiB"
-    return f"{count} bytes"
+    return f"The request is too large: {request.path} accepts {human_size(max_bytes)} at most."
