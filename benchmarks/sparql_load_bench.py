@@ -39,28 +39,19 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from app.config import Config
 from app.domain.demo import load_synthetic
 from app.service import Atrium
 
+# client_from is shared with the tests (tests/http_helpers.py); tests/ is no package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from http_helpers import client_from  # noqa: E402
+
 LONG_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 PAGES = ("/", "/api/search")
 START_SECONDS = 120
 RAMP_SECONDS = 3.0  # the flood reaches its full size before the pages are timed
-
-
-class FromAddress(HTTPAdapter):
-    """Connects from the given loopback address."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def prepare(folder: Path, assets: int) -> None:
@@ -133,8 +124,7 @@ class Flood:
         self._stop.set()
 
     def _client(self, base: str, address: str, patience: float | None) -> None:
-        session = requests.Session()
-        session.mount("http://", FromAddress(address))
+        session = client_from(address)
         while not self._stop.is_set():
             try:
                 response = session.get(f"{base}/sparql", params={"query": LONG_QUERY}, timeout=300)

@@ -281,19 +281,33 @@ def api_token():  # noqa: ANN201
 
 
 @contextmanager
-def serving(atrium: Atrium) -> Iterator[str]:
-    """Serve ``create_app(atrium)`` on a free loopback port; yields the base URL."""
-    from werkzeug.serving import make_server
+def serving(atrium: Atrium, *, like_atrium_serve: bool = False) -> Iterator[str]:
+    """Serve ``create_app(atrium)`` on a free loopback port; yields the base URL.
 
+    ``like_atrium_serve``: under waitress with the options ``atrium serve`` gives it (a fixed
+    pool of threads: a request beyond them waits), instead of werkzeug's thread per request."""
     from app.web import create_app
 
-    server = make_server("127.0.0.1", 0, create_app(atrium), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    app = create_app(atrium)
+    if like_atrium_serve:
+        from waitress.server import create_server
+
+        from app.web.serving import waitress_options
+
+        options = waitress_options(app, atrium.config)
+        server = create_server(app, host="127.0.0.1", port=0, **options)
+        run, stop, port = server.run, server.close, server.effective_port
+    else:
+        from werkzeug.serving import make_server
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        run, stop, port = server.serve_forever, server.shutdown, server.server_port
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
-        server.shutdown()
+        stop()
         thread.join(timeout=5)
 
 

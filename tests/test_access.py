@@ -6,6 +6,7 @@ and admins. A forbidden asset answers 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -290,8 +291,6 @@ RECORDERS = {"contributor-hr", "admin"}
 def test_recording_results_follows_the_department_and_the_access_level(
     site, reader: str, level: str
 ) -> None:
-    import re
-
     atrium, base_url, assets, clients = site
     client, asset_id = clients[reader], assets[level]
     row = {
@@ -353,3 +352,37 @@ def test_recording_results_follows_the_department_and_the_access_level(
 def _role_and_departments(reader: str) -> tuple[str, tuple[str, ...]]:
     role, _, department = reader.partition("-")
     return role, (department,) if department else ()
+
+
+# API tokens: each signed-in reader lists, issues and revokes their own on /account/tokens, and
+# never sees or revokes another person's; anonymous readers are sent to sign in.
+@pytest.mark.parametrize("reader", READERS)
+def test_api_token_pages_show_and_revoke_only_the_readers_own(site, reader: str) -> None:
+    atrium, base_url, _, clients = site
+    client, tokens = clients[reader], f"{base_url}/account/tokens"
+    someone = add_user(atrium, "viewer", ("hr",))
+    theirs = atrium.users.issue_token(someone, "someone else's")[0]
+    listed = client.get(tokens, allow_redirects=False)
+    form = listed.text if reader != "anonymous" else client.get(f"{base_url}/login").text
+    csrf = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)}
+    issued = client.post(tokens, data={"label": "matrix", **csrf}, allow_redirects=False)
+    revoke_theirs = client.post(f"{tokens}/{theirs}/revoke", data=csrf, allow_redirects=False)
+    revoke_unknown = client.post(f"{tokens}/no-such-token/revoke", data=csrf, allow_redirects=False)
+    assert [t.state for t in atrium.users.tokens(someone)] == ["active"]
+    if reader == "anonymous":
+        for response in (listed, issued, revoke_theirs, revoke_unknown):
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        return
+    name = client.get(f"{base_url}/api/me").json()["name"]
+    assert listed.status_code == 200 and listed.headers["Cache-Control"] == "no-store"
+    assert issued.status_code == 201 and f"<code>{theirs}</code>" not in listed.text + issued.text
+    mine = re.search(r"Token <strong>([0-9a-f]+)</strong> is ready", issued.text).group(1)
+    assert f"<code>{mine}</code>" in issued.text  # listed with the reader's own
+    secret = re.search(r'<code class="secret">([^<]+)</code>', issued.text).group(1)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert requests.get(f"{base_url}/api/me", headers=bearer).json()["name"] == name
+    assert revoke_theirs.status_code == 404 and revoke_unknown.status_code == 404
+    revoked = client.post(f"{tokens}/{mine}/revoke", data=csrf, allow_redirects=False)
+    assert revoked.status_code == 302 and revoked.headers["Location"].endswith("/account/tokens")
+    assert {t.id: t.state for t in atrium.users.tokens(name)}[mine] == "revoked"
+    assert requests.get(f"{base_url}/api/me", headers=bearer).status_code == 401

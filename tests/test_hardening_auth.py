@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in
-from requests.adapters import HTTPAdapter
+from http_helpers import client_from
 
 from app.cli import main
 from app.domain.users import UserError
@@ -24,24 +24,6 @@ from app.web import auth
 
 ORG_MEMBER_OF = "http://www.w3.org/ns/org#memberOf"
 DAM_ROLE = "https://w3id.org/atrium/ns#role"
-
-
-class _FromAddress(HTTPAdapter):
-    """Connect from another loopback address (127.0.0.0/8 is all loopback on Linux)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-def client_from(address: str) -> requests.Session:
-    client = requests.Session()
-    client.mount("http://", _FromAddress(address))
-    return client
 
 
 def form_token(client: requests.Session, base_url: str, path: str = "/login") -> str:

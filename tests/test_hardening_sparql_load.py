@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import add_user, http_sign_in, make_atrium, serving
-from requests.adapters import HTTPAdapter
+from http_helpers import client_from
 from sparql_helpers import WAIT, add_sample_assets, wait_until_started, with_test_functions
 
 from app.domain.saved_queries import SavedQuery
@@ -40,48 +40,35 @@ HTTP_TIMEOUT = 60  # a safety net for a broken test; only the timing tests rely 
 ASK_TRUE = {"head": {}, "boolean": True}
 
 
-def atrium_with(tmp_path: Path, **settings: object) -> Atrium:
+@contextmanager
+def served(
+    tmp_path: Path, *, like_atrium_serve: bool = False, **settings: object
+) -> Iterator[tuple[Atrium, str]]:
+    """An Atrium with the waiting test functions and the sample assets, served on loopback."""
     atrium = with_test_functions(make_atrium(tmp_path / "data", **settings))
     add_sample_assets(atrium)
-    return atrium
+    try:
+        with serving(atrium, like_atrium_serve=like_atrium_serve) as base:
+            yield atrium, base
+    finally:
+        atrium.close()
 
 
 def wait_query(path: Path) -> str:
     return f'SELECT ?ok WHERE {{ BIND(<{WAIT}>("{path}") AS ?ok) }}'
 
 
-class FromAddress(HTTPAdapter):
-    """Connects from another loopback address (127.0.0.0/8 all reaches 127.0.0.1)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-def from_address(address: str) -> requests.Session:
-    session = requests.Session()
-    session.mount("http://", FromAddress(address))
-    return session
+def sparql_get(base: str, query: str, session: requests.Session | None = None) -> requests.Response:
+    client = session or requests.Session()
+    return client.get(f"{base}/sparql", params={"query": query}, timeout=HTTP_TIMEOUT)
 
 
 class Background:
-    """Requests sent from threads; their responses, once they come."""
+    """Work done in threads; what it returned (responses), once it is done."""
 
     def __init__(self) -> None:
         self.responses: list[requests.Response] = []
         self._threads: list[threading.Thread] = []
-
-    def get(self, session: requests.Session, url: str, **kwargs: object) -> None:
-        def send() -> None:
-            self.responses.append(session.get(url, timeout=HTTP_TIMEOUT, **kwargs))
-
-        thread = threading.Thread(target=send, daemon=True)
-        thread.start()
-        self._threads.append(thread)
 
     def call(self, work) -> None:  # noqa: ANN001
         thread = threading.Thread(target=lambda: self.responses.append(work()), daemon=True)
@@ -94,20 +81,22 @@ class Background:
 
 
 @contextmanager
-def serving_like_atrium_serve(atrium: Atrium) -> Iterator[str]:
-    """waitress with 8 threads, as ``atrium serve`` runs: a request beyond them waits."""
-    from waitress.server import create_server
-
-    from app.web import create_app
-
-    server = create_server(create_app(atrium), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+def workers_held(
+    base: str, releases: list[Path], session: requests.Session | None = None
+) -> Iterator[Background]:
+    """One query per release file, each running in a worker from the start of the block to
+    its end (or until its file is touched); their responses are in the Background after it."""
+    background = Background()
+    for release in releases:
+        background.call(lambda r=release: sparql_get(base, wait_query(r), session))
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        for release in releases:
+            wait_until_started(release)
+        yield background
     finally:
-        server.close()
-        thread.join(5)
+        for release in releases:
+            release.touch()
+        background.join()
 
 
 def save_form(session: requests.Session, base: str, name: str, sparql: str) -> requests.Response:
@@ -128,59 +117,41 @@ def assert_refused_with_retry_after(response: requests.Response, status: int) ->
 
 def test_m1_saving_a_query_never_evaluates_it(tmp_path: Path) -> None:
     """A query that would wait forever once evaluated saves at once: it is only parsed."""
-    atrium = atrium_with(tmp_path, query_timeout=HTTP_TIMEOUT)
     never = tmp_path / "never"
-    try:
-        with serving(atrium) as base:
-            session = http_sign_in(base, add_user(atrium, "viewer"))
-            ask = f'ASK {{ BIND(<{WAIT}>("{never}") AS ?x) FILTER(?x = ?wanted) }}'
-            response = save_form(session, base, "never-ends", ask)
-            assert response.status_code == 302, response.text
+    with served(tmp_path, query_timeout=HTTP_TIMEOUT) as (atrium, base):
+        session = http_sign_in(base, add_user(atrium, "viewer"))
+        ask = f'ASK {{ BIND(<{WAIT}>("{never}") AS ?x) FILTER(?x = ?wanted) }}'
+        response = save_form(session, base, "never-ends", ask)
+        assert response.status_code == 302, response.text
         assert not Path(f"{never}.started").exists(), "the save evaluated the query"
         assert atrium.saved_queries.get("never-ends").parameters == ["wanted"]
-    finally:
-        atrium.close()
 
 
 def test_m1_viewers_saving_together_do_not_stall_the_pages(tmp_path: Path) -> None:
     """Nine viewers save while two long queries hold the workers: the saves take places in
     the queue or are refused at once (503, Retry-After), and the pages still answer."""
-    atrium = atrium_with(tmp_path, query_timeout=HTTP_TIMEOUT, query_workers=2, query_queue=2)
     releases = [tmp_path / "release-1", tmp_path / "release-2"]
-    background = Background()
-    try:
-        with serving_like_atrium_serve(atrium) as base:
-            for release in releases:
-                background.get(
-                    requests.Session(), f"{base}/sparql", params={"query": wait_query(release)}
-                )
-            for release in releases:
-                wait_until_started(release)  # both workers are busy now
+    settings = {"query_timeout": HTTP_TIMEOUT, "query_workers": 2, "query_queue": 2}
+    with served(tmp_path, like_atrium_serve=True, **settings) as (atrium, base):
+        saves = Background()
+        with workers_held(base, releases):
             viewers = [http_sign_in(base, add_user(atrium, "viewer")) for _ in range(9)]
-            saves = Background()
             for number, viewer in enumerate(viewers):
                 saves.call(lambda v=viewer, n=number: save_form(v, base, f"q{n}", "ASK {}"))
             time.sleep(1)  # the saves reach the server; the workers are still busy
-            try:
-                search = requests.get(f"{base}/api/search", timeout=HTTP_TIMEOUT)
-                home = requests.get(f"{base}/", timeout=HTTP_TIMEOUT)
-                still_running = not any(r.exists() for r in releases)
-            finally:
-                for release in releases:
-                    release.touch()
-                saves.join()
-                background.join()
-        assert search.status_code == 200 and "results" in search.json()
-        assert home.status_code == 200
-        assert still_running, "the pages answered only after the long queries"
-        statuses = sorted(response.status_code for response in saves.responses)
-        assert len(statuses) == 9 and set(statuses) <= {302, 503}, statuses
-        assert 503 in statuses, "two queue places cannot hold nine saves"
-        for response in saves.responses:
-            if response.status_code == 503:
-                assert_refused_with_retry_after(response, 503)
-    finally:
-        atrium.close()
+            search = requests.get(f"{base}/api/search", timeout=HTTP_TIMEOUT)
+            home = requests.get(f"{base}/", timeout=HTTP_TIMEOUT)
+            still_running = not any(r.exists() for r in releases)
+        saves.join()
+    assert search.status_code == 200 and "results" in search.json()
+    assert home.status_code == 200
+    assert still_running, "the pages answered only after the long queries"
+    statuses = sorted(response.status_code for response in saves.responses)
+    assert len(statuses) == 9 and set(statuses) <= {302, 503}, statuses
+    assert 503 in statuses, "two queue places cannot hold nine saves"
+    for response in saves.responses:
+        if response.status_code == 503:
+            assert_refused_with_retry_after(response, 503)
 
 
 # M2 -----------------------------------------------------------------------------------------
@@ -189,86 +160,49 @@ def test_m1_viewers_saving_together_do_not_stall_the_pages(tmp_path: Path) -> No
 def test_m2_anonymous_long_queries_past_the_share_get_429_and_the_pages_answer(
     tmp_path: Path,
 ) -> None:
-    atrium = atrium_with(
-        tmp_path,
-        query_timeout=HTTP_TIMEOUT,
-        query_workers=3,
-        queries_per_address=2,
-        anonymous_queries=2,
-    )
     releases = [tmp_path / "release-1", tmp_path / "release-2"]
-    background = Background()
-    try:
-        with serving(atrium) as base:
-            for release in releases:
-                background.get(
-                    requests.Session(), f"{base}/sparql", params={"query": wait_query(release)}
-                )
-            for release in releases:
-                wait_until_started(release)
-            try:
-                third = requests.get(
-                    f"{base}/sparql",
-                    params={"query": wait_query(tmp_path / "third")},
-                    timeout=HTTP_TIMEOUT,
-                )
-                other_address = from_address("127.0.0.2").get(
-                    f"{base}/sparql", params={"query": "ASK {}"}, timeout=HTTP_TIMEOUT
-                )
-                search = requests.get(f"{base}/api/search", timeout=HTTP_TIMEOUT)
-                home = requests.get(f"{base}/", timeout=HTTP_TIMEOUT)
-                signed_in = http_sign_in(base, add_user(atrium, "viewer")).get(
-                    f"{base}/sparql", params={"query": "ASK {}"}, timeout=HTTP_TIMEOUT
-                )
-                still_running = not any(r.exists() for r in releases)
-            finally:
-                for release in releases:
-                    release.touch()
-                background.join()
-            after = requests.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=HTTP_TIMEOUT)
-        assert still_running
-        assert_refused_with_retry_after(third, 429)
-        assert "2 SPARQL queries running or waiting" in third.text
-        assert not Path(f"{tmp_path / 'third'}.started").exists(), "a refused query never runs"
-        assert_refused_with_retry_after(other_address, 503)
-        assert "anonymous" in other_address.text
-        assert search.status_code == 200 and home.status_code == 200
-        assert signed_in.status_code == 200 and signed_in.json() == ASK_TRUE
-        assert [r.status_code for r in background.responses] == [200, 200]
-        assert after.json() == ASK_TRUE, "the places are given back"
-    finally:
-        atrium.close()
+    settings = {"query_workers": 3, "queries_per_address": 2, "anonymous_queries": 2}
+    with served(tmp_path, query_timeout=HTTP_TIMEOUT, **settings) as (atrium, base):
+        with workers_held(base, releases) as background:
+            third = sparql_get(base, wait_query(tmp_path / "third"))
+            other_address = sparql_get(base, "ASK {}", client_from("127.0.0.2"))
+            search = requests.get(f"{base}/api/search", timeout=HTTP_TIMEOUT)
+            home = requests.get(f"{base}/", timeout=HTTP_TIMEOUT)
+            viewer = http_sign_in(base, add_user(atrium, "viewer"))
+            signed_in = sparql_get(base, "ASK {}", viewer)
+            still_running = not any(r.exists() for r in releases)
+        after = sparql_get(base, "ASK {}")
+    assert still_running
+    assert_refused_with_retry_after(third, 429)
+    assert "2 SPARQL queries running or waiting" in third.text
+    assert not Path(f"{tmp_path / 'third'}.started").exists(), "a refused query never runs"
+    assert_refused_with_retry_after(other_address, 503)
+    assert "anonymous" in other_address.text
+    assert search.status_code == 200 and home.status_code == 200
+    assert signed_in.status_code == 200 and signed_in.json() == ASK_TRUE
+    assert [r.status_code for r in background.responses] == [200, 200]
+    assert after.json() == ASK_TRUE, "the places are given back"
 
 
 def test_m2_the_wait_for_a_worker_counts_in_the_time_limit(tmp_path: Path) -> None:
     """One worker: query B waits behind query A, which ends after 3 of B's 5 seconds. B is
     stopped 5 s after it arrived (before: 3 s of waiting, then 5 more of running)."""
     limit = 5.0
-    atrium = atrium_with(
-        tmp_path, query_timeout=limit, query_workers=1, query_queue=1, anonymous_queries=2
-    )
+    settings = {"query_workers": 1, "query_queue": 1, "anonymous_queries": 2}
     first, second = tmp_path / "first", tmp_path / "second"
-    background = Background()
-    try:
-        with serving(atrium) as base:
-            background.get(
-                from_address("127.0.0.2"), f"{base}/sparql", params={"query": wait_query(first)}
-            )
-            wait_until_started(first)
-            arrived = time.monotonic()
-            timer = threading.Timer(3.0, first.touch)
-            timer.start()
-            answer = requests.get(
-                f"{base}/sparql", params={"query": wait_query(second)}, timeout=HTTP_TIMEOUT
-            )
-            took = time.monotonic() - arrived
-            timer.join()
-            background.join()
-        assert answer.status_code == 503 and "time limit of 5 s" in answer.text
-        assert Path(f"{second}.started").exists(), "B ran once A had finished"
-        assert limit - 0.5 <= took < limit + 2.5, f"B took {took:.1f} s against {limit:g}"
-    finally:
-        atrium.close()
+    with (
+        served(tmp_path, query_timeout=limit, **settings) as (_, base),
+        workers_held(base, [first], client_from("127.0.0.2")),
+    ):
+        arrived = time.monotonic()
+        timer = threading.Timer(3.0, first.touch)
+        timer.start()
+        answer = sparql_get(base, wait_query(second))
+        took = time.monotonic() - arrived
+        timer.join()
+    assert answer.status_code == 503 and "time limit of 5 s" in answer.text
+    assert Path(f"{second}.started").exists(), "B ran once A had finished"
+    assert limit - 0.5 <= took < limit + 2.5, f"B took {took:.1f} s against {limit:g}"
 
 
 def test_m2_shares_are_counted_per_caller_and_given_back() -> None:
@@ -306,21 +240,17 @@ NUMBERS = "SELECT ?o WHERE {{ VALUES ?o {{ 1 2 3 4 5 }} FILTER({condition}) }}"
 
 
 def test_a_parameter_the_scan_could_misread_is_refused_not_left_unbound(tmp_path: Path) -> None:
-    atrium = atrium_with(tmp_path)
-    try:
-        glued = NUMBERS.format(condition="?o<?lim&&?o>0")
-        spaced = NUMBERS.format(condition="?o < ?lim && ?o > 0")
+    glued = NUMBERS.format(condition="?o<?lim&&?o>0")
+    spaced = NUMBERS.format(condition="?o < ?lim && ?o > 0")
+    with served(tmp_path) as (atrium, base):
         atrium.saved_queries.save(SavedQuery("glued", "Glued", glued))
         atrium.saved_queries.save(SavedQuery("spaced", "Spaced", spaced))
-        with serving(atrium) as base:
-            refused = requests.get(f"{base}/queries/glued.csv?lim=3", timeout=HTTP_TIMEOUT)
-            answered = requests.get(f"{base}/queries/spaced.csv?lim=3", timeout=HTTP_TIMEOUT)
-        assert refused.status_code == 400
-        assert "?lim is written inside <?lim&&?o>" in refused.text
-        assert "?o < ?lim" in refused.text
-        assert answered.status_code == 200 and answered.text.split() == ["o", "1", "2"]
-    finally:
-        atrium.close()
+        refused = requests.get(f"{base}/queries/glued.csv?lim=3", timeout=HTTP_TIMEOUT)
+        answered = requests.get(f"{base}/queries/spaced.csv?lim=3", timeout=HTTP_TIMEOUT)
+    assert refused.status_code == 400
+    assert "?lim is written inside <?lim&&?o>" in refused.text
+    assert "?o < ?lim" in refused.text
+    assert answered.status_code == 200 and answered.text.split() == ["o", "1", "2"]
 
 
 @pytest.mark.parametrize(
@@ -362,32 +292,26 @@ def literal(number: int):  # noqa: ANN201
 
 
 def test_an_escaped_prefixed_name_in_from_is_the_graph_it_stands_for(tmp_path: Path) -> None:
-    atrium = atrium_with(tmp_path)
-    graphs = f"{atrium.iris.base}graphs/"
-    head = f"PREFIX g: <{graphs}> PREFIX dct: <http://purl.org/dc/terms/>\nSELECT ?title "
-    body = " WHERE { ?asset dct:title ?title } ORDER BY ?title"
+    with served(tmp_path) as (atrium, base):
+        graphs = f"{atrium.iris.base}graphs/"
+        head = f"PREFIX g: <{graphs}> PREFIX dct: <http://purl.org/dc/terms/>\nSELECT ?title "
+        body = " WHERE { ?asset dct:title ?title } ORDER BY ?title"
 
-    def titles(base: str, session: requests.Session, dataset: str) -> list[str]:
-        answer = session.get(
-            f"{base}/sparql", params={"query": head + dataset + body}, timeout=HTTP_TIMEOUT
-        )
-        assert answer.status_code == 200, answer.text
-        return [row["title"]["value"] for row in answer.json()["results"]["bindings"]]
+        def titles(session: requests.Session, dataset: str) -> list[str]:
+            answer = sparql_get(base, head + dataset + body, session)
+            assert answer.status_code == 200, answer.text
+            return [row["title"]["value"] for row in answer.json()["results"]["bindings"]]
 
-    try:
-        with serving(atrium) as base:
-            anonymous = requests.Session()
-            marketing = http_sign_in(base, add_user(atrium, "viewer", ("marketing",)))
-            public = titles(base, anonymous, "FROM g:assets\\/public")
-            assert public == titles(base, anonymous, f"FROM <{graphs}assets/public>")
-            assert public == ["Public poster"]
-            hr = "FROM g:assets\\/restricted\\/hr"
-            assert titles(base, anonymous, hr) == titles(base, marketing, hr) == []
-            mine = "FROM g:assets\\/restricted\\/marketing"
-            assert titles(base, marketing, mine) == ["Campaign draft"]
-            assert titles(base, anonymous, mine) == []
-    finally:
-        atrium.close()
+        anonymous = requests.Session()
+        marketing = http_sign_in(base, add_user(atrium, "viewer", ("marketing",)))
+        public = titles(anonymous, "FROM g:assets\\/public")
+        assert public == titles(anonymous, f"FROM <{graphs}assets/public>")
+        assert public == ["Public poster"]
+        hr = "FROM g:assets\\/restricted\\/hr"
+        assert titles(anonymous, hr) == titles(marketing, hr) == []
+        mine = "FROM g:assets\\/restricted\\/marketing"
+        assert titles(marketing, mine) == ["Campaign draft"]
+        assert titles(anonymous, mine) == []
 
 
 # The nesting scan ---------------------------------------------------------------------------
@@ -409,17 +333,10 @@ def test_h1_gap_the_nesting_scan_sees_through_escapes_and_iris(tmp_path: Path, t
     assert nesting_depth(query) == 32
     service = f"PREFIX ex: <http://x.example/> ASK {{ {trick} SERVICE <http://127.0.0.1:9/> {{}} }}"
     assert uses_keyword(service, "SERVICE")
-    atrium = make_atrium(tmp_path / "data")
-    try:
-        with serving(atrium) as base:
-            deep = requests.get(f"{base}/sparql", params={"query": query}, timeout=HTTP_TIMEOUT)
-            federated = requests.get(
-                f"{base}/sparql", params={"query": service}, timeout=HTTP_TIMEOUT
-            )
-        assert deep.status_code == 400 and "32 levels deep" in deep.text
-        assert federated.status_code == 400 and "SERVICE" in federated.text
-    finally:
-        atrium.close()
+    with served(tmp_path) as (_, base):
+        deep, federated = sparql_get(base, query), sparql_get(base, service)
+    assert deep.status_code == 400 and "32 levels deep" in deep.text
+    assert federated.status_code == 400 and "SERVICE" in federated.text
 
 
 # A worker outlives no server ----------------------------------------------------------------

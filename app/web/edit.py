@@ -13,16 +13,7 @@ input, who changed it and when, and what is stored now; a script's stale ``If-Ma
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from app.config import Config
 from app.domain.access import ACCESS_LEVELS
@@ -127,7 +118,7 @@ def _edit_page(
         version=version,
         **conflict,
     )
-    response = make_response(page, status)
+    response = Response(page, status)
     if version:
         response.set_etag(version)
     return response
@@ -209,14 +200,15 @@ HIDDEN_DUPLICATE = (
 )
 
 
-def _duplicate(outcome: Outcome, form: tuple[list[str], str, str, list[FormField]]) -> Response:
+def _duplicate(
+    outcome: Outcome, form: tuple[list[str], str, str, list[FormField]]
+) -> Response | tuple[str, int]:
     """Same bytes as a stored asset: lead to it, as it is (its department and access stay).
     When the uploader may not see it (another department's restricted asset), say only that
     it cannot be stored: no link, no id, no department (409)."""
     if not current_atrium().assets.record(outcome.asset_id, current_scope()):
         departments, department, access, fields = form
-        page, _ = _upload_page(departments, department, access, fields, [HIDDEN_DUPLICATE], 409)
-        return make_response(page, 409)
+        return _upload_page(departments, department, access, fields, [HIDDEN_DUPLICATE], 409)
     return redirect(url_for("assets.page", asset_id=outcome.asset_id, duplicate=1))
 
 
