@@ -15,7 +15,14 @@ import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 
 from app.storage import remote
-from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, StoreError, substitute
+from app.storage.graphstore import (
+    VALUES_CHUNK,
+    GraphStore,
+    QuerySyntaxError,
+    Scope,
+    StoreError,
+    substitute,
+)
 from app.storage.remote import RemoteStore
 
 EX = "http://example.org/"
@@ -303,6 +310,20 @@ def test_triple_count_counts_every_graph(graph_store: GraphStore) -> None:
     assert graph_store.triple_count() == 0
     graph_store.insert(varied_quads())
     assert graph_store.triple_count() == len(varied_quads())
+
+
+def test_bulk_insert_adds_what_insert_would(graph_store: GraphStore) -> None:
+    graph_store.bulk_insert(varied_quads())
+    assert all_quads(graph_store) == set(varied_quads())
+
+
+def test_select_values_answers_for_every_term_past_one_chunk(graph_store: GraphStore) -> None:
+    names = [f"n{number}" for number in range(VALUES_CHUNK * 2 + 7)]
+    graph_store.insert([labelled(name, name, GRAPH_A) for name in names])
+    query = "SELECT ?s ?label WHERE { VALUES ?s { {values} } ?s <http://example.org/label> ?label }"
+    wanted = [thing(name) for name in names[1:]] + [thing(names[1]), thing("unknown")]
+    rows = graph_store.select_values(query, wanted, scope=Scope.everything())
+    assert sorted(row["label"].value for row in rows) == sorted(names[1:])
 
 
 # --------------------------------------------------------------------------------------------

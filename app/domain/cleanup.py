@@ -34,7 +34,7 @@ from pyoxigraph import Literal
 from app.domain.backup import ImportJournal
 from app.domain.downloads import human_size
 from app.domain.ingest import work_folders
-from app.namespaces import DAM
+from app.namespaces import sparql_prefixes
 from app.storage.graphstore import Scope
 from app.storage.work_folders import newest_change, remove_tree_if_idle, tree_size
 
@@ -68,6 +68,11 @@ class SweepReport:
         kinds = ", ".join(f"{n} {what}{'s' if n > 1 else ''}" for what, n in counts.items())
         verb = "would remove" if self.dry_run else "removed"
         return f"{verb} {kinds} ({human_size(self.freed_bytes)})"
+
+
+_REFERENCED = (
+    sparql_prefixes() + "SELECT DISTINCT ?hash { VALUES ?hash { {values} } ?file dam:sha256 ?hash }"
+)
 
 
 class Sweeper:
@@ -140,9 +145,8 @@ class Sweeper:
 
     def _referenced(self, hashes: list[str]) -> set[str]:
         """Which of ``hashes`` some record in the graph (any graph) names as a file's."""
-        values = " ".join(str(Literal(sha256)) for sha256 in hashes)
-        query = f"SELECT DISTINCT ?hash {{ VALUES ?hash {{ {values} }} ?file {DAM.sha256} ?hash }}"
-        rows = self.atrium.store.select(query, scope=Scope.everything())
+        terms = [Literal(sha256) for sha256 in hashes]
+        rows = self.atrium.store.select_values(_REFERENCED, terms, scope=Scope.everything())
         return {row["hash"].value for row in rows}
 
     def _removed(self, report: SweepReport, what: str, path: Path, size: int) -> None:

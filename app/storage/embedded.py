@@ -76,6 +76,11 @@ class EmbeddedStore(GraphStore):
         self._store.extend(quads)
         self._count_write()
 
+    def bulk_insert(self, quads: Iterable[Quad]) -> None:
+        # pyoxigraph's bulk loader: about six times faster than a transaction (benchmarks/)
+        self._store.bulk_extend(quads)
+        self._count_write()
+
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
         self._store.update(

@@ -76,6 +76,11 @@ class GraphStore(ABC):
     def insert(self, quads: Iterable[Quad]) -> None:
         """Add quads in one transaction."""
 
+    def bulk_insert(self, quads: Iterable[Quad]) -> None:
+        """Add many quads as fast as the store can, without a transaction: a process killed
+        part-way leaves some of them written. For writes that are safe to repeat."""
+        self.insert(quads)
+
     @abstractmethod
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         """Replace the whole content of one named graph, atomically."""
@@ -125,18 +130,25 @@ class GraphStore(ABC):
             raise StoreError("construct() needs a CONSTRUCT or DESCRIBE query")
         return list(result)
 
+    def select_values(
+        self, sparql: str, terms: Iterable[Term], *, scope: Scope
+    ) -> list[dict[str, Term]]:
+        """Rows of a SELECT query whose text holds ``{values}`` where a list of terms goes
+        (``VALUES ?x { {values} }``), for all of ``terms``: one query per
+        :data:`VALUES_CHUNK` of them, because pyoxigraph plans a long VALUES block in a time
+        that grows with its square (1,000 IRIs: 0.04 s; 2,000: 1.8 s)."""
+        chosen = list(dict.fromkeys(terms))
+        found: list[dict[str, Term]] = []
+        for start in range(0, len(chosen), VALUES_CHUNK):
+            values = " ".join(str(term) for term in chosen[start : start + VALUES_CHUNK])
+            found += self.select(sparql.replace("{values}", values), scope=scope)
+        return found
+
     def quads_about(self, subjects: Iterable[NamedNode]) -> list[Quad]:
         """Every quad, in any named graph, whose subject is one of ``subjects``."""
-        found: list[Quad] = []
-        chosen = list(dict.fromkeys(subjects))
-        for start in range(0, len(chosen), _VALUES_CHUNK):
-            values = " ".join(str(s) for s in chosen[start : start + _VALUES_CHUNK])
-            query = (
-                f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-            )
-            for row in self.select(query, scope=Scope.everything()):
-                found.append(Quad(row["s"], row["p"], row["o"], row["g"]))
-        return found
+        query = "SELECT ?s ?p ?o ?g WHERE { VALUES ?s { {values} } GRAPH ?g { ?s ?p ?o } }"
+        rows = self.select_values(query, subjects, scope=Scope.everything())
+        return [Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
 
     def triple_count(self) -> int:
         rows = self.select(
@@ -145,7 +157,7 @@ class GraphStore(ABC):
         return int(rows[0]["n"].value)
 
 
-_VALUES_CHUNK = 500  # subjects per query of quads_about (a request of tens of KiB)
+VALUES_CHUNK = 500  # terms per query of select_values (a request of tens of KiB)
 
 # A SPARQL token that may hold a "?name": strings, IRIs and comments are matched first so that
 # a "?x" inside them is left alone.
