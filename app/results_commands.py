@@ -25,7 +25,7 @@ def add_arguments(results: argparse.ArgumentParser) -> None:
 
 def results(args: argparse.Namespace, atrium: Atrium) -> int:
     try:
-        summary = ResultsImporter(atrium).run(args.file)
+        summary = ResultsImporter(atrium, bulk=True).run(args.file)
     except ResultsFileError as error:
         raise UsageError(str(error)) from None
     for line in summary.lines():

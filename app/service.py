@@ -76,7 +76,7 @@ class Atrium:
     @cached_property
     def campaigns(self) -> Campaigns:
         """The campaigns vocabulary: find a campaign by name, or create one."""
-        return Campaigns(self.store, self.iris)
+        return Campaigns(self.store, self.iris, lambda: self.vocab.editor)
 
     @cached_property
     def profiles(self) -> Profiles:

@@ -103,7 +103,7 @@ def import_rows(atrium: Atrium, path: Path, count: int) -> None:
     store.insert = timed_insert  # type: ignore[method-assign]
     start = time.perf_counter()
     try:
-        summary = ResultsImporter(atrium).run(path)
+        summary = ResultsImporter(atrium, bulk=True).run(path)
     finally:
         del store.insert
     seconds = time.perf_counter() - start

@@ -13,7 +13,6 @@ from search_helpers import put_asset
 
 from app.cli import main
 from app.domain.demo import DEMO_RESULTS, load_demo_results
-from app.domain.results.campaigns import Campaigns
 from app.domain.results.importer import FORBIDDEN, ResultsImporter
 from app.namespaces import DAM, SCHEMA, SKOS
 from app.service import Atrium
@@ -149,7 +148,7 @@ def test_a_new_campaign_spans_its_rows_and_belongs_to_the_assets_department(atri
     iri = f"{BASE_IRI}vocab/campaigns/autumn-service-weeks"
     assert summary.campaigns_created == [(iri, "Autumn service weeks")]
     assert (summary.added, summary.refused) == (2, [])
-    found = Campaigns(atrium.store, atrium.iris).find("AUTUMN SERVICE WEEKS")
+    found = atrium.campaigns.find("AUTUMN SERVICE WEEKS")
     assert found is not None and found.value == iri
 
     def values(predicate) -> set[str]:  # noqa: ANN001
@@ -169,7 +168,7 @@ def test_a_new_campaign_spans_its_rows_and_belongs_to_the_assets_department(atri
 
 def test_a_known_campaign_is_found_by_label_in_any_language(atrium) -> None:
     poster = put_asset(atrium, "Poster", access="public")
-    campaigns = Campaigns(atrium.store, atrium.iris)
+    campaigns = atrium.campaigns
     made = campaigns.create("Sommerfest", "marketing", None, None, ["events"])
     line = dict(zip(HEADER.split(","), row(poster, campaign="sommerfest").split(","), strict=True))
     summary = ResultsImporter(atrium).run([line])

@@ -12,7 +12,7 @@ from app.domain.access import scope_for
 from app.domain.results.index import ResultsIndex
 from app.domain.sparql_update import SparqlUpdater
 from app.namespaces import sparql_prefixes
-from app.storage.graphstore import Scope
+from app.storage.graphstore import Scope, data_block
 
 _SUMS = sparql_prefixes() + (
     "SELECT ?asset (SUM(?i) AS ?n) WHERE { GRAPH ?g { ?o dam:observedAsset ?asset ; "
@@ -54,6 +54,27 @@ def test_the_index_matches_the_graph_after_writes_replacements_and_drops(atrium)
     )
     atrium.assets.delete(second)
     assert index_sums(atrium) == graph_sums(atrium) == {atrium.iris.asset(first).value: 2500}
+
+
+def test_a_write_under_way_has_moved_the_revision_already(atrium) -> None:
+    """A process killed during a results write (a bulk import, say) must leave the revision
+    moved, so that the index file saved before no longer passes for the graph."""
+    index = atrium.results_index
+    before = index.revision()
+    with index.writing():
+        assert index.revision() != before
+    assert index.revision()[1] == before[1] + 2
+
+
+def test_a_partly_written_observation_is_completed_by_writing_it_again(atrium) -> None:
+    asset_id = put_asset(atrium, "Half-loaded poster")
+    observation = record(atrium, asset_id, impressions=4000)
+    iri = observation.iri(atrium.iris)
+    clicks = [q for q in atrium.store.quads_about([iri]) if q.predicate.value.endswith("clicks")]
+    atrium.store.update(data_block("DELETE", clicks))  # as a bulk load killed part-way leaves it
+    atrium.observations.write([observation], bulk=True)
+    assert set(atrium.store.quads_about([iri])) >= set(clicks)
+    assert index_sums(atrium) == graph_sums(atrium) == {atrium.iris.asset(asset_id).value: 4000}
 
 
 def test_an_access_change_moves_the_results_out_of_sight_at_once(atrium) -> None:

@@ -9,7 +9,6 @@ from conftest import csrf_token
 from search_helpers import put_asset, search_query
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
-from app.domain.results.campaigns import Campaigns
 from app.domain.results.observations import Observation
 from app.domain.results.performance import ResultFilter, wilson_lower_bound
 from app.web import create_app
@@ -109,6 +108,28 @@ def test_a_restricted_assets_results_show_to_members_only(atrium) -> None:
     assert ranked(atrium, ANONYMOUS) == []
 
 
+def test_pages_of_a_ranking_with_ties_follow_the_whole_ranking(atrium) -> None:
+    """A page is ranked from the candidates at or above its last score: ties at that score
+    must neither be lost nor repeated from one page to the next."""
+    figures = [(1000, 10), (1000, 10), (500, 5), (1000, 10), (2000, 40), (500, 5), (1000, 10)]
+    for number, (impressions, conversions) in enumerate(figures):
+        asset_id = put_asset(atrium, f"Poster {number}")
+        record(atrium, asset_id, impressions=impressions, conversions=conversions)
+    whole = ranked(atrium, MEMBER)
+    keys = [(-r.score, -r.conversions, -r.impressions) for r in whole]
+    assert keys == sorted(keys) and len({r.asset for r in whole}) == len(figures)
+    wanted = ResultFilter(segment=atrium.iris.concept("audiences/customers"))
+    scope = scope_for(MEMBER, atrium.iris, atrium.store)
+    for per_page in (1, 2, 3):
+        pages = range(1, len(figures) // per_page + 2)
+        paged = [
+            row.asset
+            for page in pages
+            for row in atrium.performance.ranking(wanted, scope, page, per_page).rows
+        ]
+        assert paged == [r.asset for r in whole]
+
+
 def test_the_api_needs_a_signed_in_reader_and_valid_iris(client, sign_in, atrium) -> None:
     asset_id = put_asset(atrium, "Poster", access="restricted")
     record(atrium, asset_id)
@@ -199,7 +220,7 @@ def test_the_entry_form_finds_a_campaign_by_name(client, sign_in, atrium) -> Non
     sign_in(client, "contributor", ("marketing",))
     form = entry(atrium, campaign="spring collection 2019", csrf_token=csrf_token(client))
     assert client.post(f"/assets/{asset_id}/results", data=form).status_code == 302
-    wanted = Campaigns(atrium.store, atrium.iris).find("Spring collection 2019")
+    wanted = atrium.campaigns.find("Spring collection 2019")
     assert wanted is not None
     assert [r.impressions for r in ranked(atrium, MEMBER, campaign=wanted)] == [800]
 

@@ -31,7 +31,7 @@ from flask import Blueprint, Response, abort, jsonify, request, session, url_for
 from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImporter
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
 from app.web import current_atrium, current_scope
-from app.web.auth import csrf_exempt, current_user, role_required
+from app.web.auth import csrf_exempt, current_actor, current_user, role_required
 from app.web.body_limits import body_limit
 from app.web.search_urls import request_language, request_query
 
@@ -60,7 +60,8 @@ def record_results() -> Response:
 
     rows = _results_body()
     try:
-        summary = ResultsImporter(current_atrium(), may_record=may_record).run(rows)
+        importer = ResultsImporter(current_atrium(), may_record=may_record, actor=current_actor())
+        summary = importer.run(rows)
     except ResultsFileError as error:
         abort(400, description=str(error))
     return jsonify(summary.as_json())

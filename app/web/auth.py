@@ -46,9 +46,11 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from pyoxigraph import NamedNode
 
 from app.domain.api_tokens import TokenError, TokenExpired, token_expiry, when
 from app.domain.users import User, UserError
+from app.domain.vocab.history import Actor
 
 auth = Blueprint("auth", __name__)
 
@@ -134,6 +136,14 @@ def current_user() -> User | None:
     if "user" not in g:
         g.user = _bearer_user() if _bearer_token() else _session_user()
     return g.user
+
+
+def current_actor() -> Actor:
+    """Who makes a change, as histories record it: the signed-in user (required)."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    return Actor(user.name, NamedNode(user.iri))
 
 
 def _bearer_token() -> str | None:

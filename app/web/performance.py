@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from pyoxigraph import NamedNode
 
-from app.domain.results.campaigns import Campaigns
 from app.domain.results.observations import Observation, problems
 from app.domain.results.performance import (
     CHANNELS,
@@ -289,7 +288,7 @@ def _campaign(text: str) -> NamedNode:
     if not text:
         raise BadInput("campaign is required: its name or IRI")
     atrium = current_atrium()
-    found = Campaigns(atrium.store, atrium.iris).find(text)
+    found = atrium.campaigns.find(text)
     if found is not None:
         return found
     if text.startswith(("http://", "https://")):

@@ -35,11 +35,11 @@ from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
 from app.domain.vocab.editor import Conflict, EditError, NotFound, Refused
 from app.domain.vocab.files import EXPORT_FORMATS
-from app.domain.vocab.history import Actor, ChangeRecord
+from app.domain.vocab.history import ChangeRecord
 from app.domain.vocab.languages import FALLBACK_ORDER, LanguagePreference
 from app.domain.vocab.terms import LABELS, MAPPINGS, NOTES
 from app.web import current_atrium, current_scope
-from app.web.auth import current_user, role_required
+from app.web.auth import current_actor, current_user, role_required
 from app.web.negotiation import negotiated
 
 vocab = Blueprint("vocab", __name__)
@@ -77,11 +77,6 @@ def vocab_url(iri: str) -> str:
     if iri.startswith(base) and "?" not in iri and "#" not in iri:
         return url_for("vocab.minted", rest=iri[len(base) :], **_keep_lang())
     return url_for("vocab.concept_page", iri=iri, **_keep_lang())
-
-
-def _actor() -> Actor:
-    user = current_user()
-    return Actor(user.name, NamedNode(user.iri))
 
 
 def _may_edit() -> bool:
@@ -272,7 +267,7 @@ def edit() -> Response | str | tuple[str, int]:
         draft = draft_from_form(request.form)
         if _needs_move_confirmation(concept, stored, draft):
             return _confirm_move(iri, editor.impact(concept))
-        editor.save(concept, draft, request.form.get("version", ""), _actor())
+        editor.save(concept, draft, request.form.get("version", ""), current_actor())
     except NotFound:
         abort(404)
     except Conflict as conflict:
@@ -352,7 +347,7 @@ def new_concept() -> Response | str | tuple[str, int]:
         return _new_form(vocabulary, ConceptDraft(broader=broader), {})
     draft = draft_from_form(request.form)
     try:
-        concept = _vocab().editor.create(vocabulary.slug, draft, _actor())
+        concept = _vocab().editor.create(vocabulary.slug, draft, current_actor())
     except Refused as refused:
         return _new_form(vocabulary, draft, refused.fields), 422
     return redirect(vocab_url(concept.value), 303)
@@ -400,10 +395,10 @@ def _destructive(what: str) -> Response | str | tuple[str, int]:
             if what == "merge":
                 target = request.form.get("target", "").strip()
                 editor.merge(
-                    concept, _target(target, view), request.form.get("version", ""), _actor()
+                    concept, _target(target, view), request.form.get("version", ""), current_actor()
                 )
                 return redirect(vocab_url(iri), 303)
-            editor.delete(concept, request.form.get("version", ""), _actor())
+            editor.delete(concept, request.form.get("version", ""), current_actor())
             return redirect(url_for("vocab.scheme_page", iri=view.vocabulary.slug), 303)
         except (Refused, Conflict, NotFound) as error:
             errors = error.fields if isinstance(error, Refused) else {"concept": [str(error)]}
@@ -445,7 +440,7 @@ def deprecate() -> Response:
     concept = requested_iri(iri)
     try:
         version, undo = request.form.get("version", ""), bool(request.form.get("undo"))
-        _vocab().editor.deprecate(concept, version, _actor(), undo=undo)
+        _vocab().editor.deprecate(concept, version, current_actor(), undo=undo)
     except EditError as error:
         abort(409, description=str(error))
     return redirect(vocab_url(iri), 303)
@@ -457,7 +452,7 @@ def revert() -> Response:
     """Revert a change of the history (as a new change)."""
     change = requested_iri(request.form.get("change", ""))
     try:
-        _vocab().editor.revert(change, _actor())
+        _vocab().editor.revert(change, current_actor())
     except EditError as error:
         abort(409, description=f"the change was not reverted: {error}")
     back = request.form.get("back", "")
@@ -486,7 +481,7 @@ def new_scheme() -> Response | str | tuple[str, int]:
         return _scheme_form(SchemeDraft([("en", "")], [("en", "")]), "", {}, scheme=None)
     draft, slug = scheme_draft_from_form(request.form), request.form.get("slug", "").strip()
     try:
-        _vocab().editor.create_scheme(slug, draft, _actor())
+        _vocab().editor.create_scheme(slug, draft, current_actor())
     except Refused as refused:
         return _scheme_form(draft, slug, refused.fields, scheme=None), 422
     return redirect(url_for("vocab.scheme_page", iri=slug), 303)
@@ -508,7 +503,7 @@ def edit_scheme() -> Response | str | tuple[str, int]:
     draft = scheme_draft_from_form(request.form)
     version = request.form.get("version", "")
     try:
-        _vocab().editor.save_scheme(scheme, draft, version, _actor())
+        _vocab().editor.save_scheme(scheme, draft, version, current_actor())
     except Refused as refused:
         form = _scheme_form(draft, vocabulary.slug, refused.fields, scheme=view, version=version)
         return form, 422
@@ -527,7 +522,7 @@ def delete_scheme() -> Response | str | tuple[str, int]:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            _vocab().editor.delete_scheme(NamedNode(vocabulary.scheme.iri), _actor())
+            _vocab().editor.delete_scheme(NamedNode(vocabulary.scheme.iri), current_actor())
             return redirect(url_for("vocab.index"), 303)
         except Refused as refused:
             errors = refused.fields

@@ -3,26 +3,29 @@
 an owning department (dam:department).
 
 Being concepts, they are browsed, edited and exported like any vocabulary, and named by IRI,
-notation or label. :meth:`Campaigns.create` mints ``{base}vocab/campaigns/{slug}`` in the
-vocabulary's graph, making the scheme first when it is missing. A new concept changes no
-asset's record, so the search index has nothing to follow.
+notation or label. :meth:`Campaigns.create` makes one through the vocabulary editor, like a
+taxonomist's new concept: checked by the quality gates and recorded in the vocabulary's
+history. A new concept changes no asset's record, so the search index has nothing to follow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.domain.iris import Iris
+from app.domain.vocab.drafts import ConceptDraft, label_slug
+from app.domain.vocab.history import CLI_ACTOR, Actor
 from app.namespaces import DAM, RDF, SCHEMA, SKOS, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 
+if TYPE_CHECKING:
+    from app.domain.vocab.editor import Editor
+
 SLUG = "campaigns"
-SCHEME_LABELS = {"en": "Campaigns", "de": "Kampagnen", "fr": "Campagnes"}
 
 _NAMES = (
     sparql_prefixes()
@@ -32,8 +35,6 @@ SELECT ?c ?p ?name WHERE {
   FILTER(?p IN (skos:notation, skos:prefLabel, skos:altLabel, skos:hiddenLabel))
 }"""
 )
-_SCHEME = sparql_prefixes() + "ASK { GRAPH ?g { ?scheme a skos:ConceptScheme } }"
-_TAKEN = sparql_prefixes() + "ASK { GRAPH ?g { ?c ?p ?o } }"
 _PERIOD = (
     sparql_prefixes()
     + """
@@ -45,18 +46,14 @@ Department = NamedNode | str
 Channel = NamedNode | str
 
 
-def slugify(name: str) -> str:
-    """``Frühjahrskollektion 2026`` → ``fruhjahrskollektion-2026``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "campaign"
-
-
 class Campaigns:
-    """Finds and creates campaigns in the campaigns vocabulary."""
+    """Finds and creates campaigns in the campaigns vocabulary; ``editor`` gives the
+    vocabulary editor that creates them."""
 
-    def __init__(self, store: GraphStore, iris: Iris) -> None:
+    def __init__(self, store: GraphStore, iris: Iris, editor: Callable[[], Editor]) -> None:
         self.store = store
         self.iris = iris
+        self.editor = editor
 
     @property
     def scheme(self) -> NamedNode:
@@ -92,33 +89,26 @@ class Campaigns:
         start: dt.date | None,
         end: dt.date | None,
         channels: Iterable[Channel] = (),
+        actor: Actor = CLI_ACTOR,
     ) -> NamedNode:
         """Mint a campaign ``{base}vocab/campaigns/{slug}`` (the one of that name if it
-        exists already); ``department`` and ``channels`` are concepts or their notations."""
+        exists already) through the vocabulary editor, so that its history says who made it;
+        ``department`` and ``channels`` are concepts or their notations."""
         name = name.strip()
         if not name:
             raise ValueError("a campaign needs a name")
         existing = self.find(name)
         if existing is not None:
             return existing
-        me = self._free_iri(slugify(name))
-        triples = [
-            (me, RDF.type, SKOS.Concept),
-            (me, RDF.type, DAM.Campaign),
-            (me, SKOS.inScheme, self.scheme),
-            (me, SKOS.topConceptOf, self.scheme),
-            (self.scheme, SKOS.hasTopConcept, me),
-            (me, SKOS.prefLabel, Literal(name, language="en")),
-            (me, SKOS.notation, Literal(me.value.rsplit("/", 1)[-1])),
-            (me, DAM.department, self._concept(department, "departments")),
+        label, notation = ("prefLabel", "en", name), label_slug(name) or "campaign"
+        draft = ConceptDraft(labels=[label], notations=[notation])
+        extra = [
+            (RDF.type, DAM.Campaign),
+            (DAM.department, self._concept(department, "departments")),
         ]
-        triples += [(me, DAM.channel, self._concept(c, "channels")) for c in channels]
-        triples += self._period(me, start, end)
-        if not self.store.ask(_SCHEME, scope=Scope.everything(), bindings=self._where()):
-            triples += self._scheme_triples()
-        quads = [Quad(s, p, o, self.graph) for s, p, o in dict.fromkeys(triples)]
-        self.store.update(update_request(data_block("INSERT", quads)))
-        return me
+        extra += [(DAM.channel, self._concept(c, "channels")) for c in channels]
+        extra += self._period(start, end)
+        return self.editor().create(SLUG, draft, actor, extra)
 
     def set_period(
         self,
@@ -128,21 +118,11 @@ class Campaigns:
         channels: Iterable[Channel] = (),
     ) -> None:
         """Give a campaign a new period, and add channels to it."""
-        more = [(campaign, DAM.channel, self._concept(c, "channels")) for c in channels]
-        quads = [Quad(s, p, o, self.graph) for s, p, o in self._period(campaign, start, end) + more]
+        more = [(DAM.channel, self._concept(c, "channels")) for c in channels]
+        quads = [Quad(campaign, p, o, self.graph) for p, o in self._period(start, end) + more]
         bindings = {"c": campaign, "g": self.graph}
         self.store.update(_PERIOD, bindings=bindings)
         self.store.update(update_request(data_block("INSERT", quads)))
-
-    def _where(self) -> dict[str, NamedNode]:
-        return {"scheme": self.scheme, "g": self.graph}
-
-    def _free_iri(self, slug: str) -> NamedNode:
-        candidate, number = NamedNode(f"{self.scheme.value}/{slug}"), 1
-        while self.store.ask(_TAKEN, scope=Scope.everything(), bindings={"c": candidate}):
-            number += 1
-            candidate = NamedNode(f"{self.scheme.value}/{slug}-{number}")
-        return candidate
 
     def _concept(self, value: Channel, slug: str) -> NamedNode:
         if isinstance(value, NamedNode):
@@ -151,22 +131,10 @@ class Campaigns:
             return NamedNode(value)
         return self.iris.concept(f"{slug}/{value}")
 
-    def _scheme_triples(self) -> list[tuple[NamedNode, NamedNode, object]]:
-        triples: list[tuple[NamedNode, NamedNode, object]] = [
-            (self.scheme, RDF.type, SKOS.ConceptScheme)
-        ]
-        triples += [
-            (self.scheme, SKOS.prefLabel, Literal(label, language=lang))
-            for lang, label in SCHEME_LABELS.items()
-        ]
-        return triples
-
     @staticmethod
-    def _period(
-        me: NamedNode, start: dt.date | None, end: dt.date | None
-    ) -> list[tuple[NamedNode, NamedNode, Literal]]:
+    def _period(start: dt.date | None, end: dt.date | None) -> list[tuple[NamedNode, Literal]]:
         return [
-            (me, predicate, Literal(day.isoformat(), datatype=XSD.date))
+            (predicate, Literal(day.isoformat(), datatype=XSD.date))
             for predicate, day in ((SCHEMA.startDate, start), (SCHEMA.endDate, end))
             if day is not None
         ]

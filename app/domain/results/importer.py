@@ -31,8 +31,8 @@ from typing import TextIO
 from pyoxigraph import NamedNode
 
 from app.domain.iris import ASSET_ID
-from app.domain.results.campaigns import Campaigns
 from app.domain.results.observations import AMOUNTS, COUNTS, Observation, problems
+from app.domain.vocab.history import CLI_ACTOR, Actor
 from app.domain.vocabularies import ConceptIndex, UnknownConcept
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import Scope
@@ -43,8 +43,8 @@ FORBIDDEN = "you may not record results for this asset"
 _SHOWN = 40
 _PLACEHOLDER = NamedNode("urn:atrium:campaign-to-resolve")
 _HOMES = (
-    sparql_prefixes() + "SELECT ?asset ?level ?d ?dept WHERE {{ VALUES ?asset {{ {assets} }} "
-    "?asset a dam:Asset ; dam:accessLevel ?level ; dam:department ?d . ?d skos:notation ?dept }}"
+    sparql_prefixes() + "SELECT ?asset ?level ?d ?dept WHERE { VALUES ?asset { {values} } "
+    "?asset a dam:Asset ; dam:accessLevel ?level ; dam:department ?d . ?d skos:notation ?dept }"
 )
 
 
@@ -114,20 +114,29 @@ Rows = Path | TextIO | Iterable[Mapping[str, object]]
 
 class ResultsImporter:
     """``ResultsImporter(atrium).run(path_or_rows)``; with ``may_record``, only the assets it
-    allows take results, and the others are refused exactly like unknown assets."""
+    allows take results, and the others are refused exactly like unknown assets. ``bulk``:
+    new observations go through the store's bulk loader (:meth:`Observations.write`), for
+    large files loaded from the command line. ``actor``: who creates the campaigns named
+    that do not exist yet."""
 
     def __init__(
         self,
         atrium,  # noqa: ANN001 - app.service.Atrium
         may_record: Callable[[AssetHome], bool] | None = None,
         batch_rows: int = BATCH_ROWS,
+        *,
+        bulk: bool = False,
+        actor: Actor = CLI_ACTOR,
     ) -> None:
         self.atrium = atrium
+        self.bulk = bulk
+        self.actor = actor
         self.iris = atrium.iris
         self.may_record = may_record
         self.batch_rows = batch_rows
-        self.campaigns = Campaigns(atrium.store, atrium.iris)
+        self.campaigns = atrium.campaigns
         self._homes: dict[str, AssetHome | None] = {}
+        self._graphs: dict[str, NamedNode] = {}  # the results graph of each asset found
         self._concepts: ConceptIndex | None = None
         self._resolved: dict[tuple[str, str], NamedNode | str] = {}
         self._campaign_names: dict[str, str] = {}
@@ -235,8 +244,9 @@ class ResultsImporter:
                 (parsed.row, dataclasses.replace(parsed.observation, campaign=campaign))
             )
         accepted = self._shape_checked_rows(accepted, summary)
-        homes = {asset: home.graph for asset, home in self._homes.items() if home is not None}
-        added, replaced = self.atrium.observations.write([o for _, o in accepted], homes)
+        added, replaced = self.atrium.observations.write(
+            [o for _, o in accepted], self._graphs, bulk=self.bulk
+        )
         summary.added += added
         summary.replaced += replaced
 
@@ -245,12 +255,15 @@ class ResultsImporter:
         if not new:
             return
         self._homes.update(dict.fromkeys(new))
-        query = _HOMES.format(assets=" ".join(f"<{a}>" for a in new))
-        for row in self.atrium.store.select(query, scope=Scope.everything()):
+        found = self.atrium.store.select_values(
+            _HOMES, [NamedNode(a) for a in new], scope=Scope.everything()
+        )
+        for row in found:
             access = row["level"].value.rsplit("#", 1)[-1].lower()
             department = row["dept"].value
             graph = self.iris.results_graph(access, department)
             self._homes[row["asset"].value] = AssetHome(access, department, row["d"], graph)
+            self._graphs[row["asset"].value] = graph
 
     def _campaign(self, parsed: _Parsed, home: AssetHome, summary: ImportSummary) -> NamedNode:
         key = parsed.campaign.casefold()
@@ -258,7 +271,7 @@ class ResultsImporter:
         if key not in self._campaign_names:
             iri = self.campaigns.create(
                 parsed.campaign, home.department_iri, observation.start, observation.end,
-                [observation.channel],
+                [observation.channel], self.actor,
             )  # fmt: skip
             self._campaign_names[key] = iri.value
             period = (observation.start, observation.end)

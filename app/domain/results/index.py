@@ -10,10 +10,11 @@ period, results graph and counts) and is kept in step by two means:
    dropped (:meth:`ResultsIndex.writing`); it applies that before the next read.
 2. **Writes anywhere else** (another Atrium process on the same remote store, say) are caught
    by the results revision: every results write adds one to ``schema:version`` of the results
-   dataset, in the state graph (:attr:`ResultsIndex.state_graph`). Every read compares it with
-   the revision the snapshot stands for, and a difference that this process's own writes do
-   not explain rebuilds the snapshot from the graph first, so a read never counts what the
-   graph no longer says (an access change included).
+   dataset, in the state graph (:attr:`ResultsIndex.state_graph`), before it starts and again
+   when it ends. Every read compares it with the revision the snapshot stands for, and a
+   difference that this process's own writes do not explain rebuilds the snapshot from the
+   graph first, so a read never counts what the graph no longer says (an access change
+   included).
 
 Access: an observation lives in the results graph of its asset's access, which
 :class:`~app.domain.results.observations.ResultHomes` moves with the asset, so an observation
@@ -157,6 +158,14 @@ class Snapshot:
     def __init__(self, codes: dict[str, Codes], columns: dict[str, np.ndarray]) -> None:
         self.codes = codes
         self.columns = columns
+        self._weights: dict[str, np.ndarray] = {}
+
+    def weights(self, count: str) -> np.ndarray:
+        """A count column as floats, as ``np.bincount`` weighs (converted once, not per sum)."""
+        found = self._weights.get(count)
+        if found is None:
+            found = self._weights[count] = self.columns[count].astype(np.float64)
+        return found
 
     @classmethod
     def empty(cls) -> Snapshot:
@@ -267,12 +276,15 @@ class ResultsIndex:
                 self._revision = revision if self._snapshot is not None else None
             changes = Changes()
             before = self._revision
+            # Counted before the write as well as after it: a process killed in between leaves
+            # the revision moved, so the index file no longer matches and the graph is read.
+            self.store.update(_BUMP, bindings=self._state())
             try:
                 yield changes
             finally:  # a write that failed part-way is counted too, so it is read back
                 self.store.update(_BUMP, bindings=self._state())
             after = self.revision()
-            if before is not None and after == (after[0], before[1] + 1) and changes.known:
+            if before is not None and after == (after[0], before[1] + 2) and changes.known:
                 self._pending += changes.items
                 self._revision = after
             else:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain.results.campaigns import Campaigns
 from app.domain.vocabularies import SHAPES_DIR
 from app.namespaces import DAM, sparql_prefixes
 from app.storage.graphstore import Scope, data_block, update_request
@@ -107,7 +106,7 @@ def migrate_campaigns(atrium: Atrium) -> CampaignMigration:
             owners.setdefault(name, row["dept"].value if "dept" in row else DEPARTMENT)
             if "channel" in row:
                 channels[name].add(row["channel"].value)
-    campaigns = Campaigns(atrium.store, atrium.iris)
+    campaigns = atrium.campaigns
     for name, department in sorted(owners.items()):
         found = campaigns.find(name)
         if found is None:

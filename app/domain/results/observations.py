@@ -67,7 +67,7 @@ class Observation:
         return [Triple(*statement) for statement in self._statements(iris)]
 
     def quads(self, iris: Iris, graph: NamedNode) -> list[Quad]:
-        return [Quad(*statement, graph) for statement in self._statements(iris)]
+        return [Quad(s, p, o, graph) for s, p, o in self._statements(iris)]
 
     def _statements(self, iris: Iris) -> Iterator[tuple[NamedNode, NamedNode, Term]]:
         me = self.iri(iris)
@@ -152,13 +152,19 @@ class Observations:
         return found
 
     def write(
-        self, observations: list[Observation], homes: Mapping[str, NamedNode] | None = None
+        self,
+        observations: list[Observation],
+        homes: Mapping[str, NamedNode] | None = None,
+        *,
+        bulk: bool = False,
     ) -> tuple[int, int]:
         """Store the observations; returns (added, replaced). ``homes``: the results graphs
         of assets already looked up, by asset IRI.
 
-        New observations are added in one transaction; for those recorded before, one update
-        swaps only the statements that differ (the figures, or the graph after a move).
+        New observations are added in one transaction, or with ``bulk`` by the store's bulk
+        loader (a process killed part-way can leave an observation partly written: writing it
+        again completes it). For those recorded before, one update swaps only the statements
+        that differ (the figures, or the graph after a move).
         """
         if not observations:
             return 0, 0
@@ -167,17 +173,16 @@ class Observations:
         stored: dict[str, set[Quad]] = {}
         for quad in self.store.quads_about(iris.values()):
             stored.setdefault(quad.subject.value, set()).add(quad)
-        homes = dict(homes or {})
+        homes = homes or {}
+        graphs: dict[str, NamedNode] = {}  # by observation key
         added: list[Quad] = []
         removed: list[Quad] = []
         changed: list[Quad] = []
         for key, observation in unique.items():
-            asset = observation.asset.value
-            if asset not in homes:
-                homes[asset] = self.home(observation.asset)
-            graph = homes[asset]
+            graph = homes.get(observation.asset.value) or self.home(observation.asset)
             if graph is None:
-                raise ValueError(f"no asset {asset}")
+                raise ValueError(f"no asset {observation.asset.value}")
+            graphs[key] = graph
             quads = observation.quads(self.iris, graph)
             before = stored.get(iris[key].value)
             if before is None:
@@ -188,13 +193,13 @@ class Observations:
 
         with self.index.writing() as changes:
             if added:
-                self.store.insert(added)
+                (self.store.bulk_insert if bulk else self.store.insert)(added)
             if removed or changed:
                 self.store.update(
                     update_request(data_block("DELETE", removed), data_block("INSERT", changed))
                 )
             for key, observation in unique.items():
-                changes.written(observation, iris[key], homes[observation.asset.value])
+                changes.written(observation, iris[key], graphs[key])
         return len(unique) - len(stored), len(stored)
 
 

@@ -230,9 +230,7 @@ class Performance:
             conversions + PRIOR_IMPRESSIONS * pooled, impressions + PRIOR_IMPRESSIONS
         )
         codes = snapshot.codes["asset"]
-        by_name = codes.rank()[sums.groups[0]]
-        order = np.lexsort((by_name, -impressions, -conversions, -score))
-        return _Ranked(codes.values, sums, order, score[order])
+        return _Ranked(codes.values, codes.rank()[sums.groups[0]], sums, score)
 
     # Segment tree --------------------------------------------------------------------------
 
@@ -349,15 +347,20 @@ class _Sums:
     codes, so one ``bincount`` per count does it)."""
 
     def __init__(self, snapshot: Snapshot, mask: np.ndarray, by: tuple[str, ...]) -> None:
+        rows = None if mask.all() else np.flatnonzero(mask)  # None: every row (a root segment)
+
+        def chosen(column: np.ndarray) -> np.ndarray:
+            return column if rows is None else column[rows]
+
         sizes = tuple(max(len(snapshot.codes[name].values), 1) for name in by)
-        combined = np.zeros(int(mask.sum()), dtype=np.int64)
-        for name, size in zip(by, sizes, strict=True):
-            combined = combined * size + snapshot.columns[name][mask]
+        combined = chosen(snapshot.columns[by[0]])
+        for name, size in zip(by[1:], sizes[1:], strict=True):
+            combined = combined * size + chosen(snapshot.columns[name])
         cells = int(np.prod(sizes))
         present = np.flatnonzero(np.bincount(combined, minlength=cells))
         self.groups = list(np.unravel_index(present, sizes))
         self.figures = {
-            name: np.bincount(combined, weights=snapshot.columns[name][mask], minlength=cells)[
+            name: np.bincount(combined, weights=chosen(snapshot.weights(name)), minlength=cells)[
                 present
             ]
             for name in COUNTS
@@ -369,29 +372,49 @@ class _Sums:
 
 @dataclass(frozen=True)
 class _Ranked:
-    """Assets with their sums, in ranking order (``order`` indexes the sums)."""
+    """Assets with their sums and scores (indexed alike), ranked when a page is asked for: by
+    score, then conversions, impressions and name."""
 
     names: list[str]  # asset IRIs by code
+    by_name: np.ndarray  # each asset's place in name order
     sums: _Sums
-    order: np.ndarray
-    score: np.ndarray  # in ranking order
+    score: np.ndarray
 
     @property
     def size(self) -> int:
-        return len(self.order)
+        return len(self.score)
 
     def assets(self) -> list[str]:
-        return [self.names[code] for code in self.sums.groups[0][self.order]]
+        return [self.names[code] for code in self.sums.groups[0]]
 
     def rows(self, start: int, end: int) -> list[AssetPerformance]:
+        order = self._first(min(end, self.size))[start:]
         return [
             AssetPerformance(
-                **self.sums.row(int(self.order[at])),
-                asset=self.names[self.sums.groups[0][self.order[at]]],
+                **self.sums.row(int(at)),
+                asset=self.names[self.sums.groups[0][at]],
                 score=float(self.score[at]),
             )
-            for at in range(start, min(end, self.size))
+            for at in order
         ]
+
+    def _first(self, count: int) -> np.ndarray:
+        """The first ``count`` in ranking order. Only the candidates scoring at least the
+        ``count``-th best score are sorted (ties at that score included, so none is lost)."""
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        candidates = np.arange(self.size)
+        if count < self.size:
+            threshold = np.partition(self.score, self.size - count)[self.size - count]
+            candidates = np.flatnonzero(self.score >= threshold)
+        figures = self.sums.figures
+        keys = (
+            self.by_name[candidates],
+            -figures["impressions"][candidates],
+            -figures["conversions"][candidates],
+            -self.score[candidates],
+        )
+        return candidates[np.lexsort(keys)][:count]
 
 
 def _values(nodes: Iterable[NamedNode]) -> str:

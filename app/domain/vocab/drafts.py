@@ -12,6 +12,7 @@ Links are typed by the taxonomist as an IRI or as a label of a concept of the sa
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -23,6 +24,15 @@ LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 ABSOLUTE_IRI = re.compile(r"^[a-z][a-z0-9+.-]*:[^\s<>\"{}|\\^`]+$", re.IGNORECASE)
 
 _LITERAL_KINDS = {**LABELS, **NOTES}
+
+
+def label_slug(label: str) -> str:
+    """The local name a new concept gets from its label: ``Frühjahrskollektion 2026`` →
+    ``fruhjahrskollektion-2026`` (accents dropped; empty when nothing of it is ASCII)."""
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_label.lower()).strip("-")
+
+
 _LINKS = {SKOS.broader, SKOS.related, *MAPPINGS.values()}
 
 

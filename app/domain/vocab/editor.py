@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from app.domain.assets import RecordWatcher
 from app.domain.vocab import asset_rewrites, hierarchy
 from app.domain.vocab.catalogue import RESERVED_SLUGS, Catalogue
-from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, SchemeDraft, managed
+from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, SchemeDraft, label_slug, managed
 from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.hierarchy import children_of, parents_of, quads
 from app.domain.vocab.history import Actor, Change, ChangeRecord, History
@@ -41,7 +42,7 @@ from app.domain.vocab.quality import Issue
 from app.domain.vocab.terms import LABELS
 from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import DCT, OWL, RDF, SKOS, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope, Term, data_block, update_request
 
 TRUE = Literal("true", datatype=XSD.boolean)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -173,8 +174,15 @@ class Editor:
             self._apply(change, actor)
             return self.guard.version(concept, graph)
 
-    def create(self, vocabulary: str, draft: ConceptDraft, actor: Actor) -> NamedNode:
-        """A new concept in ``vocabulary`` (a slug); returns its IRI."""
+    def create(
+        self,
+        vocabulary: str,
+        draft: ConceptDraft,
+        actor: Actor,
+        extra: Iterable[tuple[NamedNode, Term]] = (),
+    ) -> NamedNode:
+        """A new concept in ``vocabulary`` (a slug); returns its IRI. ``extra``: statements
+        about it beyond SKOS (predicate, object), such as a campaign's period, made with it."""
         vocab = self.catalogue.get(vocabulary)
         if vocab is None or vocab.scheme is None:
             raise NotFound(f"no vocabulary {vocabulary!r}")
@@ -188,6 +196,7 @@ class Editor:
                 Triple(concept, RDF.type, SKOS.Concept),
                 Triple(concept, SKOS.inScheme, scheme),
                 *draft.statements(concept, broader, related),
+                *(Triple(concept, predicate, value) for predicate, value in extra),
             ]
             change = Change("created", f"Created {_name(draft)}", [concept, *broader])
             change.added += [
@@ -455,7 +464,7 @@ class Editor:
         own_scheme = scheme.value.startswith(self.iris.vocab_base)
         base = f"{scheme.value.rstrip('/')}/" if own_scheme else f"{self.iris.vocab_base}{slug}/"
         label = next(text for kind, _, text in draft.labels if kind == "prefLabel")
-        local = re.sub(r"[^a-z0-9]+", "-", label.casefold()).strip("-")[:60] or "concept"
+        local = label_slug(label)[:60] or "concept"
         candidate, number = NamedNode(base + local), 2
         while self.store.ask(
             "ASK { ?c ?p ?o }", scope=Scope.everything(), bindings={"c": candidate}
