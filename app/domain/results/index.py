@@ -285,7 +285,11 @@ class ResultsIndex:
                 self.store.update(_BUMP, bindings=self._state())
             after = self.revision()
             if before is not None and after == (after[0], before[1] + 2) and changes.known:
-                self._pending += changes.items
+                for item in changes.items:  # rows written in a row are applied at once
+                    if item[0] == "rows" and self._pending and self._pending[-1][0] == "rows":
+                        self._pending[-1][1].extend(item[1])  # type: ignore[attr-defined]
+                    else:
+                        self._pending.append(item)
                 self._revision = after
             else:
                 self._revision = None
