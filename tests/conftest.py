@@ -1,7 +1,7 @@
 """Shared pytest fixtures.
 
-Graph stores: every storage test runs twice, against the embedded pyoxigraph store and against
-a real ``oxigraph serve`` process on loopback (DESIGN.md, "Fixed choices: Scale-out").
+Graph stores: every storage test runs against the embedded pyoxigraph store and against real
+servers on loopback, ``oxigraph serve`` and Virtuoso (DESIGN.md, "Fixed choices: Scale-out").
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from virtuoso_server import SparqlService, running_virtuoso
 
 from app.config import Config
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore
 from app.storage.graphstore import GraphStore
-from app.storage.remote import RemoteStore
 
 # --------------------------------------------------------------------------------------------
 # Oxigraph server
@@ -104,16 +104,38 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(
-    params=["embedded", pytest.param("remote", marks=pytest.mark.remote)],
-)
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparqlService]:
+    """A Virtuoso process shared by the whole test session (tests/virtuoso_server.py)."""
+    folder = tmp_path_factory.mktemp("virtuoso")
+    with running_virtuoso(folder, _free_port(), _free_port()) as service:
+        yield service
+
+
+# Every remote-store test runs once per real server: ask for ``remote_service``.
+REMOTE_SERVERS = [pytest.param(name, marks=pytest.mark.remote) for name in ("oxigraph", "virtuoso")]
+
+
+@pytest.fixture(params=REMOTE_SERVERS)
+def remote_service(request: pytest.FixtureRequest) -> SparqlService:
+    """A running SPARQL service (Oxigraph server, then Virtuoso) and its endpoint paths."""
+    return sparql_service(request, request.param)
+
+
+def sparql_service(request: pytest.FixtureRequest, name: str) -> SparqlService:
+    if name == "oxigraph":
+        return SparqlService("oxigraph", request.getfixturevalue("oxigraph_server"))
+    return request.getfixturevalue("virtuoso_server")
+
+
+@pytest.fixture(params=["embedded", *REMOTE_SERVERS])
 def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    """An empty graph store: embedded on disk, or remote on the shared oxigraph server."""
+    """An empty graph store: embedded on disk, or remote on each shared server."""
     store: GraphStore
     if request.param == "embedded":
         store = EmbeddedStore(tmp_path / "store")
     else:
-        store = RemoteStore(request.getfixturevalue("oxigraph_server"))
+        store = sparql_service(request, request.param).store()
         store.clear()
     try:
         yield store
@@ -126,28 +148,30 @@ def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Grap
 # --------------------------------------------------------------------------------------------
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+# The shared corpus (never copied into the repository); ATRIUM_CORPUS points elsewhere.
+CORPUS = Path(os.environ.get("ATRIUM_CORPUS") or REPO.parent / "shared" / "corpus")
 CORPUS_IMAGES = CORPUS / "images"
 BASE_IRI = "http://atrium.test/"
 
 
-def in_ci() -> bool:
-    """True when running in CI (``CI`` is "true" or "1"), where nothing may be skipped."""
-    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+def corpus_required() -> bool:
+    """True where the corpus tests must run, not skip: ``ATRIUM_REQUIRE_CORPUS`` (set by .ci/run)
+    or ``CI`` ("true" or "1")."""
+    ci = os.environ.get("CI", "").strip().lower() in ("true", "1")
+    return ci or bool(os.environ.get("ATRIUM_REQUIRE_CORPUS"))
 
 
 def need_corpus(*parts: str) -> Path:
-    """The corpus path ``../shared/corpus/<parts>``; when it is not there, skip the test, or
-    fail it in CI (CI requires the corpus tests). Call it from a test or a fixture; for a
-    whole test or module use the marker ``@pytest.mark.corpus(*parts)`` instead."""
+    """The corpus path ``<corpus>/<parts>``; when it is not there, skip the test (or, called at
+    import, the whole module, in one line), or fail it where the corpus is required. For a
+    whole test or module, the marker ``@pytest.mark.corpus(*parts)`` does the same."""
     path = CORPUS.joinpath(*parts)
     if path.exists():
         return path
-    shown = "/".join(("../shared/corpus", *parts))
-    reason = f"the shared corpus is not here ({shown}): looked for {path}"
-    if in_ci():
-        pytest.fail(f"{reason}; CI requires the corpus tests to run", pytrace=False)
-    pytest.skip(f"{reason}; these tests need it")
+    reason = f"corpus missing: no {path} (set ATRIUM_CORPUS; default ../shared/corpus)"
+    if corpus_required():
+        pytest.fail(f"{reason}; ATRIUM_REQUIRE_CORPUS is set", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def corpus_params(values: Iterable[object], *parts: str) -> list[object]:
@@ -202,13 +226,22 @@ def atrium(tmp_path: Path) -> Iterator[Atrium]:
 
 
 @pytest.fixture
-def remote_atrium(tmp_path: Path, oxigraph_server: str) -> Iterator[Atrium]:
-    """A fresh, initialised Atrium on the shared oxigraph server."""
-    store = RemoteStore(oxigraph_server)
+def remote_atrium(tmp_path: Path, remote_service: SparqlService) -> Iterator[Atrium]:
+    """A fresh, initialised Atrium on each shared remote server."""
+    with atrium_on(remote_service, tmp_path / "data") as service:
+        yield service
+
+
+@contextmanager
+def atrium_on(remote: SparqlService, data_dir: Path) -> Iterator[Atrium]:
+    """A fresh, initialised Atrium on ``remote``, emptied first (the servers are shared)."""
+    store = remote.store()
     store.clear()
-    service = make_atrium(tmp_path / "data", store=store)
-    yield service
-    service.close()
+    service = make_atrium(data_dir, store=store)
+    try:
+        yield service
+    finally:
+        service.close()
 
 
 @pytest.fixture(scope="session")

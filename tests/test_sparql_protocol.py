@@ -6,13 +6,16 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
-from conftest import make_atrium, serving
+from conftest import REMOTE_SERVERS, atrium_on, make_atrium, serving, sparql_service
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from sparql_helpers import add_sample_assets
+from virtuoso_server import known_limitation
 
 from app.domain.saved_queries import SavedQuery
 from app.service import Atrium
@@ -322,13 +325,17 @@ PUBLIC_TITLE = f"{DCT_PREFIX} SELECT ?title WHERE {{ <assets/0000000000000001> d
 ELSEWHERE = "http://elsewhere.example/"
 
 
-@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.remote)])
-def served(request: pytest.FixtureRequest) -> Iterator[tuple[Atrium, str]]:
+@pytest.fixture(params=["embedded", *REMOTE_SERVERS])
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
     """Sample assets in an Atrium on each kind of store, served on loopback: (it, its URL)."""
-    atrium = request.getfixturevalue("atrium" if request.param == "embedded" else "remote_atrium")
-    add_sample_assets(atrium)
-    with serving(atrium) as base_url:
-        yield atrium, base_url
+    if request.param == "embedded":
+        atrium_here = nullcontext(request.getfixturevalue("atrium"))
+    else:
+        atrium_here = atrium_on(sparql_service(request, request.param), tmp_path / "data")
+    with atrium_here as atrium:
+        add_sample_assets(atrium)
+        with serving(atrium) as base_url:
+            yield atrium, base_url
 
 
 def ask(base_url: str, query: str, token: str | None = None, **headers: str) -> requests.Response:
@@ -359,7 +366,14 @@ def test_relative_iri_in_query_resolves_against_the_base(served) -> None:
     assert triples(construct) == {(f"{base}s", f"{base}p", "1")}
 
 
-def test_a_query_with_its_own_base_resolves_against_that(served) -> None:
+def test_a_query_with_its_own_base_resolves_against_that(
+    served, request: pytest.FixtureRequest
+) -> None:
+    known_limitation(
+        request,
+        "BASE is accepted only before every PREFIX (SP030: syntax error at 'BASE'); SPARQL 1.1 "
+        "§4.1.1 lets the prologue declare them in any order",
+    )
     atrium, base_url = served
     assert values(ask(base_url, f"BASE <{ELSEWHERE}> {PUBLIC_TITLE}"), "title") == []
     own = (  # after a comment and a PREFIX: still the query's own BASE

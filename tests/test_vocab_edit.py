@@ -9,6 +9,7 @@ import pytest
 from conftest import csrf_token
 from PIL import Image
 from pyoxigraph import NamedNode
+from virtuoso_server import known_limitation
 from vocab_helpers import VOCAB_DATA, import_file
 
 from app.domain.ingest import Ingester, IngestOptions
@@ -311,7 +312,14 @@ def test_a_vocabulary_in_use_cannot_be_deleted(atrium: Atrium, tmp_path: Path) -
 
 
 @pytest.mark.remote
-def test_merge_and_revert_on_the_remote_store(remote_atrium: Atrium) -> None:
+def test_merge_and_revert_on_the_remote_store(
+    remote_atrium: Atrium, request: pytest.FixtureRequest
+) -> None:
+    known_limitation(
+        request,
+        "a * or + property path whose start is bound only by VALUES fails (TR...: transitive "
+        "start not given); the vocabulary guard's neighbourhood query has that shape",
+    )
     atrium = remote_atrium
     team, people = atrium.iris.concept("subjects/team"), atrium.iris.concept("subjects/people")
     asset = atrium.iris.asset("00000000000000aa")

@@ -15,10 +15,27 @@ It speaks three W3C recommendations and nothing vendor-specific:
 - SPARQL 1.1 Graph Store HTTP Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/), with
   indirect graph identification ``?graph=IRI`` (§4.2): GET reads a graph (§5.2), PUT replaces
   it atomically (§5.3), POST merges triples into it (§5.5).
+
+Where a service departs from them, the requests are shaped so that every service answers alike
+(each departure seen on Virtuoso 7.2; Oxigraph server follows the recommendations):
+
+- one Accept per query form (§2.1.5 lets the client choose): a service may ignore the q-values
+  of a list, and answer a CONSTRUCT in SPARQL JSON or a SELECT in N-Triples;
+- an ASK may come back as solutions (one row, or none, of a variable ``__ASK_RETVAL``): read as
+  the boolean it stands for;
+- the query's own FROM / FROM NAMED clauses are left out when the protocol gives the dataset,
+  which replaces them (§2.1.4): a service may add them to it instead, which would widen a
+  reader's scope. A service may also take a missing ``named-graph-uri`` for "every graph", so
+  a scope without graphs names the graph that holds nothing in both parameters;
+- a query may not start with ``DEFINE`` (a Virtuoso pragma, not SPARQL): it can set the dataset;
+- ``DROP ALL`` may do nothing (Virtuoso), so :meth:`RemoteStore.clear` then drops the graphs
+  still listed one by one. They are listed by ``GROUP BY``, which Virtuoso checks against its
+  graph-level rights (its shortcut for ``DISTINCT ?g`` lists graphs the account may not read).
 """
 
 from __future__ import annotations
 
+import http.client
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -29,9 +46,12 @@ from urllib.parse import urlencode
 import requests
 from pyoxigraph import (
     DefaultGraph,
+    Literal,
     NamedNode,
     Quad,
+    QueryBoolean,
     QueryResultsFormat,
+    QuerySolutions,
     RdfFormat,
     Triple,
     parse,
@@ -52,7 +72,10 @@ from app.storage.graphstore import (
 
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
-_ACCEPT = f"{SPARQL_JSON}, {N_TRIPLES};q=0.9"
+_ACCEPT = f"{SPARQL_JSON}, {N_TRIPLES};q=0.9"  # for a query whose form the scan cannot tell
+_ACCEPT_BY_FORM = {"SELECT": SPARQL_JSON, "ASK": SPARQL_JSON}
+_ACCEPT_BY_FORM |= {"CONSTRUCT": N_TRIPLES, "DESCRIBE": N_TRIPLES}
+_ASK_AS_SOLUTIONS = "__ASK_RETVAL"  # Virtuoso 7.2's ASK answer: a table of this one variable
 _N_TRIPLES_TYPES = {N_TRIPLES, "text/plain"}  # text/plain: N-Triples' media type before RDF 1.1
 
 # A graph that never holds data: the dataset of a reader who may see no graph at all. Sending no
@@ -61,15 +84,40 @@ NO_GRAPH = "urn:atrium:no-graph"
 
 LOAD_BATCH_TRIPLES = 50_000  # triples per Graph Store Protocol POST while loading a dump
 _EXCERPT_CHARS = 500
-_LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_LIST_GRAPHS = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 # A prologue (§4.1.1) that declares a BASE: whitespace, comments and PREFIX declarations, then
 # BASE (only a prologue may declare one). Possessive, so that no text makes it backtrack.
 _IRI_REF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
-_OWN_BASE = re.compile(
-    rf"(?:\s|#[^\n\r]*+|PREFIX\s*+[^\s:<]*+:\s*+{_IRI_REF})*+BASE\s*+{_IRI_REF}", re.IGNORECASE
+_COMMENT = r"#[^\n\r]*+"
+_PREFIX_DECL = rf"PREFIX\s*+[^\s:<]*+:\s*+{_IRI_REF}"
+_OWN_BASE = re.compile(rf"(?:\s|{_COMMENT}|{_PREFIX_DECL})*+BASE\s*+{_IRI_REF}", re.IGNORECASE)
+_QUERY_FORM = re.compile(
+    rf"(?:\s|{_COMMENT}|{_PREFIX_DECL}|BASE\s*+{_IRI_REF})*+(SELECT|CONSTRUCT|DESCRIBE|ASK)\b",
+    re.IGNORECASE,
+)
+_PRAGMA = re.compile(rf"(?:\s|{_COMMENT})*+DEFINE\b", re.IGNORECASE)
+# The text as a lexer reads it (§19.8): strings, IRIs and comments, inside which no keyword
+# counts, and dataset clauses (§13.2), whose FROM is no part of a name or a variable.
+_STRING = (
+    r'"""(?:[^"\\]|\\.|"(?!""))*+"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*+'''"
+    r'|"(?:[^"\\\n\r]|\\.)*+"'
+    r"|'(?:[^'\\\n\r]|\\.)*+'"
+)
+_PREFIXED_NAME = r"[^\s{}()<>]*:[^\s{}()<>]*+"
+_DATASET_CLAUSE = re.compile(
+    rf"(?P<kept>{_STRING}|{_IRI_REF}|{_COMMENT})"
+    rf"|(?<![\w:?$\\.-])FROM(?:\s++NAMED)?+\s*+(?:{_IRI_REF}|{_PREFIXED_NAME})",
+    re.IGNORECASE,
 )
 
 Graph = NamedNode | DefaultGraph
+
+# Virtuoso repeats every graph of the dataset in a header of its answer (X-SPARQL-default-graph,
+# X-SPARQL-named-graph); http.client refuses an answer with more than 100 headers, and a reader
+# may see hundreds of graphs. The limit is a module global of http.client, read at each answer.
+_MOST_HEADERS = 1_000_000
+http.client._MAXHEADERS = max(http.client._MAXHEADERS, _MOST_HEADERS)  # type: ignore[attr-defined]
 
 
 class TripleResults:
@@ -127,10 +175,18 @@ class RemoteStore(GraphStore):
 
     def query_dataset(self, sparql: str, dataset: Iterable[tuple[str, str]]) -> QueryResult:
         """The query over the dataset that ``default-graph-uri`` / ``named-graph-uri``
-        parameters describe (§2.1.4), sent as given (none: the query's or the service's own)."""
+        parameters describe (§2.1.4), in place of its FROM clauses (none: the query's dataset, or
+        the service's own)."""
+        dataset = list(dataset)
+        if _PRAGMA.match(sparql):
+            raise QuerySyntaxError("DEFINE is a Virtuoso pragma, not SPARQL 1.1: it is not sent")
+        if dataset:
+            sparql = without_dataset_clauses(sparql)
+        query_form = _query_form(sparql)
+        headers = {"Accept": _ACCEPT_BY_FORM.get(query_form or "", _ACCEPT)}
         form = [("query", sparql), *dataset]
-        response = self._send("POST", self._query_url, data=form, headers={"Accept": _ACCEPT})
-        return _parse_query_answer(response)
+        response = self._send("POST", self._query_url, data=form, headers=headers)
+        return _parse_query_answer(response, query_form)
 
     def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
         self._send("POST", self._update_url, data={"update": substitute(sparql, bindings)})
@@ -144,10 +200,13 @@ class RemoteStore(GraphStore):
         response = self._send(
             "POST", self._query_url, data={"query": _LIST_GRAPHS}, headers={"Accept": SPARQL_JSON}
         )
-        return [row["g"] for row in _parse_query_answer(response)]
+        return [row["g"] for row in _parse_query_answer(response, "SELECT")]
 
     def clear(self) -> None:
         self.update("DROP ALL")
+        left = self.graphs()
+        if left:
+            self.update(" ;\n".join(f"DROP SILENT GRAPH {graph}" for graph in left))
 
     # SPARQL 1.1 Graph Store HTTP Protocol
 
@@ -189,7 +248,7 @@ class RemoteStore(GraphStore):
         """The protocol's dataset description for a scope: its graphs, as union and as named."""
         graphs = [g.value for g in self.graphs()] if scope.graphs is None else list(scope.graphs)
         if not graphs:
-            return [("default-graph-uri", NO_GRAPH)]
+            return [("default-graph-uri", NO_GRAPH), ("named-graph-uri", NO_GRAPH)]
         return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
 
     def _graph_url(self, graph: Graph) -> str:
@@ -225,6 +284,17 @@ def with_base(sparql: str, base_iri: str | None) -> str:
     return f"BASE {NamedNode(base_iri)}\n{sparql}"
 
 
+def without_dataset_clauses(sparql: str) -> str:
+    """The query without its FROM and FROM NAMED clauses (strings, IRIs and comments kept)."""
+    return _DATASET_CLAUSE.sub(lambda token: token["kept"] or " ", sparql)
+
+
+def _query_form(sparql: str) -> str | None:
+    """SELECT, CONSTRUCT, DESCRIBE or ASK: the keyword after the prologue; None if unclear."""
+    found = _QUERY_FORM.match(sparql)
+    return found[1].upper() if found else None
+
+
 def _raise_for_status(response: requests.Response) -> None:
     if response.ok:
         return
@@ -250,16 +320,30 @@ def _expect_media_type(response: requests.Response, expected: set[str]) -> None:
         )
 
 
-def _parse_query_answer(response: requests.Response) -> QueryResult:
+def _parse_query_answer(response: requests.Response, query_form: str | None) -> QueryResult:
     """SPARQL JSON results become QuerySolutions / QueryBoolean, N-Triples a TripleResults."""
     _expect_media_type(response, {SPARQL_JSON} | _N_TRIPLES_TYPES)
     try:
         if _media_type(response) == SPARQL_JSON:
-            return parse_query_results(response.content, QueryResultsFormat.JSON)
+            results = parse_query_results(response.content, QueryResultsFormat.JSON)
+            if query_form == "ASK" and isinstance(results, QuerySolutions):
+                return _ask_answer(results)
+            return results
         quads = parse(response.content, RdfFormat.N_TRIPLES)
         return TripleResults([quad.triple for quad in quads])
     except SyntaxError as error:
         raise StoreError(f"unreadable answer from the SPARQL service: {error}") from error
+
+
+def _ask_answer(solutions: QuerySolutions) -> QueryBoolean:
+    """The boolean an ASK's table stands for: true when it has a row whose value is true."""
+    if [variable.value for variable in solutions.variables] != [_ASK_AS_SOLUTIONS]:
+        raise StoreError("the SPARQL service answered an ASK with a table, not a boolean")
+    values = [row[_ASK_AS_SOLUTIONS] for row in solutions]
+    true = any(isinstance(value, Literal) and value.value in ("1", "true") for value in values)
+    # pyoxigraph makes a QueryBoolean only by parsing one
+    answer = b'{"head": {}, "boolean": %s}' % (b"true" if true else b"false")
+    return parse_query_results(answer, QueryResultsFormat.JSON)  # type: ignore[return-value]
 
 
 def _read_n_quads(path: Path) -> Iterator[Quad]:
