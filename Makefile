@@ -26,7 +26,7 @@ $(YASGUI):
 	else echo "npm not found: the SPARQL query page will be a plain form (no YASGUI)"; fi
 
 run: $(VENV)/.installed $(YASGUI) ## set up, load the demo collection once, serve on http://127.0.0.1:$(PORT)
-	$(PY) -m app init
+	$(PY) -m app init --port $(PORT)
 	$(PY) -m app demo --if-empty
 	$(PY) -m app serve --port $(PORT)
 
@@ -48,6 +48,7 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/sparql_load_bench.py
 	$(PY) benchmarks/autocomplete_bench.py
 	$(PY) benchmarks/profiles_bench.py
+	$(PY) benchmarks/media_bench.py
 	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # the targets name 100k / 1M: far from reach yet (benchmarks/README.md)
 
 clean: ## remove the virtual environment, the local data folder and YASGUI

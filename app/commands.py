@@ -12,7 +12,6 @@ from pathlib import Path
 
 from app.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
 from app.domain.api_tokens import TokenError, iso_time, token_expiry, when
-from app.domain.backup import BackupError, ImportJournal, export_all, restore_all
 from app.domain.demo import load_demo, load_synthetic
 from app.domain.ingest import (
     Ingester,
@@ -70,6 +69,7 @@ def log_to_stderr(name: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # waitress.serve gives the root logger a handler: one line each
 
 
 def cleanup(args: argparse.Namespace, atrium: Atrium) -> int:
@@ -257,41 +257,6 @@ def stats(args: argparse.Namespace, atrium: Atrium) -> int:
     return EXIT_OK
 
 
-def export(args: argparse.Namespace, atrium: Atrium) -> int:
-    try:
-        summary = export_all(atrium.store, atrium.media, args.folder)
-    except BackupError as error:
-        raise UsageError(str(error)) from None
-    print(
-        f"Exported {summary.quads:,} quads and {summary.media_files:,} media files to {args.folder}"
-    )
-    if summary.missing_media:
-        print(
-            f"  note: the graph refers to {summary.missing_media:,} media files the media store "
-            "does not hold (metadata-only records); the manifest lists them as missing"
-        )
-    if summary.unreferenced_media:
-        print(f"  note: left out {summary.unreferenced_media:,} media files no asset refers to")
-    return EXIT_OK
-
-
-def restore(args: argparse.Namespace, atrium: Atrium) -> int:
-    mode = "resume" if args.resume else "replace" if args.replace else "new"
-    try:
-        summary = restore_all(
-            atrium.store,
-            atrium.media,
-            args.folder,
-            ImportJournal(atrium.config.data_dir),
-            mode=mode,
-            after_load=lambda: _rebuild_search_index(atrium, quiet=True),
-        )
-    except BackupError as error:
-        raise UsageError(str(error)) from None
-    print(f"Restored {summary.quads:,} quads and {summary.media_files:,} media files")
-    return EXIT_OK
-
-
 def demo(args: argparse.Namespace, atrium: Atrium) -> int:
     if args.if_empty and store_stats(atrium.store)["assets"]:
         print("The store already holds assets; demo data not loaded.")
@@ -300,7 +265,7 @@ def demo(args: argparse.Namespace, atrium: Atrium) -> int:
         with tempfile.TemporaryDirectory() as folder:
             quads = load_synthetic(atrium, Path(folder) / "synthetic.nq", args.synthetic)
         print(f"Loaded {args.synthetic:,} synthetic assets ({quads:,} quads)")
-        _rebuild_search_index(atrium, quiet=False)
+        rebuild_search_index(atrium, quiet=False)
         return EXIT_OK
     folder = atrium.config.data_dir / "demo-images"
     report = _with_progress(
@@ -368,7 +333,7 @@ def _token(args: argparse.Namespace, users: UserStore) -> None:
 
 def reindex(args: argparse.Namespace, atrium: Atrium) -> int:
     if not args.check:
-        _rebuild_search_index(atrium, quiet=False)
+        rebuild_search_index(atrium, quiet=False)
         return EXIT_OK
     differences = atrium.search_index.differences()
     for line in differences[:50]:
@@ -381,7 +346,7 @@ def reindex(args: argparse.Namespace, atrium: Atrium) -> int:
     return EXIT_OK
 
 
-def _rebuild_search_index(atrium: Atrium, *, quiet: bool) -> None:
+def rebuild_search_index(atrium: Atrium, *, quiet: bool) -> None:
     """Build the search index anew from the graph (after a bulk load, or on demand)."""
     from tqdm import tqdm
 

@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_BASE_IRI = "http://127.0.0.1:{port}/"
+DEFAULT_PORT = 5000
+BASE_IRI_FILE = "base-iri"  # in the data folder: the base its IRIs were minted under
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -31,7 +35,14 @@ SETTINGS: tuple[Setting, ...] = (
         "ATRIUM_STORE_UPDATE_PATH", "/update", "Remote store: path of the SPARQL update service."
     ),
     Setting("ATRIUM_STORE_GSP_PATH", "/store", "Remote store: path of the Graph Store Protocol."),
-    Setting("ATRIUM_BASE_IRI", "http://127.0.0.1:5000/", "Base of every IRI Atrium mints."),
+    Setting(
+        "ATRIUM_BASE_IRI",
+        "",
+        "Base of every IRI Atrium mints, recorded in the data folder at init. Unset: the recorded "
+        f"base; for a new data folder {DEFAULT_BASE_IRI.format(port='PORT')} (PORT: the --port of "
+        "serve or init, default 5000). Another base than the recorded one is refused: move the "
+        "data with `atrium rebase NEW_BASE`.",
+    ),
     Setting(
         "ATRIUM_SECRET_KEY",
         "",
@@ -87,6 +98,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Age, in minutes, a leftover (temporary file, unused media file) must reach before a "
         "sweep removes it.",
     ),
+    Setting(
+        "ATRIUM_METRICS_TOKEN",
+        "",
+        "A secret that Prometheus sends as `Authorization: Bearer …` to read /metrics. Unset: "
+        "only administrators (a session or an API token) may read it.",
+    ),
 )
 
 _BY_ENV = {setting.env: setting for setting in SETTINGS}
@@ -113,6 +130,7 @@ class Config:
     anonymous_queries: int  # 0: as many as there are query workers
     sweep_seconds: float
     sweep_grace_seconds: float
+    metrics_token: str  # empty: /metrics for administrators only
 
     @property
     def store_dir(self) -> Path:
@@ -128,18 +146,26 @@ class Config:
         return self.data_dir / "pictures"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
-        """Read the configuration from environment variables; keyword overrides win."""
+    def from_env(
+        cls, environ: dict[str, str] | None = None, *, port: int | None = None, **overrides: object
+    ) -> Config:
+        """Read the configuration from environment variables; keyword overrides win. ``port``:
+        the port the server will listen on, which a new data folder's base IRI names."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str:
             return env.get(name, _BY_ENV[name].default)
 
-        base_iri = get("ATRIUM_BASE_IRI")
+        data_dir = Path(get("ATRIUM_DATA")).resolve()
+        base_iri = (
+            get("ATRIUM_BASE_IRI")
+            or recorded_base_iri(data_dir)
+            or DEFAULT_BASE_IRI.format(port=port or DEFAULT_PORT)
+        )
         if not base_iri.endswith("/"):
             base_iri += "/"
         values: dict[str, object] = dict(
-            data_dir=Path(get("ATRIUM_DATA")).resolve(),
+            data_dir=data_dir,
             store_url=get("ATRIUM_STORE").rstrip("/"),
             store_query_path=get("ATRIUM_STORE_QUERY_PATH"),
             store_update_path=get("ATRIUM_STORE_UPDATE_PATH"),
@@ -158,6 +184,29 @@ class Config:
             anonymous_queries=int(get("ATRIUM_ANONYMOUS_QUERIES") or 0),
             sweep_seconds=float(get("ATRIUM_SWEEP_MINUTES")) * 60,
             sweep_grace_seconds=float(get("ATRIUM_SWEEP_GRACE_MINUTES")) * 60,
+            metrics_token=get("ATRIUM_METRICS_TOKEN"),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def recorded_base_iri(data_dir: Path) -> str | None:
+    """The base IRI recorded in the data folder at init (or by a rebase); None if none is."""
+    try:
+        return (data_dir / BASE_IRI_FILE).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def record_base_iri(data_dir: Path, base_iri: str) -> None:
+    """Record ``base_iri`` in the data folder, replacing the file in one step (a crash leaves
+    the old record or the new one, never half of one)."""
+    if recorded_base_iri(data_dir) == base_iri:
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = data_dir / f"{BASE_IRI_FILE}.part"
+    with partial.open("w", encoding="utf-8") as output:
+        output.write(base_iri + "\n")
+        output.flush()
+        os.fsync(output.fileno())
+    os.replace(partial, data_dir / BASE_IRI_FILE)

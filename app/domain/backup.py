@@ -1,15 +1,18 @@
 """Backup and restore: the whole graph as N-Quads plus the media files, byte for byte.
 
-``export`` writes ``graph.nq``, ``media/`` (one file per SHA-256, named by it) and, last,
-``manifest.json``: the quad count, a SHA-256 of the graph file, the media files it holds, and
+``export`` writes ``graph.nq``, ``media/`` (one file per SHA-256, named by it), the data
+folder's databases (``auth.sqlite``: passwords, tokens, sessions; :mod:`.backup_files`) and,
+last, ``manifest.json``: the quad count, a SHA-256 of the graph file, the media files it holds,
 the hashes the graph refers to whose file the media store did not have at export time
-(metadata-only records). Media files no asset refers to any more are left out.
+(metadata-only records), each database's SHA-256, and the base IRI of the graph. Media files
+no asset refers to any more are left out; derived indexes are rebuilt on import, not copied.
 
 ``import`` checks the whole backup before it writes anything: the manifest's keys and types,
 the graph file's hash, that it parses to the end and holds as many quads as the manifest says,
-that every media file is there with the right hash and is referred to by the graph, and that
-every file the graph refers to is in the backup (or was already missing at export). Any
-problem refuses the import with the list of them.
+that every media file is there with the right hash and is referred to by the graph, that
+every file the graph refers to is in the backup (or was already missing at export), that each
+database is intact, and that the backup's base IRI is the target's. Any problem refuses the
+import with the list of them.
 
 While an import writes, a journal file in the data folder (:class:`ImportJournal`) names the
 backup. If the import stops half-way (a crash, a full disk), the journal stays: other commands
@@ -26,13 +29,21 @@ import os
 import re
 import shutil
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal as OneOf
 
 import pyoxigraph
 
+from app.config import record_base_iri
+from app.domain.backup_files import (
+    base_iri_problems,
+    copy_database,
+    database_problems,
+    files_type_problem,
+    unlisted_files,
+)
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore
 from app.storage.media import MediaStore
@@ -71,6 +82,8 @@ class Manifest:
     graph_sha256: str
     media: list[str]
     media_missing: list[str] = field(default_factory=list)  # absent from the store at export
+    files: dict[str, str] = field(default_factory=dict)  # databases beside the graph → SHA-256
+    base_iri: str = ""  # what every IRI of the graph was minted under ("": an older backup)
 
 
 @dataclass
@@ -90,7 +103,16 @@ class _GraphFacts:
 # --- export ----------------------------------------------------------------------------------
 
 
-def export_all(store: GraphStore, media: MediaStore, folder: Path) -> BackupSummary:
+def export_all(
+    store: GraphStore,
+    media: MediaStore,
+    folder: Path,
+    *,
+    databases: Sequence[Path] = (),
+    base_iri: str = "",
+) -> BackupSummary:
+    """Back up the graph, the media it refers to and ``databases`` (the data folder's SQLite
+    files) into the new or empty ``folder``."""
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty; export into a new or empty folder")
     (folder / "media").mkdir(parents=True, exist_ok=True)
@@ -101,12 +123,16 @@ def export_all(store: GraphStore, media: MediaStore, folder: Path) -> BackupSumm
     present = sorted(h for h in facts.references if media.exists(h))
     for sha256 in present:
         shutil.copyfile(media.path(sha256), folder / "media" / sha256)
+    for database in databases:
+        copy_database(database, folder / database.name)
     manifest = Manifest(
         format=FORMAT_VERSION,
         quads=facts.quads,
         graph_sha256=_sha256(graph_file),
         media=present,
         media_missing=sorted(set(facts.references) - set(present)),
+        files={database.name: _sha256(folder / database.name) for database in databases},
+        base_iri=base_iri,
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
     unreferenced = sum(1 for h in media.iter_hashes() if h not in facts.references)
@@ -170,23 +196,32 @@ def restore_all(
     *,
     mode: RestoreMode = "new",
     after_load: Callable[[], None] | None = None,
+    databases: Sequence[Path] = (),
+    base_iri: str = "",
 ) -> BackupSummary:
     """Check the backup, then load it: into an empty store (``new``), again after an
     interrupted import (``resume``), or over whatever the store holds (``replace``).
 
+    ``databases``: where the data folder keeps each database a backup may hold (restored over
+    them); ``base_iri``: the target's, which the backup's must be, and is recorded.
     ``after_load`` (the search index rebuild) runs before the journal is removed, so an import
     counts as finished only once everything that follows the graph has followed it. The
     journal defaults to the data folder's, the one that holds the media folder.
     """
     journal = journal or ImportJournal(media.root.parent)
     _check_target(store, folder, journal, mode)
-    manifest = verify_backup(folder)
+    targets = {path.name: path for path in databases}
+    manifest = verify_backup(folder, set(targets), base_iri)
     journal.start(folder, manifest)
     if mode != "new":
         store.clear()
     for sha256 in manifest.media:
         media.put_file(folder / "media" / sha256)
     store.load_dump(folder / "graph.nq")
+    for name in manifest.files:
+        copy_database(folder / name, targets[name])
+    if base_iri or manifest.base_iri:
+        record_base_iri(journal.path.parent, base_iri or manifest.base_iri)
     if after_load is not None:
         after_load()
     journal.finish()
@@ -217,8 +252,9 @@ def _check_target(store: GraphStore, folder: Path, journal: ImportJournal, mode:
             )
 
 
-def verify_backup(folder: Path) -> Manifest:
+def verify_backup(folder: Path, databases: set[str] = frozenset(), base_iri: str = "") -> Manifest:
     """The backup's manifest once every check passed; BackupRefused listing every problem.
+    ``databases``: the names of those the target keeps; ``base_iri``: the target's.
 
     Each check runs on the manifest fields that are usable, so one bad field does not hide the
     other problems."""
@@ -241,6 +277,10 @@ def verify_backup(folder: Path) -> Manifest:
         )
     if "media" in valid:
         problems += _media_problems(folder / "media", valid, facts)
+    listed: dict[str, str] = valid.get("files", {})  # type: ignore[assignment]
+    problems += database_problems(folder, listed, databases)
+    problems += unlisted_files(folder, {"manifest.json", "graph.nq", "media", *listed})
+    problems += base_iri_problems(str(valid.get("base_iri", "")), base_iri)
     if problems:
         raise BackupRefused(folder, problems)
     return Manifest(**valid)  # type: ignore[arg-type]
@@ -285,7 +325,9 @@ def _manifest_fields(folder: Path, problems: list[str]) -> dict[str, object]:
 
 
 def _type_problem(value: object, expected: object) -> str | None:
-    """Why ``value`` is not of the manifest type ``expected`` (int, str or list[str])."""
+    """Why ``value`` is not of the manifest type ``expected`` (int, str, list or dict)."""
+    if typing.get_origin(expected) is dict:
+        return files_type_problem(value)
     if typing.get_origin(expected) is list:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return "must be a list of SHA-256 strings"

@@ -56,6 +56,7 @@ class Admissions:
         self.anonymous = max(1, anonymous)
         self._places: list[Place] = []
         self._per_caller: Counter[str] = Counter()
+        self._refused: Counter[str] = Counter()  # refusals since made, by the rule that refused
         self._lock = threading.Lock()
 
     def admit(self, admission: Admission) -> Place:
@@ -75,32 +76,56 @@ class Admissions:
                 return len(self._places)
             return self._per_caller[caller]
 
+    def refusals(self) -> dict[str, int]:
+        """How many jobs were refused since these admissions were made, by rule: "caller"
+        (one caller's share), "anonymous" (anonymous callers' share), "full" (workers and
+        queue)."""
+        with self._lock:
+            return dict(self._refused)
+
     def _check(self, admission: Admission) -> None:
+        """Within the lock: let the job in, or refuse it (counting the refusal by its rule)."""
         caller, limit = admission.caller, admission.caller_limit
         if caller and limit is not None and limit <= 0:
             who = "anonymous callers" if admission.anonymous else "you"
-            raise TooManyQueries(f"{who} may not send SPARQL queries here (a limit of 0)")
+            raise self._refused_by(
+                "caller", TooManyQueries(f"{who} may not send SPARQL queries here (a limit of 0)")
+            )
         if caller and limit is not None and self._per_caller[caller] >= limit:
             theirs = [p for p in self._places if p.admission.caller == caller]
-            raise TooManyQueries(
-                f"you already have {limit} SPARQL {_queries(limit)} running or waiting, as many "
-                f"as {_who(admission)} may; try again when {_it_or_one(limit)} has finished",
-                _retry_after(theirs),
+            raise self._refused_by(
+                "caller",
+                TooManyQueries(
+                    f"you already have {limit} SPARQL {_queries(limit)} running or waiting, as "
+                    f"many as {_who(admission)} may; try again when {_it_or_one(limit)} has "
+                    "finished",
+                    _retry_after(theirs),
+                ),
             )
         if admission.anonymous:
             anonymous = [p for p in self._places if p.admission.anonymous]
             if len(anonymous) >= self.anonymous:
-                raise WorkersBusy(
-                    f"the SPARQL endpoint is running as many queries for anonymous callers as "
-                    f"it takes ({self.anonymous}); sign in, or try again later",
-                    _retry_after(anonymous),
+                raise self._refused_by(
+                    "anonymous",
+                    WorkersBusy(
+                        f"the SPARQL endpoint is running as many queries for anonymous callers "
+                        f"as it takes ({self.anonymous}); sign in, or try again later",
+                        _retry_after(anonymous),
+                    ),
                 )
         if len(self._places) >= self.total:
-            raise WorkersBusy(
-                f"the SPARQL endpoint is busy: {self.total} queries are running or waiting, as "
-                "many as it takes at once; try again later",
-                _retry_after(self._places),
+            raise self._refused_by(
+                "full",
+                WorkersBusy(
+                    f"the SPARQL endpoint is busy: {self.total} queries are running or waiting, "
+                    "as many as it takes at once; try again later",
+                    _retry_after(self._places),
+                ),
             )
+
+    def _refused_by(self, rule: str, refusal: Exception) -> Exception:
+        self._refused[rule] += 1
+        return refusal
 
     def _leave(self, place: Place) -> None:
         with self._lock:

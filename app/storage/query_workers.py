@@ -25,8 +25,9 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -49,6 +50,21 @@ from app.storage.query_jobs import (
 _KILL_WAIT_SECONDS = 5.0
 STARTUP_SECONDS = 60.0  # a worker is a fork of a warm forkserver: milliseconds, normally
 WORKER_MODULE = "app.storage.query_worker"
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    """What a pool is doing now, and what it has done since it was made: plain numbers for an
+    operator's health check and metrics (reading them starts no worker)."""
+
+    size: int  # the most workers it runs at once
+    busy: int  # workers running a job (or starting for one)
+    idle: int  # workers waiting for a job
+    stopped_idle: int  # idle workers whose process has ended (killed from outside, say)
+    waiting: int  # admitted jobs waiting for a worker
+    closed: bool
+    counts: dict[str, int] = field(default_factory=dict)  # see QueryWorkers.counts
+    refused: dict[str, int] = field(default_factory=dict)  # see Admissions.refusals
 
 
 class QueryWorkers:
@@ -79,6 +95,27 @@ class QueryWorkers:
         self._line: deque[Place] = deque()  # admitted jobs waiting for a worker, first first
         self._ready = threading.Condition()
         self._closed = False
+        # Since the pool was made: "jobs" given to a worker, "workers_started", "timeouts" (jobs
+        # stopped at their time limit) and "waited_out" (whose limit passed waiting for one).
+        self.counts: Counter[str] = Counter()
+
+    def status(self) -> PoolStatus:
+        """The pool now, and its counts (cheap: it starts and stops nothing)."""
+        with self._ready:
+            return PoolStatus(
+                size=self.size,
+                busy=self._busy,
+                idle=len(self._idle),
+                stopped_idle=sum(1 for worker in self._idle if not worker.alive()),
+                waiting=len(self._line),
+                closed=self._closed,
+                counts=dict(self.counts),
+                refused=self.admissions.refusals(),
+            )
+
+    def _count(self, name: str) -> None:
+        with self._ready:
+            self.counts[name] += 1
 
     def admit(self, admission: Admission) -> Place:
         """A place for a job, at once, or TooManyQueries / WorkersBusy (with ``retry_after``).
@@ -131,7 +168,8 @@ class QueryWorkers:
             raise
         try:
             worker.connection.send(job)
-            message = worker.receive(place.deadline, place.timeout)
+            self._count("jobs")
+            message = self._receive(worker, place)
         except BaseException:
             self._discard(worker, place)
             raise
@@ -155,6 +193,7 @@ class QueryWorkers:
                 while self._line[0] is not place or (not self._idle and self._busy >= self.size):
                     remaining = place.deadline - time.monotonic()
                     if remaining <= 0 or self._closed:
+                        self.counts["waited_out"] += 1
                         raise WorkersBusy(
                             f"all {self.size} query workers stayed busy for the whole time "
                             f"limit of {place.timeout:g} s; try again later"
@@ -172,8 +211,17 @@ class QueryWorkers:
         except BaseException:
             self._release()
             raise
+        self._count("workers_started")
         place.excused += time.monotonic() - started  # the pool's own time, not the query's
         return worker
+
+    def _receive(self, worker: _Worker, place: Place) -> tuple[Any, ...]:
+        """The worker's next message within the place's time limit (a time-out is counted)."""
+        try:
+            return worker.receive(place.deadline, place.timeout)
+        except QueryTimeout:
+            self._count("timeouts")
+            raise
 
     def _checkin(self, worker: _Worker, place: Place) -> None:
         """Put a worker that finished its job back in the idle list (or end it if closed)."""
@@ -210,7 +258,7 @@ class QueryStream:
     def __iter__(self) -> Iterator[bytes]:
         try:
             while self._worker is not None:
-                message = self._worker.receive(self._place.deadline, self._place.timeout)
+                message = self._pool._receive(self._worker, self._place)  # noqa: SLF001
                 if message[0] == "data":
                     yield message[1]
                     continue

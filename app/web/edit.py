@@ -28,6 +28,7 @@ from app.domain.editing import (
 )
 from app.domain.ingest import Ingester, Outcome, PreparedFile, Resolved, prepare, work_folders
 from app.domain.iris import ASSET_ID
+from app.domain.operations import INGESTED_FILES
 from app.domain.search import Vocabulary
 from app.domain.validation import Problem
 from app.web import current_atrium, current_scope
@@ -171,11 +172,13 @@ def _receive(
             abort(413, description=_too_large(atrium.config))
         prepared = prepare(path, atrium.config.max_image_pixels)
         if prepared.error:
+            INGESTED_FILES.add("upload", "failed")
             message = f"{upload.filename}: {prepared.error}"
             return _upload_page(departments, department, access, fields, [message], 422)
         if any(f.errors for f in fields):
             return _upload_page(departments, department, access, fields, [], 422)
         if (known := ingester.duplicate_of(prepared)) is not None:
+            INGESTED_FILES.add("upload", "duplicate")
             return _duplicate(known, form)
         options = Resolved(
             ingester.concepts.resolve(department, "departments"),
@@ -185,9 +188,11 @@ def _receive(
         )
         problems = _refusals(ingester, prepared, options)
         if problems:
+            INGESTED_FILES.add("upload", "failed")
             general = place_problems(fields, problems)
             return _upload_page(departments, department, access, fields, general, 422)
         outcome = ingester.store(prepared, options)  # a racing upload may have stored it first
+        INGESTED_FILES.add("upload", outcome.status)
     if outcome.status == "duplicate":
         return _duplicate(outcome, form)
     if outcome.status != "ingested":

@@ -1,13 +1,42 @@
-"""How ``atrium serve`` runs the web app under waitress."""
+"""How ``atrium serve`` runs the web app under waitress, and what it records of each request.
+
+Waitress writes no access log of its own (its ``waitress`` logger only reports errors), so
+the app records each request itself (:func:`observe_requests`): one line on the
+``atrium.access`` logger once the response has been sent, with the method, the path (the
+values of secret-looking query parameters removed), the status, the time taken in ms, the
+bytes sent and the user, or ``-``. ``atrium serve`` shows the ``atrium`` loggers on standard
+error; the same observation feeds the request metrics (:mod:`app.web.metrics`).
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote_plus
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from app.config import Config
 from app.web.body_limits import largest_body_bytes
 
 THREADS = 8
+ACCESS_LOG = logging.getLogger("atrium.access")
+# A query parameter whose name holds one of these words carries a secret: its value is never
+# logged ("token", "access_token", "csrf_token", "password", "api-key", …).
+SECRET_WORDS = frozenset(
+    {"token", "password", "passwd", "pwd", "secret", "key", "apikey", "auth", "session", "sid",
+     "csrf", "signature"}
+)  # fmt: skip
+REMOVED = "[removed]"
+_WORDS = re.compile(r"[^a-z0-9]+")
+_UNPRINTABLE = re.compile(r"[^\x21-\x7e]")  # spaces and control characters forge log lines
+_ENDPOINT = "atrium.endpoint"  # environ keys the app fills in for the record
+_USER = "atrium.user"
 
 
 def waitress_options(app: Flask, config: Config) -> dict[str, object]:
@@ -16,3 +45,133 @@ def waitress_options(app: Flask, config: Config) -> dict[str, object]:
     (its limit counts as too large, hence the one byte more)."""
     largest = largest_body_bytes(app, config)
     return {"threads": THREADS, "ident": "Atrium", "max_request_body_size": largest + 1}
+
+
+@dataclass(frozen=True)
+class Served:
+    """One request, once its response has been sent."""
+
+    method: str
+    path: str  # with its query string, secrets removed (see :func:`loggable_path`)
+    status: int
+    seconds: float
+    bytes_sent: int
+    user: str  # the signed-in user's name, or "-"
+    endpoint: str  # the Flask endpoint that answered, or "-" when no route matched
+
+
+Listener = Callable[[Served], None]
+
+
+def observe_requests(app: Flask, *listeners: Listener) -> None:
+    """Log every request of ``app`` on ``atrium.access`` and hand it to ``listeners``."""
+    app.wsgi_app = ObservedRequests(app.wsgi_app, (log_access, *listeners))  # type: ignore[method-assign]
+    app.after_request(_note_endpoint_and_user)
+
+
+def log_access(served: Served) -> None:
+    ACCESS_LOG.info(
+        "%s %s %d %.1fms %dB %s",
+        served.method,
+        served.path,
+        served.status,
+        served.seconds * 1000,
+        served.bytes_sent,
+        served.user,
+    )
+
+
+def loggable_path(environ: dict[str, Any]) -> str:
+    """The request's path and query string, percent-encoded, with the values of parameters
+    named like secrets replaced by ``[removed]``."""
+    raw_path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
+    path = quote(raw_path, safe="/:@!$&'()*+,;=-._~")
+    query = environ.get("QUERY_STRING", "")
+    if not query:
+        return path
+    return f"{path}?{'&'.join(_without_secret(part) for part in query.split('&'))}"
+
+
+def _without_secret(parameter: str) -> str:
+    name, equals, _ = parameter.partition("=")
+    words = set(_WORDS.split(unquote_plus(name).lower()))
+    kept = f"{name}={REMOVED}" if equals and words & SECRET_WORDS else parameter
+    return _UNPRINTABLE.sub(lambda found: quote(found.group(), safe=""), kept)
+
+
+def _note_endpoint_and_user(response: Response) -> Response:
+    """Tell the record which endpoint answered and who asked (a bad token: nobody)."""
+    from app.web.auth import current_user
+
+    try:
+        user = current_user()
+    except HTTPException:
+        user = None
+    request.environ[_ENDPOINT] = request.endpoint or "-"
+    request.environ[_USER] = user.name if user is not None else "-"
+    return response
+
+
+class ObservedRequests:
+    """WSGI middleware: times each request until its body has been sent (or the client went
+    away), counts the bytes sent, and hands the record to its listeners."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], listeners: tuple[Listener, ...]):
+        self.wsgi_app = wsgi_app
+        self.listeners = listeners
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        status = [500]
+
+        def recording_start(line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            status[0] = int(line.split(" ", 1)[0])
+            return start_response(line, headers, *exc_info)
+
+        try:
+            body = self.wsgi_app(environ, recording_start)
+        except BaseException:
+            self._served(environ, status[0], started, 0)
+            raise
+        return _CountedBody(body, lambda sent: self._served(environ, status[0], started, sent))
+
+    def _served(self, environ: dict[str, Any], status: int, started: float, sent: int) -> None:
+        served = Served(
+            method=environ.get("REQUEST_METHOD", "-"),
+            path=loggable_path(environ),
+            status=status,
+            seconds=time.perf_counter() - started,
+            bytes_sent=sent,
+            user=environ.get(_USER, "-"),
+            endpoint=environ.get(_ENDPOINT, "-"),
+        )
+        for listener in self.listeners:
+            try:
+                listener(served)
+            except Exception:  # a broken listener costs its record, never the response
+                ACCESS_LOG.exception("could not record %s %s", served.method, served.path)
+
+
+class _CountedBody:
+    """A response body that counts what it yields and reports once closed (WSGI: the server
+    closes every body, also when the client went away)."""
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[int], None]) -> None:
+        self._body = body
+        self._done: Callable[[int], None] | None = done
+        self._sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            done, self._done = self._done, None
+            if done is not None:
+                done(self._sent)

@@ -373,7 +373,29 @@ class SearchIndex:
         found = self._db().execute("SELECT n FROM asset WHERE id = ?", (asset_id,)).fetchone()
         return found[0] if found else None
 
+    def ordinals(self, asset_ids: Iterable[str]) -> dict[str, int]:
+        """The ordinal of each asset id the index holds (the collection facet's members)."""
+        wanted = list(dict.fromkeys(asset_ids))
+        found: dict[str, int] = {}
+        with readable():
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db().execute(f"SELECT id, n FROM asset WHERE id IN ({marks})", chunk)
+                found.update(dict(rows.fetchall()))
+        return found
+
     # Checking -------------------------------------------------------------------------------
+
+    def out_of_step(self) -> str | None:
+        """Why searches leave an asset out now (None: in step): a sync failed here, or a write's
+        mark outlived ``HEAL_AFTER_SECONDS``. Reads only; :meth:`heal` first retries what is due."""
+        with readable():
+            query = "SELECT 1 FROM pending WHERE since < ? LIMIT 1"
+            stuck = self._db().execute(query, (time.time() - HEAL_AFTER_SECONDS,)).fetchone()
+        if self._failed or stuck:
+            return "a write was not synced; searches leave its asset out until a retry syncs it"
+        return None
 
     def differences(self) -> list[str]:
         """How the index differs from the graph, one line per asset (empty: in step), for the
