@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 from conftest import CORPUS_IMAGES, make_atrium
+from pdf_helpers import write_pdf
 from PIL import Image
 
 from app.domain import renditions
@@ -273,8 +274,7 @@ def test_bad_requests_answer_400_saying_what_is_allowed(photo, query: str) -> No
 
 
 def test_files_that_are_not_images_get_a_clear_422(atrium: Atrium, tmp_path: Path) -> None:
-    document = tmp_path / "report.pdf"
-    document.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    document = write_pdf(tmp_path / "report.pdf", ["Annual report, page one"])
     asset_id = ingest(atrium, document, "title=Annual report")
     client = create_app(atrium).test_client()
     refused = client.get(f"/assets/{asset_id}/download?format=png&width=200")

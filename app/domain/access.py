@@ -12,6 +12,11 @@ media, exports and SPARQL all query through it.
 Results observed for an asset (impressions, clicks, conversions) are business data: they are
 never public. A public or internal asset's results show to signed-in readers; a restricted
 asset's to the members of its department (``graphs/results/…``).
+
+Collections (:mod:`app.domain.collections`) are personal (the owner), shared with a department
+(its members) or public (anyone), each described in the graph of its visibility. The statement
+placing a member in a collection sits in the graph of that pair (``graphs/members/…``), in a
+reader's scope exactly when both the collection's graph and the member's graph are.
 """
 
 from __future__ import annotations
@@ -74,4 +79,19 @@ def visible_graphs(reader: Reader, iris: Iris, graphs: Iterable[str]) -> list[st
         visible += [iris.results_graph("internal", "").value]
         visible += [iris.results_graph("restricted", d).value for d in reader.departments]
     visible += [g for g in graphs if iris.is_vocab_graph(g) or iris.is_shapes_graph(g)]
+    visible += _collection_graphs(reader, iris, visible)
     return visible
+
+
+def _collection_graphs(reader: Reader, iris: Iris, visible: list[str]) -> list[str]:
+    """The collection graphs ``reader`` may see, and the membership graphs of every pair of a
+    visible collection graph and a visible asset or collection graph (whether or not they hold
+    anything yet: a scope stays right after a write in the same request)."""
+    collections = [iris.collection_graph("public", "")]
+    if reader.signed_in:
+        collections += [iris.collection_graph("department", d) for d in sorted(reader.departments)]
+        if reader.name:
+            collections.append(iris.collection_graph("personal", reader.name))
+    members = [NamedNode(g) for g in visible if iris.is_asset_graph(g)] + collections
+    pairs = [iris.membership_graph(c, m).value for c in collections for m in members]
+    return [g.value for g in collections] + pairs

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 TRUE = Literal("true", datatype=XSD.boolean)
 VERSION_DIGITS = 20  # of hex: 80 bits, ample to tell one record's versions apart
-_EDITS = ("created", "changed")  # audit actions that write a record
+_EDITS = ("created", "changed", "versioned", "reverted")  # audit actions writing a record
 
 
 def record_version(triples: Iterable[Triple]) -> str:
@@ -145,6 +145,15 @@ _CONSTRUCT_WITH_CONTEXT = "CONSTRUCT { ?s ?p ?o . ?c a ?type ; skos:inScheme ?sc
 _ACCESS = (
     sparql_prefixes()
     + "SELECT ?level ?dept WHERE { ?asset dam:accessLevel ?level ; dam:department ?dept }"
+)
+
+
+# The asset whose file has a hash, now (dam:hasFile) or in an earlier version (dct:hasVersion).
+_HOLDER = (
+    sparql_prefixes()
+    + """SELECT ?asset WHERE {
+  { ?asset dam:hasFile ?f . ?f dam:sha256 ?hash }
+  UNION { ?asset dct:hasVersion ?v . ?v dam:sha256 ?hash } } LIMIT 1"""
 )
 
 
@@ -309,6 +318,15 @@ class AssetRepository:
                 bindings={"asset": self.iris.asset(asset_id)},
             )
         )
+
+    def holder_of(self, sha256: str) -> str | None:
+        """The asset these bytes belong to (one hash, one asset): the one named after them, or
+        the one whose file has or had them; None if none. Hold the lock of ``sha256[:16]``."""
+        if self.exists(sha256[:16]):
+            return sha256[:16]
+        found = {"hash": Literal(sha256)}
+        rows = self.store.select(_HOLDER, scope=Scope.everything(), bindings=found)
+        return next((i for row in rows if (i := self.iris.asset_id(row["asset"].value))), None)
 
     def record(self, asset_id: str, scope: Scope) -> list[Triple]:
         """Every triple of the asset's record that ``scope`` may see (empty: none, or hidden)."""

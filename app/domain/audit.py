@@ -19,7 +19,7 @@ from app.domain.iris import Iris
 from app.namespaces import DAM, PROV, RDF, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
-ACTIONS = ("created", "changed", "downloaded", "deleted")
+ACTIONS = ("created", "changed", "versioned", "reverted", "downloaded", "deleted")
 SYSTEM_AGENT = "atrium-cli"
 
 _HISTORY = (

@@ -8,12 +8,14 @@ partition the store by access scope (see :mod:`app.domain.access`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 from pyoxigraph import NamedNode
 
 ASSET_ID = re.compile(r"^[0-9a-f]{16}$")
+COLLECTION_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_IRI_LENGTH = 4096  # longer than any IRI a person or a vocabulary needs
 WEB_SCHEMES = ("http", "https")
 
@@ -61,6 +63,10 @@ class Iris:
 
     def rendition(self, asset_id: str, kind: str) -> NamedNode:
         return NamedNode(f"{self.base}assets/{asset_id}/{kind}")
+
+    def asset_version(self, asset_id: str, number: int) -> NamedNode:
+        """One of the files an asset has had (:mod:`app.domain.versions`)."""
+        return NamedNode(f"{self.base}assets/{asset_id}/versions/{number}")
 
     def asset_id(self, iri: str) -> str | None:
         """The id of an asset IRI, or None when the IRI is not one of our assets."""
@@ -130,3 +136,47 @@ class Iris:
 
     def is_asset_graph(self, graph: str) -> bool:
         return graph.startswith(f"{self.base}graphs/assets/")
+
+    # Collections (app/domain/collections/) ---------------------------------------------------
+
+    def collection(self, collection_id: str) -> NamedNode:
+        return NamedNode(f"{self.base}collections/{collection_id}")
+
+    def collection_id(self, iri: str) -> str | None:
+        """The id of a collection IRI, or None when the IRI is not one of our collections."""
+        prefix = f"{self.base}collections/"
+        if not iri.startswith(prefix):
+            return None
+        candidate = iri[len(prefix) :]
+        return candidate if COLLECTION_ID.match(candidate) else None
+
+    def collection_item(self, collection_id: str, member: NamedNode) -> NamedNode:
+        """The list item placing ``member`` in a collection: named after the member, not its
+        position, so its IRI says nothing of the members a reader may not see."""
+        digest = hashlib.sha256(member.value.encode("utf-8")).hexdigest()[:16]
+        return NamedNode(f"{self.base}collections/{collection_id}/items/{digest}")
+
+    def collection_graph(self, visibility: str, holder: str) -> NamedNode:
+        """The graph of a collection's description: ``public``, or ``department`` (holder: its
+        notation) or ``personal`` (holder: the owner's user name)."""
+        if visibility == "public":
+            return self.graph("collections/public")
+        if "/" in holder or not holder:
+            raise ValueError(f"no {visibility} collection graph for {holder!r}")
+        return self.graph(f"collections/{visibility}/{holder}")
+
+    def is_collection_graph(self, graph: str) -> bool:
+        return graph.startswith(f"{self.base}graphs/collections/")
+
+    def membership_graph(self, collection_graph: NamedNode, member_graph: NamedNode) -> NamedNode:
+        """The graph of the statements placing members stored in ``member_graph`` (an asset
+        graph, or another collection's graph) in collections described in
+        ``collection_graph``: a reader sees it exactly when they see both."""
+        prefix = f"{self.base}graphs/"
+        outer, inner = collection_graph.value, member_graph.value
+        if not (outer.startswith(prefix) and inner.startswith(prefix)):
+            raise ValueError("membership graphs pair two of Atrium's graphs")
+        return self.graph(f"members/{outer[len(prefix) :]}/{inner[len(prefix) :]}")
+
+    def is_membership_graph(self, graph: str) -> bool:
+        return graph.startswith(f"{self.base}graphs/members/")

@@ -4,19 +4,29 @@ Every state is in the URL (:mod:`app.domain.search.query`), so a search can be b
 shared, and back and forward work. The page needs no JavaScript: facet values, chips, sort,
 view, language and pages are links, the text box and the year range are GET forms.
 
-The asset page's "more like this" and its links from concepts to searches come from here too,
-as template globals, so that every search URL is built in one place.
+The asset page's "more like this", its links from concepts to searches and its way back to the
+search it was reached from (with the results before and after it) come from here too, as
+template globals, so that every search URL is built in one place.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request
 
 from app.domain.search import Card, SearchQuery, Vocabulary
 from app.web import current_atrium, current_scope
-from app.web.search_urls import LANGUAGES, VIEWS, SearchUrls, request_language, request_query
+from app.web.search_urls import (
+    FROM_SEARCH,
+    LANGUAGES,
+    VIEWS,
+    SearchUrls,
+    request_language,
+    request_query,
+    search_from,
+)
 
 browse = Blueprint("browse", __name__)
 
@@ -53,6 +63,57 @@ def _search_page() -> str:
 def similar_assets(asset_id: str) -> list[Card]:
     """More like this, for the asset page: visible assets sharing the most subjects."""
     return current_atrium().search.similar(asset_id, current_scope(), request_language())
+
+
+@dataclass(frozen=True)
+class Step:
+    """A link to a neighbouring result."""
+
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SearchNavigation:
+    """The asset page's way back to its search: ``back`` to the results as they were, and,
+    while the asset is among them, its ``position`` of ``total`` and the steps either side."""
+
+    back: str
+    is_plain_list: bool
+    position: int | None = None
+    total: int | None = None
+    previous: Step | None = None
+    next: Step | None = None
+
+
+@browse.app_template_global()
+def search_navigation(asset_id: str) -> SearchNavigation | None:
+    """The search this asset page was reached from (``?in=``), its neighbours computed by that
+    search in the reader's scope; None when the page names no search, or a value no search
+    page writes."""
+    atrium = current_atrium()
+    urls = search_from(request.args.get(FROM_SEARCH), atrium.search.facets().names)
+    if urls is None:
+        return None
+    back = SearchNavigation(urls.here(), urls.query.is_empty)
+    found = atrium.search.neighbours(urls.query, asset_id, current_scope(), request_language())
+    if found is None:
+        return back
+    per_page = urls.query.per_page
+
+    def step(card: Card | None, position: int) -> Step | None:
+        if card is None:
+            return None
+        return Step(urls.asset(card.asset_id, page=(position - 1) // per_page + 1), card.title)
+
+    return SearchNavigation(
+        back=back.back,
+        is_plain_list=back.is_plain_list,
+        position=found.position,
+        total=found.total,
+        previous=step(found.previous, found.position - 1),
+        next=step(found.next, found.position + 1),
+    )
 
 
 @browse.app_template_global()

@@ -3,19 +3,29 @@
 All the links of the search page (facet values, chips, sort, view, pages, tree nodes) are built
 here from a :class:`~app.domain.search.SearchQuery`, so one state of the page has one URL, and
 the page works with links and GET forms alone, without JavaScript.
+
+A result's link carries the search it was found by, as ``/assets/ID?in=QUERY-STRING``, so the
+asset page can lead back to that search and on to the results before and after it.
+:func:`search_from` reads ``in`` back, and accepts only what a search page could have written.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import unicodedata
+from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from app.domain.search import BadSearch, SearchQuery
+from app.domain.search.query import PARAMETERS
 from app.web import current_atrium
 
 LANGUAGES = ("en", "de", "fr")
 VIEWS = ("grid", "list")
+FROM_SEARCH = "in"  # the asset page's parameter naming the search it was reached from
+MAX_FROM_SEARCH_CHARS = 8_000
+MAX_FROM_SEARCH_FIELDS = 200
 
 
 def request_query() -> SearchQuery:
@@ -45,6 +55,21 @@ class SearchUrls:
 
     def to(self, query: SearchQuery, **presentation: str | None) -> str:
         """The URL of another state of the search."""
+        params = self._params(query, **presentation)
+        base = url_for("browse.search")
+        return f"{base}?{urlencode(params)}" if params else base
+
+    def here(self) -> str:
+        """The URL of this state of the search."""
+        return self.to(self.query)
+
+    def asset(self, asset_id: str, page: int | None = None) -> str:
+        """An asset's page, reached from this search (or from its page ``page``)."""
+        query = self.query if page is None else self.query.replace(page=page)
+        found_by = urlencode(self._params(query))
+        return url_for("assets.page", asset_id=asset_id, **{FROM_SEARCH: found_by})
+
+    def _params(self, query: SearchQuery, **presentation: str | None) -> list[tuple[str, str]]:
         view = presentation.get("view", self.view)
         language = presentation.get("lang", self.language)
         params = query.params()
@@ -52,8 +77,7 @@ class SearchUrls:
             params.append(("view", view))
         if language:
             params.append(("lang", language))
-        base = url_for("browse.search")
-        return f"{base}?{urlencode(params)}" if params else base
+        return params
 
     def toggle(self, facet: str, value: str) -> str:
         return self.to(self.query.toggled(facet, value))
@@ -104,3 +128,40 @@ class SearchUrls:
         if self.language:
             params.append(("lang", self.language))
         return params
+
+
+def search_from(found_by: str | None, facets: tuple[str, ...]) -> SearchUrls | None:
+    """The search that ``found_by`` (an asset page's ``?in=``) names, as
+    :meth:`SearchUrls.asset` wrote it; None for anything a search page could not have written:
+    too long, malformed, a parameter that is not a search's (``facets`` are the current
+    field registry's), a control character (CR, LF…), an unknown view or language, or a value
+    the search refuses."""
+    if found_by is None or len(found_by) > MAX_FROM_SEARCH_CHARS:
+        return None
+    try:
+        pairs = parse_qsl(
+            found_by,
+            keep_blank_values=True,
+            strict_parsing=True,
+            max_num_fields=MAX_FROM_SEARCH_FIELDS,
+        )
+    except ValueError:
+        return None
+    known = {*PARAMETERS, *facets}
+    if any(name not in known or _has_controls(name + value) for name, value in pairs):
+        return None
+    args = MultiDict(pairs)
+    view, language = args.get("view", VIEWS[0]), args.get("lang")
+    if view not in VIEWS or (language is not None and language not in LANGUAGES):
+        return None
+    try:
+        query = SearchQuery.from_args(args, facets)
+    except BadSearch:
+        return None
+    return SearchUrls(query, view, language)
+
+
+def _has_controls(text: str) -> bool:
+    """Whether ``text`` holds a control character (CR, LF, NUL…) or a line or paragraph
+    separator: no search page writes one."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)

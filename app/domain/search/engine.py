@@ -16,12 +16,16 @@
   the reader's scope), assets without results (or beyond :data:`MAX_BEST`) last, newest first.
 - Facets: the field registry's (:mod:`app.domain.search.layout`), each run within its own
   budget, and all of them within one for the whole search.
+- Neighbours: an asset's place in the results, and the results before and after it, for the
+  asset page's previous and next: the same hits in the same order (:mod:`.ordering`), found
+  without the facets and without sorting the pages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,9 +34,10 @@ from pyoxigraph import NamedNode
 from app.domain.iris import Iris
 from app.domain.results.index import ResultsIndex
 from app.domain.results.performance import Performance
+from app.domain.search.cards import Card, read_cards
+from app.domain.search.collection_facet import COLLECTION_FACET, CollectionFacet, MembershipSource
 from app.domain.search.columns import Columns
 from app.domain.search.facets import (
-    FORMAT_NAMES,
     Budget,
     FacetContext,
     FacetRequest,
@@ -41,15 +46,14 @@ from app.domain.search.facets import (
 )
 from app.domain.search.index import SearchIndex
 from app.domain.search.layout import Facets
+from app.domain.search.masks import RANGE, Masks, known
+from app.domain.search.ordering import Ordering
 from app.domain.search.query import SearchQuery
 from app.domain.search.snapshot import SearchUnavailable
 from app.domain.search.text import words
 from app.domain.search.vocabulary import Vocabulary
-from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
-ORDINAL_SPAN = 1 << 24  # ordinals below this sort by one int64 key; beyond, by lexsort
-TIER_SPAN = 1 << 58
 MIN_PREFIX = 3  # words this long also match longer words they start
 MAX_BEST = 10_000  # scored assets that ``sort=best:IRI`` orders; any beyond sort with the rest
 
@@ -63,24 +67,6 @@ class SearchLimits:
     facet_values: int = 10  # values a facet shows before its "more" link
     more_values: int = 100  # values it shows after
     similar: int = 6  # "more like this"
-
-
-@dataclass
-class Card:
-    """One result, as read from the graph through the reader's scope."""
-
-    asset_id: str
-    iri: str
-    title: str
-    has_thumbnail: bool
-    format: str | None = None
-    created: str | None = None
-    department: str | None = None  # IRI
-    department_label: str | None = None
-
-    @property
-    def format_label(self) -> str | None:
-        return FORMAT_NAMES.get(self.format or "", self.format)
 
 
 @dataclass
@@ -107,6 +93,27 @@ class SearchResult:
         return max((self.total + self.query.per_page - 1) // self.query.per_page, 1)
 
 
+@dataclass
+class Neighbours:
+    """An asset's place in a search's results: its position (from 1) among ``total``, and
+    the results just before and after it (None at either end)."""
+
+    position: int
+    total: int
+    previous: Card | None
+    next: Card | None
+
+
+@dataclass(frozen=True)
+class _Match:
+    query: SearchQuery  # as run: without what the facets do not know
+    facets: Facets
+    vocabulary: Vocabulary
+    masks: Masks
+    ordering: Ordering
+    own: Mapping[str, CollectionFacet] = field(default_factory=dict)  # the collection facet
+
+
 class SearchEngine:
     def __init__(
         self,
@@ -116,7 +123,9 @@ class SearchEngine:
         limits: SearchLimits | None = None,
         clock: Callable[[], float] = time.perf_counter,
         performance: Performance | None = None,
+        collections: MembershipSource | None = None,
     ) -> None:
+        self.collections = collections
         self.store = store
         self.iris = iris
         self.index = index
@@ -125,41 +134,89 @@ class SearchEngine:
         self.performance = performance or Performance(store, iris, ResultsIndex(store, iris))
 
     def facets(self) -> Facets:
-        """The facets of the current field registry (their names are the URL parameters)."""
-        return self.index.facets()
+        """The facets of the current field registry, and the collection facet when there are
+        collections to count (their names are the URL parameters)."""
+        return self._with_own_kinds(self.index.facets())
+
+    def _with_own_kinds(self, facets: Facets) -> Facets:
+        if self.collections is None:
+            return facets
+        return dataclasses.replace(facets, own_kinds=(COLLECTION_FACET,))
+
+    def _own_facets(self, scope: Scope) -> dict[str, CollectionFacet]:
+        """The facets of their own kind, read for this reader (the collections they see)."""
+        if self.collections is None:
+            return {}
+        facet = CollectionFacet.load(self.collections, scope, self.iris, self.index)
+        return {facet.name: facet}
 
     def search(self, query: SearchQuery, scope: Scope, language: str = "en") -> SearchResult:
         """One page of what ``scope`` may see that matches ``query``, with every facet."""
-        snapshot = self.index.snapshot()
-        columns, facets = snapshot.columns, snapshot.facets
-        query = _known(query, facets)
-        vocabulary = Vocabulary.load(self.store, scope, self.iris)
-        masks = _Masks(columns, snapshot.visible(scope.graphs))
-        tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
-        for name, values in query.filters.items():
-            masks.add(name, facets.by_name[name].matching(columns, vocabulary, values))
-        if facets.ranged and (query.year_from is not None or query.year_to is not None):
-            # The range is not the date facet's own choice: its counts stay within the range.
-            years = facets.ranged.between(columns, query.year_from, query.year_to)
-            masks.add(_RANGE, years)
-        hits = masks.all()
-        best = self._best(columns, query.best_segment, scope) if query.best_segment else None
-        page = self._page(columns, hits, query, tiers, best)
+        match = self._match(query, scope)
+        query = match.query
+        page = match.ordering.page(query.offset, query.offset + query.per_page)
         ids = self.index.ids(page)
+        vocabulary = match.vocabulary
         cards = self.cards([ids[n] for n in page if n in ids], scope, vocabulary, language)
         return SearchResult(
             query=query,
-            total=int(np.count_nonzero(hits)),
+            total=match.ordering.total,
             cards=cards,
-            facets=self._facets(query, facets, masks, vocabulary, language),
-            chips=self._chips(query, facets, vocabulary, language),
+            facets=self._facets(query, match.facets, match.masks, vocabulary, language, match.own),
+            chips=self._chips(query, match.facets, vocabulary, language, match.own),
             language=language,
         )
+
+    def neighbours(
+        self, query: SearchQuery, asset_id: str, scope: Scope, language: str = "en"
+    ) -> Neighbours | None:
+        """Where asset ``asset_id`` stands in the results of ``query`` as ``scope`` sees them,
+        with the cards just before and after it: the same hits in the same order as
+        :meth:`search`, without its facets or a sort of all its pages. None when the asset is
+        not among them, or while the index cannot be read (the asset's page still shows)."""
+        try:
+            match = self._match(query, scope)
+        except SearchUnavailable:
+            return None
+        place = match.ordering.place(self.index.ordinal(asset_id))
+        if place is None:
+            return None
+        ids = self.index.ids([n for n in (place.previous, place.next) if n is not None])
+        chosen = [ids[n] for n in (place.previous, place.next) if n in ids]
+        cards = {c.asset_id: c for c in self.cards(chosen, scope, match.vocabulary, language)}
+        return Neighbours(
+            position=place.index + 1,
+            total=place.total,
+            previous=cards.get(ids.get(place.previous, "")),
+            next=cards.get(ids.get(place.next, "")),
+        )
+
+    def _match(self, query: SearchQuery, scope: Scope) -> _Match:
+        """The hits of ``query`` in ``scope``, in order, and what their facets need."""
+        snapshot = self.index.snapshot()
+        columns, facets = snapshot.columns, snapshot.facets
+        own = self._own_facets(scope)
+        query = _with_own(known(query, facets), query, own)
+        vocabulary = Vocabulary.load(self.store, scope, self.iris)
+        masks = Masks(columns, snapshot.visible(scope.graphs))
+        tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
+        for name, values in query.filters.items():
+            chosen = facets.by_name.get(name) or own[name]
+            masks.add(name, chosen.matching(columns, vocabulary, values))
+        if facets.ranged and (query.year_from is not None or query.year_to is not None):
+            # The range is not the date facet's own choice: its counts stay within the range.
+            years = facets.ranged.between(columns, query.year_from, query.year_to)
+            masks.add(RANGE, years)
+        best = self._best(columns, query.best_segment, scope) if query.best_segment else None
+        ordering = Ordering(
+            columns, masks.all(), query.order, tiers, best, lambda: self.index.title_order(columns)
+        )
+        return _Match(query, facets, vocabulary, masks, ordering, own)
 
     # Text -----------------------------------------------------------------------------------
 
     def _text(
-        self, masks: _Masks, facets: Facets, vocabulary: Vocabulary, text: str, rank: bool
+        self, masks: Masks, facets: Facets, vocabulary: Vocabulary, text: str, rank: bool
     ) -> np.ndarray | None:
         """Restrict ``masks`` to the assets matching every word; if ``rank``, return each
         asset's tier: 2 with every word in its title, 1 in its text, 0 through concepts only."""
@@ -192,43 +249,6 @@ class SearchEngine:
 
     # The page -------------------------------------------------------------------------------
 
-    def _page(
-        self,
-        columns: Columns,
-        hits: np.ndarray,
-        query: SearchQuery,
-        tiers: np.ndarray | None,
-        best: np.ndarray | None = None,
-    ) -> list[int]:
-        """The ordinals of the requested page, in order."""
-        candidates = np.flatnonzero(hits)
-        start, end = query.offset, min(query.offset + query.per_page, len(candidates))
-        if start >= end:
-            return []
-        if best is not None:  # best score first, unscored last, then newest, then ordinal
-            ranked = np.lexsort((candidates, -columns.submitted[candidates], best[candidates]))
-            return [int(n) for n in candidates[ranked[start:end]]]
-        keys = self._sort_keys(columns, query.order, tiers, candidates)
-        if end < len(candidates):
-            top = np.argpartition(keys, end - 1)[:end]
-        else:
-            top = np.arange(len(candidates))
-        top = top[np.argsort(keys[top], kind="stable")]
-        return [int(n) for n in candidates[top[start:end]]]
-
-    def _sort_keys(
-        self, columns: Columns, order: str, tiers: np.ndarray | None, candidates: np.ndarray
-    ) -> np.ndarray:
-        """One int64 per candidate, smallest first; ties broken by ordinal."""
-        if order == "title":
-            return self.index.title_order(columns)[candidates]
-        if columns.size >= ORDINAL_SPAN:  # too many ordinals to pack: rank them instead
-            ranked = np.lexsort((candidates, self._raw_keys(columns, order, tiers, candidates)))
-            keys = np.empty(len(candidates), dtype=np.int64)
-            keys[ranked] = np.arange(len(candidates))
-            return keys
-        return self._raw_keys(columns, order, tiers, candidates) * ORDINAL_SPAN + candidates
-
     def _best(self, columns: Columns, segment: str, scope: Scope) -> np.ndarray:
         """Per ordinal, minus the asset's score in ``segment`` (+inf: no results)."""
         keys = np.full(columns.size, np.inf)
@@ -239,32 +259,21 @@ class SearchEngine:
                 keys[ordinal] = -score
         return keys
 
-    @staticmethod
-    def _raw_keys(
-        columns: Columns, order: str, tiers: np.ndarray | None, candidates: np.ndarray
-    ) -> np.ndarray:
-        submitted = columns.submitted[candidates]
-        if order == "oldest":
-            return submitted
-        newest = -submitted
-        if order == "relevance" and tiers is not None:
-            return newest + (2 - tiers[candidates]) * (TIER_SPAN // ORDINAL_SPAN)
-        return newest
-
     # Facets ---------------------------------------------------------------------------------
 
     def _facets(
         self,
         query: SearchQuery,
         facets: Facets,
-        masks: _Masks,
+        masks: Masks,
         vocabulary: Vocabulary,
         language: str,
+        own: Mapping[str, CollectionFacet] | None = None,
     ) -> list[FacetResult]:
         limits = self.limits
         overall = Budget(limits.facets_seconds, self.clock)
         results = []
-        for facet in facets.all:
+        for facet in (*facets.all, *(own or {}).values()):
             request = FacetRequest(
                 selected=query.selected(facet.name),
                 limit=limits.more_values if facet.name in query.more else limits.facet_values,
@@ -280,11 +289,16 @@ class SearchEngine:
         return results
 
     def _chips(
-        self, query: SearchQuery, facets: Facets, vocabulary: Vocabulary, language: str
+        self,
+        query: SearchQuery,
+        facets: Facets,
+        vocabulary: Vocabulary,
+        language: str,
+        own: Mapping[str, CollectionFacet] | None = None,
     ) -> list[Chip]:
         chips = []
         for name, values in query.filters.items():
-            facet = facets.by_name[name]
+            facet = facets.by_name.get(name) or (own or {})[name]
             label = facet.label(language)
             chips += [
                 Chip(name, label, v, facet.value_label(vocabulary, v, language)) for v in values
@@ -301,15 +315,7 @@ class SearchEngine:
         An asset the graph does not show the reader is left out, and its index entry is
         synced again: the index believed the reader could see it, so it was out of date.
         """
-        if not asset_ids:
-            return []
-        iris = {self.iris.asset(i).value: i for i in asset_ids}
-        query = _CARDS.format(assets=" ".join(str(NamedNode(iri)) for iri in iris))
-        found: dict[str, Card] = {}
-        for row in self.store.select(query, scope=scope):
-            asset_id = iris[row["asset"].value]
-            if asset_id not in found:
-                found[asset_id] = _card(asset_id, row, vocabulary, language)
+        found = read_cards(self.store, self.iris, asset_ids, scope, vocabulary, language)
         missing = [i for i in asset_ids if i not in found]
         if missing:
             self.index.sync(missing)
@@ -343,70 +349,15 @@ class SearchEngine:
         return self.cards([ids[n] for n in chosen if n in ids], scope, vocabulary, language)
 
 
-_RANGE = "from/to"  # the filter of the range of years (no field name has a slash)
-
-
-def _known(query: SearchQuery, facets: Facets) -> SearchQuery:
-    """``query`` without what the facets do not know: a facet gone since the URL was made, a
-    range of years when no field is a date facet."""
-    filters = {name: values for name, values in query.filters.items() if name in facets.by_name}
-    years = (query.year_from, query.year_to) != (None, None)
-    if len(filters) == len(query.filters) and (facets.ranged or not years):
-        return query
-    dropped = {} if facets.ranged else {"year_from": None, "year_to": None}
-    return query.replace(filters=filters, page=query.page, **dropped)
-
-
-class _Masks:
-    """The reader's scope, the text match and each facet's filter, combined on demand."""
-
-    def __init__(self, columns: Columns, scope: np.ndarray) -> None:
-        self.columns = columns
-        self.base = scope
-        self.filters: dict[str, np.ndarray] = {}
-
-    def add_text(self, mask: np.ndarray) -> None:
-        self.base = self.base & mask
-
-    def add(self, facet: str, mask: np.ndarray) -> None:
-        """A facet's filter; a second one for the same facet (years and a range) narrows it."""
-        self.filters[facet] = self.filters[facet] & mask if facet in self.filters else mask
-
-    def all(self, but: str | None = None) -> np.ndarray:
-        """Scope, text and every filter except facet ``but``'s own."""
-        mask = self.base
-        for name, other in self.filters.items():
-            if name != but:
-                mask = mask & other
-        return mask
-
-
-_CARDS = (
-    sparql_prefixes()
-    + """
-SELECT ?asset ?title ?thumb ?format ?created ?department WHERE {{
-  VALUES ?asset {{ {assets} }}
-  ?asset a dam:Asset ; dct:title ?title .
-  OPTIONAL {{ ?asset dam:hasRendition ?thumb . FILTER(STRENDS(STR(?thumb), "/thumbnail")) }}
-  OPTIONAL {{ ?asset dct:format ?format }}
-  OPTIONAL {{ ?asset dct:created ?created }}
-  OPTIONAL {{ ?asset dam:department ?department }}
-}}"""
-)
-
-
-def _card(asset_id: str, row: dict, vocabulary: Vocabulary, language: str) -> Card:
-    department = row["department"].value if "department" in row else None
-    return Card(
-        asset_id=asset_id,
-        iri=row["asset"].value,
-        title=row["title"].value,
-        has_thumbnail="thumb" in row,
-        format=row["format"].value if "format" in row else None,
-        created=row["created"].value if "created" in row else None,
-        department=department,
-        department_label=vocabulary.label(department, language) if department else None,
-    )
+def _with_own(
+    kept: SearchQuery, asked: SearchQuery, own: Mapping[str, CollectionFacet]
+) -> SearchQuery:
+    """``kept`` (the query without what the field facets do not know) with the filters of the
+    facets of their own kind that ``asked`` chose."""
+    chosen = {name: values for name, values in asked.filters.items() if name in own}
+    if not chosen:
+        return kept
+    return kept.replace(filters={**kept.filters, **chosen}, page=kept.page)
 
 
 def _fts_word(word: str) -> str:

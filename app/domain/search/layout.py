@@ -31,6 +31,7 @@ from functools import cached_property
 
 from pyoxigraph import NamedNode
 
+from app.domain.search.collection_facet import COLLECTION_FACET
 from app.domain.search.columns import GRAPH
 from app.domain.search.facets import FORMAT_NAMES, Facet, ValueFacet, YearFacet
 from app.domain.search.query import PARAMETERS
@@ -45,8 +46,9 @@ TITLE = DCT.title  # the title column of the text index, and the title sort key
 DATE_KINDS = ("date", "datetime")
 # Labels of the values of some fields, where they do not read well as stored.
 VALUE_LABELS: dict[NamedNode, Mapping[str, str]] = {DCT.format: FORMAT_NAMES}
-# Names a facet cannot take: the search's own URL parameters, and the index's graph column.
-_RESERVED = frozenset({*PARAMETERS, GRAPH})
+# Names a facet cannot take: the search's own URL parameters, the index's graph column, and the
+# facets of their own kind (the collection facet, :mod:`.collection_facet`).
+_RESERVED = frozenset({*PARAMETERS, GRAPH, COLLECTION_FACET})
 _CACHED = 8  # registries whose facets are kept (one is current; a few may be in flight)
 
 
@@ -58,6 +60,7 @@ class Facets:
     hidden: tuple[Facet, ...]  # indexed for text search only (dam:facet false)
     body: frozenset[NamedNode]  # the searchable text fields other than the title
     signature: str
+    own_kinds: tuple[str, ...] = ()  # facets of their own kind, made per search (collection)
 
     @cached_property
     def by_name(self) -> dict[str, Facet]:
@@ -66,7 +69,7 @@ class Facets:
     @cached_property
     def names(self) -> tuple[str, ...]:
         """The facets' URL parameters."""
-        return tuple(self.by_name)
+        return (*self.by_name, *self.own_kinds)
 
     @cached_property
     def indexed(self) -> tuple[Facet, ...]:

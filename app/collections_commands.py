@@ -1,0 +1,65 @@
+"""``atrium collections list|create|add|remove``: collections from the command line.
+
+A thin layer over :mod:`app.domain.collections`, with the administrator's rights (the CLI sees
+everything): ``create`` names the owner (``--owner``, an existing user). Members are asset or
+collection ids or IRIs. Exit status 2 when a request cannot be met (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from app.cli import EXIT_OK, UsageError, print_json
+from app.domain.access import ADMIN
+from app.domain.collections import VISIBILITIES, CollectionError
+from app.service import Atrium
+from app.storage.graphstore import Scope
+
+
+def add_arguments(collections: argparse.ArgumentParser) -> None:
+    actions = collections.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="list the collections (all of them)")
+    listing.add_argument("--owner", help="only this user's")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    create = actions.add_parser("create", help="make a collection and print its id")
+    create.add_argument("title")
+    create.add_argument("--owner", required=True, help="the user who owns it")
+    create.add_argument("--description", default="")
+    create.add_argument("--visibility", default="personal", choices=list(VISIBILITIES))
+    create.add_argument("--department", help="with --visibility department: its notation")
+    for name, text in (("add", "add members at the end"), ("remove", "take members out")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("collection", help="the collection's id")
+        action.add_argument("members", nargs="+", metavar="MEMBER", help="asset or collection")
+
+
+def collections(args: argparse.Namespace, atrium: Atrium) -> int:
+    domain, everything = atrium.collections, Scope.everything()
+    try:
+        if args.action == "list":
+            found = domain.list(everything, owner=args.owner)
+            if args.json:
+                print_json([c.as_json() for c in found])
+            for c in found if not args.json else ():
+                print(f"{c.id}  {c.visibility:<10} {c.owner:<20} {c.assets:>5}  {c.title}")
+        elif args.action == "create":
+            if atrium.users.get(args.owner) is None:
+                raise UsageError(f"no user {args.owner!r}: add one with `atrium user add`")
+            made = domain.create(
+                ADMIN,
+                args.title,
+                args.description,
+                args.visibility,
+                args.department,
+                owner=args.owner,
+            )
+            print(made)
+        else:
+            members = [domain.reference(m) for m in args.members]
+            change = domain.add if args.action == "add" else domain.remove
+            count = change(args.collection, ADMIN, everything, members)
+            verb = "Added" if args.action == "add" else "Removed"
+            print(f"{verb} {count} of {len(members)} member(s)")
+    except CollectionError as error:
+        raise UsageError(str(error)) from None
+    return EXIT_OK
