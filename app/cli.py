@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.config import Config
+from app.config import DEFAULT_PORT, Config
 from app.domain.backup import ImportJournal, unfinished_import_message
+from app.domain.rebase import BaseIriRefused
 from app.domain.validation import ShapesCannotRun
 from app.service import Atrium
 from app.storage.graphstore import StoreError
@@ -56,10 +57,12 @@ def _run(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if getattr(args, "opens_the_store", False):  # rebase: it opens a folder it will move
+            return args.handler(args, None)
         opening = {"initialise": args.command != "import", "sweep": args.command != "cleanup"}
-        with open_atrium(**opening) as atrium:
+        with open_atrium(**opening, port=getattr(args, "port", None)) as atrium:
             return args.handler(args, atrium)
-    except UsageError as error:
+    except (UsageError, BaseIriRefused) as error:
         print(f"atrium {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (StoreError, ShapesCannotRun) as error:
@@ -80,11 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app import commands as c
 
-    command("init", c.init, "Create the data folder and install the shipped vocabularies.")
+    init = command("init", c.init, "Create the data folder and install the shipped vocabularies.")
+    init.add_argument(
+        "--port", type=int, help="the port serve will use: a new folder's IRIs name it (5000)"
+    )
 
     serve = command("serve", c.serve, "Serve the web front end.")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
 
     ingest = command("ingest", c.ingest, "Ingest files and folders (recursively).")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -116,9 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats = command("stats", c.stats, "Print what the store holds.")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
 
-    export = command("export", c.export, "Back up the whole graph and the media into DIR.")
+    from app import backup_commands as b
+
+    export = command("export", b.export, "Back up the graph, media and users into DIR.")
     export.add_argument("folder", type=Path, metavar="DIR")
-    restore = command("import", c.restore, "Restore a backup made by export into an empty store.")
+    restore = command("import", b.restore, "Restore a backup made by export into an empty store.")
     restore.add_argument("folder", type=Path, metavar="DIR")
     recovery = restore.add_mutually_exclusive_group()
     recovery.add_argument("--resume", action="store_true", help="finish an interrupted import")
@@ -152,6 +160,28 @@ def build_parser() -> argparse.ArgumentParser:
     results_commands.add_arguments(
         command("results", results_commands.results, "Import results per segment (CSV).")
     )
+
+    from app import version_commands
+
+    version_commands.add_arguments(
+        command("version", version_commands.version, "Give an asset a new file, list or revert.")
+    )
+
+    from app import collections_commands  # collections (issue 11)
+
+    collections_commands.add_arguments(
+        command("collections", collections_commands.collections, "List and fill collections.")
+    )
+
+    from app import rebase_commands
+
+    rebase_commands.add_arguments(
+        command("rebase", rebase_commands.rebase, "Move every IRI to a new base IRI.")
+    )
+
+    from app import media_commands  # video web renditions (issue 12)
+
+    command("renditions", media_commands.renditions, "Make the videos' web renditions now.")
 
     cleanup = command(
         "cleanup", c.cleanup, "Remove what killed uploads and ingests left in the data folder."
@@ -216,10 +246,11 @@ def add_query_commands(query: argparse.ArgumentParser) -> None:
     delete.add_argument("name")
 
 
-def open_atrium(*, initialise: bool = True, sweep: bool = True) -> Atrium:
+def open_atrium(*, initialise: bool = True, sweep: bool = True, port: int | None = None) -> Atrium:
     """The Atrium the environment configures, with the shipped vocabularies installed;
-    ``sweep``: also remove the work folders of killed uploads (the quick part of the sweep)."""
-    config = Config.from_env()
+    ``sweep``: also remove the work folders of killed uploads (the quick part of the sweep);
+    ``port``: the one the server will use, which the base IRI of a new data folder names."""
+    config = Config.from_env(port=port)
     unfinished = ImportJournal(config.data_dir).unfinished() if initialise else None
     if unfinished is not None:  # initialising would build on a half-restored store
         raise UsageError(unfinished_import_message(unfinished))

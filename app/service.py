@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from app.config import Config
+from app.config import Config, record_base_iri
 from app.domain.assets import AssetRepository, Watchers
 from app.domain.audit import AuditTrail
+from app.domain.collections import Collections
 from app.domain.iris import Iris
+from app.domain.media.web_rendition import WebRenditions
+from app.domain.rebase import base_iri_refusal
 from app.domain.results.campaigns import Campaigns
 from app.domain.results.index import ResultsIndex
 from app.domain.results.migration import CampaignMigration, migrate_campaigns
@@ -36,6 +39,10 @@ class Atrium:
         self.config = config
         self.iris = Iris(config.base_iri)
         self.store = store if store is not None else open_store(config)
+        if refusal := base_iri_refusal(config, self.store):  # another base: an empty-looking site
+            if store is None:
+                self.store.close()
+            raise refusal
         self.media = MediaStore(config.media_dir)
         self.migration = CampaignMigration()  # what the last init() migrated (lines())
 
@@ -55,8 +62,23 @@ class Atrium:
 
     @cached_property
     def assets(self) -> AssetRepository:
-        watchers = Watchers(self.search_index, ResultHomes(self.observations))
+        watchers = Watchers(
+            self.search_index,
+            ResultHomes(self.observations),
+            self.collections.homes,
+            self.web_renditions,
+        )
         return AssetRepository(self.store, self.iris, self.shapes, watcher=watchers)
+
+    @cached_property
+    def web_renditions(self) -> WebRenditions:
+        """Web renditions of videos browsers cannot play, made in the background once started."""
+        return WebRenditions(self)
+
+    @cached_property
+    def collections(self) -> Collections:
+        """Collections of assets and collections, and where their memberships are stored."""
+        return Collections(self.store, self.iris, self.audit)
 
     @cached_property
     def observations(self) -> Observations:
@@ -91,7 +113,13 @@ class Atrium:
 
     @cached_property
     def search(self) -> SearchEngine:
-        return SearchEngine(self.store, self.iris, self.search_index, performance=self.performance)
+        return SearchEngine(
+            self.store,
+            self.iris,
+            self.search_index,
+            performance=self.performance,
+            collections=self.collections,
+        )
 
     @cached_property
     def users(self) -> UserStore:
@@ -135,12 +163,15 @@ class Atrium:
         the shipped profiles a department lacks, then migrate what older stores hold
         (free-text campaigns become campaign concepts); idempotent."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        record_base_iri(self.config.data_dir, self.config.base_iri)
         slugs = install_shipped(self.store, self.iris)
         self.shapes.install_shipped()
         self.migration = migrate_campaigns(self)
         return slugs
 
     def close(self) -> None:
+        if "web_renditions" in self.__dict__:
+            self.web_renditions.stop()
         if "sparql" in self.__dict__:
             self.sparql.close()
         if "search_index" in self.__dict__:

@@ -7,16 +7,17 @@ and the rest is still read. Only a file Pillow cannot open at all raises `BadFil
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, IptcImagePlugin
 
+from app.domain import xmp
 from app.domain.images import DEFAULT_MAX_PIXELS, open_image
+from app.domain.metadata_values import clean, clean_all, parse_date
 
 # EXIF tags (IFD0, Exif IFD, GPS IFD)
 _IMAGE_DESCRIPTION, _MAKE, _MODEL, _ORIENTATION = 0x010E, 0x010F, 0x0110, 0x0112
@@ -31,23 +32,25 @@ _OBJECT_NAME, _KEYWORDS, _DATE_CREATED, _TIME_CREATED = 5, 25, 55, 60
 _BY_LINE, _HEADLINE, _COPYRIGHT_NOTICE, _CAPTION = 80, 105, 116, 120
 
 # XMP namespaces
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_XML = "http://www.w3.org/XML/1998/namespace"
 _DC = "http://purl.org/dc/elements/1.1/"
 _PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
+_IPTC_CORE = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
 _XMP = "http://ns.adobe.com/xap/1.0/"
+# IPTC Core text fields read alike from IIM and XMP (IPTC Photo Metadata Standard 2023.1):
+# (fact, IIM record 2 dataset, XMP namespace, XMP property)
+_IPTC_CORE_TEXTS = (
+    ("credit", 110, _PHOTOSHOP, "Credit"),  # Credit Line
+    ("source", 115, _PHOTOSHOP, "Source"),
+    ("city", 90, _PHOTOSHOP, "City"),
+    ("sublocation", 92, _IPTC_CORE, "Location"),
+    ("state", 95, _PHOTOSHOP, "State"),  # Province/State
+    ("country", 101, _PHOTOSHOP, "Country"),
+    ("country_code", 100, _IPTC_CORE, "CountryCode"),
+    ("instructions", 40, _PHOTOSHOP, "Instructions"),
+)
 _EXIF_NS = "http://ns.adobe.com/exif/1.0/"
 _TIFF_NS = "http://ns.adobe.com/tiff/1.0/"
 
-# tab, line feed and carriage return are allowed inside captions; no other control character
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_DATE = re.compile(
-    r"(\d{4})(?:[-:](\d{2})(?:[-:](\d{2}))?)?"  # date; EXIF separates with colons
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"  # time; fractions are dropped
-    r"\s*(Z|[+-]\d{1,2}:?\d{2})?"  # zone
-)
-_DATE_DEFAULTS = (0, 1, 1, 0, 0, 0)  # a year alone means 1 January, midnight
-_ZONE = re.compile(r"([+-])(\d{1,2}):?(\d{2})")
 
 Facts = dict[str, Any]
 
@@ -73,6 +76,14 @@ class EmbeddedMetadata:
     width: int | None = None
     height: int | None = None
     orientation: int | None = None
+    credit: str | None = None  # the IPTC Core fields of _IPTC_CORE_TEXTS
+    source: str | None = None
+    city: str | None = None
+    sublocation: str | None = None
+    state: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+    instructions: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -100,17 +111,49 @@ def read_embedded_metadata(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) 
         height=height,
         orientation=exif.get("orientation"),
         warnings=notes,
+        **{name: _first_of(name, xmp, iptc) for name, *_ in _IPTC_CORE_TEXTS},
     )
+
+
+def document_metadata(own: Facts, packet: bytes | None) -> EmbeddedMetadata:
+    """The metadata of a file that is not an image (a PDF): ``own`` holds what its format says
+    in its own fields (title, description, creators, keywords, and date_taken as ISO 8601
+    text), cleaned here; its XMP packet (:func:`app.domain.xmp.find_packet`) wins over them,
+    as it wins over IPTC in an image."""
+    notes: list[str] = []
+    mine = {
+        "title": clean(own.get("title"), "title", notes),
+        "description": clean(own.get("description"), "subject", notes),
+        "creators": clean_all(own.get("creators", []), "author", notes),
+        "keywords": clean_all(own.get("keywords", []), "keywords", notes),
+        "date_taken": parse_date(own.get("date_taken"), "creation date", notes),
+    }
+    found = _guarded("XMP", _packet_facts, packet, notes) if packet else {}
+    return EmbeddedMetadata(
+        title=_first_of("title", found, mine),
+        headline=found.get("headline"),
+        description=_first_of("description", found, mine),
+        creators=_first_of("creators", found, mine) or [],
+        copyright=found.get("copyright"),
+        keywords=_unique([*found.get("keywords", []), *mine["keywords"]]),
+        date_taken=_first_of("date_taken", found, mine),
+        warnings=notes,
+        **{name: found.get(name) for name, *_ in _IPTC_CORE_TEXTS},
+    )
+
+
+def _packet_facts(packet: bytes, notes: list[str]) -> Facts:
+    return xmp_facts(xmp.packet_properties(packet), notes)
 
 
 def _guarded(
     label: str,
-    reader: Callable[[Image.Image, list[str]], Facts],
-    image: Image.Image,
+    reader: Callable[[Any, list[str]], Facts],
+    source: Any,
     notes: list[str],
 ) -> Facts:
     try:
-        return reader(image, notes)
+        return reader(source, notes)
     except Exception as error:  # metadata is optional: a broken block must not stop an ingest
         detail = (str(error).splitlines() or [type(error).__name__])[0]
         notes.append(f"{label} not read: {detail}")
@@ -131,65 +174,6 @@ def _unique(values: Iterable[str]) -> list[str]:
     return kept
 
 
-# --- cleaning -----------------------------------------------------------------------------------
-
-
-def _clean(value: Any, where: str, notes: list[str]) -> str | None:
-    """A usable string, or None: NULs and surrounding space go, control characters reject."""
-    if isinstance(value, bytes):
-        value = _decode(value)
-    if not isinstance(value, str):
-        if value is not None:
-            notes.append(f"{where}: ignored a value that is not text")
-        return None
-    text = value.replace("\x00", "").strip()
-    if _CONTROL_CHARACTERS.search(text):
-        notes.append(f"{where}: ignored a value containing control characters")
-        return None
-    return text or None
-
-
-def _clean_all(values: Iterable[Any], where: str, notes: list[str]) -> list[str]:
-    cleaned = (_clean(value, where, notes) for value in values)
-    return [text for text in cleaned if text]
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _parse_date(text: str | None, where: str, notes: list[str]) -> datetime | None:
-    """EXIF ("2008:05:30 15:56:01"), ISO 8601 / XMP (also partial) and compact IPTC dates."""
-    if not text:
-        return None
-    match = _DATE.fullmatch(text.strip())
-    try:
-        if not match:
-            raise ValueError(text)
-        *parts, zone = match.groups()
-        numbers = [
-            int(part) if part else default
-            for part, default in zip(parts, _DATE_DEFAULTS, strict=True)
-        ]
-        return datetime(*numbers, tzinfo=_zone(zone))
-    except ValueError:
-        notes.append(f"{where}: {text!r} is not a valid date")
-        return None
-
-
-def _zone(text: str | None) -> timezone | None:
-    if not text:
-        return None
-    if text == "Z":
-        return UTC
-    sign, hours, minutes = _ZONE.fullmatch(text).groups()
-    offset = timedelta(hours=int(hours), minutes=int(minutes))
-    return timezone(-offset if sign == "-" else offset)
-
-
 # --- EXIF ---------------------------------------------------------------------------------------
 
 
@@ -208,7 +192,7 @@ def _exif_facts(image: Image.Image, notes: list[str]) -> Facts:
         "copyright": _exif_text(exif, _COPYRIGHT, "EXIF Copyright", notes),
         # EXIF separates several artists with semicolons
         "creators": [name.strip() for name in (artist or "").split(";") if name.strip()],
-        "date_taken": _parse_date(
+        "date_taken": parse_date(
             f"{original} {offset or ''}" if original else None, "EXIF DateTimeOriginal", notes
         ),
         "orientation": orientation if orientation in range(1, 9) else None,
@@ -231,7 +215,7 @@ def _exif_text(tags: dict[int, Any], tag: int, where: str, notes: list[str]) -> 
         value = value.split("\x00" if isinstance(value, str) else b"\x00", 1)[0]
     if isinstance(value, str):
         value = _undo_latin1(value)
-    return _clean(value, where, notes)
+    return clean(value, where, notes)
 
 
 def _undo_latin1(text: str) -> str:
@@ -278,10 +262,10 @@ def _iptc_facts(image: Image.Image, notes: list[str]) -> Facts:
     declared_utf8 = datasets.get(_CODED_CHARACTER_SET) == _UTF8_ESCAPE
 
     def texts(number: int, label: str) -> list[str]:
-        values = _as_list(datasets.get((2, number)) or [])
+        values = xmp.as_list(datasets.get((2, number)) or [])
         if declared_utf8 and not all(_is_utf8(value) for value in values):
             notes.append(f"IPTC {label}: declared UTF-8 but is not; read as Latin-1")
-        return _clean_all(values, f"IPTC {label}", notes)
+        return clean_all(values, f"IPTC {label}", notes)
 
     date = texts(_DATE_CREATED, "Date Created")
     time = texts(_TIME_CREATED, "Time Created")
@@ -293,6 +277,10 @@ def _iptc_facts(image: Image.Image, notes: list[str]) -> Facts:
         "copyright": next(iter(texts(_COPYRIGHT_NOTICE, "Copyright Notice")), None),
         "keywords": texts(_KEYWORDS, "Keywords"),
         "date_taken": _iptc_date(date[0] if date else None, time[0] if time else None, notes),
+        **{
+            name: next(iter(texts(number, label)), None)
+            for name, number, _, label in _IPTC_CORE_TEXTS
+        },
     }
 
 
@@ -311,17 +299,21 @@ def _iptc_date(date: str | None, time: str | None, notes: list[str]) -> datetime
     text = f"{date[:4]}-{date[4:6]}-{date[6:8]}"
     if time and len(time) >= 6:
         text += f"T{time[:2]}:{time[2:4]}:{time[4:6]}{time[6:]}"
-    return _parse_date(text, "IPTC Date Created", notes)
+    return parse_date(text, "IPTC Date Created", notes)
 
 
 # --- XMP ----------------------------------------------------------------------------------------
 
 
 def _xmp_facts(image: Image.Image, notes: list[str]) -> Facts:
-    properties = _xmp_properties(image)
+    return xmp_facts(xmp.image_properties(image), notes)
+
+
+def xmp_facts(properties: xmp.Properties, notes: list[str]) -> Facts:
+    """The facts of an XMP packet's properties (:mod:`app.domain.xmp`), of an image or not."""
 
     def texts(namespace: str, name: str) -> list[str]:
-        return _clean_all(_xmp_values(_get(properties, namespace, name)), f"XMP {name}", notes)
+        return clean_all(xmp.values(xmp.get(properties, namespace, name)), f"XMP {name}", notes)
 
     def text(namespace: str, name: str) -> str | None:
         return next(iter(texts(namespace, name)), None)
@@ -344,71 +336,9 @@ def _xmp_facts(image: Image.Image, notes: list[str]) -> Facts:
             (
                 parsed
                 for namespace, name in dates
-                if (parsed := _parse_date(text(namespace, name), f"XMP {name}", notes))
+                if (parsed := parse_date(text(namespace, name), f"XMP {name}", notes))
             ),
             None,
         ),
+        **{name: text(namespace, label) for name, _, namespace, label in _IPTC_CORE_TEXTS},
     }
-
-
-def _xmp_properties(image: Image.Image) -> dict[str, Any]:
-    """The properties of every rdf:Description in the packet, merged (the first one wins)."""
-    try:
-        packet = image.getxmp(strip_namespaces=False)
-    except TypeError:  # Pillow before 13 always strips namespaces; `_get` copes with both
-        packet = image.getxmp()
-    merged: dict[str, Any] = {}
-    for description in _descriptions(packet):
-        for key, value in description.items():
-            merged.setdefault(key, value)
-    return merged
-
-
-def _descriptions(node: Any) -> list[dict[str, Any]]:
-    if isinstance(node, list):
-        return [found for item in node for found in _descriptions(item)]
-    if not isinstance(node, dict):
-        return []
-    description = _get(node, _RDF, "Description")
-    if description is not None:
-        return [item for item in _as_list(description) if isinstance(item, dict)]
-    return [found for value in node.values() for found in _descriptions(value)]
-
-
-def _get(node: dict[str, Any], namespace: str, name: str) -> Any:
-    return node.get(f"{{{namespace}}}{name}", node.get(name))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _xmp_values(value: Any) -> list[Any]:
-    """The items of a simple value, an rdf:Bag / rdf:Seq, or an rdf:Alt (x-default first)."""
-    if isinstance(value, list):  # a property repeated in several places
-        return [item for part in value for item in _xmp_values(part)]
-    if not isinstance(value, dict):
-        return [value]
-    entries = _container_entries(value)
-    if entries is not None:
-        return _language_first([entry for entry in entries if entry is not None])
-    return [value["text"]] if "text" in value else []
-
-
-def _container_entries(value: dict[str, Any]) -> list[Any] | None:
-    for container in ("Bag", "Seq", "Alt"):
-        for key in (f"{{{_RDF}}}{container}", container):
-            if key in value:
-                items = value[key]
-                return _as_list(_get(items, _RDF, "li")) if isinstance(items, dict) else []
-    return None
-
-
-def _language_first(entries: list[Any]) -> list[Any]:
-    """Plain items as they are; language alternatives as text, the x-default one first."""
-    ranked = sorted(entries, key=lambda entry: _language(entry) != "x-default")
-    return [entry.get("text") if isinstance(entry, dict) else entry for entry in ranked]
-
-
-def _language(entry: Any) -> str | None:
-    return _get(entry, _XML, "lang") if isinstance(entry, dict) else None

@@ -211,6 +211,12 @@ def make_renditions(path: Path, *, max_pixels: int) -> dict[str, Rendition]:
     return _renditions_from(preview)
 
 
+def renditions_of_picture(picture: Image.Image) -> dict[str, Rendition]:
+    """The "preview" and "thumbnail" of a picture drawn or decoded elsewhere (a video's
+    poster frame, a waveform), made exactly as an image file's are."""
+    return _renditions_from(_preview_image(picture))
+
+
 def _renditions_from(preview: Image.Image) -> dict[str, Rendition]:
     thumbnail = preview.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)

@@ -28,11 +28,14 @@ from app.domain.images import (
     BadFile,
     ImageInfo,
     Rendition,
-    generic_rendition,
     guess_mime,
     read_image,
 )
 from app.domain.iris import Iris
+from app.domain.media.describe import iptc_core_pairs, media_triples
+from app.domain.media.facts import Limits, MediaFacts
+from app.domain.media.readers import read_media
+from app.domain.operations import INGESTED_FILES
 from app.domain.shapes.fields import Field
 from app.domain.validation import ValidationReport
 from app.domain.vocabularies import ConceptIndex
@@ -77,6 +80,7 @@ class PreparedFile:
     info: ImageInfo | None = None
     metadata: EmbeddedMetadata | None = None
     renditions: dict[str, Rendition] = field(default_factory=dict)
+    facts: MediaFacts | None = None  # what the reader of a document, video or audio file found
     error: str | None = None
 
 
@@ -144,7 +148,9 @@ def prepare(path: Path, max_pixels: int) -> PreparedFile:
         if prepared.size == 0:
             raise BadFile("file is empty")
         if _is_document(prepared.mime):
-            prepared.renditions = generic_rendition(prepared.mime, path.name)
+            facts = prepared.facts = read_media(path, prepared.mime, Limits(max_pixels))
+            prepared.mime, prepared.renditions = facts.mime, facts.renditions
+            prepared.metadata = facts.metadata
             return prepared
         prepared.info, prepared.renditions = read_image(path, max_pixels=max_pixels)
         prepared.mime = prepared.info.mime
@@ -249,6 +255,7 @@ class Ingester:
         def finish_oldest() -> None:
             outcome = pending.popleft().result()
             report.outcomes.append(outcome)
+            INGESTED_FILES.add("ingest", outcome.status)
             if on_outcome:
                 on_outcome(outcome)
 
@@ -313,8 +320,8 @@ class Ingester:
         An early answer that spares a known duplicate's checks; :meth:`write` asks again,
         holding the asset's lock, and that answer is the one that counts.
         """
-        asset_id = prepared.sha256[:16]
-        return _duplicate(prepared, asset_id) if self.atrium.assets.exists(asset_id) else None
+        holder = self.atrium.assets.holder_of(prepared.sha256)  # its file now or earlier
+        return _duplicate(prepared, holder) if holder is not None else None
 
     def _decide(
         self, prepared: PreparedFile, draft: AssetDraft, report: ValidationReport
@@ -341,11 +348,11 @@ class Ingester:
             duplicate = self.duplicate_of(prepared)
             if duplicate is not None:
                 return duplicate
-            created = self._write_media(prepared)
+            created = self.write_media(prepared)
             try:
                 result = self.atrium.assets.save_validated(draft, checked.report)
             except BaseException:
-                self._remove_media(created)
+                self.remove_media(created)
                 raise
             self.atrium.audit.record("created", draft.iri, self.agent)
         notes = list(checked.notes)
@@ -353,13 +360,15 @@ class Ingester:
             notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))
         return Outcome(prepared.path, "ingested", draft.asset_id, notes=notes)
 
-    def _write_media(self, prepared: PreparedFile) -> list[str]:
+    def write_media(self, prepared: PreparedFile) -> list[str]:
+        """Store the file and its renditions; the hashes of those that were not stored yet
+        (what :meth:`remove_media` takes away again when the record is refused)."""
         media = self.atrium.media
         stored = [media.put_file(prepared.path)]
         stored += [media.put_bytes(r.data) for r in prepared.renditions.values()]
         return [s.sha256 for s in stored if s.created]
 
-    def _remove_media(self, hashes: list[str]) -> None:
+    def remove_media(self, hashes: list[str]) -> None:
         for sha256 in hashes:
             self.atrium.media.delete(sha256)
 
@@ -437,6 +446,7 @@ class Describer:
         ]
         triples += self._renditions(prepared)
         triples += self._image(prepared.info)
+        triples += media_triples(iri, prepared.facts)
         triples += self._embedded(prepared.metadata, fallback_title=prepared.path.stem)
         return triples
 
@@ -480,6 +490,7 @@ class Describer:
             (EXIF.model, md.model),
         ]
         pairs += [(DC.creator, name) for name in md.creators]
+        pairs += iptc_core_pairs(md)
         triples += [Triple(iri, p, Literal(v)) for p, v in pairs if v]
         triples += self._keywords(md.keywords)
         if md.date_taken:

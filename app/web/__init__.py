@@ -21,7 +21,9 @@ from app.service import Atrium
 from app.storage.graphstore import Scope
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -37,6 +39,7 @@ def create_app(atrium: Atrium) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.extensions["atrium"] = atrium
+    atrium.web_renditions.start()  # videos browsers cannot play get a web rendition, meanwhile
 
     from app.web.api import api
     from app.web.assets import assets
@@ -48,19 +51,34 @@ def create_app(atrium: Atrium) -> Flask:
     from app.web.profiles import profiles
     from app.web.queries import queries
     from app.web.sparql import sparql
+    from app.web.versions import versions
 
     app.register_blueprint(browse)
     app.register_blueprint(api)
     app.register_blueprint(edit)
     app.register_blueprint(assets)
+    from app.web.media import media  # video and audio players (issue 12)
+
+    app.register_blueprint(media)
     app.register_blueprint(auth)
     app.register_blueprint(sparql)
     app.register_blueprint(queries)
     app.register_blueprint(profiles)
     app.register_blueprint(performance)
+    app.register_blueprint(versions)
     from app.web.vocab import vocab
 
     app.register_blueprint(vocab)
+    from app.web.collections import collections  # collections (issue 11)
+
+    app.register_blueprint(collections)
+    from app.web.health import health  # health, metrics and access logs (issue 16)
+    from app.web.metrics import metrics, request_metrics
+    from app.web.serving import observe_requests
+
+    app.register_blueprint(health)
+    app.register_blueprint(metrics)
+    observe_requests(app, request_metrics(app))
     app.before_request(limit_request_body)  # first: before any user lookup or form parsing
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)

@@ -23,6 +23,9 @@ from app.domain.assets import AssetConflict, AssetRefused, record_version
 from app.domain.downloads import download_name, extension_for, human_size
 from app.domain.images import BadFile
 from app.domain.iris import ASSET_ID
+from app.domain.media.audio import PLAYABLE_TYPES as PLAYABLE_AUDIO
+from app.domain.media.pdf import PAGE_RENDITION, page_kinds
+from app.domain.media.video import PLAYABLE_TYPES as PLAYABLE_VIDEO
 from app.domain.renditions import FORMATS, MIN_WIDTH, PictureCache, VariantRefused, variant_from
 from app.namespaces import DAM, DCAT, DCT, EXIF, RDF, SCHEMA
 from app.web import current_atrium, current_scope
@@ -41,9 +44,13 @@ INLINE_TYPES = {
     "image/avif",
     "application/pdf",
 }
+PLAYABLE_TYPES = {*PLAYABLE_VIDEO, *PLAYABLE_AUDIO}  # shown inline too: media players play them
 FILE_NAME_BYTES = 200  # of UTF-8: a stored or downloaded name fits any file system's 255
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}  # controls (CR, LF…), bidi overrides, line breaks
 RFC5987_SAFE = "!#$&+-.^_`|~"  # attr-char besides letters and digits (RFC 5987, section 3.2.1)
+# A value longer than this shows its beginning on the page (a document's text layer runs to
+# 200,000 characters); the record, its RDF and search keep it whole.
+PAGE_VALUE_CHARS = 1_000
 
 
 def _visible_record(asset_id: str) -> list:
@@ -85,6 +92,7 @@ def _asset_page(
         triples,
         request_language(),
     )
+    _shorten_long_values(view.groups)
     missing = atrium.assets.missing_fields(asset_id) if view.incomplete else []
     user = current_user()
     history = atrium.audit.history(atrium.iris.asset(asset_id)) if user and user.is_admin else []
@@ -92,6 +100,7 @@ def _asset_page(
         "asset.html",
         asset=view,
         downloads=_download_choices(asset_id, triples),
+        pages=[int(kind.rsplit("-", 1)[1]) for kind in page_kinds(view.renditions)],
         missing=missing,
         history=history,
         may_change_access=may_change(asset_id),
@@ -107,12 +116,18 @@ def original(asset_id: str) -> Response:
     atrium = current_atrium()
     file = _facts(_visible_record(asset_id), atrium.iris.asset_file(asset_id))
     mime = file.get(SCHEMA.encodingFormat, "application/octet-stream")
-    response = _send(
-        file.get(DAM.sha256, ""), mime, file.get(SCHEMA.name), mime not in INLINE_TYPES
-    )
-    user = current_user()
-    atrium.audit.record("downloaded", atrium.iris.asset(asset_id), user.name if user else None)
+    inline = mime in INLINE_TYPES or mime in PLAYABLE_TYPES
+    response = _send(file.get(DAM.sha256, ""), mime, file.get(SCHEMA.name), not inline)
+    if _from_the_start():  # a player's further ranges (seeking) are the same download
+        user = current_user()
+        atrium.audit.record("downloaded", atrium.iris.asset(asset_id), user.name if user else None)
     return response
+
+
+def _from_the_start() -> bool:
+    """Whether the request asks for the whole file or a range from its first byte."""
+    ranges = request.range.ranges if request.range and request.range.units == "bytes" else None
+    return not ranges or ranges[0][0] == 0
 
 
 @assets.post("/assets/<asset_id>/access")
@@ -182,6 +197,22 @@ def rendition(asset_id: str, kind: str) -> Response:
     return _send(rendition.get(DAM.sha256, ""), "image/jpeg", None, False)
 
 
+@assets.get("/assets/<asset_id>/page-<int:number>")
+def page_picture(asset_id: str, number: int) -> Response:
+    """The picture of page ``number`` (2, 3…) of a document, for whoever may see the asset."""
+    node = current_atrium().iris.rendition(asset_id, PAGE_RENDITION.format(number=number))
+    rendition = _facts(_visible_record(asset_id), node)
+    return _send(rendition.get(DAM.sha256, ""), "image/jpeg", None, False)
+
+
+def _shorten_long_values(groups: dict[str, list[tuple[str, list]]]) -> None:
+    for rows in groups.values():
+        for _, values in rows:
+            for value in values:
+                if len(value.text) > PAGE_VALUE_CHARS:
+                    value.text = value.text[:PAGE_VALUE_CHARS].rstrip() + " …"
+
+
 @assets.get("/assets/<asset_id>/download")
 def download(asset_id: str) -> Response:
     """The original (no parameters), a stored rendition (``?rendition=preview`` or
@@ -202,8 +233,9 @@ def download(asset_id: str) -> Response:
         response = _send(file.get(DAM.sha256, ""), mime, name, True)
     elif chosen in (kinds := _rendition_kinds(triples)):
         rendition = _facts(triples, atrium.iris.rendition(asset_id, chosen))
-        name = _download_name(asset_id, triples, ".jpg", chosen)
-        response = _send(rendition.get(DAM.sha256, ""), "image/jpeg", name, True)
+        mime = rendition.get(SCHEMA.encodingFormat, "image/jpeg")  # a video's web rendition: MP4
+        name = _download_name(asset_id, triples, extension_for(mime), chosen)
+        response = _send(rendition.get(DAM.sha256, ""), mime, name, True)
     else:
         allowed = ", ".join(("original", *kinds))
         abort(400, description=f"rendition must be one of {allowed}, not {chosen!r}")
@@ -279,13 +311,15 @@ def _download_choices(asset_id: str, triples: list[Triple]) -> dict[str, object]
         mime = file.get(SCHEMA.encodingFormat, "")
         size = file.get(DCAT.byteSize, "")
         choices.append({"kind": "original", "type": mime, "bytes": int(size) if size else None})
-    for kind in _rendition_kinds(triples):
+    pages = set(page_kinds(_rendition_kinds(triples)))  # shown as the page strip instead
+    for kind in (k for k in _rendition_kinds(triples) if k not in pages):
         rendition = _facts(triples, atrium.iris.rendition(asset_id, kind))
         sha256 = rendition.get(DAM.sha256, "")
         if len(sha256) == 64 and atrium.media.exists(sha256):
             size = atrium.media.path(sha256).stat().st_size
             pixels = [rendition.get(p, "?") for p in (EXIF.imageWidth, EXIF.imageLength)]
-            choices.append({"kind": kind, "type": "image/jpeg", "bytes": size, "pixels": pixels})
+            mime = rendition.get(SCHEMA.encodingFormat, "image/jpeg")
+            choices.append({"kind": kind, "type": mime, "bytes": size, "pixels": pixels})
     return {
         "files": choices,
         "formats": list(FORMATS),

@@ -45,3 +45,4 @@ class MediaFacts:
     codecs: list[str] = field(default_factory=list)
     text: str | None = None  # a document's text layer, at most Limits.max_text_chars
     needs_web_rendition: bool = False  # a video browsers cannot play as it is
+    album: str | None = None  # the album (or series) a recording's tags name
