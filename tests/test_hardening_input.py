@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 from conftest import BASE_IRI, add_user, http_sign_in, make_atrium, serving
+from pdf_helpers import write_pdf
 from PIL import Image
 from vocab_helpers import VOCAB_DATA, import_file
 
@@ -178,8 +179,7 @@ def test_l6_a_cli_ingested_name_with_cr_lf_downloads_with_an_rfc6266_header(
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     name = 'Quartal\r\nBericht «Zürich» "final".pdf'
-    document = incoming / name
-    document.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    document = write_pdf(incoming / name, ["Quarterly report"])
     status = main(["ingest", str(document), "--department", "marketing", "--quiet"])
     assert status == 0
     asset_id = hashlib.sha256(document.read_bytes()).hexdigest()[:16]
