@@ -91,6 +91,13 @@ def test_a_scope_sees_only_its_graphs(two_graphs: GraphStore) -> None:
     assert subjects(two_graphs, Scope.of([GRAPH_A.value])) == {EX + "thing/a"}
 
 
+def test_a_scope_within_graphs_keeps_only_those_it_had() -> None:
+    reader = Scope.of([GRAPH_A.value])
+    assert reader.within([GRAPH_A.value, GRAPH_B.value]) == Scope.of([GRAPH_A.value])
+    assert reader.within([GRAPH_B.value]) == Scope.of([])
+    assert Scope.everything().within([GRAPH_B.value]) == Scope.of([GRAPH_B.value])
+
+
 def test_a_scope_of_several_graphs_sees_their_union(two_graphs: GraphStore) -> None:
     scope = Scope.of([GRAPH_A.value, GRAPH_B.value])
     assert subjects(two_graphs, scope) == {EX + "thing/a", EX + "thing/b"}

@@ -58,6 +58,12 @@ class Scope:
     def of(cls, graphs: Iterable[str]) -> Scope:
         return cls(tuple(sorted(set(graphs))))
 
+    def within(self, graphs: Iterable[str]) -> Scope:
+        """The part of this scope in ``graphs``: a query that needs only those runs over fewer
+        graphs (faster), and still never over one the reader may not see."""
+        wanted = set(graphs)
+        return Scope.of(wanted if self.graphs is None else wanted.intersection(self.graphs))
+
 
 class GraphStore(ABC):
     """A quad store that Atrium reads with SPARQL and writes with SPARQL Update."""

@@ -172,7 +172,8 @@ class Performance:
     def segments_under(self, segment: NamedNode, scope: Scope) -> list[NamedNode]:
         """``segment`` and every segment below it; :class:`UnknownSegment` if not a segment."""
         bindings = {"root": segment, "scheme": self.iris.concept(SEGMENTS)}
-        found = [row["s"] for row in self.store.select(_BELOW, scope=scope, bindings=bindings)]
+        rows = self.store.select(_BELOW, scope=self._vocabulary(SEGMENTS, scope), bindings=bindings)
+        found = [row["s"] for row in rows]
         if segment not in found:
             raise UnknownSegment(f"{segment.value} is not a segment of the audiences vocabulary")
         return sorted(set(found), key=lambda n: n.value)
@@ -180,7 +181,9 @@ class Performance:
     def concepts(self, slug: str, scope: Scope, language: str) -> dict[str, tuple[str, set[str]]]:
         """The concepts of scheme ``slug``: IRI → (label in ``language``, broader IRIs)."""
         rows = self.store.select(
-            _CONCEPTS, scope=scope, bindings={"scheme": self.iris.concept(slug)}
+            _CONCEPTS,
+            scope=self._vocabulary(slug, scope),
+            bindings={"scheme": self.iris.concept(slug)},
         )
         labels: dict[str, dict[str, str]] = {}
         broader: dict[str, set[str]] = {}
@@ -303,16 +306,22 @@ class Performance:
         labels: dict[str, dict[str, str]] = {iri: {} for iri in iris}
         if iris:
             query = _LABELS.format(values=_values(NamedNode(iri) for iri in iris))
-            for row in self.store.select(query, scope=scope):
+            for row in self.store.select(query, scope=self._vocabulary("campaigns", scope)):
                 label = row["label"]
                 if isinstance(label, Literal):
                     labels[row["c"].value][label.language or ""] = label.value
         named = [(iri, _pick(by_language, language, iri)) for iri, by_language in labels.items()]
         return sorted(named, key=lambda pair: pair[1].casefold())
 
+    def _vocabulary(self, slug: str, scope: Scope) -> Scope:
+        """The part of ``scope`` that holds vocabulary ``slug``."""
+        return scope.within([self.iris.vocab_graph(slug).value])
+
     def _titles(self, assets: list[NamedNode], scope: Scope) -> dict[str, str]:
         if not assets:
             return {}
+        if scope.graphs is not None:  # the asset graphs of the scope: fewer to read through
+            scope = Scope.of(g for g in scope.graphs if self.iris.is_asset_graph(g))
         rows = self.store.select(_TITLES.format(values=_values(assets)), scope=scope)
         return {row["asset"].value: row["title"].value for row in rows if "title" in row}
 
