@@ -40,16 +40,8 @@ from app.storage.results import SOLUTION_TYPES
 from app.web import current_atrium
 from app.web.auth import current_user, role_required
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
-from app.web.sparql import (
-    HTML,
-    HTML_ROWS,
-    ProtocolError,
-    current_caller,
-    page_results,
-    protocol_error,
-    start,
-    streamed,
-)
+from app.web.sparql import HTML_ROWS, current_caller, page_results, start
+from app.web.sparql_answers import HTML, ProtocolError, protocol_error, streamed
 
 queries = Blueprint("queries", __name__)
 

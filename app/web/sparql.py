@@ -9,7 +9,7 @@ SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/):
 - §2.1.4 the dataset: honoured, within what the caller may see (never widened);
 - §2.1.5 / §2.1.6 answers: the result format by content negotiation (``Accept``, or ``format``
   for links); 400 with the parser's message for a malformed query; 406 (RFC 9110 §15.5.7) when
-  no format the result comes in is acceptable;
+  no format the result comes in is acceptable (:mod:`app.web.sparql_answers`);
 - §2.2 update: refused here; ``/sparql/update`` (administrators) applies it through the same
   validation as any other write.
 
@@ -22,18 +22,12 @@ Shares of the query workers (hardening M2): past the caller's share, 429 Too Man
 (RFC 6585 §4); past everyone's, 503; both with ``Retry-After`` (RFC 9110 §10.2.3). Anonymous
 callers are told apart by address (the peer of the connection: behind a proxy, the proxy's),
 signed-in callers by user name.
-
-Limits are reported, never hidden: a result cut at the row cap says so in ``Atrium-Truncated``
-(and in the head ``link`` of JSON and XML results) when the cut is known before the first
-byte; a result that was already streaming when it reached the cap, or its time limit, ends
-with a line saying so and an aborted transfer, so every client reports an error.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 
@@ -49,43 +43,24 @@ from app.domain.sparql_update import (
     UpdateReport,
 )
 from app.storage.graphstore import QuerySyntaxError, StoreError
-from app.storage.query_jobs import (
-    FIRST_BATCH,
-    NotAcceptable,
-    QueryTimeout,
-    RowLimitReached,
-    TooManyQueries,
-    WorkersBusy,
-)
+from app.storage.query_jobs import FIRST_BATCH, NotAcceptable
 from app.storage.query_workers import QueryStream
-from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES
 from app.web import current_atrium, current_scope
 from app.web.auth import answers_anonymous_itself, csrf_exempt, current_user
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
+from app.web.sparql_answers import (
+    HTML,
+    JSON_RESULTS,
+    ProtocolError,
+    negotiate,
+    not_acceptable_message,
+    protocol_error,
+    streamed,
+)
 from app.web.yasgui import send_yasgui_file, yasgui_available
 
 sparql = Blueprint("sparql", __name__)
 
-HTML = "text/html"
-JSON_RESULTS, XML_RESULTS = "application/sparql-results+json", "application/sparql-results+xml"
-# What a client may ask for, per kind of result, best default first.
-SOLUTION_OFFERS = [*SOLUTION_TYPES, "application/json", "application/xml", HTML]
-GRAPH_OFFERS = [*GRAPH_TYPES, "application/xml", HTML]
-ALIASES = {"application/json": JSON_RESULTS, "application/xml": XML_RESULTS}
-GRAPH_ALIASES = {"application/xml": "application/rdf+xml"}
-# ?format= for links: (SELECT / ASK type, CONSTRUCT / DESCRIBE type)
-FORMAT_PARAMETER: dict[str, tuple[str | None, str | None]] = {
-    "json": (JSON_RESULTS, "application/ld+json"),
-    "xml": (XML_RESULTS, "application/rdf+xml"),
-    "csv": ("text/csv", None),
-    "tsv": ("text/tab-separated-values", None),
-    "ttl": (None, "text/turtle"),
-    "turtle": (None, "text/turtle"),
-    "nt": (None, "application/n-triples"),
-    "rdf": (None, "application/rdf+xml"),
-    "jsonld": (None, "application/ld+json"),
-    "html": (HTML, HTML),
-}
 HTML_ROWS = FIRST_BATCH  # a results page shows at most this many rows
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -100,20 +75,6 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type",
     "Access-Control-Max-Age": "86400",
 }
-
-
-class ProtocolError(Exception):
-    """A request the protocol refuses; ``status`` and a message for the client, and when to
-    try again (``retry_after`` seconds) if it is worth trying again."""
-
-    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 @sparql.after_request
@@ -171,23 +132,6 @@ def dataset_parameters(name: str) -> tuple[str, ...]:
     return tuple(request.args.getlist(name))
 
 
-def negotiate() -> tuple[str | None, str | None]:
-    """The media types for a SELECT/ASK and for a CONSTRUCT/DESCRIBE answer."""
-    named = request.values.get("format")
-    if named:
-        if named.lower() not in FORMAT_PARAMETER:
-            raise ProtocolError(
-                400, f"unknown format {named!r}; use one of {', '.join(FORMAT_PARAMETER)}"
-            )
-        return FORMAT_PARAMETER[named.lower()]
-    accept = request.accept_mimetypes
-    if not accept:
-        return JSON_RESULTS, "text/turtle"
-    solutions = accept.best_match(SOLUTION_OFFERS)
-    graph = accept.best_match(GRAPH_OFFERS)
-    return ALIASES.get(solutions, solutions), GRAPH_ALIASES.get(graph, graph)
-
-
 def answer(text: str) -> Response:
     solutions_type, graph_type = negotiate()
     if solutions_type is None and graph_type is None:
@@ -229,17 +173,6 @@ def start(query: QueryRequest) -> QueryStream:
         raise protocol_error(error) from None
 
 
-def protocol_error(error: StoreError) -> ProtocolError:
-    """A store's failure to answer, as the client is told it."""
-    if isinstance(error, TooManyQueries):
-        return ProtocolError(429, str(error), error.retry_after)
-    if isinstance(error, WorkersBusy):
-        return ProtocolError(503, str(error), error.retry_after)
-    if isinstance(error, QueryTimeout):
-        return ProtocolError(503, str(error))
-    return ProtocolError(500, str(error))
-
-
 @sparql.before_app_request
 def note_arrival() -> None:
     """When the request came in: its queries' time limits count from here."""
@@ -257,42 +190,6 @@ def current_caller() -> Caller:
         else:
             g.sparql_caller = Caller("address", request.remote_addr or "unknown", arrived)
     return g.sparql_caller
-
-
-def not_acceptable_message(kind: str) -> str:
-    offers = {
-        "solutions": [*SOLUTION_TYPES],
-        "boolean": [*SOLUTION_TYPES],
-        "graph": [*GRAPH_TYPES],
-    }.get(kind, [*SOLUTION_TYPES, *GRAPH_TYPES])
-    return f"the Accept header allows none of the formats of this result: {', '.join(offers)}"
-
-
-def streamed(stream: QueryStream) -> Response:
-    """The answer as it comes from the worker, with the limits in its headers."""
-    limit = current_atrium().sparql.row_limit()
-    response = Response(body_of(stream, limit), mimetype=stream.head.media_type)
-    response.headers["Atrium-Row-Limit"] = str(limit)
-    if stream.head.truncated:
-        response.headers["Atrium-Truncated"] = "true"
-    response.vary.add("Accept")
-    return response
-
-
-def body_of(stream: QueryStream, limit: int) -> Iterator[bytes]:
-    """The chunks; past a limit, a last line saying why, then an aborted transfer."""
-    try:
-        yield from stream
-    except RowLimitReached:
-        yield cut_notice(f"the result went past {limit} rows (ATRIUM_ROW_LIMIT); add a LIMIT")
-        raise
-    except StoreError as error:
-        yield cut_notice(str(error))
-        raise
-
-
-def cut_notice(reason: str) -> bytes:
-    return f"\n\n# INCOMPLETE: {reason}. This response is cut short.\n".encode()
 
 
 # The query page --------------------------------------------------------------------------------

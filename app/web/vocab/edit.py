@@ -1,10 +1,4 @@
-"""``/vocab/…``: the vocabulary browser and the taxonomist's editor; ``/api/concepts``.
-
-Reading is open to everyone: vocabularies are shared (only the number of assets using a
-concept follows the reader's access). Concept and scheme IRIs that Atrium minted
-(``{base}vocab/…``) dereference here: HTML for a browser, Turtle, JSON-LD, N-Triples or RDF/XML
-for an RDF client (``app.web.negotiation``); any concept's page is at
-``/vocab/concept?iri=…``.
+"""The taxonomist's editor: concepts and schemes, under ``/vocab/…``.
 
 Editing needs the taxonomist role (admins pass). Every form works without JavaScript and
 carries the CSRF token; a destructive change (delete, merge, a move of a concept with narrower
@@ -14,243 +8,30 @@ to the fields; a conflicting save comes back with the taxonomist's edits kept.
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, redirect, render_template, request, url_for
 from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 
 from app.domain.iris import InvalidIri, parse_iri
-from app.domain.shapes.fields import UnknownField
-from app.domain.vocab.autocomplete import DEFAULT_LIMIT
-from app.domain.vocab.browse import ROOTS_PER_PAGE, ConceptView
+from app.domain.vocab.browse import ConceptView
 from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
 from app.domain.vocab.editor import Conflict, EditError, NotFound, Refused
-from app.domain.vocab.files import EXPORT_FORMATS
-from app.domain.vocab.history import ChangeRecord
-from app.domain.vocab.languages import FALLBACK_ORDER, LanguagePreference
 from app.domain.vocab.terms import LABELS, MAPPINGS, NOTES
-from app.web import current_atrium, current_scope
-from app.web.auth import current_actor, current_user, role_required
-from app.web.negotiation import negotiated
-
-vocab = Blueprint("vocab", __name__)
+from app.web.auth import current_actor, role_required
+from app.web.vocab.blueprint import (
+    _vocab,
+    _vocabulary_or_404,
+    reader_languages,
+    requested_iri,
+    vocab,
+    vocab_url,
+)
 
 BLANK_LABEL_ROWS = 3
 BLANK_NOTE_ROWS = 2
 BLANK_LINK_ROWS = 2
 FORM_KINDS = {"labels": list(LABELS), "notes": list(NOTES), "mappings": list(MAPPINGS)}
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def _vocab():  # noqa: ANN202 - the service's Vocabularies
-    return current_atrium().vocab
-
-
-def reader_languages() -> LanguagePreference:
-    """``?lang=`` first, then the browser's Accept-Language in order of preference."""
-    asked = [request.args.get("lang", "")]
-    asked += [tag for tag, _ in request.accept_languages]
-    return LanguagePreference.of(tag.replace("_", "-") for tag in asked)
-
-
-def _keep_lang(**params: str) -> dict[str, str]:
-    if request.args.get("lang"):
-        params["lang"] = request.args["lang"]
-    return params
-
-
-@vocab.app_template_global()
-def vocab_url(iri: str) -> str:
-    """A concept's or scheme's page: its own path when Atrium minted it, else ``?iri=``."""
-    base = current_atrium().iris.vocab_base
-    if iri.startswith(base) and "?" not in iri and "#" not in iri:
-        return url_for("vocab.minted", rest=iri[len(base) :], **_keep_lang())
-    return url_for("vocab.concept_page", iri=iri, **_keep_lang())
-
-
-def _may_edit() -> bool:
-    user = current_user()
-    return bool(user and user.has_role("taxonomist"))
-
-
-def requested_iri(text: str) -> NamedNode:
-    """The IRI a request names (``?iri=``, a form field): 404 when none, 400 when malformed."""
-    if not text:
-        abort(404)
-    try:
-        return parse_iri(text)
-    except InvalidIri as error:
-        abort(400, description=str(error))
-
-
-def _vocabulary_or_404(name: str) -> Vocabulary:
-    found = _vocab().catalogue.get(name)
-    if found is None:
-        abort(404)
-    return found
-
-
-# --- browsing ------------------------------------------------------------------------------------
-
-
-@vocab.get("/vocab/")
-def index() -> str:
-    """Every vocabulary, with its size and languages."""
-    prefs = reader_languages()
-    vocabularies = _vocab().catalogue.all()
-    return render_template(
-        "vocab_index.html",
-        vocabularies=vocabularies,
-        titles={v.slug: v.title(prefs) for v in vocabularies},
-        may_edit=_may_edit(),
-        fallback=FALLBACK_ORDER,
-    )
-
-
-@vocab.get("/vocab/scheme")
-def scheme_page() -> Response:
-    """A scheme's page by IRI (or vocabulary slug)."""
-    return _scheme_response(_vocabulary_or_404(request.args.get("iri", "")))
-
-
-@vocab.get("/vocab/concept")
-def concept_page() -> Response:
-    """A concept's page, for any concept IRI a vocabulary describes."""
-    return _concept_response(requested_iri(request.args.get("iri", "")).value)
-
-
-@vocab.get("/vocab/<path:rest>")
-def minted(rest: str) -> Response:
-    """Atrium's own concept and scheme IRIs ({base}vocab/…) dereference here."""
-    iri = current_atrium().iris.vocab_base + rest
-    try:
-        parse_iri(iri)
-    except InvalidIri:
-        abort(404)
-    found = _vocab().catalogue.get(iri)
-    if found is not None and found.scheme is not None and found.scheme.iri == iri:
-        return _scheme_response(found)
-    return _concept_response(iri)
-
-
-def _scheme_response(vocabulary: Vocabulary) -> Response:
-    prefs = reader_languages()
-    opened = frozenset(request.args.getlist("open"))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    view = _vocab().browser.scheme(vocabulary, prefs, opened=opened, page=page)
-    if view is None:
-        abort(404)
-    pages = max((view.total_roots + ROOTS_PER_PAGE - 1) // ROOTS_PER_PAGE, 1)
-    return negotiated(
-        lambda: view.triples,
-        lambda: render_template(
-            "vocab_scheme.html",
-            scheme=view,
-            opened=opened,
-            page=page,
-            pages=pages,
-            formats=list(EXPORT_FORMATS),
-            may_edit=_may_edit(),
-            version=_vocab().editor.version(NamedNode(view.iri)) if _may_edit() else "",
-            fallback=FALLBACK_ORDER,
-            prefs=prefs,
-        ),
-    )
-
-
-def _concept_response(iri: str) -> Response:
-    view = _vocab().browser.concept(iri, reader_languages()) if iri else None
-    if view is None:
-        abort(404)
-    return negotiated(lambda: view.triples, lambda: _concept_html(view))
-
-
-def _concept_html(view: ConceptView, **extra: object) -> str:
-    concept = NamedNode(view.iri)
-    user = current_user()
-    history = _vocab().history.of(concept) if user is not None else []
-    return render_template(
-        "vocab_concept.html",
-        concept=view,
-        usage=_vocab().browser.usage(concept, current_scope()),
-        history=history,
-        asset_tags=_asset_tag_counts(history) if _may_edit() else {},
-        vocab_prefix=current_atrium().iris.vocab_graph("").value,
-        may_edit=_may_edit(),
-        version=_vocab().editor.version(concept) if _may_edit() else "",
-        fallback=FALLBACK_ORDER,
-        saved=request.args.get("saved"),
-        **extra,
-    )
-
-
-def _asset_tag_counts(history: list[ChangeRecord]) -> dict[str, int]:
-    """How many asset links each change rewrote (a merge re-tags assets): a count only."""
-    prefix = current_atrium().iris.graph("assets/").value
-    return {record.iri: sum(len(q) for q in record.in_graphs(prefix)) for record in history}
-
-
-@vocab.get("/vocab/children")
-def children() -> str:
-    """One level of a scheme's tree, as an HTML fragment (the tree loads it on demand)."""
-    vocabulary = _vocabulary_or_404(request.args.get("vocabulary", ""))
-    parent = requested_iri(request.args.get("iri", "")).value
-    nodes = _vocab().browser.children(vocabulary.graph, parent, reader_languages())
-    if not nodes and _vocab().browser.concept(parent, reader_languages()) is None:
-        abort(404)  # no such concept (a leaf answers an empty list)
-    return render_template(
-        "vocab_tree.html", nodes=nodes, vocabulary=vocabulary, opened=frozenset(), scheme_iri=""
-    )
-
-
-@vocab.get("/vocab/export")
-def export() -> Response:
-    """A whole vocabulary as a download: Turtle, RDF/XML, JSON-LD, N-Triples or CSV."""
-    fmt = request.args.get("format", "ttl")
-    if fmt not in EXPORT_FORMATS:
-        abort(400, description=f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    vocabulary = _vocabulary_or_404(request.args.get("vocabulary", ""))
-    body, media_type, name = _vocab().export(vocabulary.slug, fmt)
-    response = Response(body, mimetype=media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-@vocab.get("/api/concepts")
-def concepts_api() -> Response | tuple[Response, int]:
-    """Concepts whose labels start with ``q`` (prefLabel, altLabel or hiddenLabel, any
-    language), for tagging forms: ``?q=&scheme=&field=&department=&lang=&limit=``. ``field``
-    (a concept field's name; ``department`` picks among profiles' fields of one name) offers
-    only the concepts that field takes."""
-    autocomplete = _vocab().autocomplete
-    graph = None
-    if request.args.get("scheme"):
-        graph = _vocabulary_or_404(request.args["scheme"]).graph
-    field = None
-    if request.args.get("field"):
-        try:
-            field = autocomplete.field(request.args["field"], request.args.get("department"))
-        except UnknownField as error:
-            return jsonify({"error": str(error)}), 400
-    limit = request.args.get("limit", DEFAULT_LIMIT, type=int) or DEFAULT_LIMIT
-    found = autocomplete.suggest(
-        request.args.get("q", ""), reader_languages(), graph=graph, field=field, limit=limit
-    )
-    return jsonify({"query": request.args.get("q", ""), "concepts": [s.as_json() for s in found]})
-
-
-# --- editing concepts ----------------------------------------------------------------------------
 
 
 @vocab.route("/vocab/edit", methods=["GET", "POST"])
