@@ -27,7 +27,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.config import Config
 from app.domain.editing import apply_values, form_fields, read_form
-from app.domain.ingest import Ingester, IngestOptions, prepare
+from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.prepare import prepare
 from app.domain.search.vocabulary import Vocabulary
 from app.domain.validation import to_rdflib
 from app.service import Atrium

@@ -26,7 +26,8 @@ from app.domain.demo import write_synthetic
 from app.domain.demo_images import generate_demo_collection
 from app.domain.embedded_metadata import read_embedded_metadata
 from app.domain.images import read_image
-from app.domain.ingest import Ingester, IngestOptions, prepare, sha256_of
+from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.prepare import prepare, sha256_of
 from app.domain.validation import to_rdflib
 from app.service import Atrium
 

@@ -17,11 +17,12 @@ from pdf_helpers import XMP_TEMPLATE, pdf_bytes, write_pdf
 from PIL import Image
 
 from app.domain.images import BadFile
-from app.domain.ingest import Ingester, IngestOptions, prepare
+from app.domain.ingest import Ingester, IngestOptions
 from app.domain.media import readers
 from app.domain.media.describe import EBUCORE, PHOTOSHOP, duration, media_triples
 from app.domain.media.facts import Limits, MediaFacts
 from app.domain.media.pdf import read
+from app.domain.media.prepare import prepare
 from app.namespaces import DC, DCT, IPTC, SCHEMA, XSD
 from app.storage.graphstore import Scope
 

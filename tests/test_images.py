@@ -14,12 +14,11 @@ from PIL.JpegImagePlugin import JpegImageFile
 from app.domain.images import (
     BadFile,
     Rendition,
-    generic_rendition,
-    guess_mime,
-    is_image_name,
     make_renditions,
     probe,
 )
+from app.domain.media.cards import generic_rendition
+from app.domain.media.types import guess_mime, is_image_name
 
 CORPUS = CORPUS_IMAGES
 MAX_PIXELS = 200_000_000

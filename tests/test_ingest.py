@@ -11,7 +11,8 @@ from conftest import CORPUS_IMAGES
 from PIL import Image
 
 from app.domain.assets import AssetRefused
-from app.domain.ingest import SMALL_BATCH, Ingester, IngestOptions, IngestUsageError, find_files
+from app.domain.ingest import Ingester, IngestOptions, IngestUsageError, find_files
+from app.domain.media.prepare import SMALL_BATCH
 from app.namespaces import DAM, DCT, SCHEMA, sparql_prefixes
 from app.service import Atrium
 from app.storage.graphstore import Scope
@@ -204,7 +205,7 @@ def test_a_direct_save_of_an_invalid_draft_raises_with_the_field(
     Image.new("RGB", (64, 48), "teal").save(photo)
     ingester = Ingester(atrium)
     options = ingester.resolve(IngestOptions("marketing", "public"))
-    from app.domain.ingest import prepare
+    from app.domain.media.prepare import prepare
 
     prepared = prepare(photo, atrium.config.max_image_pixels)
     draft = ingester.describe(prepared, prepared.sha256[:16], options)

@@ -22,10 +22,7 @@ same backup again; ``import --replace`` restores a backup over whatever the stor
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
-import os
 import re
 import shutil
 import typing
@@ -41,9 +38,11 @@ from app.domain.backup_files import (
     base_iri_problems,
     copy_database,
     database_problems,
+    file_sha256,
     files_type_problem,
     unlisted_files,
 )
+from app.domain.journal import Journal
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore
 from app.storage.media import MediaStore
@@ -128,10 +127,10 @@ def export_all(
     manifest = Manifest(
         format=FORMAT_VERSION,
         quads=facts.quads,
-        graph_sha256=_sha256(graph_file),
+        graph_sha256=file_sha256(graph_file),
         media=present,
         media_missing=sorted(set(facts.references) - set(present)),
-        files={database.name: _sha256(folder / database.name) for database in databases},
+        files={database.name: file_sha256(folder / database.name) for database in databases},
         base_iri=base_iri,
     )
     (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1))
@@ -142,40 +141,15 @@ def export_all(
 # --- import ----------------------------------------------------------------------------------
 
 
-class ImportJournal:
+class ImportJournal(Journal):
     """The file that says an import is writing into this data folder, and from which backup."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / JOURNAL_NAME
-
-    def unfinished(self) -> dict[str, str] | None:
-        """What the unfinished import was restoring; None when no import was interrupted."""
-        try:
-            entry = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            entry = None
-        if not isinstance(entry, dict):
-            return {"backup": "(unreadable journal)", "graph_sha256": "", "started": "?"}
-        return {key: str(entry.get(key, "")) for key in ("backup", "graph_sha256", "started")}
+    name = JOURNAL_NAME
+    keys = ("backup", "graph_sha256", "started")
+    unreadable = {"backup": "(unreadable journal)", "graph_sha256": "", "started": "?"}
 
     def start(self, folder: Path, manifest: Manifest) -> None:
-        entry = {
-            "backup": str(folder.resolve()),
-            "graph_sha256": manifest.graph_sha256,
-            "started": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".part")
-        with partial.open("w") as output:
-            json.dump(entry, output)
-            output.flush()
-            os.fsync(output.fileno())
-        os.replace(partial, self.path)
-
-    def finish(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.record({"backup": str(folder.resolve()), "graph_sha256": manifest.graph_sha256})
 
 
 def unfinished_import_message(entry: dict[str, str]) -> str:
@@ -265,7 +239,7 @@ def verify_backup(folder: Path, databases: set[str] = frozenset(), base_iri: str
     if not graph_file.is_file():
         problems.append(f"{graph_file} is missing")
     else:
-        if "graph_sha256" in valid and _sha256(graph_file) != valid["graph_sha256"]:
+        if "graph_sha256" in valid and file_sha256(graph_file) != valid["graph_sha256"]:
             problems.append(f"{graph_file} does not match its SHA-256 in the manifest: damaged")
         try:
             facts = _read_graph(graph_file)
@@ -355,7 +329,7 @@ def _media_problems(
         path = media_dir / sha256
         if sha256 not in on_disk or not path.is_file():
             problems.append(f"media file {sha256} is listed in the manifest but missing")
-        elif _sha256(path) != sha256:
+        elif file_sha256(path) != sha256:
             problems.append(f"media file {sha256} does not match its hash: damaged")
         if facts is not None and sha256 not in facts.references:
             problems.append(f"media file {sha256} is referred to by nothing in graph.nq")
@@ -386,11 +360,3 @@ def _read_graph(path: Path) -> _GraphFacts:
     except OSError as error:
         raise BackupError(f"{path} cannot be read: {error}") from None
     return _GraphFacts(quads, references)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -56,7 +56,7 @@ def database_problems(folder: Path, listed: dict[str, str], expected: set[str]) 
             problems.append(f"{name} is not a database this Atrium keeps in its data folder")
         if not path.is_file():
             problems.append(f"{name} is listed in the manifest but missing")
-        elif _sha256(path) != digest:
+        elif file_sha256(path) != digest:
             problems.append(f"{name} does not match its SHA-256 in the manifest: damaged")
         elif problem := _integrity_problem(path):
             problems.append(f"{name} {problem}")
@@ -101,7 +101,7 @@ def _read_only(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):

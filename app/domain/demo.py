@@ -25,8 +25,9 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.demo_images import DemoItem, generate_demo_collection
-from app.domain.ingest import Ingester, IngestOptions, IngestReport, Outcome, prepare_all
+from app.domain.ingest import Ingester, IngestOptions, IngestReport, Outcome
 from app.domain.iris import Iris
+from app.domain.media.prepare import prepare_all
 from app.domain.results.importer import ImportSummary, ResultsImporter
 from app.domain.vocabularies import RESOURCES, ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, RDF, SCHEMA, XSD

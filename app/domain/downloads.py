@@ -13,7 +13,7 @@ import mimetypes
 import unicodedata
 from pathlib import PurePath
 
-from app.domain.images import mime_from_name
+from app.domain.media.types import mime_from_name
 
 SLUG_CHARS = 80
 UNKNOWN_TYPE = "application/octet-stream"

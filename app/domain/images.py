@@ -1,7 +1,8 @@
 """Image decoding and renditions with Pillow.
 
 Every image Atrium keeps gets a JPEG preview (longest side 1024 px) and thumbnail (256 px);
-every other file gets a neat card showing its type, so that every asset has a picture.
+every other file gets a neat card showing its type (:mod:`app.domain.media.cards`), so that
+every asset has a picture.
 Bad files (truncated, corrupt, decompression bombs, wrong extension) raise `BadFile` with a
 one-line reason a person understands; no Pillow exception escapes this module.
 """
@@ -9,16 +10,16 @@ one-line reason a person understands; no Pillow exception escapes this module.
 from __future__ import annotations
 
 import io
-import mimetypes
 import threading
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+from app.domain.media.types import guess_mime
 
 pillow_heif.register_heif_opener()
 
@@ -136,7 +137,7 @@ def read_image(path: Path, *, max_pixels: int) -> tuple[ImageInfo, dict[str, Ren
     with open_image(path, max_pixels=max_pixels) as image:
         info = _info(image, path)
         preview = _preview_image(image)
-    return info, _renditions_from(preview)
+    return info, renditions_from(preview)
 
 
 def _info(image: Image.Image, path: Path) -> ImageInfo:
@@ -208,16 +209,17 @@ def make_renditions(path: Path, *, max_pixels: int) -> dict[str, Rendition]:
     """Make the JPEG "preview" (longest side 1024) and "thumbnail" (256) of the first frame."""
     with open_image(path, max_pixels=max_pixels) as image:
         preview = _preview_image(image)
-    return _renditions_from(preview)
+    return renditions_from(preview)
 
 
 def renditions_of_picture(picture: Image.Image) -> dict[str, Rendition]:
     """The "preview" and "thumbnail" of a picture drawn or decoded elsewhere (a video's
     poster frame, a waveform), made exactly as an image file's are."""
-    return _renditions_from(_preview_image(picture))
+    return renditions_from(_preview_image(picture))
 
 
-def _renditions_from(preview: Image.Image) -> dict[str, Rendition]:
+def renditions_from(preview: Image.Image) -> dict[str, Rendition]:
+    """The "preview" (this picture, as JPEG) and the "thumbnail" shrunk from it."""
     thumbnail = preview.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
     return {"preview": _encode_jpeg(preview), "thumbnail": _encode_jpeg(thumbnail, optimize=True)}
@@ -305,185 +307,3 @@ def _encode_jpeg(image: Image.Image, *, optimize: bool = False) -> Rendition:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=optimize)
     return Rendition(data=buffer.getvalue(), width=image.width, height=image.height)
-
-
-# --- file types ---------------------------------------------------------------------------------
-
-_EXTRA_TYPES = {
-    ".heic": "image/heic",
-    ".heif": "image/heif",
-    ".avif": "image/avif",
-    ".webp": "image/webp",
-    ".mpo": "image/mpo",
-}
-_ISO_MEDIA_BRANDS = {
-    b"heic": "image/heic",
-    b"heix": "image/heic",
-    b"heim": "image/heic",
-    b"heis": "image/heic",
-    b"mif1": "image/heif",
-    b"msf1": "image/heif",
-    b"avif": "image/avif",
-    b"avis": "image/avif",
-    b"qt  ": "video/quicktime",
-    b"M4A ": "audio/mp4",
-    b"M4B ": "audio/mp4",
-}
-_MAGIC = [
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-    (b"ID3", "audio/mpeg"),
-    (b"OggS", "audio/ogg"),
-    (b"\x1aE\xdf\xa3", "video/webm"),
-]
-_HEAD_BYTES = 512
-_RIFF_TYPES = {b"WEBP": "image/webp", b"AVI ": "video/x-msvideo", b"WAVE": "audio/wav"}
-_OOXML_FOLDERS = {
-    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-}
-
-
-def is_image_name(path: Path) -> bool:
-    """Whether the file name says this is an image Pillow can decode (the name alone decides)."""
-    suffix = Path(path).suffix.lower()
-    mime = mime_from_name(Path(path)) or ""
-    return mime.startswith("image/") and suffix in Image.registered_extensions()
-
-
-def guess_mime(path: Path) -> str:
-    """The media type of a file: its leading bytes first, then its name, else a text check."""
-    path = Path(path)
-    head = _read_head(path)
-    return (
-        _sniff(head, path)
-        or mime_from_name(path)
-        or ("text/plain" if _looks_like_text(head) else "application/octet-stream")
-    )
-
-
-def mime_from_name(path: Path) -> str | None:
-    return _EXTRA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-
-
-def _read_head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            return file.read(_HEAD_BYTES)
-    except OSError:
-        return b""
-
-
-def _sniff(head: bytes, path: Path) -> str | None:
-    for magic, mime in _MAGIC:
-        if head.startswith(magic):
-            return mime
-    if head[:4] == b"RIFF":
-        return _RIFF_TYPES.get(head[8:12])
-    if head[4:8] == b"ftyp":
-        return _ISO_MEDIA_BRANDS.get(head[8:12], "video/mp4")
-    if head.startswith(b"PK\x03\x04"):
-        return _zip_mime(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy .doc, .xls, .ppt, .msg
-        return mime_from_name(path) or "application/x-ole-storage"
-    return None
-
-
-def _zip_mime(path: Path) -> str:
-    """Tell office documents (OOXML, OpenDocument, EPUB) from plain ZIP archives."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "mimetype" in names:
-                return archive.read("mimetype").decode("ascii").strip() or "application/zip"
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, KeyError):
-        return "application/zip"
-    for folder, mime in _OOXML_FOLDERS.items():
-        if any(name.startswith(folder) for name in names):
-            return mime
-    return "application/zip"
-
-
-def _looks_like_text(head: bytes) -> bool:
-    if not head or b"\x00" in head:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # only a multi-byte character cut off by the end of the window we read
-        return len(head) == _HEAD_BYTES and error.start >= _HEAD_BYTES - 3
-    return True
-
-
-# --- cards for files that are not images --------------------------------------------------------
-
-_CARD_SIZE = (PREVIEW_SIDE, PREVIEW_SIDE * 3 // 4)
-_CARD_BACKGROUND = (243, 244, 246)
-_LABELS_BY_MIME = {
-    "application/pdf": "PDF",
-    "application/zip": "ZIP",
-    "text/plain": "TEXT",
-    "application/octet-stream": "FILE",
-}
-_ACCENTS = [
-    ("application/pdf", (192, 57, 43)),
-    ("video/", (124, 58, 237)),
-    ("audio/", (217, 119, 6)),
-    ("wordprocessing", (37, 99, 235)),
-    ("msword", (37, 99, 235)),
-    ("opendocument.text", (37, 99, 235)),
-    ("spreadsheet", (22, 163, 74)),
-    ("ms-excel", (22, 163, 74)),
-    ("presentation", (234, 88, 12)),
-    ("powerpoint", (234, 88, 12)),
-    ("text/", (71, 85, 105)),
-    ("zip", (146, 64, 14)),
-]
-_DEFAULT_ACCENT = (100, 116, 139)
-
-
-def generic_rendition(mime: str, name: str) -> dict[str, Rendition]:
-    """A card showing the file type (e.g. "PDF") for files that have no picture of their own."""
-    card = _draw_card(_type_label(mime, name), _accent(mime), name)
-    thumbnail = card.copy()
-    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
-    return {"preview": _encode_jpeg(card), "thumbnail": _encode_jpeg(thumbnail, optimize=True)}
-
-
-def _type_label(mime: str, name: str) -> str:
-    suffix = Path(name).suffix.lstrip(".")
-    if 1 <= len(suffix) <= 5 and suffix.isalnum():
-        return suffix.upper()
-    if mime in _LABELS_BY_MIME:
-        return _LABELS_BY_MIME[mime]
-    major = mime.split("/", 1)[0]
-    return major.upper() if major in ("video", "audio", "text", "image") else "FILE"
-
-
-def _accent(mime: str) -> tuple[int, int, int]:
-    return next((colour for part, colour in _ACCENTS if part in mime), _DEFAULT_ACCENT)
-
-
-def _draw_card(label: str, accent: tuple[int, int, int], name: str) -> Image.Image:
-    card = Image.new("RGB", _CARD_SIZE, _CARD_BACKGROUND)
-    draw = ImageDraw.Draw(card)
-    width, height = _CARD_SIZE
-    page = (width // 2 - 190, 70, width // 2 + 190, height - 130)
-    draw.rounded_rectangle(page, radius=24, fill="white", outline=(209, 213, 219), width=4)
-    band = (page[0] - 40, height // 2 - 80, page[2] + 40, height // 2 + 60)
-    draw.rounded_rectangle(band, radius=20, fill=accent)
-    centre = ((band[0] + band[2]) // 2, (band[1] + band[3]) // 2)
-    draw.text(centre, label, fill="white", font=_font(110), anchor="mm")
-    caption = name if len(name) <= 48 else name[:45] + "…"
-    draw.text((width // 2, height - 65), caption, fill=(55, 65, 81), font=_font(36), anchor="mm")
-    return card
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)

@@ -1,50 +1,38 @@
 """Ingest: files and folders in, assets out.
 
 The heavy, independent work of each file (hashing, decoding, renditions, embedded metadata)
-runs in worker processes; the main process checks for duplicates, builds the record,
-validates it, writes the media and then the triples. A bad file is reported by name with a
+runs in worker processes (:mod:`app.domain.media.prepare`); the main process checks for
+duplicates, builds the record (:mod:`app.domain.media.record`), validates it, writes the media
+and then the triples. A bad file is reported by name with a
 one-line reason and never stops the run; a refused record leaves no media file behind.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import os
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import NamedNode, Triple
 
 from app.config import Config
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft
-from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
-from app.domain.images import (
-    BadFile,
-    ImageInfo,
-    Rendition,
-    guess_mime,
-    read_image,
-)
 from app.domain.iris import Iris
-from app.domain.media.describe import iptc_core_pairs, media_triples
-from app.domain.media.facts import Limits, MediaFacts
-from app.domain.media.readers import read_media
+from app.domain.media.prepare import PreparedFile, prepare_all
+from app.domain.media.record import Describer
 from app.domain.operations import INGESTED_FILES
 from app.domain.shapes.fields import Field
 from app.domain.validation import ValidationReport
 from app.domain.vocabularies import ConceptIndex
-from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
+from app.namespaces import DAM, DCT
 from app.storage.graphstore import Term
 from app.storage.work_folders import WorkFolders
 
 T = TypeVar("T")
-SMALL_BATCH = 8  # below this, worker processes cost more than they save
 MAX_PENDING_WRITES = 8  # checked records waiting for the writer thread (bounds memory)
 VALIDATION_BATCH = 16  # files whose records one SHACL run checks together
 WORK_FOLDER = "work"  # ATRIUM_DATA/work/: uploads being received and ingested
@@ -67,21 +55,6 @@ class IngestOptions:
     access: str = "internal"
     subjects: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)  # "field=value", as given to --set
-
-
-@dataclass
-class PreparedFile:
-    """What a worker learnt about one file; ``error`` is set when the file is unusable."""
-
-    path: Path
-    sha256: str = ""
-    size: int = 0
-    mime: str = "application/octet-stream"
-    info: ImageInfo | None = None
-    metadata: EmbeddedMetadata | None = None
-    renditions: dict[str, Rendition] = field(default_factory=dict)
-    facts: MediaFacts | None = None  # what the reader of a document, video or audio file found
-    error: str | None = None
 
 
 @dataclass
@@ -127,53 +100,6 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
         else:
             raise IngestUsageError(f"{path}: no such file or folder")
     return found
-
-
-def sha256_of(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def prepare(path: Path, max_pixels: int) -> PreparedFile:
-    """Hash, decode and describe one file. Runs in a worker process; never raises."""
-    prepared = PreparedFile(path)
-    try:
-        prepared.sha256, prepared.size = sha256_of(path)
-        prepared.mime = guess_mime(path)
-        if prepared.size == 0:
-            raise BadFile("file is empty")
-        if _is_document(prepared.mime):
-            facts = prepared.facts = read_media(path, prepared.mime, Limits(max_pixels))
-            prepared.mime, prepared.renditions = facts.mime, facts.renditions
-            prepared.metadata = facts.metadata
-            return prepared
-        prepared.info, prepared.renditions = read_image(path, max_pixels=max_pixels)
-        prepared.mime = prepared.info.mime
-        prepared.metadata = read_embedded_metadata(path, max_pixels=max_pixels)
-    except BadFile as error:
-        prepared.error = str(error)
-    except OSError as error:
-        prepared.error = f"cannot read the file: {error.strerror or error}"
-    return prepared
-
-
-def _is_document(mime: str) -> bool:
-    """Files we store and describe without decoding: anything that is not an image."""
-    return not mime.startswith("image/") and mime != "application/octet-stream"
-
-
-def prepare_all(paths: list[Path], max_pixels: int) -> Iterator[PreparedFile]:
-    if len(paths) < SMALL_BATCH:
-        yield from (prepare(path, max_pixels) for path in paths)
-        return
-    workers = min(os.cpu_count() or 1, 8)
-    with ProcessPoolExecutor(workers) as pool:
-        yield from pool.map(prepare, paths, [max_pixels] * len(paths), chunksize=2)
 
 
 @dataclass
@@ -401,124 +327,6 @@ def _apply_settings(
 
 def _unique(triples: list[Triple]) -> list[Triple]:
     return list(dict.fromkeys(triples))
-
-
-def _asset_type(mime: str) -> str:
-    major = mime.split("/")[0]
-    if major in ("image", "video", "audio"):
-        return major
-    if major == "text" or mime in DOCUMENT_TYPES or "officedocument" in mime:
-        return "document"
-    return "other"
-
-
-DOCUMENT_TYPES = {"application/pdf", "application/msword", "application/rtf"}
-
-
-@dataclass
-class Describer:
-    """Maps a prepared file and its embedded metadata to standard RDF terms."""
-
-    iris: Iris
-    asset_id: str
-    concepts: ConceptIndex
-
-    @property
-    def iri(self) -> NamedNode:
-        return self.iris.asset(self.asset_id)
-
-    def describe(self, prepared: PreparedFile) -> list[Triple]:
-        iri, asset_id, iris = self.iri, self.asset_id, self.iris
-        file_iri = iris.asset_file(asset_id)
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        triples = [
-            Triple(iri, RDF.type, DAM.Asset),
-            Triple(iri, DCT.identifier, Literal(asset_id)),
-            Triple(iri, DCT.format, Literal(prepared.mime)),
-            Triple(iri, DCT.type, iris.concept(f"asset-types/{_asset_type(prepared.mime)}")),
-            Triple(iri, DCT.dateSubmitted, Literal(now.isoformat(), datatype=XSD.dateTime)),
-            Triple(iri, DAM.hasFile, file_iri),
-            Triple(file_iri, RDF.type, DAM.File),
-            Triple(file_iri, SCHEMA.name, Literal(prepared.path.name)),
-            Triple(file_iri, SCHEMA.encodingFormat, Literal(prepared.mime)),
-            Triple(file_iri, DCAT.byteSize, _integer(prepared.size)),
-            Triple(file_iri, DAM.sha256, Literal(prepared.sha256)),
-        ]
-        triples += self._renditions(prepared)
-        triples += self._image(prepared.info)
-        triples += media_triples(iri, prepared.facts)
-        triples += self._embedded(prepared.metadata, fallback_title=prepared.path.stem)
-        return triples
-
-    def _renditions(self, prepared: PreparedFile) -> list[Triple]:
-        triples = []
-        for kind, rendition in prepared.renditions.items():
-            node = self.iris.rendition(self.asset_id, kind)
-            triples += [
-                Triple(self.iri, DAM.hasRendition, node),
-                Triple(node, RDF.type, DAM.Rendition),
-                Triple(node, DAM.renditionOf, self.iri),
-                Triple(node, SCHEMA.encodingFormat, Literal("image/jpeg")),
-                Triple(node, EXIF.imageWidth, _integer(rendition.width)),
-                Triple(node, EXIF.imageLength, _integer(rendition.height)),
-                Triple(node, DAM.sha256, Literal(hashlib.sha256(rendition.data).hexdigest())),
-            ]
-        return triples
-
-    def _image(self, info: ImageInfo | None) -> list[Triple]:
-        if info is None:
-            return []
-        triples = [
-            Triple(self.iri, EXIF.imageWidth, _integer(info.width)),
-            Triple(self.iri, EXIF.imageLength, _integer(info.height)),
-        ]
-        if info.frames > 1:
-            triples.append(Triple(self.iri, DAM.frameCount, _integer(info.frames)))
-        return triples
-
-    def _embedded(self, md: EmbeddedMetadata | None, fallback_title: str) -> list[Triple]:
-        iri = self.iri
-        if md is None:
-            return [Triple(iri, DCT.title, Literal(fallback_title))]
-        title = md.title or md.headline or fallback_title
-        triples = [Triple(iri, DCT.title, Literal(title))]
-        pairs: list[tuple[NamedNode, str | None]] = [
-            (SCHEMA.headline, md.headline),
-            (DCT.description, md.description),
-            (SCHEMA.copyrightNotice, md.copyright),
-            (EXIF.make, md.make),
-            (EXIF.model, md.model),
-        ]
-        pairs += [(DC.creator, name) for name in md.creators]
-        pairs += iptc_core_pairs(md)
-        triples += [Triple(iri, p, Literal(v)) for p, v in pairs if v]
-        triples += self._keywords(md.keywords)
-        if md.date_taken:
-            taken = md.date_taken.replace(microsecond=0).isoformat()
-            triples.append(Triple(iri, DCT.created, Literal(taken, datatype=XSD.dateTime)))
-        if md.orientation:
-            triples.append(Triple(iri, EXIF.orientation, _integer(md.orientation)))
-        if md.gps_lat is not None and md.gps_lon is not None:
-            triples += [
-                Triple(iri, GEO.lat, Literal(f"{md.gps_lat:.7f}", datatype=XSD.decimal)),
-                Triple(iri, GEO.long, Literal(f"{md.gps_lon:.7f}", datatype=XSD.decimal)),
-            ]
-        return triples
-
-    def _keywords(self, keywords: list[str]) -> list[Triple]:
-        """Keywords that name a subject concept link to it; the rest stay keywords."""
-        triples = []
-        for keyword in keywords:
-            concept = self.concepts.subject_for_keyword(keyword)
-            if concept is not None:
-                triples.append(Triple(self.iri, DCT.subject, concept))
-            else:
-                triples.append(Triple(self.iri, SCHEMA.keywords, Literal(keyword)))
-        return triples
-
-
-def _integer(value: int) -> Literal:
-    return Literal(str(int(value)), datatype=XSD.integer)
 
 
 def _duplicate(prepared: PreparedFile, asset_id: str) -> Outcome:

@@ -20,8 +20,6 @@ as they are. It runs in steps that a crash cannot leave half-done:
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from app.config import Config, record_base_iri, recorded_base_iri
 from app.domain.backup import ImportJournal, unfinished_import_message
 from app.domain.iris import Iris
+from app.domain.journal import Journal
 from app.namespaces import XSD
 from app.storage.graphstore import GraphStore
 
@@ -92,34 +91,22 @@ def base_in_store(store: GraphStore) -> str | None:
     return None
 
 
-class RebaseJournal:
+class RebaseJournal(Journal):
     """The file that says a rebase is loading the rewritten graph into this data folder."""
 
+    name = JOURNAL_NAME
+    keys = ("from", "to", "started")
+    unreadable = {"from": "(unreadable journal)", "to": "NEW_BASE", "started": "?"}
+
     def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / JOURNAL_NAME
+        super().__init__(data_dir)
         self.graph_file = data_dir / REWRITTEN_GRAPH
 
-    def unfinished(self) -> dict[str, str] | None:
-        try:
-            entry = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            entry = None
-        if not isinstance(entry, dict):
-            return {"from": "(unreadable journal)", "to": "NEW_BASE", "started": "?"}
-        return {key: str(entry.get(key, "")) for key in ("from", "to", "started")}
-
     def start(self, old_base: str, new_base: str) -> None:
-        entry = {
-            "from": old_base,
-            "to": new_base,
-            "started": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        }
-        _write_durably(self.path, json.dumps(entry).encode())
+        self.record({"from": old_base, "to": new_base})
 
     def finish(self) -> None:
-        self.path.unlink(missing_ok=True)
+        super().finish()
         self.graph_file.unlink(missing_ok=True)
 
 
@@ -195,13 +182,3 @@ def _moved(term: object, old: str, new: str) -> object:
     if isinstance(term, Triple):
         return Triple(*(_moved(part, old, new) for part in term))
     return term  # blank nodes, the default graph
-
-
-def _write_durably(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.part")
-    with partial.open("wb") as output:
-        output.write(content)
-        output.flush()
-        os.fsync(output.fileno())
-    os.replace(partial, path)

@@ -3,7 +3,7 @@
 A new version keeps the asset's IRI, department, access level and everything people wrote
 about it. What the file itself says follows the new file: the file's own record
 (``<asset>/file``: name, type, size, hash), the renditions, made again by the ingest path
-(:func:`app.domain.ingest.prepare`), and the fields the shapes mark ``dam:fromFile`` (format,
+(:func:`app.domain.media.prepare.prepare`), and the fields the shapes mark ``dam:fromFile`` (format,
 type, pixel size, camera…; shapes/core.ttl).
 
 Every file the asset has had is a version in its record (PROV-O, DCTERMS, schema.org; the
@@ -32,7 +32,9 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets import AssetDraft
 from app.domain.audit import SYSTEM_AGENT
-from app.domain.ingest import Describer, Ingester, PreparedFile, prepare, work_folders
+from app.domain.ingest import Ingester, work_folders
+from app.domain.media.prepare import PreparedFile, prepare
+from app.domain.media.record import Describer
 from app.namespaces import DAM, DCAT, DCT, PROV, RDF, SCHEMA, XSD, sparql_prefixes
 from app.storage.graphstore import Scope
 

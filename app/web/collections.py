@@ -34,6 +34,7 @@ from app.domain.collections import (
     CollectionError,
     CollectionForbidden,
     CollectionNotFound,
+    Collections,
 )
 from app.domain.iris import COLLECTION_ID
 from app.domain.search import Vocabulary
@@ -43,6 +44,13 @@ from app.web.negotiation import negotiated
 from app.web.search_urls import request_language
 
 collections = Blueprint("collections", __name__)
+
+# What each method of ``/api/collections/<id>/members`` does with the members it is sent
+_MEMBER_CHANGES = {
+    "POST": Collections.add,
+    "DELETE": Collections.remove,
+    "PUT": Collections.reorder,
+}
 
 
 # Pages --------------------------------------------------------------------------------------
@@ -154,16 +162,7 @@ def delete(collection_id: str) -> Response | tuple[str, int]:
 def add(collection_id: str) -> Response | tuple[str, int]:
     """Add an asset or a collection (by id or IRI) at the end."""
     _signed_in()
-    return _form_change(
-        collection_id,
-        lambda c, version: c.add(
-            collection_id,
-            current_reader(),
-            current_scope(),
-            _form_members(),
-            expected_version=version,
-        ),
-    )
+    return _form_members_change(collection_id, Collections.add)
 
 
 @collections.post("/collections/add")
@@ -182,16 +181,7 @@ def add_to() -> Response | tuple[str, int]:
 def remove(collection_id: str) -> Response | tuple[str, int]:
     """Take a member out."""
     _signed_in()
-    return _form_change(
-        collection_id,
-        lambda c, version: c.remove(
-            collection_id,
-            current_reader(),
-            current_scope(),
-            _form_members(),
-            expected_version=version,
-        ),
-    )
+    return _form_members_change(collection_id, Collections.remove)
 
 
 @collections.post("/collections/<collection_id>/move")
@@ -219,6 +209,15 @@ def _form_change(collection_id: str, change: Callable) -> Response | tuple[str, 
         return _page(_visible(collection_id), str(conflict)), 409
     target = _safe_next(request.form.get("next", ""))
     return redirect(target or url_for("collections.page", collection_id=collection_id))
+
+
+def _form_members_change(collection_id: str, change: Callable) -> Response | tuple[str, int]:
+    """Add or take out (``change``: ``Collections.add`` or ``remove``) the form's members."""
+    members, reader, scope = _form_members(), current_reader(), current_scope()
+    return _form_change(
+        collection_id,
+        lambda c, seen: change(c, collection_id, reader, scope, members, expected_version=seen),
+    )
 
 
 def _form_members() -> list:
@@ -333,16 +332,8 @@ def api_members(collection_id: str) -> Response:
     with _refusals():
         members = [atrium.collections.reference(m) for m in raw]
         version = _version(body)
-        if request.method == "POST":
-            atrium.collections.add(collection_id, reader, scope, members, expected_version=version)
-        elif request.method == "DELETE":
-            atrium.collections.remove(
-                collection_id, reader, scope, members, expected_version=version
-            )
-        else:
-            atrium.collections.reorder(
-                collection_id, reader, scope, members, expected_version=version
-            )
+        change = _MEMBER_CHANGES[request.method]
+        change(atrium.collections, collection_id, reader, scope, members, expected_version=version)
     return jsonify(_visible(collection_id).as_json())
 
 

@@ -26,8 +26,9 @@ from app.domain.editing import (
     read_form,
     stored_differences,
 )
-from app.domain.ingest import Ingester, Outcome, PreparedFile, Resolved, prepare, work_folders
+from app.domain.ingest import Ingester, Outcome, Resolved, work_folders
 from app.domain.iris import ASSET_ID
+from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.operations import INGESTED_FILES
 from app.domain.search import Vocabulary
 from app.domain.validation import Problem

@@ -101,11 +101,7 @@ def upload(asset_id: str) -> Response:
 @role_required("contributor")
 def revert(asset_id: str, number: int) -> Response:
     """Make an earlier file current again (as a new version)."""
-    _changeable(asset_id)
-    seen = _seen_version(asset_id)
-    return _answer_page(
-        asset_id, lambda domain: domain.revert(asset_id, number, expected_version=seen)
-    )
+    return _answer_page(asset_id, _reverting(asset_id, number))
 
 
 @versions.get("/assets/<asset_id>/versions/<int:number>/file")
@@ -166,16 +162,20 @@ def api_upload(asset_id: str) -> Response:
 @role_required("contributor")
 def api_revert(asset_id: str, number: int) -> Response:
     """Make version ``number``'s file current again."""
-    _changeable(asset_id)
-    seen = _seen_version(asset_id)
-    return _answer_json(
-        asset_id, lambda domain: domain.revert(asset_id, number, expected_version=seen)
-    )
+    return _answer_json(asset_id, _reverting(asset_id, number))
 
 
 # Internals --------------------------------------------------------------------------------------
 
 Work = Callable[[FileVersions], FileVersion]
+
+
+def _reverting(asset_id: str, number: int) -> Work:
+    """The revert to version ``number``, once the caller may change the asset; it expects the
+    record's version the caller saw."""
+    _changeable(asset_id)
+    seen = _seen_version(asset_id)
+    return lambda domain: domain.revert(asset_id, number, expected_version=seen)
 
 
 def _attempt(asset_id: str, work: Work) -> tuple[FileVersion | None, int, str, str | None]:

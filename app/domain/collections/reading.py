@@ -17,12 +17,13 @@ from app.domain.collections.model import (
     PREFIXES,
     VISIBILITY_NAMES,
     Collection,
+    CollectionError,
     CollectionNotFound,
     Member,
     Summary,
 )
-from app.domain.collections.record import ASSET, COLLECTION, read_stored
-from app.domain.iris import Iris
+from app.domain.collections.record import ASSET, COLLECTION, member_homes, read_stored
+from app.domain.iris import Iris, parse_iri
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore, Scope
 
@@ -103,6 +104,22 @@ class CollectionReads:
     def __init__(self, store: GraphStore, iris: Iris) -> None:
         self.store = store
         self.iris = iris
+
+    def reference(self, text: str) -> NamedNode:
+        """A member named by its IRI, or by the id of an asset or a collection."""
+        text = (text or "").strip()
+        if self.iris.asset_id(text) or self.iris.collection_id(text):
+            return NamedNode(text)
+        if len(text) == 16 and self.iris.asset_id(self.iris.asset(text).value):
+            for iri in (self.iris.asset(text), self.iris.collection(text)):
+                if member_homes(self.store, self.iris, [iri]):
+                    return iri
+            raise CollectionError(f"no asset or collection {text}")
+        try:
+            parse_iri(text)
+        except ValueError as error:
+            raise CollectionError(f"{text[:80]!r} names no asset or collection: {error}") from None
+        raise CollectionError(f"{text[:80]!r} is not an asset or collection of this Atrium")
 
     def get(self, collection_id: str, reader: Reader, scope: Scope) -> Collection:
         """The collection as ``reader`` sees it; :class:`CollectionNotFound` if they may not."""

@@ -46,7 +46,7 @@ from app.domain.collections.record import (
     member_homes,
     read_stored,
 )
-from app.domain.iris import Iris, parse_iri
+from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
 from app.domain.validation import Validator, to_rdflib
 from app.domain.vocabularies import SHAPES_DIR
@@ -72,24 +72,6 @@ class Collections(CollectionReads):
             COLLECTION_SHAPE, format="turtle", publicID=self.iris.vocab_base
         )
         return Validator(shapes, {})
-
-    # References --------------------------------------------------------------------------
-
-    def reference(self, text: str) -> NamedNode:
-        """A member named by its IRI, or by the id of an asset or a collection."""
-        text = (text or "").strip()
-        if self.iris.asset_id(text) or self.iris.collection_id(text):
-            return NamedNode(text)
-        if len(text) == 16 and self.iris.asset_id(self.iris.asset(text).value):
-            for iri in (self.iris.asset(text), self.iris.collection(text)):
-                if member_homes(self.store, self.iris, [iri]):
-                    return iri
-            raise CollectionError(f"no asset or collection {text}")
-        try:
-            parse_iri(text)
-        except ValueError as error:
-            raise CollectionError(f"{text[:80]!r} names no asset or collection: {error}") from None
-        raise CollectionError(f"{text[:80]!r} is not an asset or collection of this Atrium")
 
     # Writes ------------------------------------------------------------------------------
 
@@ -218,7 +200,7 @@ class Collections(CollectionReads):
                 self._check(
                     [Triple(q.subject, q.predicate, q.object) for q in added + stored.description]
                 )
-                self.store.update(update_request(self._touch(stored), data_block("INSERT", added)))
+            self._store_touched(stored, "INSERT", added)
         return len(added) // 5
 
     def remove(
@@ -238,10 +220,7 @@ class Collections(CollectionReads):
                 item = stored.item_of(member)
                 if item is not None and self._sees(member, scope):
                     removed += item.quads
-            if removed:
-                self.store.update(
-                    update_request(self._touch(stored), data_block("DELETE", removed))
-                )
+            self._store_touched(stored, "DELETE", removed)
         return sum(1 for q in removed if q.predicate == DCT.hasPart)
 
     def reorder(
@@ -379,6 +358,11 @@ class Collections(CollectionReads):
                 target = self.iris.membership_graph(graph, homes[item.member.value][1])
                 added = added + [Quad(q.subject, q.predicate, q.object, target) for q in item.quads]
         return removed, added
+
+    def _store_touched(self, stored: StoredCollection, kind: str, quads: list[Quad]) -> None:
+        """Insert or delete (``kind``) the quads, with the date modified set to now."""
+        if quads:
+            self.store.update(update_request(self._touch(stored), data_block(kind, quads)))
 
     def _touch(self, stored: StoredCollection) -> str:
         """The update that sets the collection's date modified to now."""

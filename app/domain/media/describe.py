@@ -1,6 +1,6 @@
 """What media facts say, as standard terms in an asset's record: the one place they are mapped.
 
-:class:`~app.domain.ingest.Describer` calls :func:`media_triples` for a file's
+:class:`~app.domain.media.record.Describer` calls :func:`media_triples` for a file's
 :class:`~.facts.MediaFacts` (its embedded title, creators, dates and GPS go through the same
 mapping as an image's) and :func:`iptc_core_pairs` for the IPTC Core fields of any file.
 

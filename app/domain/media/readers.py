@@ -3,7 +3,7 @@
 ``application/pdf``: :mod:`.pdf`; ``video/*``: :mod:`.video`; ``audio/*``: :mod:`.audio`. The
 reader's module is imported when first needed, so that a missing native library (or a reader
 not written yet) costs only its kind: such files, and every other kind of document, get the
-card that shows their type (:func:`app.domain.images.generic_rendition`) and nothing more.
+card that shows their type (:func:`app.domain.media.cards.generic_rendition`) and nothing more.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from app.domain.images import BadFile, generic_rendition
+from app.domain.images import BadFile
+from app.domain.media.cards import generic_rendition
 from app.domain.media.facts import Limits, MediaFacts
 
 log = logging.getLogger(__name__)
