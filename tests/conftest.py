@@ -10,7 +10,6 @@ import csv
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from virtuoso_server import SparqlService, running_virtuoso
+from virtuoso_server import REMOTE_SERVERS, SparqlService, free_port, sparql_service, stop
 
 from app.config import Config
 from app.service import Atrium
@@ -50,12 +49,6 @@ def _oxigraph_binary() -> str:
     return on_path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
@@ -81,7 +74,7 @@ def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log: 
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of an ``oxigraph serve`` process shared by the whole test session."""
     folder = tmp_path_factory.mktemp("oxigraph")
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     command = [_oxigraph_binary(), "serve", "--location", str(folder / "data"), "--bind", address]
     log = folder / "server.log"
     with log.open("wb") as log_file:
@@ -91,41 +84,12 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_until_answering(process, base_url, log)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, seconds=10)
 
 
 # --------------------------------------------------------------------------------------------
 # Graph stores
 # --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparqlService]:
-    """A Virtuoso process shared by the whole test session (tests/virtuoso_server.py)."""
-    folder = tmp_path_factory.mktemp("virtuoso")
-    with running_virtuoso(folder, _free_port(), _free_port()) as service:
-        yield service
-
-
-# Every remote-store test runs once per real server: ask for ``remote_service``.
-REMOTE_SERVERS = [pytest.param(name, marks=pytest.mark.remote) for name in ("oxigraph", "virtuoso")]
-
-
-@pytest.fixture(params=REMOTE_SERVERS)
-def remote_service(request: pytest.FixtureRequest) -> SparqlService:
-    """A running SPARQL service (Oxigraph server, then Virtuoso) and its endpoint paths."""
-    return sparql_service(request, request.param)
-
-
-def sparql_service(request: pytest.FixtureRequest, name: str) -> SparqlService:
-    if name == "oxigraph":
-        return SparqlService("oxigraph", request.getfixturevalue("oxigraph_server"))
-    return request.getfixturevalue("virtuoso_server")
 
 
 @pytest.fixture(params=["embedded", *REMOTE_SERVERS])
@@ -223,6 +187,24 @@ def atrium(tmp_path: Path) -> Iterator[Atrium]:
     service = make_atrium(tmp_path / "data")
     yield service
     service.close()
+
+
+@pytest.fixture
+def client(atrium: Atrium):  # noqa: ANN201
+    """A Flask test client of ``atrium``."""
+    from app.web import create_app
+
+    return create_app(atrium).test_client()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The data folder the ``atrium`` command finds in its environment (not made yet)."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("ATRIUM_DATA", str(folder))
+    monkeypatch.setenv("ATRIUM_BASE_IRI", BASE_IRI)
+    monkeypatch.delenv("ATRIUM_STORE", raising=False)
+    return folder
 
 
 @pytest.fixture
@@ -369,7 +351,9 @@ def http_sign_in(base_url: str, name: str, password: str = TEST_PASSWORD) -> req
     return client
 
 
-# Vocabularies: every corpus vocabulary imported once per session (tests/vocab_helpers.py).
+# Fixtures from helpers: the remote servers' ``remote_service`` and ``virtuoso_server``
+# (tests/virtuoso_server.py); every corpus vocabulary, imported once a session (vocab_helpers).
+from virtuoso_server import remote_services, virtuoso_server  # noqa: E402, F401
 from vocab_helpers import corpus_vocabularies  # noqa: E402, F401
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from urllib.parse import parse_qs, urlsplit
 
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.datastructures import MultiDict
@@ -82,3 +83,8 @@ def subject(atrium: Atrium, name: str) -> str:
 
 def concept(atrium: Atrium, relative: str) -> str:
     return atrium.iris.concept(relative).value
+
+
+def query_params(url: str) -> dict[str, list[str]]:
+    """The query string of ``url``, each name with its values."""
+    return parse_qs(urlsplit(url).query)

@@ -11,57 +11,21 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import TEST_PASSWORD, add_user, http_sign_in, serving
-from PIL import Image
+from access_matrix import (
+    LEVELS,
+    READERS,
+    bearer_headers,
+    for_every_reader_and_level,
+    matrix_site,  # noqa: F401 - the fixture site
+)
+from conftest import TEST_PASSWORD, add_user, http_sign_in
 
-from app.domain.ingest import Ingester, IngestOptions
 from app.storage.graphstore import Scope
 
-LEVELS = ("public", "internal", "restricted")
-READERS = {
-    # reader: which levels of an HR-owned asset they may see
-    "anonymous": {"public"},
-    "viewer-marketing": {"public", "internal"},
-    "viewer-hr": {"public", "internal", "restricted"},
-    "contributor-hr": {"public", "internal", "restricted"},
-    "admin": {"public", "internal", "restricted"},
-}
 PATHS = ("", "/file", "/thumbnail", "/preview")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory):
-    from conftest import make_atrium
-
-    folder = tmp_path_factory.mktemp("access")
-    atrium = make_atrium(folder / "data")
-    ingester = Ingester(atrium)
-    assets = {}
-    for level, colour in zip(LEVELS, ("red", "green", "blue"), strict=True):
-        path = folder / f"{level}.png"
-        Image.new("RGB", (200, 100), colour).save(path)
-        options = ingester.resolve(IngestOptions("hr", level, settings=[f"title={level} photo"]))
-        # consent given, so the HR profile is satisfied and a public HR asset is allowed
-        options.values += ingester.resolve(
-            IngestOptions("hr", settings=["consentGiven=true", "consentExpires=2030-01-01"])
-        ).values
-        outcome = ingester.run([path], options).outcomes[0]
-        assert outcome.status == "ingested", outcome.reason
-        assets[level] = outcome.asset_id
-    with serving(atrium) as base_url:
-        clients = {"anonymous": requests.Session()}
-        for reader in READERS:
-            if reader == "anonymous":
-                continue
-            role, _, department = reader.partition("-")
-            name = add_user(atrium, role, (department,) if department else ())
-            clients[reader] = http_sign_in(base_url, name)
-        yield atrium, base_url, assets, clients
-    atrium.close()
-
-
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_asset_paths_follow_the_access_level(site, reader: str, level: str) -> None:
     _, base_url, assets, clients = site
     visible = level in READERS[reader]
@@ -286,8 +250,7 @@ def test_results_paths_are_for_signed_in_readers_who_may_see_the_asset(site) -> 
 RECORDERS = {"contributor-hr", "admin"}
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_recording_results_follows_the_department_and_the_access_level(
     site, reader: str, level: str
 ) -> None:
@@ -324,10 +287,7 @@ def test_recording_results_follows_the_department_and_the_access_level(
     )
     assert bad.status_code < 500 and (reader not in RECORDERS or bad.status_code == 400)
 
-    name = add_user(atrium, *_role_and_departments(reader)) if reader != "anonymous" else None
-    headers = {}
-    if name is not None:
-        headers["Authorization"] = f"Bearer {atrium.users.issue_token(name, 'matrix')[1]}"
+    headers = bearer_headers(atrium, reader, "matrix")
     api = requests.post(
         f"{base_url}/api/results", json=[{**row, "asset": asset_id}], headers=headers
     )
@@ -346,12 +306,7 @@ def test_recording_results_follows_the_department_and_the_access_level(
         data="{not json",
         headers={**headers, "Content-Type": "application/json"},
     )
-    assert garbage.status_code in ((401,) if name is None else (400, 403))
-
-
-def _role_and_departments(reader: str) -> tuple[str, tuple[str, ...]]:
-    role, _, department = reader.partition("-")
-    return role, (department,) if department else ()
+    assert garbage.status_code in ((401,) if not headers else (400, 403))
 
 
 # API tokens: each signed-in reader lists, issues and revokes their own on /account/tokens, and

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import TEST_PASSWORD, http_sign_in, serving
-from PIL import Image
-from test_access import LEVELS, READERS
+from access_matrix import (
+    LEVELS,
+    READERS,
+    add_readers,
+    ingest_one_per_level,
+    matrix_atrium,
+    served_to,
+    write_photo,
+)
 
 from app.domain.access import Reader, scope_for
-from app.domain.ingest import Ingester, IngestOptions
 
 VISIBILITIES = ("personal", "department", "public")
 ALL_READERS = {**READERS, "owner": {"public", "internal", "restricted"}}  # owner: viewer in HR
@@ -37,46 +42,24 @@ POSITIONS = (
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory):
-    from conftest import make_atrium
-
+def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     folder = tmp_path_factory.mktemp("access-collections")
-    atrium = make_atrium(folder / "data")
-    ingester = Ingester(atrium)
-    assets = {}
-    for level, colour in zip(LEVELS, ("red", "green", "blue"), strict=True):
-        path = folder / f"{level}.png"
-        Image.new("RGB", (120, 80), colour).save(path)
-        options = ingester.resolve(IngestOptions("hr", level, settings=[f"title={level} photo"]))
-        options.values += ingester.resolve(
-            IngestOptions("hr", settings=["consentGiven=true", "consentExpires=2030-01-01"])
-        ).values
-        outcome = ingester.run([path], options).outcomes[0]
-        assert outcome.status == "ingested", outcome.reason
-        assets[level] = outcome.asset_id
-    names = {}
-    for reader in ALL_READERS:
-        if reader == "anonymous":
-            continue
-        role, _, department = reader.partition("-")
-        role, department = ("viewer", "hr") if reader == "owner" else (role, department)
-        names[reader] = f"{reader}-c"
-        atrium.users.add(names[reader], role, [department] if department else [], TEST_PASSWORD)
-    owner = Reader.signed_in_as(names["owner"], ["hr"], False)
-    collections = {}
-    for visibility in VISIBILITIES:
-        department = "hr" if visibility == "department" else None
-        made = atrium.collections.create(owner, f"{visibility} album", "", visibility, department)
-        scope = scope_for(owner, atrium.iris, atrium.store)
-        members = [atrium.iris.asset(assets[level]) for level in LEVELS]
-        atrium.collections.add(made, owner, scope, members)
-        collections[visibility] = made
-    with serving(atrium) as base_url:
-        clients = {"anonymous": requests.Session()}
-        for reader, name in names.items():
-            clients[reader] = http_sign_in(base_url, name)
-        yield atrium, base_url, assets, collections, clients
-    atrium.close()
+    with matrix_atrium(folder) as atrium:
+        assets = ingest_one_per_level(atrium, lambda level: write_photo(folder, level), True)
+        names = add_readers(atrium, ALL_READERS, {"owner": ("viewer", ("hr",))}, suffix="c")
+        owner = Reader.signed_in_as(names["owner"], ["hr"], False)
+        collections = {}
+        for visibility in VISIBILITIES:
+            department = "hr" if visibility == "department" else None
+            made = atrium.collections.create(
+                owner, f"{visibility} album", "", visibility, department
+            )
+            scope = scope_for(owner, atrium.iris, atrium.store)
+            members = [atrium.iris.asset(assets[level]) for level in LEVELS]
+            atrium.collections.add(made, owner, scope, members)
+            collections[visibility] = made
+        with served_to(atrium, names) as (base_url, clients):
+            yield atrium, base_url, assets, collections, clients
 
 
 def _expected(reader: str, visibility: str) -> set[str]:

@@ -5,45 +5,38 @@ and the page strip only shows on the asset pages the reader may see."""
 
 from __future__ import annotations
 
-import pytest
-import requests
-from conftest import add_user, http_sign_in, make_atrium, serving
-from pdf_helpers import write_pdf
-from test_access import LEVELS, READERS
+from pathlib import Path
 
-from app.domain.ingest import Ingester, IngestOptions
+import pytest
+from access_matrix import (
+    LEVELS,
+    READERS,
+    add_readers,
+    for_every_reader_and_level,
+    ingest_one_per_level,
+    matrix_atrium,
+    served_to,
+)
+from pdf_helpers import write_pdf
 
 PATHS = ("", "/file", "/thumbnail", "/preview", "/page-2", "/page-3")
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory: pytest.TempPathFactory):
+def documents(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """One HR-owned three-page PDF per access level, served, with a session per reader."""
     folder = tmp_path_factory.mktemp("access-documents")
-    atrium = make_atrium(folder / "data")
-    ingester = Ingester(atrium)
-    assets = {}
-    for level in LEVELS:
-        path = write_pdf(folder / f"{level}.pdf", [f"{level} one", f"{level} two", "three"])
-        options = ingester.resolve(
-            IngestOptions("hr", level, settings=["consentGiven=true", "consentExpires=2030-01-01"])
-        )
-        outcome = ingester.run([path], options).outcomes[0]
-        assert outcome.status == "ingested", outcome.reason
-        assets[level] = outcome.asset_id
-    with serving(atrium) as base_url:
-        clients = {"anonymous": requests.Session()}
-        for reader in READERS:
-            if reader != "anonymous":
-                role, _, department = reader.partition("-")
-                name = add_user(atrium, role, (department,) if department else ())
-                clients[reader] = http_sign_in(base_url, name)
-        yield base_url, assets, clients
-    atrium.close()
+
+    def three_pages(level: str) -> Path:
+        return write_pdf(folder / f"{level}.pdf", [f"{level} one", f"{level} two", "three"])
+
+    with matrix_atrium(folder) as atrium:
+        assets = ingest_one_per_level(atrium, three_pages)
+        with served_to(atrium, add_readers(atrium, READERS)) as (base_url, clients):
+            yield base_url, assets, clients
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_page_pictures_follow_the_access_level(documents, reader: str, level: str) -> None:
     base_url, assets, clients = documents
     visible = level in READERS[reader]

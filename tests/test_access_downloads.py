@@ -9,10 +9,16 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
-from test_access import LEVELS, READERS, site  # noqa: F401 - site is the module's fixture
+from access_matrix import (
+    LEVELS,
+    PHOTO_COLOURS,
+    READERS,
+    for_every_reader_and_level,
+    matrix_site,  # noqa: F401 - the fixture site
+)
+from PIL import Image, ImageColor
 
-COLOURS = dict(zip(LEVELS, ((255, 0, 0), (0, 128, 0), (0, 0, 255)), strict=True))
+COLOURS = {level: ImageColor.getrgb(name) for level, name in PHOTO_COLOURS.items()}
 DOWNLOADS = (
     "/download",
     "/download?rendition=preview",
@@ -24,9 +30,8 @@ DOWNLOADS = (
 BAD_INPUT = ("/download?format=gif", "/download?format=png&width=0", "/download?rendition=x")
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
-def test_downloads_follow_the_access_level(site, reader: str, level: str) -> None:  # noqa: F811
+@for_every_reader_and_level
+def test_downloads_follow_the_access_level(site, reader: str, level: str) -> None:
     _, base_url, assets, clients = site
     visible = level in READERS[reader]
     url = f"{base_url}/assets/{assets[level]}"
@@ -51,7 +56,7 @@ def test_downloads_follow_the_access_level(site, reader: str, level: str) -> Non
 
 @pytest.mark.parametrize("reader", READERS)
 def test_the_page_offers_downloads_only_of_what_the_reader_may_see(
-    site,  # noqa: F811
+    site,
     reader: str,
 ) -> None:
     _, base_url, assets, clients = site
@@ -64,7 +69,7 @@ def test_the_page_offers_downloads_only_of_what_the_reader_may_see(
         assert (f'action="/assets/{assets[level]}/download"' in page.text) == visible
 
 
-def test_a_downloaded_restricted_asset_is_audited_under_its_reader(site) -> None:  # noqa: F811
+def test_a_downloaded_restricted_asset_is_audited_under_its_reader(site) -> None:
     atrium, base_url, assets, clients = site
     clients["viewer-hr"].get(f"{base_url}/assets/{assets['restricted']}/download?format=png")
     events = atrium.audit.history(atrium.iris.asset(assets["restricted"]))

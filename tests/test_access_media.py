@@ -5,49 +5,43 @@ answers 404, never 206 with its bytes, and the player only shows on pages the re
 
 from __future__ import annotations
 
-import pytest
-import requests
-from conftest import add_user, http_sign_in, make_atrium, serving
-from media_helpers import RED, write_video
-from test_access import LEVELS, READERS
+from pathlib import Path
 
-from app.domain.ingest import Ingester, IngestOptions
+import pytest
+from access_matrix import (
+    LEVELS,
+    READERS,
+    add_readers,
+    for_every_reader_and_level,
+    ingest_one_per_level,
+    matrix_atrium,
+    served_to,
+)
+from media_helpers import RED, write_video
 
 RANGED_PATHS = ("/file", "/web", "/download?rendition=web", "/download")
 RANGE = {"Range": "bytes=0-63"}
 
 
 @pytest.fixture(scope="module")
-def videos(tmp_path_factory: pytest.TempPathFactory):
+def videos(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """One HR-owned QuickTime video per access level, its web rendition made, served, with a
     session per reader."""
     folder = tmp_path_factory.mktemp("access-media")
-    atrium = make_atrium(folder / "data")
-    ingester = Ingester(atrium)
-    assets = {}
-    for number, level in enumerate(LEVELS):
-        path = write_video(folder / f"{level}.mov", colours=[(0.5, RED), (0.1 * number, RED)])
-        options = ingester.resolve(
-            IngestOptions("hr", level, settings=["consentGiven=true", "consentExpires=2030-01-01"])
-        )
-        outcome = ingester.run([path], options).outcomes[0]
-        assert outcome.status == "ingested", outcome.reason
-        assets[level] = outcome.asset_id
-    made = atrium.web_renditions.make_pending()
-    assert {state.state for state in made.values()} == {"ready"} and len(made) == len(LEVELS)
-    with serving(atrium) as base_url:
-        clients = {"anonymous": requests.Session()}
-        for reader in READERS:
-            if reader != "anonymous":
-                role, _, department = reader.partition("-")
-                name = add_user(atrium, role, (department,) if department else ())
-                clients[reader] = http_sign_in(base_url, name)
-        yield base_url, assets, clients
-    atrium.close()
+
+    def video(level: str) -> Path:
+        seconds = 0.1 * LEVELS.index(level)
+        return write_video(folder / f"{level}.mov", colours=[(0.5, RED), (seconds, RED)])
+
+    with matrix_atrium(folder) as atrium:
+        assets = ingest_one_per_level(atrium, video)
+        made = atrium.web_renditions.make_pending()
+        assert {state.state for state in made.values()} == {"ready"} and len(made) == len(LEVELS)
+        with served_to(atrium, add_readers(atrium, READERS)) as (base_url, clients):
+            yield base_url, assets, clients
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_ranges_and_the_web_rendition_follow_the_access_level(
     videos, reader: str, level: str
 ) -> None:

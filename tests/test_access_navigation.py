@@ -10,7 +10,12 @@ import re
 from urllib.parse import quote
 
 import pytest
-from test_access import LEVELS, READERS, site  # noqa: F401 - site is the module's fixture
+from access_matrix import (
+    LEVELS,
+    READERS,
+    for_every_reader_and_level,
+    matrix_site,  # noqa: F401 - the fixture site
+)
 
 SEARCHES = ("q=photo&sort=oldest", "q=photo&sort=title&per_page=1", "per_page=2")
 
@@ -31,10 +36,9 @@ def _neighbour(text: str, rel: str) -> str | None:
 
 
 @pytest.mark.parametrize("search", SEARCHES)
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_neighbours_and_counts_follow_the_access_level(
-    site,  # noqa: F811
+    site,
     reader: str,
     level: str,
     search: str,
@@ -65,7 +69,7 @@ def test_neighbours_and_counts_follow_the_access_level(
 
 @pytest.mark.parametrize("reader", READERS)
 def test_the_search_page_lists_and_links_only_what_the_reader_may_see(
-    site,  # noqa: F811
+    site,
     reader: str,
 ) -> None:
     _, base_url, assets, clients = site

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import add_user, http_sign_in, serving
+from access_matrix import add_readers, matrix_atrium, served_to
 from sparql_helpers import add_asset
 
 METRICS_TOKEN = "ops-metrics-token"
@@ -28,25 +28,24 @@ CALLERS = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory):
-    from conftest import make_atrium
-
+def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     folder = tmp_path_factory.mktemp("access-ops")
-    atrium = make_atrium(folder / "data", metrics_token=METRICS_TOKEN)
-    add_asset(atrium, ASSET_ID, TITLE, "restricted", "hr")
-    with serving(atrium) as base_url:
-        clients = {"anonymous": requests.Session()}
-        for role in ("viewer", "admin"):
-            name = add_user(atrium, role)
-            clients[role] = http_sign_in(base_url, name)
-            bearer = requests.Session()
-            bearer.headers["Authorization"] = f"Bearer {atrium.users.issue_token(name, 'ops')[1]}"
-            clients[f"{role}-token"] = bearer
-        for caller, token in (("metrics-token", METRICS_TOKEN), ("wrong-token", "not-it")):
-            clients[caller] = requests.Session()
-            clients[caller].headers["Authorization"] = f"Bearer {token}"
-        yield atrium, base_url, clients
-    atrium.close()
+    with matrix_atrium(folder, metrics_token=METRICS_TOKEN) as atrium:
+        add_asset(atrium, ASSET_ID, TITLE, "restricted", "hr")
+        names = add_readers(atrium, ("viewer", "admin"))
+        with served_to(atrium, names) as (base_url, clients):
+            for role, name in names.items():
+                token = atrium.users.issue_token(name, "ops")[1]
+                clients[f"{role}-token"] = _bearer_session(token)
+            for caller, token in (("metrics-token", METRICS_TOKEN), ("wrong-token", "not-it")):
+                clients[caller] = _bearer_session(token)
+            yield atrium, base_url, clients
+
+
+def _bearer_session(token: str) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -13,9 +13,15 @@ import re
 
 import pytest
 import requests
+from access_matrix import (
+    LEVELS,
+    READERS,
+    bearer_headers,
+    for_every_reader_and_level,
+    matrix_site,  # noqa: F401 - the fixture site
+)
 from conftest import add_user, http_sign_in
 from PIL import Image
-from test_access import LEVELS, READERS, site  # noqa: F401 - site is the module's fixture
 
 WRITERS = {"contributor-hr", "admin"}  # the owning department's contributor, and admins
 READS = ("/versions", "/versions/1/file")
@@ -40,9 +46,8 @@ def record_version(atrium, asset_id: str) -> str:  # noqa: ANN001
     return atrium.assets.version(asset_id)
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
-def test_version_reads_follow_the_access_level(site, reader: str, level: str) -> None:  # noqa: F811
+@for_every_reader_and_level
+def test_version_reads_follow_the_access_level(site, reader: str, level: str) -> None:
     _, base_url, assets, clients = site
     visible = level in READERS[reader]
     url = f"{base_url}/assets/{assets[level]}"
@@ -65,10 +70,9 @@ def test_version_reads_follow_the_access_level(site, reader: str, level: str) ->
     assert missing.status_code == 404
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_version_forms_follow_the_department_and_the_access_level(
-    site,  # noqa: F811
+    site,
     reader: str,
     level: str,
 ) -> None:
@@ -108,20 +112,15 @@ def test_version_forms_follow_the_department_and_the_access_level(
         assert asset_id not in upload.text.replace(f"/assets/{asset_id}/versions", "")
 
 
-@pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("level", LEVELS)
+@for_every_reader_and_level
 def test_the_version_api_follows_the_department_and_the_access_level(
-    site,  # noqa: F811
+    site,
     reader: str,
     level: str,
 ) -> None:
     atrium, base_url, assets, _ = site
     asset_id = assets[level]
-    headers = {}
-    if reader != "anonymous":
-        role, _, department = reader.partition("-")
-        name = add_user(atrium, role, (department,) if department else ())
-        headers["Authorization"] = f"Bearer {atrium.users.issue_token(name, 'versions')[1]}"
+    headers = bearer_headers(atrium, reader, "versions")
     before = record_version(atrium, asset_id)
 
     upload = requests.post(
@@ -145,7 +144,7 @@ def test_the_version_api_follows_the_department_and_the_access_level(
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_another_departments_contributor_may_not_change_what_it_may_see(
-    site,  # noqa: F811
+    site,
     level: str,
 ) -> None:
     atrium, base_url, assets, _ = site

@@ -7,18 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE_IRI, CORPUS_IMAGES, need_corpus
+from conftest import CORPUS_IMAGES, need_corpus
 
 from app.cli import main
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("ATRIUM_DATA", str(folder))
-    monkeypatch.setenv("ATRIUM_BASE_IRI", BASE_IRI)
-    monkeypatch.delenv("ATRIUM_STORE", raising=False)
-    return folder
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from conftest import csrf_token, make_atrium
 from PIL import Image
 from search_helpers import put_asset, subject
@@ -22,18 +21,6 @@ def png(colour: str = "red") -> io.BytesIO:
     Image.new("RGB", (64, 48), colour).save(data, format="PNG")
     data.seek(0)
     return data
-
-
-@pytest.fixture
-def atrium(tmp_path: Path):  # noqa: ANN201
-    service = make_atrium(tmp_path / "data")
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def client(atrium: Atrium):  # noqa: ANN201
-    return create_app(atrium).test_client()
 
 
 def post_upload(client, data: dict, colour: str = "red"):  # noqa: ANN001, ANN201

@@ -35,13 +35,10 @@ WRITES = ("update", "insert", "replace_graph", "load_dump")
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("ATRIUM_DATA", str(folder))
-    monkeypatch.setenv("ATRIUM_BASE_IRI", BASE_IRI)
-    monkeypatch.delenv("ATRIUM_STORE", raising=False)
-    make_atrium(folder).close()
-    return folder
+def data_dir(data_dir: Path) -> Path:
+    """conftest's CLI data folder, initialised."""
+    make_atrium(data_dir).close()
+    return data_dir
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -3,13 +3,10 @@ with and without JavaScript, by mouse and by keyboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
-from conftest import make_atrium, serving
-from search_helpers import put_asset
+from search_helpers import put_asset, query_params
+
+from app.service import Atrium
 
 pytestmark = pytest.mark.browser
 
@@ -17,18 +14,13 @@ TITLES = ("Harbour crane", "Harbour at dawn", "Harbour workers", "Harbour gulls"
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[str]:
-    atrium = make_atrium(tmp_path / "data")
+def site(site: tuple[Atrium, str]) -> str:
+    """conftest's served Atrium, with these assets; its base URL."""
+    atrium, base_url = site
     for day, title in enumerate(TITLES, start=1):
         put_asset(atrium, title, submitted=f"2026-01-{day:02d}T00:00:00")
     put_asset(atrium, "Secret harbour plan", access="restricted", submitted="2026-01-09T00:00:00")
-    with serving(atrium) as base_url:
-        yield base_url
-    atrium.close()
-
-
-def params(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
+    return base_url
 
 
 @pytest.mark.parametrize("javascript", [True, False])
@@ -55,7 +47,7 @@ def test_search_open_a_result_press_next_and_go_back(browser, site: str, javascr
 
     page.locator(".search-navigation a.back").click()
     page.wait_for_url("**/search?*")
-    assert params(page.url) == {
+    assert query_params(page.url) == {
         "q": ["harbour"],
         "sort": ["oldest"],
         "per_page": ["2"],

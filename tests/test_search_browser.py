@@ -3,31 +3,26 @@ forward, all through links and GET forms."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import add_user, browser_sign_in, make_atrium, serving
 from PIL import Image
-from search_helpers import put_asset, subject
+from search_helpers import put_asset, query_params, subject
+
+from app.service import Atrium
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[str]:
-    atrium = make_atrium(tmp_path / "data")
+def site(site: tuple[Atrium, str]) -> str:
+    """conftest's served Atrium, with these assets; its base URL."""
+    atrium, base_url = site
     put_asset(atrium, "Red bicycle", subjects=[subject(atrium, "bicycle")])
     put_asset(atrium, "Delivery truck", subjects=[subject(atrium, "truck")])
     put_asset(atrium, "Training day", department="training", subjects=[subject(atrium, "team")])
-    with serving(atrium) as base_url:
-        yield base_url
-    atrium.close()
-
-
-def params(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
+    return base_url
 
 
 @pytest.mark.parametrize("javascript", [True, False])
@@ -48,7 +43,7 @@ def test_facets_chips_text_and_history(browser, site: str, javascript: bool) -> 
     page.go_back()
     page.wait_for_url("**/search?department=*")
     page.locator(".chip", has_text="Training").click()  # remove the filter
-    page.wait_for_url(lambda url: "department" not in params(url))
+    page.wait_for_url(lambda url: "department" not in query_params(url))
     assert page.locator(".count").inner_text() == "3 assets"
 
     page.fill("input[name=q]", "vehicle")

@@ -11,8 +11,7 @@ import re
 import threading
 from pathlib import Path
 
-import pytest
-from conftest import BASE_IRI, csrf_token, make_atrium
+from conftest import csrf_token, make_atrium
 from PIL import Image
 from pyoxigraph import Literal, Triple
 
@@ -33,18 +32,6 @@ def image_bytes(colour: str, size: tuple[int, int] = (64, 48), kind: str = "PNG"
     data = io.BytesIO()
     Image.new("RGB", size, colour).save(data, format=kind)
     return data.getvalue()
-
-
-@pytest.fixture
-def atrium(tmp_path: Path):  # noqa: ANN201
-    service = make_atrium(tmp_path / "data")
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def client(atrium: Atrium):  # noqa: ANN201
-    return create_app(atrium).test_client()
 
 
 def upload_asset(client, title: str = "Spring launch", colour: str = "red") -> str:  # noqa: ANN001
@@ -433,15 +420,6 @@ def test_the_api_takes_a_new_version_from_a_token(client, api_token, atrium, tmp
 
 
 # The CLI ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cli-data"
-    monkeypatch.setenv("ATRIUM_DATA", str(folder))
-    monkeypatch.setenv("ATRIUM_BASE_IRI", BASE_IRI)
-    monkeypatch.delenv("ATRIUM_STORE", raising=False)
-    return folder
 
 
 def test_the_cli_gives_an_asset_a_new_file_lists_and_reverts(data_dir, tmp_path, capsys):

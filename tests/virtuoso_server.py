@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -195,12 +196,48 @@ def running_virtuoso(folder: Path, http_port: int, sql_port: int) -> Iterator[Sp
             "virtuoso", base_url, "/sparql", "/sparql", gsp_path="/sparql-graph-crud"
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, seconds=20)
+
+
+def stop(process: subprocess.Popen[bytes], seconds: float) -> None:
+    """Ask a server process to end; kill it when it has not within ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparqlService]:
+    """A Virtuoso process shared by the whole test session (conftest.py imports it)."""
+    folder = tmp_path_factory.mktemp("virtuoso")
+    with running_virtuoso(folder, free_port(), free_port()) as service:
+        yield service
+
+
+# Every remote-store test runs once per real server: ask for ``remote_service`` (conftest.py).
+REMOTE_SERVERS = [pytest.param(name, marks=pytest.mark.remote) for name in ("oxigraph", "virtuoso")]
+
+
+def sparql_service(request: pytest.FixtureRequest, name: str) -> SparqlService:
+    """The running service ``name`` ("oxigraph" or "virtuoso"), started on first use."""
+    if name == "oxigraph":
+        return SparqlService("oxigraph", request.getfixturevalue("oxigraph_server"))
+    return request.getfixturevalue("virtuoso_server")
+
+
+@pytest.fixture(params=REMOTE_SERVERS, name="remote_service")
+def remote_services(request: pytest.FixtureRequest) -> SparqlService:
+    """A running SPARQL service (Oxigraph server, then Virtuoso) and its endpoint paths."""
+    return sparql_service(request, request.param)
 
 
 def known_limitation(request: pytest.FixtureRequest, limitation: str) -> None:
