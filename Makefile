@@ -49,7 +49,8 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/autocomplete_bench.py
 	$(PY) benchmarks/profiles_bench.py
 	$(PY) benchmarks/media_bench.py
-	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # the targets name 100k / 1M: far from reach yet (benchmarks/README.md)
+	$(PY) benchmarks/video_bench.py
+	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # a small scale: the targets name 100k assets and 1M rows (benchmarks/README.md)
 
 clean: ## remove the virtual environment, the local data folder and YASGUI
 	rm -rf $(VENV) var app/web/vendor

@@ -2,13 +2,14 @@
 
 - thumbnail, page previews, text and metadata of a generated 20-page PDF: one
   :func:`app.domain.media.pdf.read` call (what an ingest worker does per file);
-- the ingest rate of generated JPEGs alone, and of the same JPEGs with 3-page PDFs in the mix
-  (renditions, validation and store writes included), in files per second.
+- the ingest rate of generated JPEGs alone, and of the same JPEGs with 3-page PDFs, or with
+  5-second MP4 videos, in the mix (renditions, validation and store writes included), in files
+  per second.
 
-Video figures come with the video reader (app/domain/media/video.py). The machine's cores are
-printed with the figures: worker processes use them all.
+The 60-second 1080p video's own figures are in video_bench.py. The machine's cores are printed
+with the figures: worker processes use them all.
 
-Usage: python benchmarks/media_bench.py [--rounds 5] [--images 48] [--pdfs 24]
+Usage: python benchmarks/media_bench.py [--rounds 5] [--images 48] [--pdfs 24] [--videos 12]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from app.service import Atrium
 
 # the PDF writer is shared with the tests (tests/pdf_helpers.py); tests/ is no package
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from media_helpers import write_video  # noqa: E402
 from pdf_helpers import write_pdf  # noqa: E402
 
 MAX_PIXELS = 200_000_000
@@ -54,8 +56,11 @@ def bench_pdf(folder: Path, rounds: int) -> None:
         )
 
 
-def bench_ingest(folder: Path, rounds: int, images: int, pdfs: int) -> None:
-    print(f"\n## Ingest rate: {images} JPEGs of 1600×1067 alone, then with {pdfs} 3-page PDFs")
+def bench_ingest(folder: Path, rounds: int, images: int, pdfs: int, videos: int) -> None:
+    print(
+        f"\n## Ingest rate: {images} JPEGs of 1600×1067 alone, then with {pdfs} 3-page PDFs, "
+        f"then with {videos} MP4s of 5 s at 640×360"
+    )
     photos = [item.path for item in generate_demo_collection(folder / "images", count=images)]
     documents = folder / "pdfs"
     documents.mkdir()
@@ -63,10 +68,14 @@ def bench_ingest(folder: Path, rounds: int, images: int, pdfs: int) -> None:
         write_pdf(documents / f"doc-{n}.pdf", [f"document {n} page {p}" for p in range(3)])
         for n in range(pdfs)
     ]
-    for label, paths in (("images only", photos), ("images + PDFs", photos + papers)):
+    clips = folder / "videos"
+    clips.mkdir()
+    films = [write_video(clips / f"clip-{n}.mp4", size=(640, 360)) for n in range(videos)]
+    mixes = (("images only", photos), ("images + PDFs", photos + papers))
+    for label, paths in (*mixes, ("images + videos", photos + films)):
         rates = []
         for round_number in range(rounds):
-            data = folder / f"data-{label[:6].strip()}-{round_number}"
+            data = folder / f"data-{label.replace(' ', '')}-{round_number}"
             atrium = Atrium(Config.from_env({"ATRIUM_DATA": str(data)}))
             atrium.init()
             try:
@@ -78,7 +87,7 @@ def bench_ingest(folder: Path, rounds: int, images: int, pdfs: int) -> None:
                 assert report.ok, [o.reason for o in report.outcomes if o.status == "failed"]
             finally:
                 atrium.close()
-        print(f"{label:14}: {statistics.median(rates):6.1f} files/s median over {rounds} rounds")
+        print(f"{label:15}: {statistics.median(rates):6.1f} files/s median over {rounds} rounds")
 
 
 def main() -> None:
@@ -86,11 +95,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--images", type=int, default=48)
     parser.add_argument("--pdfs", type=int, default=24)
+    parser.add_argument("--videos", type=int, default=12)
     args = parser.parse_args()
     print(f"# Media benchmark ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as work:
         bench_pdf(Path(work), args.rounds)
-        bench_ingest(Path(work), max(1, args.rounds // 2), args.images, args.pdfs)
+        bench_ingest(Path(work), max(1, args.rounds // 2), args.images, args.pdfs, args.videos)
 
 
 if __name__ == "__main__":
