@@ -109,7 +109,7 @@ def result_json(result: SearchResult) -> dict[str, object]:
         "per_page": result.query.per_page,
         "results": [_card(card) for card in result.cards],
         "facets": [_facet(facet) for facet in result.facets],
-    }
+    } | ({"suggestions": result.suggestions} if result.suggestions else {})  # "did you mean"
 
 
 def _card(card: Card) -> dict[str, object]:

@@ -44,14 +44,14 @@ def differences(
 def stored_entries(db: sqlite3.Connection) -> dict[str, Entry]:
     """Every entry the index holds, by asset id."""
     terms = {t: (facet, value) for t, facet, value in db.execute("SELECT * FROM term")}
-    text = {n: (title, body) for n, title, body in db.execute("SELECT rowid, * FROM text")}
+    text = {n: tuple(texts) for n, *texts in db.execute("SELECT rowid, * FROM text")}
     entries = {}
     query = "SELECT n, id, graph, submitted, title_key, facts FROM asset"
     for n, asset_id, graph, submitted, title_key, blob in db.execute(query):
         ids = np.frombuffer(blob, dtype="<i4")
-        title, body = text.get(n, ("", ""))
+        title, body, title_stems, body_stems = text.get(n, ("", "", "", ""))
         entries[asset_id] = Entry(
             asset_id, terms[graph][1], submitted, title_key,
-            frozenset(terms[int(t)] for t in ids), title, body,
+            frozenset(terms[int(t)] for t in ids), title, body, title_stems, body_stems,
         )  # fmt: skip
     return entries

@@ -7,11 +7,13 @@
   from the graph through the same scope, so a result shows only what the store lets the
   reader see.
 - Text: each word of the query (folded: case and accents ignored) must match, as the start of
-  a word, the asset's title or another searchable text field (description, keywords, …), or a
-  label (pref, alt or hidden, any language) of a concept the asset holds in a searchable
-  concept field, of anything broader, or of a concept merged into one of those. Assets whose
-  title holds every word rank first, then those whose text does, then those found through
-  concepts only; newest first within each.
+  a word or exactly through one of its stems (:mod:`.stems`), the asset's title or another
+  searchable text field (description, keywords, …), or a label (pref, alt or hidden, any
+  language) of a concept the asset holds in a searchable concept field, of anything broader,
+  or of a concept merged into one of those. Assets whose title holds every word rank first,
+  then those whose text does, then those found through concepts only; newest first within
+  each. A text search that finds few offers respellings that find more for this reader
+  (:mod:`.suggestions`); one that finds nothing keeps its facets, at zero.
 - ``sort=best:IRI``: by the score in segment IRI (:mod:`app.domain.results.performance`, in
   the reader's scope), assets without results (or beyond :data:`MAX_BEST`) last, newest first.
 - Facets: the field registry's (:mod:`app.domain.search.layout`), each run within its own
@@ -43,6 +45,7 @@ from app.domain.search.facets import (
     FacetRequest,
     FacetResult,
     OutOfTime,
+    kept_at_zero,
 )
 from app.domain.search.index import SearchIndex
 from app.domain.search.layout import Facets
@@ -50,7 +53,8 @@ from app.domain.search.masks import RANGE, Masks, known
 from app.domain.search.ordering import Ordering
 from app.domain.search.query import SearchQuery
 from app.domain.search.snapshot import SearchUnavailable
-from app.domain.search.text import words
+from app.domain.search.stems import query_words
+from app.domain.search.suggestions import FEW_RESULTS, suggest
 from app.domain.search.vocabulary import Vocabulary
 from app.storage.graphstore import GraphStore, Scope
 
@@ -87,6 +91,7 @@ class SearchResult:
     facets: list[FacetResult]
     chips: list[Chip] = field(default_factory=list)
     language: str = "en"
+    suggestions: list[str] = field(default_factory=list)  # "did you mean" texts
 
     @property
     def pages(self) -> int:
@@ -158,14 +163,34 @@ class SearchEngine:
         ids = self.index.ids(page)
         vocabulary = match.vocabulary
         cards = self.cards([ids[n] for n in page if n in ids], scope, vocabulary, language)
+        total = match.ordering.total
+        facets = self._facets(query, match.facets, match.masks, vocabulary, language, match.own)
+        if total == 0 and query.text:
+            masks = match.masks.without_text()
+            alone = self._facets(query, match.facets, masks, vocabulary, language, match.own)
+            facets = kept_at_zero(facets, alone)
         return SearchResult(
             query=query,
-            total=match.ordering.total,
+            total=total,
             cards=cards,
-            facets=self._facets(query, match.facets, match.masks, vocabulary, language, match.own),
+            facets=facets,
             chips=self._chips(query, match.facets, vocabulary, language, match.own),
             language=language,
+            suggestions=self._suggestions(query, scope, vocabulary, total),
         )
+
+    def _suggestions(
+        self, query: SearchQuery, scope: Scope, vocabulary: Vocabulary, total: int
+    ) -> list[str]:
+        """ "Did you mean" (:mod:`.suggestions`), for a text search that found few assets."""
+        if not query.text or total >= FEW_RESULTS:
+            return []
+
+        def finds(text: str) -> int:
+            return self._match(query.replace(text=text), scope).ordering.total
+
+        words = vocabulary.label_words
+        return suggest(query.text, words, self.index.path, finds, total, self.clock)
 
     def neighbours(
         self, query: SearchQuery, asset_id: str, scope: Scope, language: str = "en"
@@ -220,11 +245,11 @@ class SearchEngine:
     ) -> np.ndarray | None:
         """Restrict ``masks`` to the assets matching every word; if ``rank``, return each
         asset's tier: 2 with every word in its title, 1 in its text, 0 through concepts only."""
-        found = words(text)
+        found = query_words(text)
         if not found:
             return None
         columns = masks.columns
-        expressions = [_fts_word(word) for word in found]
+        expressions = [_fts_word(word, stems) for word, stems in found]
         memo: dict[str, np.ndarray] = {}
 
         def matching(expression: str) -> np.ndarray:
@@ -232,10 +257,10 @@ class SearchEngine:
                 memo[expression] = self.index.matching_text(expression)
             return memo[expression]
 
-        for word, expression in zip(found, expressions, strict=True):
+        for (word, stems), expression in zip(found, expressions, strict=True):
             matched = columns.empty_mask()
             matched[matching(expression)] = True
-            concepts = vocabulary.matching(word, prefix=len(word) >= MIN_PREFIX)
+            concepts = vocabulary.matching(word, prefix=len(word) >= MIN_PREFIX, stems=stems)
             for facet in facets.searched if concepts else ():
                 matched |= columns.having(facet.name, concepts)
             masks.add_text(matched)
@@ -244,7 +269,7 @@ class SearchEngine:
         every = " AND ".join(expressions)
         tiers = np.zeros(columns.size, dtype=np.int64)
         tiers[matching(every)] = 1
-        tiers[matching(f"title : ({every})")] = 2
+        tiers[matching(f"{{title title_stems}} : ({every})")] = 2
         return tiers
 
     # The page -------------------------------------------------------------------------------
@@ -360,7 +385,13 @@ def _with_own(
     return kept.replace(filters={**kept.filters, **chosen}, page=kept.page)
 
 
-def _fts_word(word: str) -> str:
-    """One folded word as an FTS5 query: a quoted string, a prefix query if long enough."""
-    quoted = '"' + word.replace('"', '""') + '"'
-    return quoted + "*" if len(word) >= MIN_PREFIX else quoted
+def _fts_word(word: str, stems: Sequence[str] = ()) -> str:
+    """One folded word as an FTS5 query: a quoted string, a prefix query if long enough, or
+    exactly one of its stems (indexed words and stems are both matched)."""
+    quoted = _quoted(word) + ("*" if len(word) >= MIN_PREFIX else "")
+    others = [_quoted(stem) for stem in stems if stem != word]
+    return f"({' OR '.join((quoted, *others))})" if others else quoted
+
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'

@@ -2,7 +2,8 @@
 
 Per asset: its named graph (its access scope; the strictest copy if it has several), date
 added, title sort key, the values of every indexed field (:mod:`.layout`) and its folded text:
-the title column (``dct:title``) and the body (every other searchable text field).
+the title column (``dct:title``) and the body (every other searchable text field), each with
+the stems of its words in the language of its literals (:mod:`.stems`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pyoxigraph import NamedNode
 
 from app.domain.iris import Iris
 from app.domain.search.layout import TITLE, Facets
+from app.domain.search.stems import stem_text
 from app.domain.search.text import folded_text, sort_key
 from app.namespaces import DAM, DCT, RDF, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, Term
@@ -45,11 +47,13 @@ class Entry:
     facts: frozenset[tuple[str, str]]  # (facet, value)
     title: str  # folded words
     body: str
+    title_stems: str = ""  # folded stems that are not among the words
+    body_stems: str = ""
 
     @property
     def digest(self) -> str:
         text = repr((self.graph, self.submitted, self.title_key, sorted(self.facts), self.title,
-                     self.body))  # fmt: skip
+                     self.body, self.title_stems, self.body_stems))  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -83,8 +87,8 @@ def _entry(
         return None
     graph = max(graphs, key=lambda g: _restriction(iris, g))  # never more visible than its copy
     facts: set[tuple[str, str]] = set()
-    titles: list[str] = []
-    body: list[str] = []
+    titles: list[tuple[str, str | None]] = []  # (text, language tag)
+    body: list[tuple[str, str | None]] = []
     submitted = 0
     for g, predicate, value in quads:
         if g != graph:
@@ -94,19 +98,21 @@ def _entry(
             if indexed is not None:
                 facts.add((facet.name, indexed))
         if predicate == TITLE:
-            titles.append(value.value)
+            titles.append((value.value, getattr(value, "language", None)))
         elif predicate in facets.body:
-            body.append(value.value)
+            body.append((value.value, getattr(value, "language", None)))
         if predicate == _SUBMITTED:
             submitted = _seconds(value.value)
     return Entry(
         asset_id=asset_id,
         graph=graph,
         submitted=submitted,
-        title_key=sort_key(min(titles, default="")),
+        title_key=sort_key(min((text for text, _ in titles), default="")),
         facts=frozenset(facts),
-        title=folded_text(*sorted(titles)),
-        body=folded_text(*sorted(body)),
+        title=folded_text(*sorted(text for text, _ in titles)),
+        body=folded_text(*sorted(text for text, _ in body)),
+        title_stems=stem_text(titles),
+        body_stems=stem_text(body),
     )
 
 

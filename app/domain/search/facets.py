@@ -259,3 +259,22 @@ class YearFacet(ValueFacet):
             and (end is None or int(value) <= end)
         ]
         return columns.having(self.name, years)
+
+
+def kept_at_zero(found: list[FacetResult], alone: list[FacetResult]) -> list[FacetResult]:
+    """The facets of a search that found nothing: each one left without values shows instead
+    its values without the text (``alone``), each at zero, so the reader still sees them."""
+
+    def zeroed(values: list[FacetValue]) -> list[FacetValue]:
+        for value in values:
+            value.count = 0
+            zeroed(value.children)
+        return values
+
+    kept = []
+    for result, without_text in zip(found, alone, strict=True):
+        if not result.values and not result.timed_out:
+            result.values = zeroed(without_text.values)
+            result.truncated = without_text.truncated
+        kept.append(result)
+    return kept

@@ -8,7 +8,7 @@ the graph after every write (:mod:`.entries`):
 - ``asset``: its ordinal ``n``, id, named graph (its access scope), date added, title sort
   key, and the ids of its facet values (``term``), packed as an int32 array;
 - ``text``: an FTS5 table of its folded title and body (its other searchable text fields),
-  ``rowid`` = ``n``;
+  and of their stems, ``rowid`` = ``n``;
 - ``removed``: a log of deleted ordinals, from which the in-memory columns catch up;
 - ``pending``: writes in flight (see below); ``meta``: schema version, rebuild epoch, and the
   signature of the fields it was built for (:attr:`~.layout.Facets.signature`).
@@ -68,7 +68,7 @@ from app.storage.graphstore import GraphStore, Scope
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the stems of the words (:mod:`.stems`)
 BATCH = 500  # assets read from the graph per query while rebuilding
 HEAL_AFTER_SECONDS = 30.0  # a pending mark this old belongs to a write that died
 RETRY_SECONDS = 5.0  # a sync that failed in this process is retried by a search this often
@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS term (
     UNIQUE (facet, value)
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5 (
-    title, body, tokenize = 'unicode61 remove_diacritics 2'
+    title, body, title_stems, body_stems, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, since REAL NOT NULL);

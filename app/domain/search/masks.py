@@ -28,6 +28,7 @@ class Masks:
 
     def __init__(self, columns: Columns, scope: np.ndarray) -> None:
         self.columns = columns
+        self.scope = scope
         self.base = scope
         self.filters: dict[str, np.ndarray] = {}
 
@@ -37,6 +38,12 @@ class Masks:
     def add(self, facet: str, mask: np.ndarray) -> None:
         """A facet's filter; a second one for the same facet (years and a range) narrows it."""
         self.filters[facet] = self.filters[facet] & mask if facet in self.filters else mask
+
+    def without_text(self) -> Masks:
+        """The same scope and filters, without the text match."""
+        masks = Masks(self.columns, self.scope)
+        masks.filters = dict(self.filters)
+        return masks
 
     def all(self, but: str | None = None) -> np.ndarray:
         """Scope, text and every filter except facet ``but``'s own."""

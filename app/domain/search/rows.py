@@ -43,6 +43,6 @@ def replace_row(db: sqlite3.Connection, term: Interner, asset_id: str, entry: En
         (asset_id, term(GRAPH, entry.graph), entry.submitted, entry.title_key, entry.digest, facts),
     )
     db.execute(
-        "INSERT INTO text (rowid, title, body) VALUES (?, ?, ?)",
-        (cursor.lastrowid, entry.title, entry.body),
+        "INSERT INTO text (rowid, title, body, title_stems, body_stems) VALUES (?, ?, ?, ?, ?)",
+        (cursor.lastrowid, entry.title, entry.body, entry.title_stems, entry.body_stems),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:
@@ -23,7 +23,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text``, in order."""
-    return _WORD.findall(fold(text))
+    return WORD.findall(fold(text))
 
 
 def folded_text(*texts: str) -> str:

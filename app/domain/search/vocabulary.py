@@ -28,6 +28,7 @@ from functools import cached_property
 from pyoxigraph import Literal
 
 from app.domain.iris import Iris
+from app.domain.search.stems import word_stems
 from app.domain.search.text import words
 from app.namespaces import DCT, OWL, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
@@ -117,14 +118,37 @@ class Vocabulary:
             return set(self._words.get(word, ()))
         return {c for known, found in self._words.items() if known.startswith(word) for c in found}
 
-    def matching(self, word: str, *, prefix: bool) -> set[str]:
+    @property
+    def label_words(self) -> Iterable[str]:
+        """Every folded word of every label (the "did you mean" candidates)."""
+        return self._words.keys()
+
+    @cached_property
+    def _stems(self) -> dict[str, set[str]]:
+        """Stem (:mod:`.stems`) → the label words of that stem."""
+        index: dict[str, set[str]] = {}
+        for known in self._words:
+            for stem in word_stems(known):
+                index.setdefault(stem, set()).add(known)
+        return index
+
+    def matching(self, word: str, *, prefix: bool, stems: Iterable[str] = ()) -> set[str]:
         """What a search word finds: the concepts it names, their successors, and all narrower.
+
+        A label word it inflects also names them: one that shares a stem with it and that it
+        starts with ("bicycles": "bicycle", "fahrrader": "fahrrad"), not any of that stem
+        ("cycling" is not "cycle").
 
         An asset tagged with any of these matches, so "vehicle" finds an asset tagged "bicycle"
         (narrower), and a retired concept's label finds assets tagged with its successor.
         """
         found: set[str] = set()
-        for concept in self.concepts_named(word, prefix=prefix):
+        named = self.concepts_named(word, prefix=prefix)
+        for stem in stems:
+            for known in self._stems.get(stem, ()):
+                if word.startswith(known):
+                    named |= self._words[known]
+        for concept in named:
             for current in self.successors(concept):
                 found |= self.subtree(current)
         return found
