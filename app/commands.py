@@ -44,6 +44,7 @@ def serve(args: argparse.Namespace, atrium: Atrium) -> int:
     from waitress import serve as waitress_serve
 
     from app.domain.cleanup import PeriodicSweep, Sweeper
+    from app.domain.rights import PeriodicRightsCheck, RightsCheck
     from app.web import create_app
     from app.web.serving import waitress_options
 
@@ -55,7 +56,9 @@ def serve(args: argparse.Namespace, atrium: Atrium) -> int:
     app = create_app(atrium)
     log_to_stderr("atrium")
     print(f"Atrium is serving at http://{args.host}:{args.port}/", flush=True)
-    with PeriodicSweep(Sweeper(atrium), atrium.config.sweep_seconds):  # at start, then every N
+    sweep = PeriodicSweep(Sweeper(atrium), atrium.config.sweep_seconds)  # at start, every N
+    rights = PeriodicRightsCheck(RightsCheck(atrium), atrium.config.rights_check_seconds)
+    with sweep, rights:
         options = waitress_options(app, atrium.config)
         waitress_serve(app, host=args.host, port=args.port, **options)
     return EXIT_OK

@@ -93,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
         "in minutes (0: only at start).",
     ),
     Setting(
+        "ATRIUM_RIGHTS_CHECK_MINUTES",
+        "60",
+        "How often the server withdraws public assets whose rights expired or whose embargo has "
+        "not begun, and restores embargoed ones whose day came, in minutes (0: only at start).",
+    ),
+    Setting(
         "ATRIUM_SWEEP_GRACE_MINUTES",
         "60",
         "Age, in minutes, a leftover (temporary file, unused media file) must reach before a "
@@ -130,6 +136,7 @@ class Config:
     anonymous_queries: int  # 0: as many as there are query workers
     sweep_seconds: float
     sweep_grace_seconds: float
+    rights_check_seconds: float
     metrics_token: str  # empty: /metrics for administrators only
 
     @property
@@ -184,6 +191,7 @@ class Config:
             anonymous_queries=int(get("ATRIUM_ANONYMOUS_QUERIES") or 0),
             sweep_seconds=float(get("ATRIUM_SWEEP_MINUTES")) * 60,
             sweep_grace_seconds=float(get("ATRIUM_SWEEP_GRACE_MINUTES")) * 60,
+            rights_check_seconds=float(get("ATRIUM_RIGHTS_CHECK_MINUTES")) * 60,
             metrics_token=get("ATRIUM_METRICS_TOKEN"),
         )
         values.update(overrides)

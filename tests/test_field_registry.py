@@ -62,7 +62,8 @@ def test_labels_come_in_several_languages(registry):
 def test_core_fields_atrium_fills_are_not_editable(registry):
     editable = [f.name for f in registry.editable(None)]
     assert editable == [
-        "title", "description", "creator", "keywords", "copyrightNotice", "rights", "subject"
+        "title", "description", "creator", "keywords", "copyrightNotice", "rights", "subject",
+        "available", "expires",
     ]  # fmt: skip
     with pytest.raises(UnknownField, match="known fields: title"):
         registry.field("identifier")

@@ -24,6 +24,7 @@ from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
 from app.domain.audit import AuditEvent, AuditTrail
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
+from app.domain.rights import RightsDates
 from app.domain.validation import Problem, ValidationReport, to_rdflib
 from app.namespaces import DAM, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
@@ -208,6 +209,7 @@ class AssetRepository:
         self.shapes = shapes
         self.watcher = watcher or _NoWatcher()
         self.locks = KeyedLocks()
+        self.rights = RightsDates(store, iris)
 
     def creating(self, asset_id: str) -> AbstractContextManager[None]:
         """Held by a writer from asking whether ``asset_id`` :meth:`exists` until its record is
@@ -329,10 +331,11 @@ class AssetRepository:
         return next((i for row in rows if (i := self.iris.asset_id(row["asset"].value))), None)
 
     def record(self, asset_id: str, scope: Scope) -> list[Triple]:
-        """Every triple of the asset's record that ``scope`` may see (empty: none, or hidden)."""
-        return self.store.construct(
-            _READ_RECORD, scope=scope, bindings={"asset": self.iris.asset(asset_id)}
-        )
+        """Every triple of the asset's record that ``scope`` may see (empty: none, or hidden,
+        which a public asset out of its rights dates is to public-only readers)."""
+        asset = self.iris.asset(asset_id)
+        triples = self.store.construct(_READ_RECORD, scope=scope, bindings={"asset": asset})
+        return [] if triples and self.rights.hides(asset, triples, scope) else triples
 
     def access_of(self, asset_id: str) -> tuple[str, str] | None:
         """(access level, department notation) of an asset, as the administrator sees it."""
@@ -399,6 +402,8 @@ class AssetRepository:
                 raise KeyError(asset_id)
             if expected_version is not None and expected_version != draft.version:
                 raise self.conflict(asset_id, draft.version)
+            if access != draft.access:  # a person's decision replaces the rights check's
+                draft.triples = [t for t in draft.triples if t.predicate != DAM.withdrawnBecause]
             draft.access = access
             return self.save(draft)
 

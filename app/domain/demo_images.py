@@ -279,7 +279,9 @@ def _profile_fields(
     site: Concept | None,
 ) -> dict[str, str]:
     if department == "hr" and ordinal not in INCOMPLETE_HR_ORDINALS:
-        expires = taken.date() + timedelta(days=365 * rng.randint(2, 5))
+        # counted from the collection's last day, not the photo's: an expired consent makes an
+        # HR image incomplete, and only INCOMPLETE_HR_ORDINALS are meant to be
+        expires = LAST_DAY + timedelta(days=365 * rng.randint(2, 5))
         return {"consentGiven": "true", "consentExpires": expires.isoformat()}
     if department == "operations" and site is not None:
         return {"site": site.label, "eventDate": taken.date().isoformat()}
