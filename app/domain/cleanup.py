@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +33,7 @@ from pyoxigraph import Literal
 from app.domain.backup import ImportJournal
 from app.domain.downloads import human_size
 from app.domain.ingest import work_folders
+from app.domain.periodic import Periodic
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import Scope
 from app.storage.work_folders import newest_change, remove_tree_if_idle, tree_size
@@ -169,42 +169,17 @@ def sweep_quickly(atrium) -> str:  # noqa: ANN001 - app.service.Atrium
     return report.summary() if report.removed else ""
 
 
-class PeriodicSweep:
+class PeriodicSweep(Periodic):
     """Sweeps at once and then every ``interval_seconds`` (0: only once) in a background
     thread, until stopped; a failed sweep is logged and tried again next time."""
 
     def __init__(self, sweeper: Sweeper, interval_seconds: float) -> None:
         self.sweeper = sweeper
-        self.interval_seconds = interval_seconds
-        self.sweeps = 0  # completed sweeps, successful or not
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="atrium-sweep", daemon=True)
+        super().__init__("sweep", self._sweep, interval_seconds, "the sweep of leftovers failed")
 
-    def start(self) -> PeriodicSweep:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopped.set()
-        self._thread.join(timeout)
-
-    def __enter__(self) -> PeriodicSweep:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                report = self.sweeper.sweep()
-                if report.removed:
-                    log.info("sweep: %s", report.summary())
-            except Exception:  # a sweep must never take the server down
-                log.exception("the sweep of leftovers failed; it runs again later")
-            self.sweeps += 1
-            if self.interval_seconds <= 0 or self._stopped.wait(self.interval_seconds):
-                return
+    def _sweep(self) -> str:
+        report = self.sweeper.sweep()
+        return report.summary() if report.removed else ""
 
 
 def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -19,8 +19,6 @@ Two things follow, so that it leaves public view whether anyone reads it or not:
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,13 +28,13 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.iris import Iris
+from app.domain.periodic import Periodic
 from app.namespaces import DAM, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
 if TYPE_CHECKING:
     from app.service import Atrium
 
-log = logging.getLogger("atrium.rights")
 
 RIGHTS_AGENT = "rights-check"  # the actor of the audit events; user names are IRI path segments
 
@@ -190,33 +188,14 @@ class RightsCheck:
         return True
 
 
-class PeriodicRightsCheck:
+class PeriodicRightsCheck(Periodic):
     """Runs the rights check at once and then every ``interval_seconds`` (0: only once) in a
     background thread, until stopped; a failed run is logged and tried again next time."""
 
     def __init__(self, check: RightsCheck, interval_seconds: float) -> None:
         self.check = check
-        self.interval_seconds = interval_seconds
-        self.runs = 0
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="atrium-rights", daemon=True)
+        super().__init__("rights check", self._check, interval_seconds, "the rights check failed")
 
-    def __enter__(self) -> PeriodicRightsCheck:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopped.set()
-        self._thread.join(10.0)
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                report = self.check.run()
-                if report.withdrawn or report.restored or report.refused:
-                    log.info("rights check: %s", report.summary())
-            except Exception:  # a check must never take the server down
-                log.exception("the rights check failed; it runs again later")
-            self.runs += 1
-            if self.interval_seconds <= 0 or self._stopped.wait(self.interval_seconds):
-                return
+    def _check(self) -> str:
+        report = self.check.run()
+        return report.summary() if report.withdrawn or report.restored or report.refused else ""
