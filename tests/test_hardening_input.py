@@ -19,6 +19,7 @@ from vocab_helpers import VOCAB_DATA, import_file
 from app.cli import main
 from app.domain.iris import InvalidIri, is_web_iri, parse_iri
 from app.service import Atrium
+from app.web import create_app
 
 EX = "http://example.test/colours/"
 BAD_IRIS = [
@@ -249,3 +250,27 @@ def test_l9_javascript_iris_in_sparql_results_are_plain_text(atrium: Atrium) -> 
     assert not JS_LINK.search(page.text)
     assert "javascript:alert(document.cookie)" in page.text
     assert 'href="https://example.test/ok"' in page.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/{id}/page-2",
+        "/assets/{id}/web",
+        "/assets/{id}/download",
+        "/assets/{id}/versions",
+        "/collections/{id}",
+        "/api/collections/{id}",
+    ],
+)
+@pytest.mark.parametrize("bad_id", ["%0d%0a", "0123456789abcdef%0a", "../etc", "Z" * 16])
+def test_l6_a_malformed_id_in_a_url_is_a_404_on_every_route(atrium, path: str, bad_id: str) -> None:
+    response = create_app(atrium).test_client().get(path.format(id=bad_id))
+    assert response.status_code == 404
+
+
+def test_l6_a_malformed_collection_id_in_a_write_is_a_404(atrium, sign_in) -> None:
+    client = create_app(atrium).test_client()
+    sign_in(client, "admin")
+    assert client.delete("/api/collections/%0d%0a").status_code == 404
+    assert client.post("/collections/%0d%0a/edit", data={"title": "x"}).status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.exceptions import (
     HTTPException,
@@ -14,7 +14,7 @@ from werkzeug.exceptions import (
 )
 
 from app.domain.access import ANONYMOUS, Reader, scope_for
-from app.domain.iris import is_web_iri
+from app.domain.iris import ASSET_ID, COLLECTION_ID, is_web_iri
 from app.domain.search import SearchUnavailable
 from app.domain.validation import ShapesCannotRun
 from app.service import Atrium
@@ -65,6 +65,7 @@ def create_app(atrium: Atrium) -> Flask:
     app.register_blueprint(queries)
     app.register_blueprint(profiles)
     app.register_blueprint(performance)
+    app.url_value_preprocessor(_refuse_malformed_ids)
     app.register_blueprint(versions)
     from app.web.vocab import vocab
 
@@ -111,6 +112,17 @@ def create_app(atrium: Atrium) -> Flask:
         return http_error(UnprocessableEntity(description=f"{error}; nothing was stored"))
 
     return app
+
+
+_ID_PATTERNS = {"asset_id": ASSET_ID, "collection_id": COLLECTION_ID}
+
+
+def _refuse_malformed_ids(endpoint: str | None, values: dict | None) -> None:
+    """An asset or collection id in a URL that no id can be answers 404 on every route, before
+    any view mints an IRI from it."""
+    for name, pattern in _ID_PATTERNS.items():
+        if values and name in values and not pattern.fullmatch(str(values[name])):
+            abort(404)
 
 
 def iri_link(iri: str, text: str | None = None, **attributes: str) -> Markup:
