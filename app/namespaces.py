@@ -50,6 +50,7 @@ XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 QB = Namespace("http://purl.org/linked-data/cube#")
+DCMITYPE = Namespace("http://purl.org/dc/dcmitype/")
 
 PREFIXES: dict[str, str] = {
     name: namespace.iri
@@ -70,6 +71,7 @@ PREFIXES: dict[str, str] = {
         "sh": SH,
         "dcat": DCAT,
         "qb": QB,
+        "dcmitype": DCMITYPE,
     }.items()
 }
 

@@ -30,26 +30,33 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
 
-from app.namespaces import DAM, Namespace
+from app.domain.vocabularies import ONTOLOGY_FILE, read_turtle
+from app.namespaces import DAM, RDF, RDFS, sparql_prefixes
 
-DCMITYPE = Namespace("http://purl.org/dc/dcmitype/")
-VISIBILITIES: dict[str, NamedNode] = {
-    "personal": DAM.VisibleToOwner,
-    "department": DAM.VisibleToDepartment,
-    "public": DAM.VisibleToAll,
-}
-VISIBILITY_NAMES: dict[str, str] = {iri.value: name for name, iri in VISIBILITIES.items()}
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5_000
 MAX_MEMBERS_PER_CALL = 1_000
 MEAN_GAP = 1_000  # the mean of the random gaps between order keys
-PREFIXES = (
-    "PREFIX dcmitype: <http://purl.org/dc/dcmitype/>\n"
-    "PREFIX dct: <http://purl.org/dc/terms/>\n"
-    "PREFIX schema: <https://schema.org/>\n"
-    "PREFIX dam: <https://w3id.org/atrium/ns#>\n"
-    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-)
+PREFIXES = sparql_prefixes()
+
+
+def _visibilities() -> dict[str, NamedNode]:
+    """The visibilities the ontology declares (``dam:CollectionVisibility``), by their label."""
+    ontology = read_turtle(ONTOLOGY_FILE, DAM.iri)  # the visibilities' IRIs are absolute
+    kinds = {
+        t.subject
+        for t in ontology
+        if t.predicate == RDF.type and t.object == DAM.CollectionVisibility
+    }
+    return {
+        t.object.value: t.subject
+        for t in ontology
+        if t.predicate == RDFS.label and t.subject in kinds
+    }  # type: ignore[misc]
+
+
+VISIBILITIES: dict[str, NamedNode] = _visibilities()  # personal, department, public
+VISIBILITY_NAMES: dict[str, str] = {iri.value: name for name, iri in VISIBILITIES.items()}
 _gaps = random.SystemRandom()
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain.collections.model import DCMITYPE, PREFIXES, VISIBILITY_NAMES
+from app.domain.collections.model import PREFIXES, VISIBILITY_NAMES
 from app.domain.iris import Iris
-from app.namespaces import DAM, DCT, RDF, SCHEMA, XSD
+from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
 from app.storage.graphstore import GraphStore, Scope
 
 VERSION_DIGITS = 20

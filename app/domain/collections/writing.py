@@ -25,7 +25,6 @@ from app.domain.audit import AuditTrail
 from app.domain.collections.editing import Editing
 from app.domain.collections.homes import MembershipHomes
 from app.domain.collections.model import (
-    DCMITYPE,
     MAX_MEMBERS_PER_CALL,
     PREFIXES,
     VISIBILITIES,
@@ -50,7 +49,7 @@ from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
 from app.domain.validation import Validator, to_rdflib
 from app.domain.vocabularies import SHAPES_DIR
-from app.namespaces import DAM, DCT, RDF, SCHEMA, XSD
+from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 
 COLLECTION_SHAPE = SHAPES_DIR / "collections.ttl"
