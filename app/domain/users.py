@@ -100,6 +100,11 @@ class User:
         """Admins hold every role; others only their own."""
         return self.is_admin or self.role in roles
 
+    def may_change(self, department: str) -> bool:
+        """The one write rule: contributors may change the assets of their departments (their
+        description, access, files, versions and results); admins may change any."""
+        return self.has_role("contributor") and (self.is_admin or department in self.departments)
+
 
 class UserStore:
     def __init__(self, path: Path, store: GraphStore, iris: Iris) -> None:

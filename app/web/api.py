@@ -56,7 +56,7 @@ def record_results() -> Response:
     user = current_user()
 
     def may_record(home: AssetHome) -> bool:
-        return user.is_admin or home.department in user.departments
+        return user.may_change(home.department)
 
     rows = _results_body()
     try:

@@ -184,10 +184,10 @@ def may_change(asset_id: str) -> bool:
     """Contributors of the owning department, and admins, may change an asset (its access,
     its description, its results)."""
     user = current_user()
-    if user is None or not user.has_role("contributor"):
+    if user is None:
         return False
     found = current_atrium().assets.access_of(asset_id)
-    return found is not None and (user.is_admin or found[1] in user.departments)
+    return found is not None and user.may_change(found[1])
 
 
 @assets.get("/assets/<asset_id>/<any(thumbnail, preview):kind>")
