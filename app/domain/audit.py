@@ -19,7 +19,17 @@ from app.domain.iris import Iris
 from app.namespaces import DAM, PROV, RDF, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
-ACTIONS = ("created", "changed", "versioned", "reverted", "downloaded", "deleted")
+ACTIONS = (
+    "created",
+    "changed",
+    "versioned",
+    "reverted",
+    "downloaded",
+    "deleted",
+    "shared",  # a share link made for the asset or collection
+    "share-revoked",
+    "share-used",  # an outsider fetched it through a share link
+)
 SYSTEM_AGENT = "atrium-cli"
 
 _HISTORY = (
