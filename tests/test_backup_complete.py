@@ -14,7 +14,7 @@ import requests
 from conftest import BASE_IRI, http_sign_in, serving
 from PIL import Image
 
-from app.cli import main
+from app.cli.main import main
 from app.config import Config, recorded_base_iri
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore

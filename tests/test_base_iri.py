@@ -14,7 +14,7 @@ import requests
 from conftest import REPO
 from PIL import Image
 
-from app.cli import main
+from app.cli.main import main
 from app.config import Config, recorded_base_iri
 from app.domain.rebase import JOURNAL_NAME
 from app.namespaces import DAM

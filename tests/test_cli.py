@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS_IMAGES, need_corpus
 
-from app.cli import main
+from app.cli.main import main
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from conftest import add_user, csrf_token
 from PIL import Image
 
-from app.cli import main as cli
+from app.cli.main import main as cli
 from app.domain.access import Reader, scope_for
 from app.domain.collections import (
     Changes,

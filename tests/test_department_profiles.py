@@ -12,7 +12,7 @@ import rdflib
 from conftest import csrf_token, make_atrium
 from PIL import Image
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.access import ANONYMOUS, scope_for
 from app.domain.search import SearchQuery
 from app.domain.shapes.catalogue import ShapeCatalogue

@@ -17,7 +17,7 @@ import requests
 from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in
 from http_helpers import client_from
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.users import UserError
 from app.storage.graphstore import Scope
 from app.web import auth

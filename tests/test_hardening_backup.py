@@ -257,7 +257,7 @@ def load_half_then_die(self, path):
     os._exit(137)  # killed: no cleanup, no exception handler runs
 
 EmbeddedStore.load_dump = load_half_then_die
-from app.cli import main
+from app.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -275,7 +275,7 @@ def put_two_then_die(self, path):
     return real_put_file(self, path)
 
 MediaStore.put_file = put_two_then_die
-from app.cli import main
+from app.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

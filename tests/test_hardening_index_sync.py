@@ -24,7 +24,7 @@ import requests
 from conftest import BASE_IRI, add_user, http_sign_in, make_atrium, serving
 from search_helpers import put_asset
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.search import index as index_module
 from app.service import Atrium
 

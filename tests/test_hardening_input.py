@@ -16,7 +16,7 @@ from pdf_helpers import write_pdf
 from PIL import Image
 from vocab_helpers import VOCAB_DATA, import_file
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.iris import InvalidIri, is_web_iri, parse_iri
 from app.service import Atrium
 from app.web import create_app

@@ -24,7 +24,7 @@ import requests
 from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in, make_atrium, serving
 from werkzeug.security import generate_password_hash
 
-from app.cli import main
+from app.cli.main import main
 from app.domain import api_tokens
 
 REAL_NOW = api_tokens.utcnow

@@ -22,7 +22,7 @@ from conftest import BASE_IRI, REPO, make_atrium
 from pyoxigraph import NamedNode
 from vocab_helpers import VOCAB_DATA, import_file
 
-from app.cli import main
+from app.cli.main import main
 from app.config import Config
 from app.domain.vocab.files import VocabularyFileError, read_vocabulary
 from app.domain.vocab.quality import MAX_HIERARCHY_DEPTH, hierarchy_depth
@@ -330,7 +330,7 @@ def _stack_depth() -> int:
 def test_l11_stats_into_a_closed_pipe_exits_1_without_a_traceback(data_dir: Path) -> None:
     env = {**os.environ, "ATRIUM_DATA": str(data_dir), "ATRIUM_BASE_IRI": BASE_IRI}
     env.pop("ATRIUM_STORE", None)
-    code = "import sys; from app.cli import main; sys.exit(main(['stats']))"
+    code = "import sys; from app.cli.main import main; sys.exit(main(['stats']))"
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=REPO,

@@ -11,7 +11,7 @@ import pytest
 from conftest import BASE_IRI, csrf_token, make_atrium
 from search_helpers import put_asset
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.demo import DEMO_RESULTS, load_demo_results
 from app.domain.results.importer import FORBIDDEN, ResultsImporter
 from app.namespaces import DAM, SCHEMA, SKOS

@@ -14,7 +14,7 @@ from conftest import BASE_IRI, CORPUS_IMAGES, make_atrium
 from pyoxigraph import Literal, Triple
 from search_helpers import put_asset, search_query, subject
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.access import ANONYMOUS, Reader, scope_for
 from app.domain.assets import AssetRefused
 from app.domain.demo import load_synthetic

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sparql_helpers import values_query
 
-from app.cli import main
+from app.cli.main import main
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from conftest import csrf_token, make_atrium
 from PIL import Image
 from pyoxigraph import Literal, Triple
 
-from app.cli import main
+from app.cli.main import main
 from app.config import Config
 from app.domain.cleanup import Sweeper
 from app.domain.ingest import Ingester, IngestOptions

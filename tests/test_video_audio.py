@@ -18,7 +18,7 @@ from media_helpers import RED, TAGS, cut_short, write_audio, write_video
 from PIL import Image
 from pyoxigraph import Literal
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.images import BadFile
 from app.domain.ingest import Ingester, IngestOptions
 from app.domain.media import audio, video, web_rendition

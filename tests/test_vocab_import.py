@@ -20,7 +20,7 @@ from vocab_helpers import (
     import_file,
 )
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.vocab.importer import ImportReport
 from app.service import Atrium
 

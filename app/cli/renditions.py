@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli import EXIT_FAILED, EXIT_OK
+from app.cli.status import EXIT_FAILED, EXIT_OK
 from app.service import Atrium
 
 

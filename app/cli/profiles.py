@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli import EXIT_FAILED, EXIT_OK, UsageError
+from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.shapes.fields import Field
 from app.domain.shapes.profiles import ProfileImpact, ProfileRefused
 from app.service import Atrium

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli import EXIT_FAILED, EXIT_OK, UsageError
+from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.results.importer import ResultsFileError, ResultsImporter
 from app.service import Atrium
 

@@ -6,10 +6,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli import EXIT_OK, UsageError
-from app.commands import rebuild_search_index
+from app.cli.maintenance import rebuild_search_index
+from app.cli.status import EXIT_OK, UsageError
 from app.domain.backup import BackupError, ImportJournal, export_all, restore_all
 from app.service import Atrium
+
+
+def add_export_arguments(export: argparse.ArgumentParser) -> None:
+    export.add_argument("folder", type=Path, metavar="DIR")
+
+
+def add_import_arguments(restore: argparse.ArgumentParser) -> None:
+    restore.add_argument("folder", type=Path, metavar="DIR")
+    recovery = restore.add_mutually_exclusive_group()
+    recovery.add_argument("--resume", action="store_true", help="finish an interrupted import")
+    recovery.add_argument(
+        "--replace", action="store_true", help="delete what the store holds, then restore"
+    )
 
 
 def export(args: argparse.Namespace, atrium: Atrium) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli import EXIT_OK, UsageError, print_json
+from app.cli.status import EXIT_OK, UsageError, print_json
 from app.domain.access import ADMIN
 from app.domain.collections import VISIBILITIES, CollectionError
 from app.service import Atrium

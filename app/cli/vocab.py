@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli import EXIT_FAILED, EXIT_OK, UsageError
+from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.cleaning import CleaningReport
 from app.domain.vocab.files import EXPORT_FORMATS, EmptyVocabularyError, VocabularyFileError

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli import EXIT_FAILED, EXIT_OK, UsageError
+from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.assets import AssetConflict, AssetRefused
 from app.domain.downloads import human_size
 from app.domain.iris import ASSET_ID

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from app.cli import EXIT_OK, UsageError
+from app.cli.status import EXIT_OK, UsageError
 from app.config import Config
 from app.domain.rebase import rebase as rebase_data_folder
 from app.service import Atrium
@@ -14,7 +14,7 @@ from app.storage.open import open_store
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("new_base", metavar="NEW_BASE", help="e.g. https://dam.example.org/")
-    # The folder is opened under its recorded base, not through the usual checks (cli._run).
+    # The folder is opened under its recorded base, not through the usual checks (main.dispatch).
     parser.set_defaults(opens_the_store=True)
 
 
