@@ -57,7 +57,7 @@ class FirstWriterPause:
         self._first_taken = False
         real_save = atrium.assets.save_validated
 
-        def save(draft, report):  # noqa: ANN001, ANN202
+        def save(draft, report, **options):  # noqa: ANN001, ANN003, ANN202
             with self._condition:
                 first = not self._first_taken
                 self._first_taken = True
@@ -66,7 +66,7 @@ class FirstWriterPause:
             else:
                 self._arrive()  # no lock kept this writer out: it goes in as well
             self._wait_for_the_others()
-            return real_save(draft, report)
+            return real_save(draft, report, **options)
 
         atrium.assets.save_validated = save
         atrium.assets.locks.on_contention = lambda key: self._arrive()

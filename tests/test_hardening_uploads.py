@@ -35,7 +35,7 @@ import requests
 from conftest import BASE_IRI, REPO, add_user, http_sign_in, make_atrium, serving
 from PIL import Image
 
-from app.cli import main
+from app.cli.main import main
 from app.domain.cleanup import PeriodicSweep, Sweeper
 from app.domain.ingest import Ingester, IngestOptions, work_folders
 from app.service import Atrium
@@ -328,7 +328,7 @@ from app.config import Config
 from app.domain.ingest import Ingester, IngestOptions
 from app.service import Atrium
 atrium = Atrium(Config.from_env())
-atrium.assets.save_validated = lambda *_: os.kill(os.getpid(), signal.SIGKILL)  # media written
+atrium.assets.save_validated = lambda *_, **__: os.kill(os.getpid(), signal.SIGKILL)  # media done
 ingester = Ingester(atrium)
 ingester.run([Path(sys.argv[1])], ingester.resolve(IngestOptions("operations", "internal")))
 """

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.access import ACCESS_LEVELS, ACCESS_NAMES
-from app.domain.audit import AuditEvent, AuditTrail
+from app.domain.audit import Actor, AuditEvent, AuditTrail
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
 from app.domain.rights import RightsDates
@@ -35,6 +35,24 @@ if TYPE_CHECKING:
 TRUE = Literal("true", datatype=XSD.boolean)
 VERSION_DIGITS = 20  # of hex: 80 bits, ample to tell one record's versions apart
 _EDITS = ("created", "changed", "versioned", "reverted")  # audit actions writing a record
+INCOMPLETE_ACCESS = "restricted"  # where an incomplete asset is kept (see access_allowed)
+
+
+def access_allowed(access: str, *, complete: bool) -> str:
+    """The access level an asset may have: an incomplete asset cannot be public (the core
+    shape forbids it), so it is kept restricted until its department's required fields are
+    filled. The one place that decides it, for ingest, uploads, profiles and access changes."""
+    return INCOMPLETE_ACCESS if access == "public" and not complete else access
+
+
+def changed_paths(iri: NamedNode, old: list[Triple], new: list[Triple]) -> list[NamedNode]:
+    """The property paths of the asset whose values differ between two of its records; a change
+    under the asset (its file, a rendition) names the property that links to it."""
+    differ = set(old) ^ set(new)
+    paths = {t.predicate for t in differ if t.subject == iri}
+    parts = {t.subject for t in differ if t.subject != iri}
+    paths |= {t.predicate for t in (*old, *new) if t.subject == iri and t.object in parts}
+    return sorted(paths, key=lambda path: path.value)
 
 
 def record_version(triples: Iterable[Triple]) -> str:
@@ -210,6 +228,7 @@ class AssetRepository:
         self.watcher = watcher or _NoWatcher()
         self.locks = KeyedLocks()
         self.rights = RightsDates(store, iris)
+        self.audit = AuditTrail(store, iris)
 
     def creating(self, asset_id: str) -> AbstractContextManager[None]:
         """Held by a writer from asking whether ``asset_id`` :meth:`exists` until its record is
@@ -244,7 +263,7 @@ class AssetRepository:
         """The conflict to raise for a stale write, naming the latest change of the record."""
         if current_version is None:
             current_version = self.version(asset_id)
-        events = AuditTrail(self.store, self.iris).history(self.iris.asset(asset_id))
+        events = self.audit.history(self.iris.asset(asset_id))
         last = next((event for event in events if event.action in _EDITS), None)
         return AssetConflict(asset_id, current_version, last)
 
@@ -277,39 +296,75 @@ class AssetRepository:
         triples = [t for d in drafts for t in d.with_flags(incomplete=incomplete)]
         return self.shapes.validator.check(to_rdflib(triples + list(context)), department)
 
-    def save(self, draft: AssetDraft, *, expected_version: str | None = None) -> SaveResult:
+    def settle_access(self, draft: AssetDraft, report: ValidationReport) -> ValidationReport:
+        """Apply :func:`access_allowed` to the draft: an incomplete public draft becomes
+        restricted and is validated again; returns the report that goes with the draft now."""
+        allowed = access_allowed(draft.access, complete=report.complete)
+        if allowed == draft.access:
+            return report
+        draft.access = allowed
+        return self.validate(draft)
+
+    def save(
+        self,
+        draft: AssetDraft,
+        *,
+        expected_version: str | None = None,
+        actor: Actor | None = None,
+        action: str | None = None,
+    ) -> SaveResult:
         """Validate and store the draft, replacing any earlier record of the same asset.
 
         A draft read from the stored record (:meth:`stored_draft`) is stored only if the record
         is still at the version it was read at, and only at ``expected_version`` if given (the
         version the person saw); else :class:`AssetConflict`, and nothing is stored.
+
+        With an ``actor``, the audit event (``action``; by default "created" for a new asset,
+        else "changed", with the fields that changed) is written in the same store update as
+        the record. Without one, no event is written.
         """
-        return self.save_validated(draft, self.validate(draft), expected_version=expected_version)
+        return self.save_validated(
+            draft,
+            self.validate(draft),
+            expected_version=expected_version,
+            actor=actor,
+            action=action,
+        )
 
     def save_validated(
-        self, draft: AssetDraft, report: ValidationReport, *, expected_version: str | None = None
+        self,
+        draft: AssetDraft,
+        report: ValidationReport,
+        *,
+        expected_version: str | None = None,
+        actor: Actor | None = None,
+        action: str | None = None,
     ) -> SaveResult:
-        """Store a draft whose ``report`` came from :meth:`validate` of this very draft."""
+        """Store a draft whose ``report`` came from :meth:`validate` of this very draft
+        (``actor`` and ``action`` as for :meth:`save`)."""
         if not report.accepted:
             raise AssetRefused(report)
         triples = draft.with_flags(incomplete=not report.complete)
         graph = self.iris.asset_graph(draft.access, draft.department)
+        quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
         with self.editing(draft.asset_id):
+            old = self.record(draft.asset_id, Scope.everything())
             seen = {draft.version, expected_version} - {None}
-            if seen:
-                current = self.version(draft.asset_id)
-                if seen != {current}:
-                    raise self.conflict(draft.asset_id, current)
+            if seen and seen != {record_version(old) if old else None}:
+                raise self.conflict(draft.asset_id)
+            if actor is not None:
+                done = action or ("changed" if old else "created")
+                changed = changed_paths(draft.iri, old, triples) if old else []
+                quads += self.audit.event_quads(done, draft.iri, actor, changed)
             with self.watcher.changing(draft.asset_id):
-                if self.exists(draft.asset_id):
-                    self._replace(draft.iri, graph, triples)
+                if old:
+                    self._replace(draft.iri, quads)
                 else:
-                    quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
                     self.store.insert(quads)
         return SaveResult(draft.asset_id, draft.access, report.missing)
 
-    def _replace(self, iri: NamedNode, graph: NamedNode, triples: list[Triple]) -> None:
-        quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    def _replace(self, iri: NamedNode, quads: list[Quad]) -> None:
+        """One update: the old record out, the new one (and its audit event) in."""
         self.store.update(update_request(delete_record(iri), data_block("INSERT", quads)))
 
     def exists(self, asset_id: str) -> bool:
@@ -387,12 +442,18 @@ class AssetRepository:
         )
 
     def set_access(
-        self, asset_id: str, access: str, *, expected_version: str | None = None
+        self,
+        asset_id: str,
+        access: str,
+        *,
+        expected_version: str | None = None,
+        actor: Actor | None = None,
     ) -> SaveResult:
         """Move an asset to another access level; an incomplete asset cannot become public.
 
         ``expected_version``: the version the person saw; if the record is no longer at it,
-        :class:`AssetConflict` and nothing changes.
+        :class:`AssetConflict` and nothing changes. With an ``actor``, the "changed" event is
+        written with the change.
         """
         if access not in ACCESS_LEVELS:
             raise ValueError(f"unknown access level {access!r}")
@@ -405,12 +466,15 @@ class AssetRepository:
             if access != draft.access:  # a person's decision replaces the rights check's
                 draft.triples = [t for t in draft.triples if t.predicate != DAM.withdrawnBecause]
             draft.access = access
-            return self.save(draft)
+            return self.save(draft, actor=actor)
 
-    def delete(self, asset_id: str) -> bool:
+    def delete(self, asset_id: str, *, actor: Actor | None = None) -> bool:
+        """Remove the asset's record; with an ``actor``, its "deleted" event in the same update."""
+        iri = self.iris.asset(asset_id)
         with self.editing(asset_id):
             if not self.exists(asset_id):
                 return False
+            event = self.audit.event_quads("deleted", iri, actor) if actor is not None else []
             with self.watcher.changing(asset_id):
-                self.store.update(delete_record(self.iris.asset(asset_id)))
+                self.store.update(update_request(delete_record(iri), data_block("INSERT", event)))
         return True

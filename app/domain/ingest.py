@@ -21,6 +21,7 @@ from pyoxigraph import NamedNode, Triple
 from app.config import Config
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetDraft
+from app.domain.audit import Actor
 from app.domain.iris import Iris
 from app.domain.media.prepare import PreparedFile, prepare_all
 from app.domain.media.record import Describer
@@ -120,9 +121,10 @@ class Resolved:
 class Ingester:
     """Stores prepared files as assets; the concept index is loaded once per run."""
 
-    def __init__(self, atrium, agent: str | None = None) -> None:  # noqa: ANN001 - app.service.Atrium
+    def __init__(self, atrium, agent: Actor | str | None = None) -> None:  # noqa: ANN001 - app.service.Atrium
         self.atrium = atrium
-        self.agent = agent  # the user name the audit trail records (None: the CLI)
+        self.agent = agent
+        self.actor = Actor.of(agent)  # whom the audit trail names (a user name; None: the CLI)
         self.iris: Iris = atrium.iris
         self.concepts: ConceptIndex = atrium.concepts()
 
@@ -253,10 +255,10 @@ class Ingester:
         self, prepared: PreparedFile, draft: AssetDraft, report: ValidationReport
     ) -> Outcome | Checked:
         notes = []
-        if draft.access == "public" and not report.complete:
-            draft.access = "restricted"
-            report = self.atrium.assets.validate(draft)
-            notes.append("kept restricted until its department's required fields are filled")
+        asked = draft.access
+        report = self.atrium.assets.settle_access(draft, report)
+        if draft.access != asked:
+            notes.append(f"kept {draft.access} until its department's required fields are filled")
         if not report.accepted:
             refusal = "; ".join(str(problem) for problem in report.refusals)
             return Outcome(prepared.path, "failed", draft.asset_id, f"refused: {refusal}")
@@ -276,11 +278,12 @@ class Ingester:
                 return duplicate
             created = self.write_media(prepared)
             try:
-                result = self.atrium.assets.save_validated(draft, checked.report)
+                result = self.atrium.assets.save_validated(
+                    draft, checked.report, actor=self.actor, action="created"
+                )
             except BaseException:
                 self.remove_media(created)
                 raise
-            self.atrium.audit.record("created", draft.iri, self.agent)
         notes = list(checked.notes)
         if result.incomplete:
             notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))

@@ -83,6 +83,21 @@ class Iris:
     def user(self, name: str) -> NamedNode:
         return NamedNode(f"{self.base}users/{name}")
 
+    def agent(self, name: str) -> NamedNode:
+        """An actor of the audit trail that is not a user (an anonymous reader, a service):
+        outside ``users/``, so no user name can ever stand for it."""
+        return NamedNode(f"{self.base}agents/{name}")
+
+    def agent_name(self, iri: str) -> str | None:
+        """The name of an :meth:`agent` IRI; None when the IRI is not one."""
+        prefix = f"{self.base}agents/"
+        return iri[len(prefix) :] if iri.startswith(prefix) else None
+
+    def user_name(self, iri: str) -> str | None:
+        """The name of a :meth:`user` IRI; None when the IRI is not one."""
+        prefix = f"{self.base}users/"
+        return iri[len(prefix) :] if iri.startswith(prefix) else None
+
     @property
     def users_graph(self) -> NamedNode:
         return self.graph("users")

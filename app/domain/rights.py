@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
+from app.domain.audit import Actor
 from app.domain.iris import Iris
 from app.domain.periodic import Periodic
 from app.namespaces import DAM, sparql_prefixes
@@ -180,11 +181,10 @@ class RightsCheck:
         from app.domain.assets import AssetRefused
 
         try:
-            self.atrium.assets.save(draft)  # type: ignore[arg-type]
+            self.atrium.assets.save(draft, actor=Actor.service(RIGHTS_AGENT))  # type: ignore[arg-type]
         except AssetRefused as refused:
             report.refused[draft.asset_id] = str(refused)  # type: ignore[attr-defined]
             return False
-        self.atrium.audit.record("changed", asset, RIGHTS_AGENT)
         return True
 
 

@@ -52,8 +52,8 @@ from app.domain.sparql_text import (
     variables,
 )
 from app.namespaces import DAM, RDF, XSD, Namespace
-from app.storage.graphstore import GraphStore, Scope, StoreError, Term
-from app.storage.query_jobs import Admission, Dataset, ParseJob, QueryJob, StoreLocation
+from app.storage.graphstore import GraphStore, Scope, Term
+from app.storage.query_jobs import Admission, Dataset, ParseJob, QueryJob
 from app.storage.query_workers import QueryStream, QueryWorkers
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -124,7 +124,7 @@ class SparqlService:
         self.store = store
         self.config = config
         self.workers = QueryWorkers(
-            _location(store, config),
+            store.worker_reader(http_timeout=config.query_timeout),
             size=config.query_workers or None,
             queue=config.query_queue,
             anonymous=config.anonymous_queries or None,
@@ -194,21 +194,7 @@ class SparqlService:
         )
 
     def _generation(self) -> int:
-        publish = getattr(self.store, "publish_for_readers", None)
-        return publish() if publish else 0
-
-
-def _location(store: GraphStore, config: Config) -> StoreLocation:
-    from app.storage.embedded import EmbeddedStore
-    from app.storage.remote import RemoteStore
-
-    if isinstance(store, EmbeddedStore):
-        if store.path is None:
-            raise StoreError("the SPARQL endpoint needs a store on disk, not in memory")
-        return StoreLocation(path=str(store.path))
-    if isinstance(store, RemoteStore):
-        return StoreLocation(url=store.query_url, query_path="", http_timeout=config.query_timeout)
-    raise StoreError(f"the SPARQL endpoint cannot read from {store!r}")
+        return self.store.publish_for_readers()
 
 
 def check_query(sparql: str) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets import AssetDraft
-from app.domain.audit import SYSTEM_AGENT
+from app.domain.audit import Actor
 from app.domain.ingest import Ingester, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.media.record import Describer
@@ -89,9 +89,10 @@ class FileVersion:
 class FileVersions:
     """Uploads, lists and reverts the files of assets; ``agent``: the user (None: the CLI)."""
 
-    def __init__(self, atrium, agent: str | None = None) -> None:  # noqa: ANN001 - app.service.Atrium
+    def __init__(self, atrium, agent: Actor | str | None = None) -> None:  # noqa: ANN001 - app.service.Atrium
         self.atrium = atrium
         self.agent = agent
+        self.actor = Actor.of(agent)
         self.iris = atrium.iris
 
     def history(self, asset_id: str, scope: Scope) -> list[FileVersion] | None:
@@ -177,13 +178,12 @@ class FileVersions:
                 raise StoredElsewhere(holder)
             added = self._revise(draft, prepared, ingester, versions, restores)
             created = ingester.write_media(prepared)
+            action = "reverted" if restores else "versioned"
             try:
-                assets.save(draft)
+                assets.save(draft, actor=self.actor, action=action)
             except BaseException:
                 ingester.remove_media(created)
                 raise
-            action = "reverted" if restores else "versioned"
-            self.atrium.audit.record(action, draft.iri, self.agent)
         return added
 
     def _revise(
@@ -220,7 +220,7 @@ class FileVersions:
             mime=prepared.mime,
             size=prepared.size,
             uploaded=_now(),
-            uploader=self.agent or SYSTEM_AGENT,
+            uploader=self.actor.name,
             restores=restores.number if restores else None,
             current=True,
         )

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pyoxigraph import (
     BlankNode,
@@ -30,6 +30,9 @@ from pyoxigraph import (
     QueryTriples,
     Triple,
 )
+
+if TYPE_CHECKING:
+    from app.storage.query_jobs import Dataset
 
 Term = NamedNode | BlankNode | Literal
 # CONSTRUCT / DESCRIBE give QueryTriples (embedded) or another iterator of triples (remote).
@@ -63,6 +66,28 @@ class Scope:
         graphs (faster), and still never over one the reader may not see."""
         wanted = set(graphs)
         return Scope.of(wanted if self.graphs is None else wanted.intersection(self.graphs))
+
+
+class WorkerReader(ABC):
+    """How a query worker process reads a store: made in the serving process by
+    :meth:`GraphStore.worker_reader`, sent (pickled) to each worker, and asked there job by job.
+    It holds only what reopens the store in another process (a folder, a URL), never a handle."""
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        dataset: Dataset,
+        *,
+        base_iri: str | None,
+        functions: Mapping[str, Callable[..., Term | None]],
+        generation: int,
+    ) -> QueryResult:
+        """Run ``sparql`` (bound values already in its text) over ``dataset``; relative IRIs
+        resolve against ``base_iri``; ``functions`` are custom SPARQL functions by IRI.
+        ``generation`` is the writer's write counter when the job was made
+        (:meth:`GraphStore.publish_for_readers`): a reader that keeps a snapshot of the store
+        opens it again when the counter moved."""
 
 
 class GraphStore(ABC):
@@ -109,6 +134,17 @@ class GraphStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or connections."""
+
+    def worker_reader(self, *, http_timeout: float) -> WorkerReader:
+        """What a query worker process needs to read this store (``http_timeout``: how long a
+        request to a remote service may take). A store that cannot be read from another
+        process raises :class:`StoreError`."""
+        raise StoreError(f"query workers cannot read from {self!r}")
+
+    def publish_for_readers(self) -> int:
+        """Make the writes so far visible to :meth:`worker_reader` readers; the write counter
+        to give their jobs (0: readers always see the latest writes)."""
+        return 0
 
     # Conveniences built on query(); both implementations share them.
 

@@ -3,19 +3,9 @@
 Started by :class:`app.storage.query_workers.QueryWorkers` (forked from a forkserver that has
 already imported this module), killed by it at a query's time limit.
 
-Where a worker reads:
-
-- embedded store: the data folder's RocksDB, opened with ``Store.read_only`` next to the web
-  process that holds it read-write. A read-only instance sees the data as it was when opened,
-  so a worker reopens it whenever the writer's generation counter has moved (the writer first
-  flushes, see :meth:`EmbeddedStore.publish_for_readers`), and again if opening or reading
-  fails because the writer's compaction removed a file under it.
-- remote store: the SPARQL 1.1 Protocol service, its JSON / N-Triples answer parsed by
-  pyoxigraph.
-
-Relative IRIs resolve against the pool's base IRI: pyoxigraph's ``base_iri`` (embedded store,
-parsing), or a ``BASE`` before the text sent to a remote service
-(:func:`app.storage.remote.with_base`).
+A worker reads through the :class:`~app.storage.graphstore.WorkerReader` the store gave
+(:meth:`GraphStore.worker_reader`): it knows nothing of which store that is. Relative IRIs
+resolve against the pool's base IRI.
 
 Messages, in order: ``("ready",)`` once started; then per query job ``("head", ResultHead)``,
 ``("data", bytes)`` chunks, and ``("end",)``, or ``("cut",)`` when the result went past the row
@@ -39,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from pyoxigraph import (
@@ -54,23 +43,19 @@ from pyoxigraph import (
 )
 
 from app.namespaces import PREFIXES
-from app.storage.graphstore import QueryResult, QuerySyntaxError, StoreError, substitute
+from app.storage.graphstore import QueryResult, QuerySyntaxError, WorkerReader, substitute
 from app.storage.query_jobs import (
     BATCH,
     CHUNK_BYTES,
     FIRST_BATCH,
     CustomFunctions,
-    Dataset,
     NotAcceptable,
     ParseJob,
     QueryJob,
     ResultHead,
-    StoreLocation,
 )
 from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES, solution_writer
 
-OPEN_ATTEMPTS = 8  # a read-only open can race the writer's compaction; it then tries again
-RETRY_SECONDS = 0.02
 OWNER_CHECK_SECONDS = 1.0  # how soon a worker notices that its web server is gone
 NICENESS = 19  # the lowest priority: under contention the web server's threads come first
 _PARSE_ONLY = "atrium_parse_only"  # a variable no query projects (see parses())
@@ -78,7 +63,7 @@ _PARSE_ONLY = "atrium_parse_only"  # a variable no query projects (see parses())
 
 def serve(
     connection: Connection,
-    location: StoreLocation,
+    reader: WorkerReader,
     functions: dict[str, Callable[..., Any]],
     owner: int | None = None,
     base_iri: str | None = None,
@@ -88,14 +73,13 @@ def serve(
     _lower_priority()
     if owner is not None:
         threading.Thread(target=_end_with, args=(owner,), daemon=True).start()
-    source = (_EmbeddedSource if location.path else _RemoteSource)(location, base_iri)
     connection.send(("ready",))
     while True:
         try:
             job = connection.recv()
         except (EOFError, OSError):
             return
-        answer(job, source, functions, connection.send)
+        answer(job, reader, functions, connection.send, base_iri)
 
 
 def _lower_priority() -> None:
@@ -124,14 +108,24 @@ Send = Callable[[tuple[Any, ...]], None]
 
 
 def answer(
-    job: QueryJob | ParseJob, source: _Source, functions: CustomFunctions, send: Send
+    job: QueryJob | ParseJob,
+    reader: WorkerReader,
+    functions: CustomFunctions,
+    send: Send,
+    base_iri: str | None = None,
 ) -> None:
     """Run one job and send its answer (also usable in-process, for tests of the protocol)."""
     try:
         if isinstance(job, ParseJob):
-            send(("parsed", bindable(job, functions, source.base_iri)))
+            send(("parsed", bindable(job, functions, base_iri)))
             return
-        result = source.query(job, functions)
+        result = reader.query(
+            substitute(job.sparql, dict(job.bindings)),
+            job.dataset,
+            base_iri=base_iri,
+            functions=functions,
+            generation=job.generation,
+        )
         _send_result(result, job, send)
     except (SyntaxError, QuerySyntaxError) as error:
         send(("error", "syntax", str(error)))
@@ -292,117 +286,3 @@ class _ChunkSink:
         if self._buffer:
             self._send(("data", bytes(self._buffer)))
             self._buffer.clear()
-
-
-# Sources -------------------------------------------------------------------------------------
-
-
-class _Source:
-    base_iri: str | None = None  # what relative IRIs in a query resolve against
-
-    def query(self, job: QueryJob, functions: CustomFunctions) -> QueryResult:
-        raise NotImplementedError
-
-
-class _EmbeddedSource(_Source):
-    """The data folder's store, read-only, reopened whenever the writer changed its files.
-
-    A read-only instance keeps the files it opened: after the writer's flushes and compactions
-    it would read stale, uncompacted files (at 100,000 assets a facet query then takes 1.7 times
-    as long). So each job compares the writer's generation and the store's version (the size of
-    the MANIFEST that CURRENT names, which every flush and compaction appends to) with those
-    seen at opening, and opens again (10 ms) when either moved.
-    """
-
-    def __init__(self, location: StoreLocation, base_iri: str | None = None) -> None:
-        self.base_iri = base_iri
-        self._path = Path(location.path or "")
-        self._store: Store | None = None
-        self._opened_at: tuple[int, tuple[str, int] | None] | None = None
-
-    def query(self, job: QueryJob, functions: CustomFunctions) -> QueryResult:
-        for attempt in range(OPEN_ATTEMPTS):
-            try:
-                state = (job.generation, self._version())
-                if self._store is None or self._opened_at != state:
-                    self._open(state)
-                return self._run(job, functions)
-            except (OSError, RuntimeError):
-                # The writer compacted away a file this instance expected (RocksDB reports
-                # "Corruption: … No such file"): open it again.
-                self._store = None
-                if attempt + 1 == OPEN_ATTEMPTS:
-                    raise
-                time.sleep(RETRY_SECONDS * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    def _version(self) -> tuple[str, int] | None:
-        """Which MANIFEST is current, and how long it is (None while the writer swaps it)."""
-        try:
-            manifest = (self._path / "CURRENT").read_text().strip()
-            return manifest, (self._path / manifest).stat().st_size
-        except OSError:
-            return None
-
-    def _open(self, state: tuple[int, tuple[str, int] | None]) -> None:
-        self._store = None
-        self._store = Store.read_only(str(self._path))
-        self._opened_at = state
-
-    def _run(self, job: QueryJob, functions: CustomFunctions) -> QueryResult:
-        assert self._store is not None
-        return self._store.query(
-            substitute(job.sparql, dict(job.bindings)),
-            base_iri=self.base_iri,
-            custom_functions=_functions(functions),
-            **_dataset_options(job.dataset),
-        )
-
-
-def _dataset_options(dataset: Dataset) -> dict[str, Any]:
-    if dataset.from_query:
-        return {}
-    options: dict[str, Any] = {}
-    if dataset.default_graphs is None:
-        options["use_default_graph_as_union"] = True
-    else:
-        options["default_graph"] = [NamedNode(g) for g in dataset.default_graphs]
-    if dataset.named_graphs is not None:
-        options["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
-    return options
-
-
-class _RemoteSource(_Source):
-    """A SPARQL 1.1 Protocol service; its JSON / N-Triples answer is parsed by pyoxigraph."""
-
-    def __init__(self, location: StoreLocation, base_iri: str | None = None) -> None:
-        from app.storage.remote import RemoteStore
-
-        self.base_iri = base_iri
-        self._store = RemoteStore(
-            location.url or "", query_path=location.query_path, timeout=location.http_timeout
-        )
-
-    def query(self, job: QueryJob, functions: CustomFunctions) -> QueryResult:
-        from app.storage.remote import with_base
-
-        if functions:
-            raise StoreError("custom SPARQL functions need the embedded store")
-        sparql = with_base(substitute(job.sparql, dict(job.bindings)), self.base_iri)
-        return self._store.query_dataset(sparql, self._dataset(job))
-
-    def _dataset(self, job: QueryJob) -> list[tuple[str, str]]:
-        """SPARQL 1.1 Protocol §2.1.4: the dataset as default-graph-uri / named-graph-uri."""
-        from app.storage.remote import NO_GRAPH
-
-        dataset = job.dataset
-        if dataset.from_query:
-            return []
-        every = None
-        if dataset.default_graphs is None or dataset.named_graphs is None:
-            every = tuple(graph.value for graph in self._store.graphs())
-        default = dataset.default_graphs if dataset.default_graphs is not None else every
-        named = dataset.named_graphs if dataset.named_graphs is not None else every
-        return [("default-graph-uri", g) for g in default or (NO_GRAPH,)] + [
-            ("named-graph-uri", g) for g in named or (NO_GRAPH,)
-        ]

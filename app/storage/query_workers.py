@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app.storage.graphstore import QuerySyntaxError, StoreError
+from app.storage.graphstore import QuerySyntaxError, StoreError, WorkerReader
 from app.storage.query_admission import Admissions, Place
 from app.storage.query_jobs import (
     Admission,
@@ -42,7 +42,6 @@ from app.storage.query_jobs import (
     QueryTimeout,
     ResultHead,
     RowLimitReached,
-    StoreLocation,
     WorkersBusy,
     WorkerStopped,
 )
@@ -75,7 +74,7 @@ class QueryWorkers:
 
     def __init__(
         self,
-        location: StoreLocation,
+        reader: WorkerReader,
         *,
         size: int | None = None,
         queue: int = 2,
@@ -83,7 +82,7 @@ class QueryWorkers:
         custom_functions: CustomFunctions | None = None,
         base_iri: str | None = None,
     ) -> None:
-        self.location = location
+        self.reader = reader  # how a worker reads the store (GraphStore.worker_reader)
         self.base_iri = base_iri
         self.size = size or max(2, os.cpu_count() or 1)
         self.admissions = Admissions(
@@ -207,7 +206,7 @@ class QueryWorkers:
                 return self._idle.pop()
         started = time.monotonic()
         try:
-            worker = _Worker.start(self.location, self._functions, self.base_iri)
+            worker = _Worker.start(self.reader, self._functions, self.base_iri)
         except BaseException:
             self._release()
             raise
@@ -303,7 +302,7 @@ class _Worker:
     @classmethod
     def start(
         cls,
-        location: StoreLocation,
+        reader: WorkerReader,
         functions: dict[str, Callable[..., Any]],
         base_iri: str | None = None,
     ) -> _Worker:
@@ -313,7 +312,7 @@ class _Worker:
         ours, theirs = context.Pipe()
         process = context.Process(
             target=serve,
-            args=(theirs, location, functions, os.getpid(), base_iri),
+            args=(theirs, reader, functions, os.getpid(), base_iri),
             daemon=True,
             name="atrium-query",
         )

@@ -40,7 +40,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
 
 import requests
@@ -66,9 +66,13 @@ from app.storage.graphstore import (
     Scope,
     StoreError,
     Term,
+    WorkerReader,
     data_block,
     substitute,
 )
+
+if TYPE_CHECKING:
+    from app.storage.query_jobs import Dataset
 
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -239,6 +243,9 @@ class RemoteStore(GraphStore):
                 quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
                 serialize(quads, output, RdfFormat.N_QUADS)
 
+    def worker_reader(self, *, http_timeout: float) -> WorkerReader:
+        return RemoteReader(self._query_url, http_timeout)
+
     def close(self) -> None:
         self._session.close()
 
@@ -271,6 +278,52 @@ class RemoteStore(GraphStore):
             raise StoreError(f"cannot reach the SPARQL service at {url}: {error}") from error
         _raise_for_status(response)
         return response
+
+
+class RemoteReader(WorkerReader):
+    """A query worker's way to the SPARQL 1.1 Protocol service; its JSON / N-Triples answer is
+    parsed by pyoxigraph. Relative IRIs resolve through a ``BASE`` before the text
+    (:func:`with_base`); the dataset goes as ``default-graph-uri`` / ``named-graph-uri``."""
+
+    def __init__(self, query_url: str, timeout: float) -> None:
+        self.query_url = query_url
+        self.timeout = timeout
+        self._store: RemoteStore | None = None  # opened in the worker, at its first job
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"query_url": self.query_url, "timeout": self.timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.query_url, self.timeout, self._store = state["query_url"], state["timeout"], None
+
+    def query(
+        self,
+        sparql: str,
+        dataset: Dataset,
+        *,
+        base_iri: str | None,
+        functions: Mapping[str, Any],
+        generation: int,
+    ) -> QueryResult:
+        if functions:
+            raise StoreError("custom SPARQL functions need the embedded store")
+        if self._store is None:
+            self._store = RemoteStore(self.query_url, query_path="", timeout=self.timeout)
+        return self._store.query_dataset(with_base(sparql, base_iri), self._dataset(dataset))
+
+    def _dataset(self, dataset: Dataset) -> list[tuple[str, str]]:
+        """SPARQL 1.1 Protocol §2.1.4: the dataset as default-graph-uri / named-graph-uri."""
+        if dataset.from_query:
+            return []
+        every = None
+        if dataset.default_graphs is None or dataset.named_graphs is None:
+            assert self._store is not None
+            every = tuple(graph.value for graph in self._store.graphs())
+        default = dataset.default_graphs if dataset.default_graphs is not None else every
+        named = dataset.named_graphs if dataset.named_graphs is not None else every
+        return [("default-graph-uri", g) for g in default or (NO_GRAPH,)] + [
+            ("named-graph-uri", g) for g in named or (NO_GRAPH,)
+        ]
 
 
 def with_base(sparql: str, base_iri: str | None) -> str:

@@ -32,6 +32,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.config import Config
 from app.domain.assets import AssetConflict, AssetRefused, record_version
+from app.domain.audit import Actor
 from app.domain.downloads import download_name, extension_for, human_size
 from app.domain.ingest import work_folders
 from app.domain.iris import ASSET_ID
@@ -127,7 +128,7 @@ def download(asset_id: str, number: int) -> Response:
     response.headers["Content-Disposition"] = content_disposition("attachment", name)
     response.headers["Cache-Control"] = "private, max-age=3600"
     user = current_user()
-    atrium.audit.record("downloaded", iri, user.name if user else None)
+    atrium.audit.record("downloaded", iri, Actor.reader(user and user.name))
     return response
 
 

@@ -29,8 +29,8 @@ from pyshacl import validate
 from rdflib import URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from app.domain.assets import AssetRepository
-from app.domain.audit import AuditTrail
+from app.domain.assets import AssetRepository, access_allowed
+from app.domain.audit import Actor, AuditTrail
 from app.domain.iris import Iris
 from app.domain.search.query import PARAMETERS as SEARCH_PARAMETERS
 from app.domain.shapes.catalogue import ShapeCatalogue
@@ -154,11 +154,12 @@ class Profiles:
                 draft = self.assets.stored_draft(asset_id)
                 if draft is None:
                     continue
-                if draft.access == "public" and asset_iri in impact.become_incomplete:
-                    draft.access = "restricted"
+                complete = asset_iri not in impact.become_incomplete
+                allowed = access_allowed(draft.access, complete=complete)
+                if allowed != draft.access:
+                    draft.access = allowed
                     impact.withdrawn.append(asset_iri)
-                self.assets.save(draft)
-            self.audit.record("changed", draft.iri, agent)
+                self.assets.save(draft, actor=Actor.of(agent))
         impact.stored = True
         return impact
 
