@@ -13,16 +13,19 @@ a password or role change, or disabling the user, ends all of theirs at once; ev
 also ends after ``SESSION_LIFETIME`` seconds.
 
 API tokens may carry an expiry, and record their last use (:mod:`app.domain.api_tokens`).
+
+There is always an enabled admin: demoting or disabling the last one is refused, so that
+someone can still manage users from the web.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,13 +78,21 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user);
 
 
 # Columns added since the first release, with their types: an older auth.sqlite gains them.
-_ADDED_COLUMNS = {"tokens": {"expires": "TEXT", "last_used": "TEXT"}}
+_ADDED_COLUMNS = {
+    "tokens": {"expires": "TEXT", "last_used": "TEXT"},
+    "users": {"last_sign_in": "TEXT"},
+}
 
 _FORGET_PROFILE = "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }"
 
 
 class UserError(ValueError):
-    """A user operation was refused; the message says why."""
+    """A user operation was refused; the message says why, and ``field`` names the input at
+    fault (``name``, ``role``, ``departments``, ``password``, ``disabled``), where one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,17 @@ class User:
         """The one write rule: contributors may change the assets of their departments (their
         description, access, files, versions and results); admins may change any."""
         return self.has_role("contributor") and (self.is_admin or department in self.departments)
+
+
+@dataclass(frozen=True)
+class UserDetails:
+    """A user as administrators list them: with when they joined and last signed in (ISO 8601,
+    UTC; None: never) and how many of their API tokens still work."""
+
+    user: User
+    created: str
+    last_sign_in: str | None
+    active_tokens: int
 
 
 class UserStore:
@@ -137,7 +159,7 @@ class UserStore:
                     (name, generate_password_hash(password), role, ",".join(departments), _now()),
                 )
         except sqlite3.IntegrityError:
-            raise UserError(f"a user named {name!r} exists already") from None
+            raise UserError(f"a user named {name!r} exists already", "name") from None
         self._publish(name)
         return password
 
@@ -167,9 +189,12 @@ class UserStore:
         return self._user(row)
 
     def set_role(self, name: str, role: str, departments: list[str] | None = None) -> User:
+        """Change a user's role (and departments, if given); their sessions end."""
         _check_role(role)
         self._require(name)
         with self._connect() as db:
+            if role != "admin":
+                _keep_an_admin(db, name, "role")
             db.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
             if departments is not None:
                 db.execute(
@@ -178,6 +203,23 @@ class UserStore:
             _end_sessions(db, name)
         self._publish(name)
         return self._require(name)
+
+    def set_departments(self, name: str, departments: list[str]) -> User:
+        """Change a user's departments. Sessions go on: every request reads the user afresh,
+        so the change shows on their next request."""
+        self._require(name)
+        with self._connect() as db:
+            db.execute(
+                "UPDATE users SET departments = ? WHERE name = ?", (",".join(departments), name)
+            )
+        self._publish(name)
+        return self._require(name)
+
+    def reset_password(self, name: str) -> str:
+        """Give ``name`` a new generated password (returned, to show once); sessions end."""
+        password = secrets.token_urlsafe(15)
+        self.set_password(name, password)
+        return password
 
     def set_password(self, name: str, password: str) -> None:
         _check_password(password)
@@ -194,10 +236,37 @@ class UserStore:
         profile no longer shows them as a member of any department, all at once."""
         self._require(name)
         with self._connect() as db:
+            _keep_an_admin(db, name, "disabled")
             db.execute("UPDATE users SET disabled = 1 WHERE name = ?", (name,))
             db.execute("UPDATE tokens SET revoked = 1 WHERE user = ?", (name,))
             _end_sessions(db, name)
         self._publish(name)
+
+    def enable(self, name: str) -> None:
+        """Enable a disabled user again. Their old tokens stay revoked: they need new ones."""
+        self._require(name)
+        with self._connect() as db:
+            db.execute("UPDATE users SET disabled = 0 WHERE name = ?", (name,))
+        self._publish(name)
+
+    def details(self, name: str) -> UserDetails | None:
+        rows = self._details("WHERE users.name = ?", (name,))
+        return rows[0] if rows else None
+
+    def listing(self, offset: int = 0, limit: int = 50) -> tuple[list[UserDetails], int]:
+        """One page of users by name, with their details; and how many users there are."""
+        page = self._details("ORDER BY users.name LIMIT ? OFFSET ?", (limit, max(offset, 0)))
+        return page, self.count()
+
+    def _details(self, where: str, values: tuple) -> list[UserDetails]:
+        query = f"SELECT users.*, {api_tokens.ACTIVE_COUNT} AS active_tokens FROM users {where}"
+        now = api_tokens.iso_time(api_tokens.utcnow())
+        with self._connect() as db:
+            rows = db.execute(query, (now, *values)).fetchall()
+        return [
+            UserDetails(self._user(r), r["created"], r["last_sign_in"], r["active_tokens"])
+            for r in rows
+        ]
 
     def _require(self, name: str) -> User:
         user = self.get(name)
@@ -226,9 +295,10 @@ class UserStore:
         now = time.time()
         with self._connect() as db:
             db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))  # keep the table small
+            db.execute("UPDATE users SET last_sign_in = ? WHERE name = ?", (_now(), name))
             db.execute(
                 "INSERT INTO sessions (id_hash, user, created, expires) VALUES (?, ?, ?, ?)",
-                (_token_hash(secret), name, _now(), now + SESSION_LIFETIME),
+                (api_tokens.secret_hash(secret), name, _now(), now + SESSION_LIFETIME),
             )
         return secret
 
@@ -238,14 +308,14 @@ class UserStore:
             row = db.execute(
                 "SELECT users.* FROM sessions JOIN users ON users.name = sessions.user "
                 "WHERE sessions.id_hash = ? AND sessions.expires > ? AND users.disabled = 0",
-                (_token_hash(secret), time.time()),
+                (api_tokens.secret_hash(secret), time.time()),
             ).fetchone()
         return self._user(row) if row else None
 
     def end_session(self, secret: str) -> None:
         """End one session (signing out); an unknown or ended one is no error."""
         with self._connect() as db:
-            db.execute("DELETE FROM sessions WHERE id_hash = ?", (_token_hash(secret),))
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (api_tokens.secret_hash(secret),))
 
     def end_sessions(self, name: str) -> None:
         """End every session of ``name``."""
@@ -264,68 +334,25 @@ class UserStore:
             raise UserError(f"{name} is disabled")
         if expires is not None and expires <= api_tokens.utcnow():
             raise UserError("a token's expiry must be in the future")
-        token_id = secrets.token_hex(4)
-        secret = f"atr_{token_id}_{secrets.token_urlsafe(32)}"
         with self._connect() as db:
-            db.execute(
-                "INSERT INTO tokens (id, user, token_hash, label, created, expires) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (token_id, name, _token_hash(secret), label, _now(), api_tokens.iso_time(expires)),
-            )
-        return token_id, secret
+            return api_tokens.insert(db, name, label, expires)
 
     def user_for_token(self, secret: str) -> User | None:
         """The user of a live token (not revoked, user enabled), else None; an expired token
         raises :class:`TokenExpired`. Records the use (at most once per ``LAST_USE_EVERY``)."""
-        now = api_tokens.utcnow()
         with self._connect() as db:
-            row = db.execute(
-                "SELECT users.*, tokens.id AS token_id, tokens.expires AS token_expires, "
-                "tokens.last_used AS token_last_used "
-                "FROM tokens JOIN users ON users.name = tokens.user "
-                "WHERE tokens.token_hash = ? AND tokens.revoked = 0 AND users.disabled = 0",
-                (_token_hash(secret),),
-            ).fetchone()
-            if row is None:
-                return None
-            if row["token_expires"] and api_tokens.parse_time(row["token_expires"]) <= now:
-                raise api_tokens.TokenExpired(row["token_id"], row["token_expires"])
-            due = api_tokens.iso_time(now - dt.timedelta(seconds=api_tokens.LAST_USE_EVERY))
-            if row["token_last_used"] is None or row["token_last_used"] <= due:
-                db.execute(  # the condition again: of simultaneous requests, one writes
-                    "UPDATE tokens SET last_used = ? WHERE id = ? "
-                    "AND (last_used IS NULL OR last_used <= ?)",
-                    (api_tokens.iso_time(now), row["token_id"], due),
-                )
-        return self._user(row)
+            row = api_tokens.live_user_row(db, secret)
+        return self._user(row) if row else None
 
     def tokens(self, name: str) -> list[Token]:
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM tokens WHERE user = ? ORDER BY created", (name,)
-            ).fetchall()
-        return [
-            Token(
-                r["id"],
-                r["user"],
-                r["label"],
-                r["created"],
-                bool(r["revoked"]),
-                r["expires"],
-                r["last_used"],
-            )
-            for r in rows
-        ]
+            return api_tokens.of_user(db, name)
 
     def revoke_token(self, token_id: str, owner: str | None = None) -> None:
         """Revoke a token (only one of ``owner``'s, if given: the same error for another's)."""
         with self._connect() as db:
-            changed = db.execute(
-                "UPDATE tokens SET revoked = 1 WHERE id = ? AND (? IS NULL OR user = ?)",
-                (token_id, owner, owner),
-            )
-        if changed.rowcount == 0:
-            raise UserError(f"no token with id {token_id!r}")
+            if not api_tokens.revoke(db, token_id, owner):
+                raise UserError(f"no token with id {token_id!r}")
 
     # The public profile in the graph --------------------------------------------------------
 
@@ -353,13 +380,45 @@ class UserStore:
         self.store.update(update_request(forget, data_block("INSERT", quads)))
 
 
+def check_departments(departments: Iterable[str], known: Iterable[str]) -> list[str]:
+    """``departments`` without repeats, each one of ``known`` (the departments vocabulary's
+    short names); a :class:`UserError` naming those that are not."""
+    known = set(known)
+    chosen = list(dict.fromkeys(d.strip() for d in departments if d.strip()))
+    unknown = [d for d in chosen if d not in known]
+    if unknown:
+        raise UserError(
+            f"unknown department {', '.join(map(repr, unknown))}; use one of "
+            + ", ".join(sorted(known)),
+            "departments",
+        )
+    return chosen
+
+
 def _check_name(name: str) -> None:
+    if not name:
+        raise UserError("give the user a name", "name")
     if not USER_NAME.match(name):
         raise UserError(
-            f"user name {name!r}: use 2–40 lower-case letters, digits, dots, dashes or underscores"
+            f"user name {name!r}: use 2–40 lower-case letters, digits, dots, dashes or underscores",
+            "name",
         )
     if name in RESERVED_NAMES:
-        raise UserError(f"user name {name!r} is reserved: Atrium's CLI records its work under it")
+        raise UserError(
+            f"user name {name!r} is reserved: Atrium's CLI records its work under it", "name"
+        )
+
+
+def _keep_an_admin(db: sqlite3.Connection, name: str, field: str) -> None:
+    """Refuse to take the admin role from ``name`` (demote or disable) if no other enabled
+    admin would be left. Takes the write lock first, so two such changes cannot both pass."""
+    db.execute("BEGIN IMMEDIATE")
+    others = db.execute(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND name != ?", (name,)
+    ).fetchone()[0]
+    row = db.execute("SELECT role, disabled FROM users WHERE name = ?", (name,)).fetchone()
+    if row["role"] == "admin" and not row["disabled"] and others == 0:
+        raise UserError(f"{name} is the last enabled admin; make another user admin first", field)
 
 
 def _end_sessions(db: sqlite3.Connection, name: str) -> None:
@@ -368,17 +427,12 @@ def _end_sessions(db: sqlite3.Connection, name: str) -> None:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}", "role")
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
-
-
-def _token_hash(secret: str) -> str:
-    # Tokens are 256-bit random secrets: a plain SHA-256 is enough to store them safely.
-    return hashlib.sha256(secret.encode()).hexdigest()
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters", "password")
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
