@@ -24,6 +24,7 @@ from app.domain.search import SearchEngine, SearchIndex
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import Profiles
 from app.domain.shapes.registry import FieldRegistry
+from app.domain.shares import ShareLinks
 from app.domain.sparql_service import SparqlService
 from app.domain.users import UserStore
 from app.domain.validation import Validator
@@ -124,6 +125,13 @@ class Atrium:
     @cached_property
     def users(self) -> UserStore:
         return UserStore(self.config.data_dir / "auth.sqlite", self.store, self.iris)
+
+    @cached_property
+    def shares(self) -> ShareLinks:
+        """Share links for outsiders, kept beside the users in auth.sqlite (so backed up)."""
+        return ShareLinks(
+            self.users.path, self.users, self.store, self.iris, self.assets, self.collections
+        )
 
     @cached_property
     def audit(self) -> AuditTrail:
