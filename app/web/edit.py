@@ -6,6 +6,15 @@ resolved on the server; fields the department's profile requires are marked; a v
 cannot be read, or a write the SHACL shapes refuse, is explained next to its field, and nothing
 is saved. Uploads go through the same ingest path as ``atrium ingest``.
 
+The upload form takes several files (``file``, drag and drop with ``upload.js``) and, marked
+``store_first``, stores them first: each becomes an asset of the chosen department at once
+(kept restricted while its profile's required fields are missing), and the answer lists them
+with a link to each one's edit form, so a refused description never loses a file (one file
+stored with all of its description leads straight to its page). A duplicate is named and
+linked (or, when the uploader may not see it, only said to exist). A script may still send
+one ``file`` with its description, unmarked: it is stored only if the description is
+accepted, as before.
+
 An edit form carries the version of the record it shows (also its ``ETag``): when someone else
 saved the asset in between, the save answers 409 with the form still holding the person's
 input, who changed it and when, and what is stored now; a script's stale ``If-Match``, 412.
@@ -13,11 +22,16 @@ input, who changed it and when, and what is stored now; a script's stale ``If-Ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
 
 from app.config import Config
 from app.domain.access import ACCESS_LEVELS
 from app.domain.assets import AssetConflict, AssetDraft, AssetRefused
+from app.domain.audit import Actor
 from app.domain.editing import (
     FormField,
     apply_values,
@@ -32,6 +46,7 @@ from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.operations import INGESTED_FILES
 from app.domain.search import Vocabulary
 from app.domain.validation import Problem
+from app.namespaces import DCT
 from app.web import current_atrium, current_scope
 from app.web.assets import clean_file_name, precondition_failed, require_version
 from app.web.auth import current_user, role_required
@@ -66,13 +81,12 @@ def edit_asset(asset_id: str) -> Response:
         if any(f.errors for f in fields):
             return _edit_page(draft, title, fields, [], 422)
         apply_values(draft, fields, typed, concepts, keep_empty=False)
-        atrium.assets.save(draft)
+        atrium.assets.save(draft, actor=Actor.user(current_user().name))
     except AssetRefused as refusal:
         problems = place_problems(fields, refusal.report.refusals)
         return _edit_page(draft, title, fields, problems, 422)
     except AssetConflict as conflict:
         return _conflict_page(draft, title, fields, conflict)
-    atrium.audit.record("changed", draft.iri, current_user().name)
     return redirect(url_for("assets.page", asset_id=asset_id))
 
 
@@ -126,11 +140,22 @@ def _edit_page(
     return response
 
 
+MAX_FILES_PER_UPLOAD = 100  # files of one upload; their total size is bounded by the body limit
+
+
 def _too_large(config: Config) -> str:
     limit = config.max_upload_bytes // (1024 * 1024)
     return (
-        f"The file is larger than the {limit} MiB an upload may be. Send a smaller file, or ask "
-        "an administrator to raise ATRIUM_MAX_UPLOAD_MB."
+        f"The file is larger than the {limit} MiB an upload may be (several files: together). "
+        "Send a smaller file or fewer files, or ask an administrator to raise "
+        "ATRIUM_MAX_UPLOAD_MB."
+    )
+
+
+def _too_many() -> str:
+    return (
+        f"An upload may hold {MAX_FILES_PER_UPLOAD} files at most; send the others in a "
+        "second upload."
     )
 
 
@@ -138,7 +163,7 @@ def _too_large(config: Config) -> str:
 @role_required("contributor")
 @body_limit(lambda config: config.max_upload_bytes + MULTIPART_ENVELOPE_BYTES, _too_large)
 def upload() -> Response | str | tuple[str, int]:
-    """Upload a file and describe it; it becomes an asset of one of the user's departments."""
+    """Upload files; each becomes an asset of one of the user's departments."""
     departments = _departments()
     if not departments:
         abort(403, description="you belong to no department, so you cannot upload; ask an admin")
@@ -149,6 +174,9 @@ def upload() -> Response | str | tuple[str, int]:
     fields = _fields(chosen)
     if request.method == "GET":
         return _upload_page(departments, chosen, access, fields, [])
+    chosen_files = [f for f in request.files.getlist("file") if f.filename]
+    if chosen_files and (len(chosen_files) > 1 or request.form.get("store_first")):
+        return _receive_many(departments, chosen, access, fields, chosen_files)
     return _receive(departments, chosen, access, fields)
 
 
@@ -221,11 +249,113 @@ def _duplicate(
 def _refusals(ingester: Ingester, prepared: PreparedFile, options: Resolved) -> list[Problem]:
     """What the shapes would refuse in this upload, stored the way ingest stores it."""
     draft = ingester.describe(prepared, prepared.sha256[:16], options)
-    report = ingester.atrium.assets.validate(draft)
-    if not report.complete and draft.access == "public":  # ingest keeps it restricted instead
-        draft.access = "restricted"
-        report = ingester.atrium.assets.validate(draft)
-    return report.refusals
+    assets = ingester.atrium.assets
+    return assets.settle_access(draft, assets.validate(draft)).refusals
+
+
+@dataclass
+class Arrival:
+    """What became of one file of an upload, as the uploader may be told it."""
+
+    name: str
+    status: str  # ingested | duplicate | hidden (a duplicate the uploader may not see) | failed
+    asset_id: str | None = None
+    title: str = ""
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    may_edit: bool = False
+
+
+def _receive_many(
+    departments: list[str],
+    department: str,
+    access: str,
+    fields: list[FormField],
+    uploads: list[FileStorage],
+) -> Response | tuple[str, int]:
+    """Store every file first, then lead to their edit forms: a description that cannot be
+    read or is refused is left off (and said so), never the file."""
+    if access not in ACCESS_LEVELS:
+        return _upload_page(departments, department, access, fields, ["choose who may see it"], 422)
+    if len(uploads) > MAX_FILES_PER_UPLOAD:
+        abort(413, description=_too_many())
+    atrium = current_atrium()
+    ingester = Ingester(atrium, agent=current_user().name)
+    typed = read_form(fields, request.form, ingester.concepts)
+    unread = [f"{f.label} {'; '.join(f.errors)}" for f in fields if f.errors]
+    values = [] if unread else [(f.field, v) for f in fields for v in typed.get(f.name, [])]
+    bare = Resolved(ingester.concepts.resolve(department, "departments"), access, [], [])
+    with work_folders(atrium.config).folder("upload") as folder:
+        prepared = _saved(uploads, folder, atrium.config)
+        outcomes = _stored(ingester, prepared, replace(bare, values=values))
+        refused = [i for i, o in enumerate(outcomes) if o.status == "failed" and o.asset_id]
+        if values and refused:  # the shared description was refused: store the files bare
+            again = _stored(ingester, [prepared[i] for i in refused], bare)
+            for index, outcome in zip(refused, again, strict=True):
+                why = outcomes[index].reason
+                outcome.notes.insert(0, f"your description was not applied ({why})")
+                outcomes[index] = outcome
+    for outcome in outcomes:
+        INGESTED_FILES.add("upload", outcome.status)
+    arrivals = [_arrival(u.filename, o) for u, o in zip(uploads, outcomes, strict=True)]
+    if _described_in_full(arrivals, unread):  # nothing is left to say or to do
+        return redirect(url_for("assets.page", asset_id=arrivals[0].asset_id))
+    statuses = {a.status for a in arrivals}
+    status = 200 if "ingested" in statuses else 409 if statuses - {"failed"} else 422
+    page = render_template(
+        "upload_done.html", arrivals=arrivals, department=department, unread=unread
+    )
+    return page, status
+
+
+def _described_in_full(arrivals: list[Arrival], unread: list[str]) -> bool:
+    """One file, stored with all of its description and nothing to note about it."""
+    only = arrivals[0] if len(arrivals) == 1 else None
+    return only is not None and only.status == "ingested" and not only.notes and not unread
+
+
+def _saved(uploads: list[FileStorage], folder: Path, config: Config) -> list[PreparedFile]:
+    """Each upload saved under its own clean name (a folder each: two may share a name) and
+    prepared; 413 once they add up to more than an upload may be."""
+    prepared, total = [], 0
+    for index, upload in enumerate(uploads):
+        path = folder / str(index) / (clean_file_name(upload.filename) or "upload")
+        path.parent.mkdir()
+        upload.save(path)
+        total += path.stat().st_size
+        if total > config.max_upload_bytes:  # the body had room to spare for the form
+            abort(413, description=_too_large(config))
+        prepared.append(prepare(path, config.max_image_pixels))
+    return prepared
+
+
+def _stored(ingester: Ingester, prepared: list[PreparedFile], options: Resolved) -> list[Outcome]:
+    """The ingest's own checks (validated per department in one run) and writes, in order."""
+    checked = ingester.check_batch([(item, options) for item in prepared], set())
+    return [c if isinstance(c, Outcome) else ingester.write(item, c) for item, c in checked]
+
+
+def _arrival(name: str, outcome: Outcome) -> Arrival:
+    """``outcome`` in words the uploader may read: a duplicate they may not see keeps its id,
+    title and department to itself."""
+    if outcome.status == "failed":
+        reason = outcome.reason.removeprefix("refused: ")
+        return Arrival(name, "failed", reason=reason, notes=outcome.notes)
+    atrium = current_atrium()
+    record = atrium.assets.record(outcome.asset_id, current_scope())
+    if not record:
+        return Arrival(name, "hidden")
+    iri = atrium.iris.asset(outcome.asset_id)
+    titles = [t.object.value for t in record if t.subject == iri and t.predicate == DCT.title]
+    owner = (atrium.assets.access_of(outcome.asset_id) or ("", ""))[1]
+    return Arrival(
+        name,
+        outcome.status,
+        outcome.asset_id,
+        titles[0] if titles else outcome.asset_id,
+        notes=outcome.notes,
+        may_edit=owner in _departments(),
+    )
 
 
 def _upload_page(
@@ -247,6 +377,7 @@ def _upload_page(
         action=url_for("edit.upload"),
         upload=True,
         max_mb=current_atrium().config.max_upload_bytes // (1024 * 1024),
+        max_files=MAX_FILES_PER_UPLOAD,
     )
     return page, status
 
