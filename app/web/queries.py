@@ -115,9 +115,17 @@ def update(name: str) -> Response | tuple[str, int, dict[str, str]]:
     return _save(is_new=False, name=name)
 
 
+@queries.get("/queries/<name>/delete")
+@signed_in_required
+def confirm_delete(name: str) -> str:
+    """The question before a delete: which query goes, and which addresses stop answering."""
+    return render_template("saved_query_delete.html", saved=_editable(name))
+
+
 @queries.post("/queries/<name>/delete")
 @signed_in_required
 def delete(name: str) -> Response:
+    """Delete the query (the confirmation page's form posts here)."""
     _editable(name)
     current_atrium().saved_queries.delete(name)
     return redirect(url_for("queries.index"))
@@ -224,7 +232,7 @@ def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int
     draft = SavedQuery(
         name=name or form.get("name", "").strip(),
         title=form.get("title", ""),
-        sparql=form.get("sparql", ""),
+        sparql=form.get("sparql", "").replace("\r\n", "\n"),  # browsers send CRLF
         description=form.get("description", ""),
         creator=user.iri if user else None,
     )

@@ -42,6 +42,7 @@ from app.domain.sparql_update import (
     UpdateRefused,
     UpdateReport,
 )
+from app.domain.users import ROLES
 from app.storage.graphstore import QuerySyntaxError, StoreError
 from app.storage.query_jobs import FIRST_BATCH, NotAcceptable
 from app.storage.query_workers import QueryStream
@@ -228,12 +229,19 @@ def description() -> list:
 
 
 def page(text: str, status: int = 200, **results: object) -> Response:
-    """The query page: the form (or YASGUI) with ``text``, and results or an error below."""
+    """The query page: the form (or YASGUI) with ``text``, and results or an error below.
+
+    ``shared`` tells the page script that the query came in the request (a share link, an
+    example, a query run), so it wins over the one the browser remembers."""
     atrium = current_atrium()
     shown = [(e, example_query(e, atrium.iris)) for e in examples(atrium.fields)]
+    user = current_user()
     html = render_template(
         "sparql.html",
         query=text,
+        default_query=default_query(atrium.iris),
+        shared=bool(request.values.get("query") or request.args.get("example")),
+        may_save=user is not None and user.has_role(*ROLES),
         examples=shown,
         yasgui=yasgui_available(),
         timeout=f"{atrium.sparql.timeout():g}",

@@ -75,6 +75,24 @@ _DEPRECATED = (
 SELECT ?c WHERE {{ GRAPH ?g {{ {values} ?c owl:deprecated true }} }}"""
 )
 
+# The broader concepts of one concept (either direction stated): a breadcrumb trail's step. One
+# level per query: a transitive path from a bound start fails on some remote stores (Virtuoso).
+_BROADER = (
+    sparql_prefixes()
+    + """
+SELECT DISTINCT ?up WHERE { GRAPH ?g {
+  { ?c skos:broader ?up } UNION { ?up skos:narrower ?c }
+  ?up a skos:Concept
+} }"""
+)
+MAX_TRAIL = 50  # steps up a breadcrumb trail follows (SKOS hierarchies are rarely 10 deep)
+_NOTATIONS = (
+    sparql_prefixes()
+    + """
+SELECT DISTINCT ?c ?notation WHERE { ?c skos:notation ?notation ; a skos:Concept
+  FILTER(STRSTARTS(LCASE(STR(?notation)), ?q)) } LIMIT 50"""
+)
+
 _SCHEME_TEXT = (DCT.description, SKOS.definition, RDFS.comment, DC.description)
 _SCHEME_TITLES = (SKOS.prefLabel, RDFS.label, DCT.title, DC.title)
 
@@ -120,6 +138,7 @@ class ConceptView:
     schemes: list[Link]
     replaced_by: list[Link]
     deprecated: bool
+    trail: list[Link] = field(default_factory=list)  # broader concepts, from the top down
     other: list[tuple[str, str, bool]] = field(default_factory=list)  # (property, value, is IRI)
     triples: list[Triple] = field(default_factory=list, repr=False)
 
@@ -198,6 +217,7 @@ class Browser:
             schemes=_sorted_links(schemes, links),
             replaced_by=_sorted_links(replaced, links),
             deprecated=any(o.value == "true" for o in values[OWL.deprecated]),
+            trail=self.trail(resource, vocabulary.graph, prefs),
             other=_other(triples),
             triples=triples,
         )
@@ -220,6 +240,32 @@ class Browser:
             iri: Link(iri, _label(labels.get(iri, []), iri, prefs), iri in known, iri in deprecated)
             for iri in iris
         }
+
+    def trail(self, concept: NamedNode, graph: NamedNode, prefs: LanguagePreference) -> list[Link]:
+        """The broader concepts above ``concept``, top first: at each step the first broader
+        concept by label (a concept with several has several paths; one is shown)."""
+        path: list[Link] = []
+        current, seen = concept, {concept.value}
+        while len(path) < MAX_TRAIL:
+            rows = self._select(_BROADER, c=current, g=graph)
+            above = sorted({row["up"].value for row in rows} - seen)
+            if not above:
+                break
+            step = _sorted_links(set(above), self.links(above, prefs))[0]
+            path.append(step)
+            current = NamedNode(step.iri)
+            seen.add(step.iri)
+        return path[::-1]
+
+    def with_notation(self, typed: str, graph: NamedNode | None) -> dict[str, str]:
+        """Concepts whose notation starts with ``typed`` (any case): IRI → notation; in the
+        vocabulary ``graph``, else in any vocabulary."""
+        text = typed.strip().casefold()
+        if not text:
+            return {}
+        scope = Scope.of([graph.value]) if graph is not None else self.catalogue.scope()
+        rows = self.store.select(_NOTATIONS, scope=scope, bindings={"q": Literal(text)})
+        return {row["c"].value: row["notation"].value for row in rows}
 
     def usage(self, concept: NamedNode, scope: Scope) -> int:
         """How many assets within ``scope`` link the concept (by any concept field)."""

@@ -9,20 +9,26 @@ for an RDF client (``app.web.negotiation``); any concept's page is at
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from flask import Response, abort, jsonify, render_template, request
 from pyoxigraph import NamedNode
 
 from app.domain.iris import InvalidIri, parse_iri
+from app.domain.search import SearchUnavailable
 from app.domain.shapes.fields import UnknownField
-from app.domain.vocab.autocomplete import DEFAULT_LIMIT
+from app.domain.vocab.autocomplete import DEFAULT_LIMIT, MAX_LIMIT
 from app.domain.vocab.browse import ROOTS_PER_PAGE, ConceptView
 from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.files import EXPORT_FORMATS
 from app.domain.vocab.history import ChangeRecord
-from app.domain.vocab.languages import FALLBACK_ORDER
+from app.domain.vocab.languages import FALLBACK_ORDER, LanguagePreference
 from app.web import current_atrium, current_scope
 from app.web.auth import current_user
+from app.web.browse import concept_search_url
 from app.web.negotiation import negotiated
+from app.web.search_urls import request_language, search_from
 from app.web.vocab.blueprint import (
     _may_edit,
     _vocab,
@@ -105,6 +111,31 @@ def _concept_response(iri: str) -> Response:
     return negotiated(lambda: view.triples, lambda: _concept_html(view))
 
 
+@dataclass(frozen=True)
+class TaggedCount:
+    """How many assets the concept page's link finds, counted by running that very search."""
+
+    url: str  # the search the count links to
+    found: int | None  # what that search finds for this reader (None: the index is busy)
+    directly: int  # assets tagged with the concept itself
+    by_text: bool  # the link searches the label's words (its field is not a facet)
+
+
+def _tagged_count(view: ConceptView) -> TaggedCount:
+    concept = NamedNode(view.iri)
+    directly = _vocab().browser.usage(concept, current_scope())
+    url = concept_search_url(view.iri)
+    search = current_atrium().search
+    urls = search_from(urlsplit(url).query, search.facets().names)
+    if urls is None:
+        return TaggedCount(url, None, directly, by_text=False)
+    try:
+        found = search.search(urls.query, current_scope(), request_language()).total
+    except SearchUnavailable:
+        found = None
+    return TaggedCount(url, found, directly, by_text=not urls.query.filters)
+
+
 def _concept_html(view: ConceptView, **extra: object) -> str:
     concept = NamedNode(view.iri)
     user = current_user()
@@ -112,7 +143,8 @@ def _concept_html(view: ConceptView, **extra: object) -> str:
     return render_template(
         "vocab_concept.html",
         concept=view,
-        usage=_vocab().browser.usage(concept, current_scope()),
+        scheme_title=view.vocabulary.title(reader_languages()),
+        tagged=_tagged_count(view),
         history=history,
         asset_tags=_asset_tag_counts(history) if _may_edit() else {},
         vocab_prefix=current_atrium().iris.vocab_graph("").value,
@@ -128,6 +160,62 @@ def _asset_tag_counts(history: list[ChangeRecord]) -> dict[str, int]:
     """How many asset links each change rewrote (a merge re-tags assets): a count only."""
     prefix = current_atrium().iris.graph("assets/").value
     return {record.iri: sum(len(q) for q in record.in_graphs(prefix)) for record in history}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A concept the vocabulary search found: shown by its label in the reader's language."""
+
+    iri: str
+    label: str
+    matched: str  # the label or notation that matched, when it is not ``label``
+    vocabulary: str  # slug
+
+
+@vocab.get("/vocab/search")
+def search() -> str:
+    """Concepts by label (prefLabel, altLabel, hiddenLabel: the /api/concepts matcher) or by
+    notation, across vocabularies or in one (``?scheme=slug``)."""
+    typed = request.args.get("q", "").strip()
+    vocabulary = _vocabulary_or_404(request.args["scheme"]) if request.args.get("scheme") else None
+    graph = vocabulary.graph if vocabulary is not None else None
+    prefs = reader_languages()
+    found = _found(typed, graph, prefs) if typed else []
+    vocabularies = _vocab().catalogue.all()
+    return render_template(
+        "vocab_search.html",
+        typed=typed,
+        found=found,
+        scheme=vocabulary,
+        titles={v.slug: v.title(prefs) for v in vocabularies},
+        fallback=FALLBACK_ORDER,
+    )
+
+
+def _found(typed: str, graph: NamedNode | None, prefs: LanguagePreference) -> list[Found]:
+    """An exact notation first, then the labels as /api/concepts ranks them, then notations
+    that start with what was typed; never a scheme (whose labels the matcher also reads)."""
+    vocab_service = _vocab()
+    browser, catalogue = vocab_service.browser, vocab_service.catalogue
+    coded = browser.with_notation(typed, graph)
+    links = browser.links(sorted(coded), prefs)
+
+    def by_notation(iri: str) -> Found:
+        slug = catalogue.slug_of(catalogue.home_graph(NamedNode(iri)))
+        return Found(iri, links[iri].label, coded[iri], slug)
+
+    exact = [by_notation(i) for i in coded if coded[i].casefold() == typed.casefold()]
+    labelled = [
+        Found(hit.iri, hit.label, "" if hit.matched == hit.label else hit.matched, hit.vocabulary)
+        for hit in vocab_service.autocomplete.suggest(typed, prefs, graph=graph, limit=MAX_LIMIT)
+    ]
+    started = [by_notation(i) for i in sorted(coded, key=lambda i: (coded[i], i))]
+    schemes = {s.iri for v in catalogue.all() for s in v.schemes}
+    unique: dict[str, Found] = {}
+    for hit in (*exact, *labelled, *started):
+        if hit.iri not in schemes:
+            unique.setdefault(hit.iri, hit)
+    return list(unique.values())
 
 
 @vocab.get("/vocab/children")

@@ -8,6 +8,8 @@ to the fields; a conflicting save comes back with the taxonomist's edits kept.
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, abort, redirect, render_template, request, url_for
 from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
@@ -32,6 +34,23 @@ BLANK_LABEL_ROWS = 3
 BLANK_NOTE_ROWS = 2
 BLANK_LINK_ROWS = 2
 FORM_KINDS = {"labels": list(LABELS), "notes": list(NOTES), "mappings": list(MAPPINGS)}
+# ``"Label" <IRI>``, ``<IRI>`` or a bare IRI in the editor's reasons (Issue.describe, rule
+# messages): each is named by its label here.
+_NAMED_IRI = re.compile(r'(?:"([^"<>]*)" )?<([^<>\s]+)>|(https?://[^\s<>"\[\]]*[^\s<>"\[\].,;:)])')
+
+
+def plain_words(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The reasons a change was refused, with each concept named by its label in the
+    reader's language instead of its IRI."""
+    texts = [text for messages in fields.values() for text in messages]
+    labels = link_labels([m[2] or m[3] for text in texts for m in _NAMED_IRI.finditer(text)])
+
+    def named(match: re.Match[str]) -> str:
+        if label := labels.get(match[2] or match[3]):
+            return f"“{label}”"
+        return f"“{match[1]}”" if match[1] else match[0]
+
+    return {name: [_NAMED_IRI.sub(named, t) for t in ms] for name, ms in fields.items()}
 
 
 @vocab.route("/vocab/edit", methods=["GET", "POST"])
@@ -56,7 +75,8 @@ def edit() -> Response | str | tuple[str, int]:
             iri, draft, conflict.current_version, conflict=conflict, current=stored
         ), 409
     except Refused as refused:
-        return _edit_form(iri, draft, request.form.get("version", ""), errors=refused.fields), 422
+        errors = plain_words(refused.fields)
+        return _edit_form(iri, draft, request.form.get("version", ""), errors=errors), 422
     return redirect(vocab_url(iri) + ("&" if "?" in vocab_url(iri) else "?") + "saved=1", 303)
 
 
@@ -88,9 +108,14 @@ def _needs_move_confirmation(concept: NamedNode, stored: ConceptDraft, draft: Co
 
 def _confirm_move(iri: str, impact) -> str:  # noqa: ANN001 - an Impact
     fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token",)]
+    view = _vocab().browser.concept(iri, reader_languages())
+    under = [r.strip() for r in request.form.getlist("broader") if r.strip()]
+    labels = link_labels(under)
     return render_template(
         "vocab_confirm.html",
         title="Move this concept?",
+        moving=view.label if view is not None else iri,
+        under=[labels.get(reference, reference) for reference in under],
         action=url_for("vocab.edit"),
         fields=[*fields, ("confirm_move", "1")],
         impact=impact,
@@ -99,12 +124,30 @@ def _confirm_move(iri: str, impact) -> str:  # noqa: ANN001 - an Impact
     )
 
 
+def link_labels(references: list[str]) -> dict[str, str]:
+    """The label of each concept IRI among ``references`` (a form's broader and related
+    boxes hold IRIs or labels), for showing beside them."""
+    iris = set()
+    for reference in references:
+        try:
+            iris.add(parse_iri(reference.strip()).value)
+        except InvalidIri:
+            continue  # a label typed in the box, or nothing
+    links = _vocab().browser.links(sorted(iris), reader_languages())
+    return {iri: link.label for iri, link in links.items() if link.known}
+
+
 def _edit_form(iri: str, draft: ConceptDraft, version: str, **extra: object) -> str:
     view = _vocab().browser.concept(iri, reader_languages())
     if view is None:
         abort(404)
+    current = extra.get("current")
+    shown = [*draft.broader, *draft.related]
+    if isinstance(current, ConceptDraft):
+        shown += [*current.broader, *current.related]
     return render_template(
         "vocab_edit.html",
+        labels=link_labels(shown),
         concept=view,
         draft=draft.cleaned(),
         version=version,
@@ -130,13 +173,14 @@ def new_concept() -> Response | str | tuple[str, int]:
     try:
         concept = _vocab().editor.create(vocabulary.slug, draft, current_actor())
     except Refused as refused:
-        return _new_form(vocabulary, draft, refused.fields), 422
+        return _new_form(vocabulary, draft, plain_words(refused.fields)), 422
     return redirect(vocab_url(concept.value), 303)
 
 
 def _new_form(vocabulary: Vocabulary, draft: ConceptDraft, errors: dict) -> str:
     return render_template(
         "vocab_new.html",
+        labels=link_labels([*draft.broader, *draft.related]),
         vocabulary=vocabulary,
         title=vocabulary.title(reader_languages()),
         draft=draft.cleaned(),
@@ -183,6 +227,7 @@ def _destructive(what: str) -> Response | str | tuple[str, int]:
             return redirect(url_for("vocab.scheme_page", iri=view.vocabulary.slug), 303)
         except (Refused, Conflict, NotFound) as error:
             errors = error.fields if isinstance(error, Refused) else {"concept": [str(error)]}
+            errors = plain_words(errors)
             status = 409 if isinstance(error, Conflict) else 422
     return render_template(
         "vocab_destructive.html",
@@ -264,7 +309,7 @@ def new_scheme() -> Response | str | tuple[str, int]:
     try:
         _vocab().editor.create_scheme(slug, draft, current_actor())
     except Refused as refused:
-        return _scheme_form(draft, slug, refused.fields, scheme=None), 422
+        return _scheme_form(draft, slug, plain_words(refused.fields), scheme=None), 422
     return redirect(url_for("vocab.scheme_page", iri=slug), 303)
 
 
@@ -286,7 +331,8 @@ def edit_scheme() -> Response | str | tuple[str, int]:
     try:
         _vocab().editor.save_scheme(scheme, draft, version, current_actor())
     except Refused as refused:
-        form = _scheme_form(draft, vocabulary.slug, refused.fields, scheme=view, version=version)
+        errors = plain_words(refused.fields)
+        form = _scheme_form(draft, vocabulary.slug, errors, scheme=view, version=version)
         return form, 422
     except Conflict as conflict:
         errors = {"titles": [str(conflict)]}
@@ -306,7 +352,7 @@ def delete_scheme() -> Response | str | tuple[str, int]:
             _vocab().editor.delete_scheme(NamedNode(vocabulary.scheme.iri), current_actor())
             return redirect(url_for("vocab.index"), 303)
         except Refused as refused:
-            errors = refused.fields
+            errors = plain_words(refused.fields)
     page = render_template(
         "vocab_delete_scheme.html",
         vocabulary=vocabulary,
