@@ -7,6 +7,11 @@ export ATRIUM_DATA ?= $(CURDIR)/var
 # Without npm the page is a plain form, which works too.
 YASGUI_VERSION := 4.6.2
 YASGUI := app/web/vendor/node_modules/@zazuko/yasgui/build/yasgui.min.js
+# axe-core for the accessibility browser test (tests/test_a11y_browser.py), the same way.
+AXE_VERSION := 4.14.1
+AXE := app/web/vendor/node_modules/axe-core/axe.min.js
+# One npm install names every package: npm prunes the packages a later install does not name.
+NPM_PACKAGES := @zazuko/yasgui@$(YASGUI_VERSION) axe-core@$(AXE_VERSION)
 
 .PHONY: help run test lint format bench clean
 
@@ -19,18 +24,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-$(YASGUI):
+$(YASGUI) $(AXE) &:
 	@if command -v npm >/dev/null; then \
 		npm install --prefix app/web/vendor --no-save --no-package-lock --no-audit --no-fund \
-			--ignore-scripts --loglevel=error @zazuko/yasgui@$(YASGUI_VERSION); \
-	else echo "npm not found: the SPARQL query page will be a plain form (no YASGUI)"; fi
+			--ignore-scripts --loglevel=error $(NPM_PACKAGES); \
+	else echo "npm not found: the SPARQL query page will be a plain form (no YASGUI), and the accessibility test skips"; fi
 
 run: $(VENV)/.installed $(YASGUI) ## set up, load the demo collection once, serve on http://127.0.0.1:$(PORT)
 	$(PY) -m app init --port $(PORT)
 	$(PY) -m app demo --if-empty
 	$(PY) -m app serve --port $(PORT)
 
-test: $(VENV)/.installed $(YASGUI) ## run the whole test suite
+test: $(VENV)/.installed $(YASGUI) $(AXE) ## run the whole test suite
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed ## ruff lint and format check
@@ -50,6 +55,7 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/profiles_bench.py
 	$(PY) benchmarks/media_bench.py
 	$(PY) benchmarks/video_bench.py
+	$(PY) benchmarks/zip_bench.py
 	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # a small scale: the targets name 100k assets and 1M rows (benchmarks/README.md)
 
 clean: ## remove the virtual environment, the local data folder and YASGUI

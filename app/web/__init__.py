@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, g, jsonify, render_template, request
 from markupsafe import Markup, escape
@@ -67,12 +68,25 @@ def create_app(atrium: Atrium) -> Flask:
     app.register_blueprint(performance)
     app.url_value_preprocessor(_refuse_malformed_ids)
     app.register_blueprint(versions)
+    from app.web.admin_audit import admin_audit  # the audit view (issue 13)
+
+    app.register_blueprint(admin_audit)
     from app.web.vocab import vocab
 
     app.register_blueprint(vocab)
     from app.web.collections import collections  # collections (issue 11)
 
     app.register_blueprint(collections)
+    from app.web.shares import shared, shares  # share links (issue 11)
+
+    app.register_blueprint(shares)
+    app.register_blueprint(shared)
+    from app.web.selection import selection  # selection and bulk actions (issue 11)
+
+    app.register_blueprint(selection)
+    from app.web.admin_users import admin_users  # user administration (issue 13)
+
+    app.register_blueprint(admin_users)
     from app.web.health import health  # health, metrics and access logs (issue 16)
     from app.web.metrics import metrics, request_metrics
     from app.web.serving import observe_requests
@@ -92,15 +106,21 @@ def create_app(atrium: Atrium) -> Flask:
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[object, int]:
-        """Errors in words a person understands: a page for browsers, JSON for API clients."""
+    def http_error(error: HTTPException) -> tuple[object, int, list[tuple[str, str]]]:
+        """Errors in words a person understands: a page in the site's layout for browsers, with
+        a way back; JSON for API clients. Every error comes here (an unexpected exception as
+        its 500), and keeps the headers it carries (``Allow`` on a 405, ``Retry-After``…)."""
         status = error.code or 500
         message = error.description if status != 404 else "Not found."
         if isinstance(error, RequestEntityTooLarge):
             message = refusal_message(error)
-        if request.path.startswith("/api/") or request.headers.get("Authorization"):
-            return jsonify({"error": message, "status": status}), status
-        return render_template("error.html", status=status, message=message), status
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        if _wants_json():
+            return jsonify({"error": message, "status": status}), status, headers
+        page = render_template(
+            "error.html", status=status, reason=error.name, message=message, back=_way_back()
+        )
+        return page, status, headers
 
     @app.errorhandler(SearchUnavailable)
     def search_unavailable(error: SearchUnavailable) -> tuple[object, int]:
@@ -112,6 +132,27 @@ def create_app(atrium: Atrium) -> Flask:
         return http_error(UnprocessableEntity(description=f"{error}; nothing was stored"))
 
     return app
+
+
+def _wants_json() -> bool:
+    """API clients: ``/api/`` paths, a token, or an ``Accept`` preferring JSON to HTML."""
+    if request.path.startswith("/api/") or request.headers.get("Authorization"):
+        return True
+    accepted = request.accept_mimetypes
+    best = accepted.best_match(["text/html", "application/json"])
+    return best == "application/json" and accepted[best] > accepted["text/html"]
+
+
+def _way_back() -> str | None:
+    """The page the reader came from, when it is one of this site's and not this one: its
+    path and query only, so that a forged Referer cannot send anyone elsewhere."""
+    referer = urlsplit(request.referrer or "")
+    if referer.scheme not in ("http", "https") or referer.netloc != request.host:
+        return None
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    if not back.startswith("/") or back.startswith("//") or back == request.full_path.rstrip("?"):
+        return None
+    return back
 
 
 _ID_PATTERNS = {"asset_id": ASSET_ID, "collection_id": COLLECTION_ID}

@@ -19,7 +19,8 @@ from pyoxigraph import NamedNode, Triple
 
 from app.domain.access import ACCESS_LEVELS
 from app.domain.asset_view import asset_view
-from app.domain.assets import AssetConflict, AssetRefused, record_version
+from app.domain.assets import AssetConflict, AssetRefused, access_allowed, record_version
+from app.domain.audit import Actor
 from app.domain.downloads import download_name, extension_for, human_size
 from app.domain.images import BadFile
 from app.domain.iris import ASSET_ID
@@ -104,10 +105,16 @@ def _asset_page(
         missing=missing,
         history=history,
         may_change_access=may_change(asset_id),
-        access_levels=list(ACCESS_LEVELS),
+        access_levels=_levels_allowed(complete=not view.incomplete),
         access_change=access_change or {},
         **(results if results is not None else results_context(asset_id)),
     )
+
+
+def _levels_allowed(*, complete: bool) -> list[str]:
+    """The access levels the menu offers: only those the domain would apply (an incomplete
+    asset cannot be public), so that no choice is refused after it is made."""
+    return [level for level in ACCESS_LEVELS if access_allowed(level, complete=complete) == level]
 
 
 @assets.get("/assets/<asset_id>/file")
@@ -119,8 +126,8 @@ def original(asset_id: str) -> Response:
     inline = mime in INLINE_TYPES or mime in PLAYABLE_TYPES
     response = _send(file.get(DAM.sha256, ""), mime, file.get(SCHEMA.name), not inline)
     if _from_the_start():  # a player's further ranges (seeking) are the same download
-        user = current_user()
-        atrium.audit.record("downloaded", atrium.iris.asset(asset_id), user.name if user else None)
+        reader = Actor.reader(user.name if (user := current_user()) else None)
+        atrium.audit.record("downloaded", atrium.iris.asset(asset_id), reader)
     return response
 
 
@@ -144,7 +151,8 @@ def change_access(asset_id: str) -> Response | tuple[str, int]:
         current = require_version(atrium.assets.version(asset_id))
         seen = seen or current
     try:
-        atrium.assets.set_access(asset_id, chosen, expected_version=seen)
+        actor = Actor.user(current_user().name)
+        atrium.assets.set_access(asset_id, chosen, expected_version=seen, actor=actor)
     except ValueError as error:
         abort(400, description=str(error))
     except AssetRefused as refusal:
@@ -158,7 +166,6 @@ def change_access(asset_id: str) -> Response | tuple[str, int]:
             access_change={"chosen": chosen, "conflict": conflict},
         )
         return page, 409
-    atrium.audit.record("changed", atrium.iris.asset(asset_id), current_user().name)
     return redirect(url_for("assets.page", asset_id=asset_id))
 
 
@@ -240,7 +247,7 @@ def download(asset_id: str) -> Response:
         allowed = ", ".join(("original", *kinds))
         abort(400, description=f"rendition must be one of {allowed}, not {chosen!r}")
     user = current_user()
-    atrium.audit.record("downloaded", atrium.iris.asset(asset_id), user.name if user else None)
+    atrium.audit.record("downloaded", atrium.iris.asset(asset_id), Actor.reader(user and user.name))
     return response
 
 
