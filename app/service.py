@@ -8,28 +8,28 @@ from __future__ import annotations
 from functools import cached_property
 
 from app.config import Config, record_base_iri
-from app.domain.assets import AssetRepository, Watchers
-from app.domain.audit import AuditTrail
+from app.domain.assets.repository import AssetRepository, Watchers
+from app.domain.assets.validation import Validator
 from app.domain.collections import Collections
+from app.domain.concepts import SHAPES_DIR, ConceptIndex, install_shipped
 from app.domain.iris import Iris
 from app.domain.media.web_rendition import WebRenditions
-from app.domain.rebase import base_iri_refusal
+from app.domain.operations.rebase import base_iri_refusal
+from app.domain.people.audit import AuditTrail
+from app.domain.people.shares import ShareLinks
+from app.domain.people.users import UserStore
 from app.domain.results.campaigns import Campaigns
 from app.domain.results.index import ResultsIndex
 from app.domain.results.migration import CampaignMigration, migrate_campaigns
 from app.domain.results.observations import Observations, ResultHomes
 from app.domain.results.performance import Performance
-from app.domain.saved_queries import SavedQueries
 from app.domain.search import SearchEngine, SearchIndex
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import Profiles
 from app.domain.shapes.registry import FieldRegistry
-from app.domain.shares import ShareLinks
-from app.domain.sparql_service import SparqlService
-from app.domain.users import UserStore
-from app.domain.validation import Validator
+from app.domain.sparql.saved_queries import SavedQueries
+from app.domain.sparql.service import SparqlService
 from app.domain.vocab import Vocabularies
-from app.domain.vocabularies import SHAPES_DIR, ConceptIndex, install_shipped
 from app.storage.graphstore import GraphStore
 from app.storage.media import MediaStore
 from app.storage.open import open_store

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from app.config import Config
-from app.domain.demo_images import generate_demo_collection
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.demo.images import generate_demo_collection
 from app.domain.media.facts import Limits
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.media.pdf import read
 from app.service import Atrium
 

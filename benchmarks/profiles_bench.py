@@ -26,11 +26,11 @@ from PIL import Image
 from werkzeug.datastructures import MultiDict
 
 from app.config import Config
-from app.domain.editing import apply_values, form_fields, read_form
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets.editing import apply_values, form_fields, read_form
+from app.domain.assets.validation import to_rdflib
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.media.prepare import prepare
 from app.domain.search.vocabulary import Vocabulary
-from app.domain.validation import to_rdflib
 from app.service import Atrium
 from app.storage.graphstore import Scope
 

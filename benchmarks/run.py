@@ -22,13 +22,13 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store
 
 from app.config import Config
-from app.domain.demo import write_synthetic
-from app.domain.demo_images import generate_demo_collection
-from app.domain.embedded_metadata import read_embedded_metadata
-from app.domain.images import read_image
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets.validation import to_rdflib
+from app.domain.demo.images import generate_demo_collection
+from app.domain.demo.loader import write_synthetic
+from app.domain.media.embedded_metadata import read_embedded_metadata
+from app.domain.media.images import read_image
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.media.prepare import prepare, sha256_of
-from app.domain.validation import to_rdflib
 from app.service import Atrium
 
 MAX_PIXELS = 200_000_000

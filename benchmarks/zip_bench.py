@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.config import Config
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.web import create_app
 

@@ -16,7 +16,7 @@ import requests
 from conftest import TEST_PASSWORD, add_user, http_sign_in, make_atrium, serving
 from PIL import Image
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 
 LEVELS = ("public", "internal", "restricted")

@@ -229,7 +229,7 @@ def atrium_on(remote: SparqlService, data_dir: Path) -> Iterator[Atrium]:
 @pytest.fixture(scope="session")
 def corpus_atrium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Atrium, object]]:
     """One Atrium with every corpus image ingested (shared: read it, never write to it)."""
-    from app.domain.ingest import Ingester, IngestOptions, find_files
+    from app.domain.media.ingest import Ingester, IngestOptions, find_files
 
     images = need_corpus("images")
     service = make_atrium(tmp_path_factory.mktemp("corpus") / "data")

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.datastructures import MultiDict
 
-from app.domain.access import ACCESS_LEVELS
-from app.domain.assets import AssetDraft
+from app.domain.assets.repository import AssetDraft
+from app.domain.people.access import ACCESS_LEVELS
 from app.domain.search import SearchQuery
 from app.namespaces import DAM, DC, DCT, RDF, SCHEMA, XSD
 from app.service import Atrium

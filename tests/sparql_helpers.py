@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain.access import ACCESS_LEVELS
-from app.domain.sparql_service import SparqlService
+from app.domain.people.access import ACCESS_LEVELS
+from app.domain.sparql.service import SparqlService
 from app.namespaces import DAM, DCT, RDF
 from app.service import Atrium
 

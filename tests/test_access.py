@@ -188,7 +188,7 @@ def test_no_password_hash_is_readable_by_sparql(site) -> None:
 
 
 def test_user_profiles_are_for_signed_in_readers_only(site, tmp_path: Path) -> None:
-    from app.domain.access import ANONYMOUS, Reader, scope_for
+    from app.domain.people.access import ANONYMOUS, Reader, scope_for
 
     atrium, _, _, _ = site
     query = "ASK { ?u a <http://xmlns.com/foaf/0.1/Person> }"

@@ -21,7 +21,7 @@ from access_matrix import (
     write_photo,
 )
 
-from app.domain.access import Reader, scope_for
+from app.domain.people.access import Reader, scope_for
 
 VISIBILITIES = ("personal", "department", "public")
 ALL_READERS = {**READERS, "owner": {"public", "internal", "restricted"}}  # owner: viewer in HR

@@ -15,8 +15,8 @@ import pytest
 from access_matrix import CONSENT, READERS, add_readers, matrix_atrium, served_to
 from PIL import Image
 
-from app.domain.ingest import Ingester, IngestOptions
-from app.domain.rights import RightsCheck
+from app.domain.assets.rights import RightsCheck
+from app.domain.media.ingest import Ingester, IngestOptions
 
 TODAY = dt.datetime.now(dt.UTC).date()
 YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()

@@ -17,7 +17,7 @@ import requests
 from access_matrix import LEVELS, READERS, for_every_reader_and_level
 from access_matrix import matrix_site as site  # noqa: F401 - the module's fixture
 
-from app.domain.access import Reader, scope_for
+from app.domain.people.access import Reader, scope_for
 
 MAY_SHARE_ASSETS = {"contributor-hr", "admin"}  # User.may_change("hr")
 

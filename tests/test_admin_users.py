@@ -12,8 +12,8 @@ import requests
 from access_matrix import CONSENT, write_photo
 from conftest import TEST_PASSWORD, add_user, http_sign_in, make_atrium, serving
 
-from app.domain.ingest import Ingester, IngestOptions
-from app.domain.users import UserError
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.users import UserError
 from app.service import Atrium
 
 NEW_PASSWORD = "a long enough password"

@@ -15,9 +15,9 @@ from PIL import Image
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 from search_helpers import put_asset
 
-from app.domain.assets import access_allowed
-from app.domain.audit import Actor
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets.repository import access_allowed
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.audit import Actor
 from app.namespaces import DAM, DCT
 from app.service import Atrium
 from app.storage.graphstore import GraphStore, Scope, StoreError

@@ -16,7 +16,7 @@ from PIL import Image
 
 from app.cli.main import main
 from app.config import Config, recorded_base_iri
-from app.domain.rebase import JOURNAL_NAME
+from app.domain.operations.rebase import JOURNAL_NAME
 from app.namespaces import DAM
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore

@@ -12,7 +12,7 @@ from conftest import add_user, browser_sign_in, need_corpus, serving
 from PIL import Image
 from werkzeug.serving import make_server
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.web import create_app
 

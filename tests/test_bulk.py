@@ -1,4 +1,4 @@
-"""Bulk actions on a selection (app/domain/bulk.py, /bulk/… and /api/bulk/…): batch edit of
+"""Bulk actions on a selection (app/domain/assets/bulk.py, /bulk/… and /api/bulk/…): batch edit of
 one field validated per asset, access changes, deletes after a confirmation, adding to a
 collection; a per-asset report; who may change what; a concurrent edit spoils only its asset."""
 
@@ -11,9 +11,9 @@ from access_matrix import LEVELS, ingest_one_per_level, write_photo
 from conftest import add_user, csrf_token, make_atrium
 from PIL import Image
 
-from app.domain.access import Reader, scope_for
-from app.domain.bulk import CONFLICT, BadSelection, BulkActions, parse_asset_ids
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets.bulk import CONFLICT, BadSelection, BulkActions, parse_asset_ids
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.access import Reader, scope_for
 from app.storage.graphstore import Scope
 from app.web import create_app
 

@@ -10,7 +10,7 @@ import zipfile
 from access_matrix import ingest_one_per_level, write_photo
 from conftest import add_user, browser_sign_in, make_atrium, serving
 
-from app.domain.access import Reader
+from app.domain.people.access import Reader
 from app.storage.graphstore import Scope
 
 

@@ -10,7 +10,6 @@ from conftest import add_user, csrf_token
 from PIL import Image
 
 from app.cli.main import main as cli
-from app.domain.access import Reader, scope_for
 from app.domain.collections import (
     Changes,
     CollectionConflict,
@@ -19,7 +18,8 @@ from app.domain.collections import (
     CollectionForbidden,
 )
 from app.domain.collections.writing import COLLECTION_SHAPE
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.access import Reader, scope_for
 from app.domain.search import SearchQuery
 from app.service import Atrium
 from app.storage.graphstore import Scope

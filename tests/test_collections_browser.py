@@ -13,7 +13,7 @@ import pytest
 from conftest import add_user, browser_sign_in, serving
 from PIL import Image
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 
 pytestmark = pytest.mark.browser

@@ -12,14 +12,14 @@ from PIL import Image, ImageOps
 from PIL.IptcImagePlugin import getiptcinfo
 from rdflib.namespace import SKOS
 
-from app.domain import demo_images
-from app.domain.demo_images import (
+from app.domain.demo import images as demo_images
+from app.domain.demo.images import (
     VOCABULARY_BASE,
     VOCABULARY_DIR,
     DemoItem,
     generate_demo_collection,
 )
-from app.domain.metadata_writer import EXIF_IFD, GPS_IFD, exif_text
+from app.domain.demo.metadata_writer import EXIF_IFD, GPS_IFD, exif_text
 
 SMALL = (240, 160)
 

@@ -13,13 +13,13 @@ from conftest import csrf_token, make_atrium
 from PIL import Image
 
 from app.cli.main import main
-from app.domain.access import ANONYMOUS, scope_for
+from app.domain.concepts import UnknownConcept
+from app.domain.people.access import ANONYMOUS, scope_for
 from app.domain.search import SearchQuery
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import ProfileRefused
 from app.domain.vocab.history import CLI_ACTOR
 from app.domain.vocab.importer import ImportOptions
-from app.domain.vocabularies import UnknownConcept
 from app.namespaces import DAM
 from app.service import Atrium
 from app.web import create_app
@@ -49,7 +49,7 @@ def archive(tmp_path: Path):  # noqa: ANN201
 
 
 def ingest(atrium: Atrium, path: Path, access: str = "public", *settings: str) -> str:
-    from app.domain.ingest import Ingester, IngestOptions
+    from app.domain.media.ingest import Ingester, IngestOptions
 
     ingester = Ingester(atrium)
     options = ingester.resolve(IngestOptions("archive", access, settings=list(settings)))
@@ -277,8 +277,8 @@ def test_a_stricter_profile_reflags_and_withdraws_public_assets(archive, tmp_pat
 
 
 def test_the_sparql_example_of_the_profile_runs(archive, tmp_path) -> None:
-    from app.domain.sparql_examples import example_query, examples
-    from app.domain.sparql_service import QueryRequest
+    from app.domain.sparql.examples import example_query, examples
+    from app.domain.sparql.service import QueryRequest
     from app.storage.graphstore import Scope
 
     ingest(archive, image(tmp_path / "a.jpg"), "public", "shelfMark=ARC-0042", "carrier=paper")
@@ -308,7 +308,7 @@ def test_profiles_are_readable_with_sparql_and_kept_in_backups(archive, tmp_path
     graph = archive.iris.shapes_graph("archive")
     assert graph in archive.store.graphs()
     target = tmp_path / "backup"
-    from app.domain.backup import export_all, restore_all
+    from app.domain.operations.backup import export_all, restore_all
 
     export_all(archive.store, archive.media, target)
     restored = make_atrium(tmp_path / "restored-data")

@@ -16,11 +16,11 @@ from conftest import CORPUS_IMAGES, add_user, http_sign_in, make_atrium, need_co
 from pdf_helpers import XMP_TEMPLATE, pdf_bytes, write_pdf
 from PIL import Image
 
-from app.domain.images import BadFile
-from app.domain.ingest import Ingester, IngestOptions
 from app.domain.media import readers
 from app.domain.media.describe import EBUCORE, PHOTOSHOP, duration, media_triples
 from app.domain.media.facts import Limits, MediaFacts
+from app.domain.media.images import BadFile
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.media.pdf import read
 from app.domain.media.prepare import prepare
 from app.namespaces import DC, DCT, IPTC, SCHEMA, XSD
@@ -163,7 +163,7 @@ def test_bad_pdfs_get_one_line_reasons_and_never_stop_the_ingest(tmp_path: Path)
     Image.new("RGB", (64, 48), "blue").save(folder / "e-photo.png")
     atrium = make_atrium(tmp_path / "data")
     try:
-        from app.domain.ingest import find_files
+        from app.domain.media.ingest import find_files
 
         report = _ingest(atrium, find_files([folder]))
     finally:
@@ -258,7 +258,7 @@ def test_iptc_core_fields_land_in_the_record_and_on_the_page(tmp_path: Path) -> 
 
 
 def test_iptc_core_fields_of_real_files() -> None:
-    from app.domain.embedded_metadata import read_embedded_metadata
+    from app.domain.media.embedded_metadata import read_embedded_metadata
 
     need_corpus("images", "pillow__iptc.jpg")
     iim = read_embedded_metadata(CORPUS_IMAGES / "pillow__iptc.jpg")  # IIM 2:90, 2:101

@@ -17,10 +17,10 @@ from conftest import CORPUS_IMAGES, make_atrium
 from pdf_helpers import write_pdf
 from PIL import Image
 
-from app.domain import renditions
-from app.domain.downloads import download_name, extension_for, human_size, slug
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets import renditions
+from app.domain.assets.downloads import download_name, extension_for, human_size, slug
 from app.domain.keyed_locks import KeyedLocks
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.web import create_app
 

@@ -10,7 +10,7 @@ from conftest import csrf_token, make_atrium
 from PIL import Image
 from search_helpers import put_asset, subject
 
-from app.domain.access import ADMIN, scope_for
+from app.domain.people.access import ADMIN, scope_for
 from app.domain.search import SearchQuery
 from app.service import Atrium
 from app.web import create_app

@@ -10,8 +10,8 @@ import pytest
 from conftest import CORPUS_IMAGES, corpus_params, metadata_scan
 from PIL import Image, IptcImagePlugin
 
-from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
-from app.domain.images import BadFile
+from app.domain.media.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
+from app.domain.media.images import BadFile
 
 pytestmark = pytest.mark.corpus("images")  # every test reads a corpus picture
 

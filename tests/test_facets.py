@@ -10,7 +10,7 @@ import pytest
 from conftest import make_atrium
 from search_helpers import put_asset, search_query, subject
 
-from app.domain.access import ANONYMOUS, scope_for
+from app.domain.people.access import ANONYMOUS, scope_for
 from app.domain.search import columns as columnar
 from app.domain.search.facets import Budget, OutOfTime
 from app.service import Atrium

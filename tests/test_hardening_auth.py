@@ -18,7 +18,7 @@ from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in
 from http_helpers import client_from
 
 from app.cli.main import main
-from app.domain.users import UserError
+from app.domain.people.users import UserError
 from app.storage.graphstore import Scope
 from app.web import auth
 
@@ -96,7 +96,7 @@ def test_m7_a_disabled_user_cannot_start_a_session(site) -> None:
 def test_m7_sessions_expire(site, monkeypatch: pytest.MonkeyPatch) -> None:
     atrium, base_url = site
     name = add_user(atrium, "viewer")
-    monkeypatch.setattr("app.domain.users.SESSION_LIFETIME", -1)
+    monkeypatch.setattr("app.domain.people.users.SESSION_LIFETIME", -1)
     assert not signed_in(base_url, http_sign_in(base_url, name).cookies.get_dict())
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import BASE_IRI, CORPUS_IMAGES, REPO, make_atrium
 
-from app.domain.backup import export_all
+from app.domain.operations.backup import export_all
 
 pytestmark = pytest.mark.corpus("images")
 
@@ -225,7 +225,7 @@ def test_l1_metadata_only_records_and_unused_media_survive_a_round_trip(tmp_path
     export, so the import accepts them; a media file no record uses is left out."""
     service = make_atrium(tmp_path / "data")
     try:
-        from app.domain.demo import load_synthetic
+        from app.domain.demo.loader import load_synthetic
 
         load_synthetic(service, tmp_path / "synthetic.nq", 3)
         service.media.put_bytes(b"left by a deleted asset")

@@ -15,9 +15,10 @@ import pytest
 import requests
 from conftest import add_user, http_sign_in
 
-from app.domain import saved_queries, sparql_text
-from app.domain.saved_queries import SavedQuery, SavedQueryError
-from app.domain.sparql_text import MAX_NESTING, MAX_TEXT_BYTES, QueryRefused, nesting_depth
+from app.domain.sparql import saved_queries
+from app.domain.sparql import text as sparql_text
+from app.domain.sparql.saved_queries import SavedQuery, SavedQueryError
+from app.domain.sparql.text import MAX_NESTING, MAX_TEXT_BYTES, QueryRefused, nesting_depth
 from app.service import Atrium
 from app.storage.graphstore import QuerySyntaxError
 from app.storage.query_jobs import ParseJob

@@ -22,8 +22,8 @@ import requests
 from conftest import add_user, http_sign_in, make_atrium, serving
 from PIL import Image
 
-from app.domain.ingest import Ingester, IngestOptions
 from app.domain.keyed_locks import KeyedLocks
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.storage.graphstore import Scope
 

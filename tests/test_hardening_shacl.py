@@ -29,9 +29,9 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 from test_web import ingest_one
 
+from app.domain.assets.validation import ShapesCannotRun, Validator, to_rdflib
 from app.domain.iris import Iris
 from app.domain.shapes.catalogue import CORE, ShapeCatalogue
-from app.domain.validation import ShapesCannotRun, Validator, to_rdflib
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore
 from app.storage.graphstore import Scope

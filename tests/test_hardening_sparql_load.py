@@ -30,8 +30,8 @@ from conftest import add_user, http_sign_in, make_atrium, serving
 from http_helpers import client_from
 from sparql_helpers import WAIT, add_sample_assets, wait_until_started, with_test_functions
 
-from app.domain.saved_queries import SavedQuery
-from app.domain.sparql_text import QueryRefused, bind_values, nesting_depth, uses_keyword
+from app.domain.sparql.saved_queries import SavedQuery
+from app.domain.sparql.text import QueryRefused, bind_values, nesting_depth, uses_keyword
 from app.service import Atrium
 from app.storage.query_admission import Admissions
 from app.storage.query_jobs import Admission, TooManyQueries, WorkersBusy
@@ -347,7 +347,7 @@ sys.path[:0] = [{tests!r}]
 from pathlib import Path
 from conftest import make_atrium
 from sparql_helpers import wait_until_started, with_test_functions
-from app.domain.sparql_service import QueryRequest
+from app.domain.sparql.service import QueryRequest
 from app.storage.graphstore import Scope
 
 atrium = with_test_functions(make_atrium(Path({data!r}), query_timeout=600))

@@ -7,7 +7,7 @@ silent fall back to anonymous). Its last use is recorded, at most once a minute,
 ``atrium user token NAME --list`` and on ``/account/tokens``. An ``auth.sqlite`` made before
 these columns existed gains them on start, its tokens still working.
 
-Time is moved by replacing the tokens' clock (``app.domain.api_tokens.utcnow``); the calls go
+Time is moved by replacing the tokens' clock (``app.domain.people.api_tokens.utcnow``); the calls go
 through the real CLI (``app.cli.main``) and over real HTTP.
 """
 
@@ -25,7 +25,7 @@ from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in, make_atriu
 from werkzeug.security import generate_password_hash
 
 from app.cli.main import main
-from app.domain import api_tokens
+from app.domain.people import api_tokens
 
 REAL_NOW = api_tokens.utcnow
 

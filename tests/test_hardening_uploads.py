@@ -36,8 +36,8 @@ from conftest import BASE_IRI, REPO, add_user, http_sign_in, make_atrium, servin
 from PIL import Image
 
 from app.cli.main import main
-from app.domain.cleanup import PeriodicSweep, Sweeper
-from app.domain.ingest import Ingester, IngestOptions, work_folders
+from app.domain.media.ingest import Ingester, IngestOptions, work_folders
+from app.domain.operations.cleanup import PeriodicSweep, Sweeper
 from app.service import Atrium
 from app.storage.graphstore import Scope
 from app.web import create_app
@@ -325,7 +325,7 @@ KILLED_INGEST = """
 import os, signal, sys
 from pathlib import Path
 from app.config import Config
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 atrium = Atrium(Config.from_env())
 atrium.assets.save_validated = lambda *_, **__: os.kill(os.getpid(), signal.SIGKILL)  # media done
@@ -349,7 +349,7 @@ MediaStore(Config.from_env().media_dir).put_bytes(b"half a file" * 1000)
 KILLED_UPLOAD = """
 import os, signal
 from app.config import Config
-from app.domain.ingest import work_folders
+from app.domain.media.ingest import work_folders
 with work_folders(Config.from_env()).folder("upload") as folder:
     (folder / "big.png").write_bytes(b"x" * 100_000)
     os.kill(os.getpid(), signal.SIGKILL)

@@ -25,8 +25,8 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 from sparql_helpers import WAIT, add_asset, with_test_functions
 
-from app.domain import operations
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.operations import health as operations
 from app.service import Atrium
 from app.storage.remote import RemoteStore
 

@@ -11,13 +11,13 @@ from conftest import CORPUS_IMAGES, corpus_params, metadata_scan
 from PIL import Image, ImageChops, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 
-from app.domain.images import (
+from app.domain.media.cards import generic_rendition
+from app.domain.media.images import (
     BadFile,
     Rendition,
     make_renditions,
     probe,
 )
-from app.domain.media.cards import generic_rendition
 from app.domain.media.types import guess_mime, is_image_name
 
 CORPUS = CORPUS_IMAGES

@@ -10,8 +10,8 @@ import pytest
 from conftest import CORPUS_IMAGES
 from PIL import Image
 
-from app.domain.assets import AssetRefused
-from app.domain.ingest import Ingester, IngestOptions, IngestUsageError, find_files
+from app.domain.assets.repository import AssetRefused
+from app.domain.media.ingest import Ingester, IngestOptions, IngestUsageError, find_files
 from app.domain.media.prepare import SMALL_BATCH
 from app.namespaces import DAM, DCT, SCHEMA, sparql_prefixes
 from app.service import Atrium
@@ -95,7 +95,7 @@ def test_the_same_bytes_twice_make_one_asset(atrium: Atrium, tmp_path: Path) -> 
 
 
 def test_keywords_that_name_a_concept_become_subjects(atrium: Atrium, tmp_path: Path) -> None:
-    from app.domain.demo_images import generate_demo_collection
+    from app.domain.demo.images import generate_demo_collection
 
     item = generate_demo_collection(tmp_path, count=1)[0]
     report = ingest(atrium, [item.path], department=item.department, access="internal")
@@ -247,8 +247,8 @@ def test_a_label_shared_with_a_structural_scheme_names_the_subject(atrium: Atriu
 
 
 def test_the_demo_collection_loads_completely(atrium: Atrium, tmp_path: Path) -> None:
-    from app.domain.demo import load_demo
-    from app.domain.stats import store_stats
+    from app.domain.demo.loader import load_demo
+    from app.domain.operations.stats import store_stats
 
     report = load_demo(atrium, tmp_path / "demo")
     assert report.ok, [o.reason for o in report.with_status("failed")]

@@ -14,7 +14,7 @@ from PIL import Image
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 from test_web import ingest_one
 
-from app.domain.saved_queries import SavedQuery
+from app.domain.sparql.saved_queries import SavedQuery
 from app.service import Atrium
 from app.web import create_app
 from app.web.negotiation import negotiated

@@ -11,7 +11,7 @@ import pytest
 from conftest import add_user, browser_sign_in, make_atrium, serving
 from search_helpers import put_asset, subject
 
-from app.domain.access import Reader
+from app.domain.people.access import Reader
 from app.service import Atrium
 
 pytestmark = pytest.mark.browser

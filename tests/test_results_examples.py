@@ -9,7 +9,7 @@ import pytest
 from search_helpers import put_asset
 
 from app.domain.results.observations import Observation
-from app.domain.sparql_examples import EXAMPLES, example_query
+from app.domain.sparql.examples import EXAMPLES, example_query
 from app.namespaces import SCHEMA
 from app.service import Atrium
 from app.storage.graphstore import Scope

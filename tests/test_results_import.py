@@ -12,7 +12,7 @@ from conftest import BASE_IRI, csrf_token, make_atrium
 from search_helpers import put_asset
 
 from app.cli.main import main
-from app.domain.demo import DEMO_RESULTS, load_demo_results
+from app.domain.demo.loader import DEMO_RESULTS, load_demo_results
 from app.domain.results.importer import FORBIDDEN, ResultsImporter
 from app.namespaces import DAM, SCHEMA, SKOS
 from app.service import Atrium

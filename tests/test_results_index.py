@@ -8,9 +8,9 @@ from conftest import make_atrium
 from search_helpers import put_asset
 from test_results_performance import MEMBER, OUTSIDER, ranked, record
 
-from app.domain.access import scope_for
+from app.domain.people.access import scope_for
 from app.domain.results.index import ResultsIndex
-from app.domain.sparql_update import SparqlUpdater
+from app.domain.sparql.update import SparqlUpdater
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import Scope, data_block
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from search_helpers import put_asset
 
-from app.domain.access import ANONYMOUS, Reader, scope_for
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.results.observations import Observation, problems
 
 _COUNT = "SELECT (SUM(?i) AS ?n) WHERE { ?o <https://w3id.org/atrium/ns#impressions> ?i }"

@@ -8,7 +8,7 @@ import pytest
 from conftest import csrf_token
 from search_helpers import put_asset, search_query
 
-from app.domain.access import ANONYMOUS, Reader, scope_for
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.results.observations import Observation
 from app.domain.results.performance import ResultFilter, wilson_lower_bound
 from app.web import create_app

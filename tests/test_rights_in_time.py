@@ -15,9 +15,9 @@ import requests
 from conftest import add_user, http_sign_in
 from PIL import Image
 
-from app.domain import rights
-from app.domain.ingest import Ingester, IngestOptions
-from app.domain.rights import RIGHTS_AGENT, PeriodicRightsCheck, RightsCheck
+from app.domain.assets import rights
+from app.domain.assets.rights import RIGHTS_AGENT, PeriodicRightsCheck, RightsCheck
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 
 TODAY = dt.datetime.now(dt.UTC).date()

@@ -11,7 +11,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 from sparql_helpers import add_sample_assets
 
 from app.cli.main import main
-from app.domain.saved_queries import SavedQuery, SavedQueryError, parse_value
+from app.domain.sparql.saved_queries import SavedQuery, SavedQueryError, parse_value
 from app.service import Atrium
 from app.web import create_app
 

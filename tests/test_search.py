@@ -15,7 +15,7 @@ from conftest import make_atrium
 from pyoxigraph import Triple
 from search_helpers import put_asset, search_query, subject
 
-from app.domain.access import ANONYMOUS, Reader, scope_for
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.search import SearchEngine, SearchLimits, SearchQuery
 from app.service import Atrium
 from app.web import create_app

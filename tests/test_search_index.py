@@ -15,10 +15,10 @@ from pyoxigraph import Literal, Triple
 from search_helpers import put_asset, search_query, subject
 
 from app.cli.main import main
-from app.domain.access import ANONYMOUS, Reader, scope_for
-from app.domain.assets import AssetRefused
-from app.domain.demo import load_synthetic
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets.repository import AssetRefused
+from app.domain.demo.loader import load_synthetic
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.search import index as index_module
 from app.namespaces import DCT
 from app.service import Atrium

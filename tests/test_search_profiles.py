@@ -13,7 +13,7 @@ from conftest import make_atrium
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 from search_helpers import put_asset, search_query, subject
 
-from app.domain.access import ANONYMOUS, Reader, scope_for
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.search import SearchIndex, Vocabulary
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.namespaces import DAM, DCT

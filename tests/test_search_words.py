@@ -11,7 +11,7 @@ from conftest import make_atrium, serving
 from pyoxigraph import Literal
 from search_helpers import put_asset, search_query, subject
 
-from app.domain.access import ANONYMOUS, scope_for
+from app.domain.people.access import ANONYMOUS, scope_for
 from app.domain.search.stems import query_words, stem_text
 from app.domain.search.suggestions import distance
 from app.namespaces import DCT

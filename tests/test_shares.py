@@ -1,4 +1,4 @@
-"""Share links end to end: the domain (app/domain/shares.py), the pages and the JSON API over
+"""Share links end to end: the domain (app/domain/people/shares.py), the pages and the JSON API over
 real HTTP (app/web/shares.py), and what an outsider gets through ``/s/<token>``."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from conftest import BASE_IRI, add_user, http_sign_in, make_atrium, serving
 from PIL import Image
 
 from app.cli.main import main as cli
-from app.domain import api_tokens
-from app.domain.access import Reader, scope_for
-from app.domain.ingest import Ingester, IngestOptions
-from app.domain.shares import ShareError, ShareForbidden, ShareGone, ShareNotFound
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people import api_tokens
+from app.domain.people.access import Reader, scope_for
+from app.domain.people.shares import ShareError, ShareForbidden, ShareGone, ShareNotFound
 from app.service import Atrium
 
 

@@ -12,7 +12,7 @@ import requests
 from conftest import add_user, browser_sign_in, http_sign_in, serving
 from sparql_helpers import add_sample_assets
 
-from app.domain.saved_queries import SavedQuery
+from app.domain.sparql.saved_queries import SavedQuery
 from app.service import Atrium
 from app.web.yasgui import yasgui_available
 

@@ -17,7 +17,7 @@ from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from sparql_helpers import add_sample_assets
 from virtuoso_server import known_limitation
 
-from app.domain.saved_queries import SavedQuery
+from app.domain.sparql.saved_queries import SavedQuery
 from app.service import Atrium
 from app.web import create_app
 
@@ -292,8 +292,8 @@ def test_an_rdf_client_gets_the_service_description(endpoint) -> None:
 
 
 def test_the_example_queries_all_run(tmp_path) -> None:
-    from app.domain.sparql_examples import EXAMPLES, example_query, examples
-    from app.domain.sparql_service import QueryRequest
+    from app.domain.sparql.examples import EXAMPLES, example_query, examples
+    from app.domain.sparql.service import QueryRequest
     from app.storage.graphstore import Scope
 
     atrium = make_atrium(tmp_path / "data")

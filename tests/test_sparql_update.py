@@ -10,7 +10,7 @@ from PIL import Image
 from test_web import ingest_one
 from virtuoso_server import known_limitation
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.storage.graphstore import Scope
 from app.web import create_app

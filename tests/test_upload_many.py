@@ -13,9 +13,9 @@ import requests
 from conftest import add_user, http_sign_in, make_atrium, serving
 from PIL import Image
 
-from app.domain.access import Scope
-from app.domain.ingest import Ingester, IngestOptions
-from app.domain.validation import Problem
+from app.domain.assets.validation import Problem
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.access import Scope
 from app.service import Atrium
 from app.web import edit
 

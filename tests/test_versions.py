@@ -17,9 +17,9 @@ from pyoxigraph import Literal, Triple
 
 from app.cli.main import main
 from app.config import Config
-from app.domain.cleanup import Sweeper
-from app.domain.ingest import Ingester, IngestOptions
-from app.domain.store_check import validate_store
+from app.domain.assets.store_check import validate_store
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.operations.cleanup import Sweeper
 from app.namespaces import DAM, DCT, EXIF, SCHEMA
 from app.service import Atrium
 from app.storage.graphstore import Scope

@@ -19,13 +19,13 @@ from PIL import Image
 from pyoxigraph import Literal
 
 from app.cli.main import main
-from app.domain.images import BadFile
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.assets.versions import FileVersions
 from app.domain.media import audio, video, web_rendition
 from app.domain.media.containers import _position
 from app.domain.media.describe import EBUCORE
 from app.domain.media.facts import Limits
-from app.domain.versions import FileVersions
+from app.domain.media.images import BadFile
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.namespaces import DCT, EXIF, GEO, SCHEMA
 from app.storage.graphstore import Scope
 
@@ -38,7 +38,7 @@ VIDEO_TAGS = {
 RENDITION_SECONDS = 120  # generous: two cores shared with other test runs
 
 
-def _picture(rendition) -> Image.Image:  # noqa: ANN001 - app.domain.images.Rendition
+def _picture(rendition) -> Image.Image:  # noqa: ANN001 - app.domain.media.images.Rendition
     return Image.open(io.BytesIO(rendition.data)).convert("RGB")
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import serving
 from media_helpers import BLACK, RED, write_video
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 from vocab_helpers import VOCAB_DATA, import_file
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.vocab.browse import ROOTS_PER_PAGE
 from app.domain.vocab.importer import ImportReport
 from app.domain.vocab.languages import LanguagePreference

@@ -166,7 +166,7 @@ def test_a_refused_move_names_concepts_by_label_next_to_the_field(vocabularies: 
 def test_the_move_confirmation_names_what_moves_where(vocabularies: Atrium, sign_in, tmp_path):  # noqa: ANN001, ANN201
     from PIL import Image
 
-    from app.domain.ingest import Ingester, IngestOptions
+    from app.domain.media.ingest import Ingester, IngestOptions
 
     ingester = Ingester(vocabularies)
     image = tmp_path / "bike.png"

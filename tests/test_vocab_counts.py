@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.web import create_app
 

@@ -12,7 +12,7 @@ from pyoxigraph import NamedNode
 from virtuoso_server import known_limitation
 from vocab_helpers import VOCAB_DATA, import_file
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.search import SearchQuery
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
 from app.domain.vocab.editor import Conflict, Editor, Refused

@@ -13,11 +13,11 @@ from pyoxigraph import NamedNode
 from rdflib.namespace import SH, SKOS
 from vocab_helpers import import_file
 
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.concepts import SHAPES_DIR
+from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.vocab.drafts import ConceptDraft
 from app.domain.vocab.editor import Editor, Refused
 from app.domain.vocab.history import Actor
-from app.domain.vocabularies import SHAPES_DIR
 from app.namespaces import DAM
 from app.service import Atrium
 from app.storage.graphstore import Scope

@@ -204,7 +204,7 @@ def test_customer_segments_are_defined_in_every_language():
 def test_every_campaign_the_demo_names_is_a_shipped_campaign():
     from datetime import date
 
-    from app.domain.demo_company import CAMPAIGNS, FIRST_DAY, LAST_DAY
+    from app.domain.demo.company import CAMPAIGNS, FIRST_DAY, LAST_DAY
 
     graph = parse(REPO / "vocabularies" / "campaigns.ttl")
     names = {str(label) for c in concepts(graph) for label in labels(graph, c, SKOS.prefLabel)}

@@ -10,8 +10,8 @@ from conftest import CORPUS_IMAGES
 from PIL import Image
 from pyoxigraph import RdfFormat, parse
 
-from app.domain.access import ADMIN
-from app.domain.ingest import Ingester, IngestOptions
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.access import ADMIN
 from app.service import Atrium
 from app.web import create_app
 

@@ -1,4 +1,4 @@
-"""Zips of many assets (app/domain/zips.py, POST /bulk/zip): streamed, never built in memory,
+"""Zips of many assets (app/domain/assets/zips.py, POST /bulk/zip): streamed, never built in memory,
 the originals under readable names plus a metadata.csv whose columns are the shapes' fields,
 and only what the reader may see, re-checked while the zip is written."""
 
@@ -14,9 +14,9 @@ import pytest
 from access_matrix import LEVELS, ingest_one_per_level, write_photo
 from conftest import add_user, csrf_token, http_sign_in, make_atrium, serving
 
-from app.domain.access import ANONYMOUS, Reader, scope_for
-from app.domain.audit import Actor
-from app.domain.zips import METADATA_NAME, metadata_columns, stream_zip
+from app.domain.assets.zips import METADATA_NAME, metadata_columns, stream_zip
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
+from app.domain.people.audit import Actor
 from app.storage.graphstore import Scope
 from app.web import create_app
 
@@ -86,7 +86,7 @@ def test_the_same_title_twice_gets_two_names(stocked, tmp_path) -> None:
     atrium, assets = stocked
     from PIL import Image
 
-    from app.domain.ingest import Ingester, IngestOptions
+    from app.domain.media.ingest import Ingester, IngestOptions
 
     path = tmp_path / "other.png"
     Image.new("RGB", (30, 30), "purple").save(path)

@@ -1,5 +1,5 @@
 """``atrium export`` and ``atrium import``: back up and restore the data folder
-(app/domain/backup.py)."""
+(app/domain/operations/backup.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.cli.maintenance import rebuild_search_index
 from app.cli.status import EXIT_OK, UsageError
-from app.domain.backup import BackupError, ImportJournal, export_all, restore_all
+from app.domain.operations.backup import BackupError, ImportJournal, export_all, restore_all
 from app.service import Atrium
 
 

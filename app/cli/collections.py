@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 
 from app.cli.status import EXIT_OK, UsageError, print_json
-from app.domain.access import ADMIN
 from app.domain.collections import VISIBILITIES, CollectionError
+from app.domain.people.access import ADMIN
 from app.service import Atrium
 from app.storage.graphstore import Scope
 

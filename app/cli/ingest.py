@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
-from app.domain.ingest import (
+from app.domain.media.ingest import (
     Ingester,
     IngestOptions,
     IngestReport,

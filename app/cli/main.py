@@ -37,9 +37,9 @@ from app.cli.admin_client import connect, run_in_server
 from app.cli.admin_socket import AdminRequest
 from app.cli.status import EXIT_FAILED, EXIT_USAGE, UsageError
 from app.config import DEFAULT_PORT, Config
-from app.domain.backup import ImportJournal, unfinished_import_message
-from app.domain.rebase import BaseIriRefused
-from app.domain.validation import ShapesCannotRun
+from app.domain.assets.validation import ShapesCannotRun
+from app.domain.operations.backup import ImportJournal, unfinished_import_message
+from app.domain.operations.rebase import BaseIriRefused
 from app.service import Atrium
 from app.storage.graphstore import StoreError
 
@@ -261,7 +261,7 @@ def open_atrium(*, initialise: bool = True, sweep: bool = True, port: int | None
     if initialise and not atrium.is_initialised():
         atrium.init()
     if sweep:
-        from app.domain.cleanup import sweep_quickly
+        from app.domain.operations.cleanup import sweep_quickly
 
         if swept := sweep_quickly(atrium):
             print(f"atrium: swept what killed uploads left: {swept}", file=sys.stderr)

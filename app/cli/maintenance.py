@@ -9,9 +9,9 @@ from pathlib import Path
 
 from app.cli.ingest import print_ingest_summary, with_progress
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError, print_json
-from app.domain.demo import load_demo, load_synthetic
-from app.domain.stats import store_stats
-from app.domain.store_check import validate_store
+from app.domain.assets.store_check import validate_store
+from app.domain.demo.loader import load_demo, load_synthetic
+from app.domain.operations.stats import store_stats
 from app.service import Atrium
 
 
@@ -73,7 +73,7 @@ def demo(args: argparse.Namespace, atrium: Atrium) -> int:
 
 def cleanup(args: argparse.Namespace, atrium: Atrium) -> int:
     """``atrium cleanup``: the sweep the server runs, on demand, listing what it removes."""
-    from app.domain.cleanup import Sweeper
+    from app.domain.operations.cleanup import Sweeper
 
     if args.older_than is not None and args.older_than < 0:
         raise UsageError("--older-than takes a number of minutes, 0 or more")

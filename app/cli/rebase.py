@@ -1,4 +1,5 @@
-"""``atrium rebase NEW_BASE``: move the data folder's IRIs to a new base (app/domain/rebase.py)."""
+"""``atrium rebase NEW_BASE``: move the data folder's IRIs to a new base
+(:mod:`app.domain.operations.rebase`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 
 from app.cli.status import EXIT_OK, UsageError
 from app.config import Config
-from app.domain.rebase import rebase as rebase_data_folder
+from app.domain.operations.rebase import rebase as rebase_data_folder
 from app.service import Atrium
 from app.storage.open import open_store
 

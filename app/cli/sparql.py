@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
-from app.domain.saved_queries import SavedQuery, SavedQueryError
-from app.domain.sparql_service import QueryRequest
+from app.domain.sparql.saved_queries import SavedQuery, SavedQueryError
+from app.domain.sparql.service import QueryRequest
 from app.service import Atrium
 from app.storage.graphstore import QuerySyntaxError, Scope
 from app.storage.query_jobs import NotAcceptable, RowLimitReached

@@ -7,8 +7,8 @@ import secrets
 import sys
 
 from app.cli.status import EXIT_OK, UsageError
-from app.domain.api_tokens import TokenError, iso_time, token_expiry, when
-from app.domain.users import UserError, UserStore
+from app.domain.people.api_tokens import TokenError, iso_time, token_expiry, when
+from app.domain.people.users import UserError, UserStore
 from app.service import Atrium
 
 

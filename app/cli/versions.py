@@ -1,5 +1,5 @@
 """``atrium version ASSET_ID FILE``: make FILE the asset's current file, as a new version; also
-``--list`` its versions and ``--revert N`` (see :mod:`app.domain.versions`).
+``--list`` its versions and ``--revert N`` (see :mod:`app.domain.assets.versions`).
 
 Exit status: 0 when the version was stored (or nothing changed: the file is the current one),
 1 when it was refused (an unusable file, another asset's file, the shapes), 2 on a usage error
@@ -13,16 +13,16 @@ import sys
 from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
-from app.domain.assets import AssetConflict, AssetRefused
-from app.domain.downloads import human_size
-from app.domain.iris import ASSET_ID
-from app.domain.versions import (
+from app.domain.assets.downloads import human_size
+from app.domain.assets.repository import AssetConflict, AssetRefused
+from app.domain.assets.versions import (
     FileVersion,
     FileVersions,
     NothingChanged,
     StoredElsewhere,
     VersionRefused,
 )
+from app.domain.iris import ASSET_ID
 from app.service import Atrium
 from app.storage.graphstore import Scope
 

@@ -3,7 +3,7 @@
 Assets live at ``{base}assets/{id}``; their file and renditions get IRIs under the asset's, so
 an asset's record holds no blank node and can be read, replaced and deleted exactly. Shipped
 vocabularies and shapes use relative IRIs, resolved against ``{base}vocab/``. Named graphs
-partition the store by access scope (see :mod:`app.domain.access`).
+partition the store by access scope (see :mod:`app.domain.people.access`).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Iris:
         return NamedNode(f"{self.base}assets/{asset_id}/{kind}")
 
     def asset_version(self, asset_id: str, number: int) -> NamedNode:
-        """One of the files an asset has had (:mod:`app.domain.versions`)."""
+        """One of the files an asset has had (:mod:`app.domain.assets.versions`)."""
         return NamedNode(f"{self.base}assets/{asset_id}/versions/{number}")
 
     def asset_id(self, iri: str) -> str | None:

@@ -6,8 +6,8 @@ the bytes go to a temporary file ``root/.incoming/….part``, are flushed and fs
 into place, and the target folder is fsynced; a failure at any step leaves no temporary file and
 nothing stored.
 
-What a killed process leaves behind is swept (:mod:`app.domain.cleanup`) without touching work
-in progress: a writer holds an advisory lock (``flock``) on its ``.part`` file, so a sweep
+What a killed process leaves behind is swept (:mod:`app.domain.operations.cleanup`) without touching
+work in progress: a writer holds an advisory lock (``flock``) on its ``.part`` file, so a sweep
 removes only the ones nobody holds; and a stored file's modification time says when it was last
 put, so an unused file is removed only when nobody has put it for the grace period (a writer
 putting it takes its lock shared, a sweep exclusively). This module knows nothing about the web

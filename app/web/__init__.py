@@ -14,10 +14,10 @@ from werkzeug.exceptions import (
     UnprocessableEntity,
 )
 
-from app.domain.access import ANONYMOUS, Reader, scope_for
+from app.domain.assets.validation import ShapesCannotRun
 from app.domain.iris import ASSET_ID, COLLECTION_ID, is_web_iri
+from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.search import SearchUnavailable
-from app.domain.validation import ShapesCannotRun
 from app.service import Atrium
 from app.storage.graphstore import Scope
 

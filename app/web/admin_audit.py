@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, url_for
 from pyoxigraph import NamedNode
 
-from app.domain.audit import ACTIONS, Actor, AuditEvent
 from app.domain.iris import ASSET_ID, InvalidIri, parse_iri
+from app.domain.people.audit import ACTIONS, Actor, AuditEvent
 from app.web import current_atrium
 from app.web.auth import role_required
 from app.web.search_urls import request_language

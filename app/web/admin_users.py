@@ -1,7 +1,7 @@
 """User administration for admins: list and add users, change a user's role and departments,
 disable or enable them, reset their password, and issue or revoke their API tokens.
 
-A thin layer over :class:`app.domain.users.UserStore`: the domain validates and refuses; a
+A thin layer over :class:`app.domain.people.users.UserStore`: the domain validates and refuses; a
 refusal comes back as the form again, with the message on the field and the input kept (422).
 Secrets (a generated password, a new token) are shown once, on a page no cache keeps.
 Managed from a signed-in browser session only: an API token cannot mint users' tokens.
@@ -22,9 +22,9 @@ from flask import (
     url_for,
 )
 
-from app.domain.api_tokens import TokenError, token_expiry, when
-from app.domain.asset_view import concept_labels
-from app.domain.users import ROLES, UserDetails, UserError, check_departments
+from app.domain.assets.view import concept_labels
+from app.domain.people.api_tokens import TokenError, token_expiry, when
+from app.domain.people.users import ROLES, UserDetails, UserError, check_departments
 from app.storage.graphstore import Scope
 from app.web import current_atrium
 from app.web.auth import current_user, role_required

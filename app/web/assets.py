@@ -17,17 +17,23 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from pyoxigraph import NamedNode, Triple
 
-from app.domain.access import ACCESS_LEVELS
-from app.domain.asset_view import asset_view
-from app.domain.assets import AssetConflict, AssetRefused, access_allowed, record_version
-from app.domain.audit import Actor
-from app.domain.downloads import download_name, extension_for, human_size
-from app.domain.images import BadFile
+from app.domain.assets.downloads import download_name, extension_for, human_size
+from app.domain.assets.renditions import (
+    FORMATS,
+    MIN_WIDTH,
+    PictureCache,
+    VariantRefused,
+    variant_from,
+)
+from app.domain.assets.repository import AssetConflict, AssetRefused, access_allowed, record_version
+from app.domain.assets.view import asset_view
 from app.domain.iris import ASSET_ID
 from app.domain.media.audio import PLAYABLE_TYPES as PLAYABLE_AUDIO
+from app.domain.media.images import BadFile
 from app.domain.media.pdf import PAGE_RENDITION, page_kinds
 from app.domain.media.video import PLAYABLE_TYPES as PLAYABLE_VIDEO
-from app.domain.renditions import FORMATS, MIN_WIDTH, PictureCache, VariantRefused, variant_from
+from app.domain.people.access import ACCESS_LEVELS
+from app.domain.people.audit import Actor
 from app.namespaces import DAM, DCAT, DCT, EXIF, RDF, SCHEMA
 from app.web import current_atrium, current_scope
 from app.web.auth import current_user, role_required

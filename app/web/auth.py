@@ -2,8 +2,9 @@
 
 - Browsers sign in with a name and password; the session cookie is signed, HttpOnly and
   SameSite=Lax, and carries a server-side session's secret (kept in auth.sqlite by
-  :class:`app.domain.users.UserStore`), checked on every request: signing out ends the session
-  for good, and disabling a user or changing their role or password ends all of theirs at once.
+  :class:`app.domain.people.users.UserStore`), checked on every request: signing out ends the
+  session for good, and disabling a user or changing their role or password ends all of theirs at
+  once.
 - Scripts and analytics tools send ``Authorization: Bearer <token>`` (``atrium user token``,
   or ``/account/tokens``, where a signed-in user issues, lists and revokes their own). A token
   may expire; an expired one answers 401 saying so. Tokens are managed from a browser session
@@ -48,8 +49,8 @@ from flask import (
 from markupsafe import Markup
 from pyoxigraph import NamedNode
 
-from app.domain.api_tokens import TokenError, TokenExpired, token_expiry, when
-from app.domain.users import User, UserError
+from app.domain.people.api_tokens import TokenError, TokenExpired, token_expiry, when
+from app.domain.people.users import User, UserError
 from app.domain.vocab.history import Actor
 
 auth = Blueprint("auth", __name__)

@@ -27,7 +27,7 @@ from flask import Flask, abort, current_app, g, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Config
-from app.domain.downloads import human_size
+from app.domain.assets.downloads import human_size
 
 DEFAULT_BODY_BYTES = 1024 * 1024
 MULTIPART_ENVELOPE_BYTES = 1024 * 1024  # an upload's form fields and boundaries, beside the file

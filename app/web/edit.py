@@ -29,10 +29,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.datastructures import FileStorage
 
 from app.config import Config
-from app.domain.access import ACCESS_LEVELS
-from app.domain.assets import AssetConflict, AssetDraft, AssetRefused
-from app.domain.audit import Actor
-from app.domain.editing import (
+from app.domain.assets.editing import (
     FormField,
     apply_values,
     form_fields,
@@ -40,12 +37,15 @@ from app.domain.editing import (
     read_form,
     stored_differences,
 )
-from app.domain.ingest import Ingester, Outcome, Resolved, work_folders
+from app.domain.assets.repository import AssetConflict, AssetDraft, AssetRefused
+from app.domain.assets.validation import Problem
 from app.domain.iris import ASSET_ID
+from app.domain.media.ingest import Ingester, Outcome, Resolved, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
-from app.domain.operations import INGESTED_FILES
+from app.domain.operations.health import INGESTED_FILES
+from app.domain.people.access import ACCESS_LEVELS
+from app.domain.people.audit import Actor
 from app.domain.search import Vocabulary
-from app.domain.validation import Problem
 from app.namespaces import DCT
 from app.web import current_atrium, current_scope
 from app.web.assets import clean_file_name, precondition_failed, require_version

@@ -2,7 +2,7 @@
 
 200 when every check passes, else 503; the JSON body names each check (``store``,
 ``search_index``, ``results_index``, ``query_workers``: see
-:class:`app.domain.operations.HealthChecks`), whether it passed, and why in a few words.
+:class:`app.domain.operations.health.HealthChecks`), whether it passed, and why in a few words.
 Anyone may ask: the answer holds no asset data and no count of assets.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from app.domain.operations import HealthChecks
+from app.domain.operations.health import HealthChecks
 
 health = Blueprint("health", __name__)
 

@@ -6,7 +6,7 @@
 - SPARQL query workers: busy and idle workers, jobs waiting for one, jobs run, time-outs (while
   running, or while waiting for a worker) and refusals by rule, read from the pool's plain
   counters (:meth:`app.storage.query_workers.QueryWorkers.status`) when scraped.
-- Every tally of the domain (:func:`app.domain.operations.tallies`): files ingested by source
+- Every tally of the domain (:func:`app.domain.operations.health.tallies`): files ingested by source
   and outcome, say.
 
 Who may read it: the holder of ``ATRIUM_METRICS_TOKEN``, sent as ``Authorization: Bearer …``
@@ -29,7 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.domain.operations import tallies
+from app.domain.operations.health import tallies
 from app.storage.graphstore import StoreError
 from app.web.serving import Listener, Served
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
 
-from app.domain.profiles import profile
+from app.domain.people.profiles import profile
 from app.namespaces import DAM
 from app.web import current_atrium, current_scope
 from app.web.negotiation import negotiated

@@ -27,14 +27,14 @@ from flask import (
     url_for,
 )
 
-from app.domain.saved_queries import (
+from app.domain.people.users import ROLES
+from app.domain.sparql.saved_queries import (
     RESERVED_PARAMETERS,
     SavedQuery,
     SavedQueryError,
     bindings_from,
 )
-from app.domain.sparql_service import QueryRequest
-from app.domain.users import ROLES
+from app.domain.sparql.service import QueryRequest
 from app.storage.graphstore import StoreError
 from app.storage.results import SOLUTION_TYPES
 from app.web import current_atrium

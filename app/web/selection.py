@@ -5,12 +5,13 @@ belong to it (``form="selection"``), and it says which assets it means (``which`
 ticked (``asset``), every result on the page (``page_asset``), or every result of the search
 (``query``, the search's parameters). Its buttons are:
 
-- download a zip (``/bulk/zip``, anyone, of what they may see, streamed: :mod:`app.domain.zips`);
+- download a zip (``/bulk/zip``, anyone, of what they may see, streamed:
+:mod:`app.domain.assets.zips`);
 - add to a collection (``/bulk/collection``, signed in);
 - edit a field, change access, delete (``/bulk/review``, contributors): a confirmation page
   lists the assets with the version of each it shows, and sends them on to ``/bulk/edit``,
   ``/bulk/access`` or ``/bulk/delete``, which answer a per-asset report
-  (:mod:`app.domain.bulk`).
+  (:mod:`app.domain.assets.bulk`).
 
 Every POST carries the CSRF token (checked for all, :func:`app.web.auth.check_csrf`); a
 malformed id answers 400, too many assets for a zip 413. The JSON twins take
@@ -24,9 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, Response, abort, jsonify, render_template, request, stream_with_context
 from werkzeug.datastructures import MultiDict
 
-from app.domain.access import ACCESS_LEVELS
-from app.domain.audit import Actor
-from app.domain.bulk import (
+from app.domain.assets.bulk import (
     EDIT_OPERATIONS,
     MAX_SELECTION,
     BadSelection,
@@ -35,14 +34,16 @@ from app.domain.bulk import (
     matching_ids,
     parse_asset_ids,
 )
+from app.domain.assets.zips import MAX_ZIP_ASSETS, TooManyForZip, check_count, stream_zip
 from app.domain.collections import (
     CollectionError,
     CollectionForbidden,
     CollectionNotFound,
 )
 from app.domain.iris import COLLECTION_ID
+from app.domain.people.access import ACCESS_LEVELS
+from app.domain.people.audit import Actor
 from app.domain.search import BadSearch, SearchQuery
-from app.domain.zips import MAX_ZIP_ASSETS, TooManyForZip, check_count, stream_zip
 from app.web import current_atrium, current_reader, current_scope
 from app.web.auth import current_user, role_required
 from app.web.search_urls import request_language

@@ -1,4 +1,4 @@
-"""Share links (:mod:`app.domain.shares`): ``/shares`` and ``/api/shares`` for the people who
+"""Share links (:mod:`app.domain.people.shares`): ``/shares`` and ``/api/shares`` for the people who
 make them, ``/s/<token>`` for the outsiders they hand them to.
 
 Signed in (blueprint ``shares``):
@@ -42,10 +42,10 @@ from flask import (
 from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
-from app.domain.api_tokens import when
-from app.domain.audit import Actor
-from app.domain.downloads import extension_for
-from app.domain.shares import (
+from app.domain.assets.downloads import extension_for
+from app.domain.people.api_tokens import when
+from app.domain.people.audit import Actor
+from app.domain.people.shares import (
     ALLOWS,
     MAX_SHARE_DAYS,
     Opened,
@@ -55,7 +55,7 @@ from app.domain.shares import (
     ShareGone,
     ShareNotFound,
 )
-from app.domain.users import User
+from app.domain.people.users import User
 from app.namespaces import DAM, DCT, SCHEMA
 from app.web import current_atrium
 from app.web.assets import _download_name, _facts, _rendition_kinds, _send

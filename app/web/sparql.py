@@ -32,9 +32,10 @@ import time
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from app.domain.iris import InvalidIri, parse_iri
-from app.domain.sparql_examples import default_query, example_query, examples
-from app.domain.sparql_service import Caller, QueryRequest, service_description
-from app.domain.sparql_update import (
+from app.domain.people.users import ROLES
+from app.domain.sparql.examples import default_query, example_query, examples
+from app.domain.sparql.service import Caller, QueryRequest, service_description
+from app.domain.sparql.update import (
     BadUpdateRequest,
     SparqlUpdater,
     UpdateConflict,
@@ -42,7 +43,6 @@ from app.domain.sparql_update import (
     UpdateRefused,
     UpdateReport,
 )
-from app.domain.users import ROLES
 from app.storage.graphstore import QuerySyntaxError, StoreError
 from app.storage.query_jobs import FIRST_BATCH, NotAcceptable
 from app.storage.query_workers import QueryStream

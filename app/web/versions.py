@@ -1,5 +1,5 @@
 """``/assets/<id>/versions`` and ``/api/assets/<id>/versions``: the files an asset has had, a
-new one, and revert (the domain is :mod:`app.domain.versions`).
+new one, and revert (the domain is :mod:`app.domain.assets.versions`).
 
 Whoever may see the asset sees its versions and downloads each file; anyone else gets 404, as
 for the asset. Contributors of its department and admins upload a new file and revert (403 for
@@ -31,18 +31,18 @@ from pyoxigraph import NamedNode, Triple
 from werkzeug.datastructures import FileStorage
 
 from app.config import Config
-from app.domain.assets import AssetConflict, AssetRefused, record_version
-from app.domain.audit import Actor
-from app.domain.downloads import download_name, extension_for, human_size
-from app.domain.ingest import work_folders
-from app.domain.iris import ASSET_ID
-from app.domain.versions import (
+from app.domain.assets.downloads import download_name, extension_for, human_size
+from app.domain.assets.repository import AssetConflict, AssetRefused, record_version
+from app.domain.assets.versions import (
     FileVersion,
     FileVersions,
     NothingChanged,
     StoredElsewhere,
     VersionRefused,
 )
+from app.domain.iris import ASSET_ID
+from app.domain.media.ingest import work_folders
+from app.domain.people.audit import Actor
 from app.namespaces import DCT
 from app.web import current_atrium, current_scope
 from app.web.assets import clean_file_name, content_disposition, may_change, require_version

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.domain.access import Reader
 from app.domain.collections.model import (
     CollectionConflict,
     CollectionForbidden,
     CollectionNotFound,
 )
 from app.domain.collections.record import StoredCollection
+from app.domain.people.access import Reader
 from app.storage.graphstore import Scope
 
 if TYPE_CHECKING:

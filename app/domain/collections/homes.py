@@ -2,7 +2,7 @@
 collection's visibility with the member's access (:meth:`app.domain.iris.Iris.membership_graph`).
 
 Told around every write of an asset record, like the search index and the results
-(:class:`~app.domain.assets.RecordWatcher`): after an access change it moves the asset's
+(:class:`~app.domain.assets.repository.RecordWatcher`): after an access change it moves the asset's
 memberships to the graphs of its new access, and after a delete it drops them, so that no
 reader ever sees a membership of an asset they may no longer see. Collections call
 :meth:`MembershipHomes.rehome` themselves when their own visibility changes or they go.

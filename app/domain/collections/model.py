@@ -17,7 +17,7 @@ own, never a blank node::
         schema:position 1734 .
 
 The description sits in the graph of the collection's visibility, the member statements in the
-graph of the pair (collection's graph, member's graph): see :mod:`app.domain.access`.
+graph of the pair (collection's graph, member's graph): see :mod:`app.domain.people.access`.
 ``schema:position`` is an order key: members sort by it, and the gaps between the keys are
 drawn at random (:func:`next_position`), so what a reader sees of them says nothing of the
 members they may not see.
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
 
-from app.domain.vocabularies import ONTOLOGY_FILE, read_turtle
+from app.domain.concepts import ONTOLOGY_FILE, read_turtle
 from app.namespaces import DAM, RDF, RDFS, sparql_prefixes
 
 MAX_TITLE = 200

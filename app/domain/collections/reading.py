@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from pyoxigraph import NamedNode, Triple
 
-from app.domain.access import Reader
 from app.domain.collections.model import (
     PREFIXES,
     VISIBILITY_NAMES,
@@ -24,6 +23,7 @@ from app.domain.collections.model import (
 )
 from app.domain.collections.record import ASSET, COLLECTION, member_homes, read_stored
 from app.domain.iris import Iris, parse_iri
+from app.domain.people.access import Reader
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore, Scope
 

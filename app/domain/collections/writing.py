@@ -20,8 +20,7 @@ from functools import cached_property
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.access import Reader
-from app.domain.audit import AuditTrail
+from app.domain.assets.validation import Validator, to_rdflib
 from app.domain.collections.editing import Editing
 from app.domain.collections.homes import MembershipHomes
 from app.domain.collections.model import (
@@ -45,10 +44,11 @@ from app.domain.collections.record import (
     member_homes,
     read_stored,
 )
+from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
-from app.domain.validation import Validator, to_rdflib
-from app.domain.vocabularies import SHAPES_DIR
+from app.domain.people.access import Reader
+from app.domain.people.audit import AuditTrail
 from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 

@@ -16,7 +16,6 @@ from av.audio.resampler import AudioResampler
 from av.container import InputContainer
 from PIL import Image, ImageDraw
 
-from app.domain.images import BadFile, renditions_of_picture
 from app.domain.media.containers import (
     album_of,
     codec_names,
@@ -26,6 +25,7 @@ from app.domain.media.containers import (
     tags_of,
 )
 from app.domain.media.facts import Limits, MediaFacts
+from app.domain.media.images import BadFile, renditions_of_picture
 
 WAVEFORM_RATE = 8000  # samples per second kept for drawing
 WAVEFORM_SIZE = (1024, 384)

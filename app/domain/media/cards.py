@@ -1,7 +1,8 @@
 """Cards for files that are not images: a picture showing the file's type (e.g. "PDF").
 
 Every asset has a preview and a thumbnail; a file with no picture of its own gets a card,
-made into renditions exactly as an image's preview is (:func:`app.domain.images.renditions_from`).
+made into renditions exactly as an image's preview is
+(:func:`app.domain.media.images.renditions_from`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from app.domain.images import PREVIEW_SIDE, Rendition, renditions_from
+from app.domain.media.images import PREVIEW_SIDE, Rendition, renditions_from
 
 _CARD_SIZE = (PREVIEW_SIDE, PREVIEW_SIDE * 3 // 4)
 _CARD_BACKGROUND = (243, 244, 246)

@@ -1,7 +1,7 @@
 """What the video and audio readers share: opening a file with PyAV, and its tags.
 
 PyAV brings FFmpeg's libraries inside its wheel; no system binary is run. Every FFmpeg error
-becomes :class:`~app.domain.images.BadFile` with one line a person can read.
+becomes :class:`~app.domain.media.images.BadFile` with one line a person can read.
 
 Tags are read under FFmpeg's generic metadata keys (libavformat/avformat.h, "Metadata API":
 ``title``, ``artist``, ``album``, ``date``, ``genre``, ``comment``, ``copyright``,
@@ -20,8 +20,8 @@ from pathlib import Path
 import av
 from av.container import InputContainer
 
-from app.domain.embedded_metadata import EmbeddedMetadata
-from app.domain.images import BadFile
+from app.domain.media.embedded_metadata import EmbeddedMetadata
+from app.domain.media.images import BadFile
 
 _APPLE = "com.apple.quicktime."
 # Each fact, and the tags it is read from, the first present winning.

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.embedded_metadata import EmbeddedMetadata
+from app.domain.media.embedded_metadata import EmbeddedMetadata
 from app.domain.media.facts import MediaFacts
 from app.namespaces import EXIF, IPTC, SCHEMA, XSD, Namespace
 

@@ -2,7 +2,7 @@
 
 Each reader (``read(path, limits) -> MediaFacts``, one module per kind in this package) runs in
 an ingest worker process, never raises for a bad file but raises
-:class:`~app.domain.images.BadFile` with a one-line reason, and caps its own work by
+:class:`~app.domain.media.images.BadFile` with a one-line reason, and caps its own work by
 :class:`Limits`. Ingest turns the facts into the asset's record and renditions; nothing here
 knows about the graph.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.domain.embedded_metadata import EmbeddedMetadata
-from app.domain.images import Rendition
+from app.domain.media.embedded_metadata import EmbeddedMetadata
+from app.domain.media.images import Rendition
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@
   :attr:`~.facts.Limits.max_pixels`, so a page declared a kilometre wide costs no more.
 - Metadata: the Info dictionary (Title, Author, Subject, Keywords, CreationDate) and the XMP
   packet of the document, found uncompressed in the file as XMP part 3 asks; XMP wins, as for
-  images (:func:`app.domain.embedded_metadata.document_metadata`).
+  images (:func:`app.domain.media.embedded_metadata.document_metadata`).
 - Text: the text layer of the first ``max_pages`` pages, at most ``max_text_chars``
   characters. The record keeps it as a literal (``schema:text``, see
   :mod:`app.domain.media.describe` for why), which is how search finds it.
 
 A file PDFium cannot open (truncated, corrupt, encrypted) raises
-:class:`~app.domain.images.BadFile` with a one-line reason; nothing else escapes. PDFium is
+:class:`~app.domain.media.images.BadFile` with a one-line reason; nothing else escapes. PDFium is
 not thread-safe, so one lock serialises its use within a process (upload threads of the web
 server); ingest workers are separate processes and run side by side.
 """
@@ -31,10 +31,10 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from app.domain.embedded_metadata import document_metadata
-from app.domain.images import JPEG_QUALITY, PREVIEW_SIDE, THUMBNAIL_SIDE, BadFile, Rendition
+from app.domain.media.embedded_metadata import document_metadata
 from app.domain.media.facts import Limits, MediaFacts
-from app.domain.xmp import find_packet
+from app.domain.media.images import JPEG_QUALITY, PREVIEW_SIDE, THUMBNAIL_SIDE, BadFile, Rendition
+from app.domain.media.xmp import find_packet
 
 PAGE_RENDITION = "page-{number}"  # the kind of the rendition of page 2, 3…
 MAX_PACKET_BYTES = 1 << 20  # an XMP packet larger than this is not read

@@ -2,7 +2,7 @@
 
 :func:`prepare` hashes, sniffs and decodes one file (in a worker process when there are many,
 :func:`prepare_all`); the main process then checks and stores the :class:`PreparedFile`
-(:mod:`app.domain.ingest`).
+(:mod:`app.domain.media.ingest`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
-from app.domain.images import BadFile, ImageInfo, Rendition, read_image
+from app.domain.media.embedded_metadata import EmbeddedMetadata, read_embedded_metadata
 from app.domain.media.facts import Limits, MediaFacts
+from app.domain.media.images import BadFile, ImageInfo, Rendition, read_image
 from app.domain.media.readers import read_media
 from app.domain.media.types import guess_mime
 

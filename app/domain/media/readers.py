@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from app.domain.images import BadFile
 from app.domain.media.cards import generic_rendition
 from app.domain.media.facts import Limits, MediaFacts
+from app.domain.media.images import BadFile
 
 log = logging.getLogger(__name__)
 

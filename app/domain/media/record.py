@@ -2,7 +2,7 @@
 
 :class:`Describer` maps the hash, type, size, renditions, image facts and embedded metadata
 of a :class:`~app.domain.media.prepare.PreparedFile`; the ingest adds what its options say
-(:meth:`app.domain.ingest.Ingester.describe`).
+(:meth:`app.domain.media.ingest.Ingester.describe`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.embedded_metadata import EmbeddedMetadata
-from app.domain.images import ImageInfo
+from app.domain.concepts import ConceptIndex
 from app.domain.iris import Iris
 from app.domain.media.describe import iptc_core_pairs, media_triples
+from app.domain.media.embedded_metadata import EmbeddedMetadata
+from app.domain.media.images import ImageInfo
 from app.domain.media.prepare import PreparedFile
-from app.domain.vocabularies import ConceptIndex
 from app.namespaces import DAM, DC, DCAT, DCT, EXIF, GEO, RDF, SCHEMA, XSD
 
 

@@ -27,7 +27,6 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from PIL import Image
 
-from app.domain.images import PREVIEW_SIDE, BadFile, renditions_of_picture
 from app.domain.media.containers import (
     check_complete,
     codec_name,
@@ -38,6 +37,7 @@ from app.domain.media.containers import (
     tags_of,
 )
 from app.domain.media.facts import Limits, MediaFacts
+from app.domain.media.images import PREVIEW_SIDE, BadFile, renditions_of_picture
 
 BLACK_LUMA = 16 + round(0.10 * 219)  # blackdetect pix_th=0.10 over limited-range luma 16–235
 BLACK_SHARE = 0.98  # blackdetect picture_black_ratio_th

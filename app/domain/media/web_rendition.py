@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import av
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets import AssetConflict, AssetRefused
-from app.domain.images import BadFile
-from app.domain.ingest import work_folders
+from app.domain.assets.repository import AssetConflict, AssetRefused
+from app.domain.media.images import BadFile
+from app.domain.media.ingest import work_folders
 from app.domain.media.video import Stopped, probe_needs_web_rendition, transcode
 from app.namespaces import DAM, DCAT, EXIF, PROV, RDF, SCHEMA, XSD, sparql_prefixes
 from app.storage.graphstore import Scope

@@ -30,10 +30,10 @@ from typing import TextIO
 
 from pyoxigraph import NamedNode
 
+from app.domain.concepts import ConceptIndex, UnknownConcept
 from app.domain.iris import ASSET_ID
 from app.domain.results.observations import AMOUNTS, COUNTS, Observation, problems
 from app.domain.vocab.history import CLI_ACTOR, Actor
-from app.domain.vocabularies import ConceptIndex, UnknownConcept
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import Scope
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain.vocabularies import SHAPES_DIR
+from app.domain.concepts import SHAPES_DIR
 from app.namespaces import DAM, sparql_prefixes
 from app.storage.graphstore import Scope, data_block, update_request
 

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
+from app.domain.assets.validation import Validator, to_rdflib
+from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
-from app.domain.validation import Validator, to_rdflib
-from app.domain.vocabularies import SHAPES_DIR
 from app.namespaces import DAM, QB, RDF, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, Term, data_block, update_request
 

@@ -19,7 +19,8 @@ concepts through the vocabulary at query time, so a taxonomist's edit needs no r
 
 Why it cannot drift from the graph:
 
-1. Every write of an asset record goes through :class:`~app.domain.assets.AssetRepository`,
+1. Every write of an asset record goes through
+:class:`~app.domain.assets.repository.AssetRepository`,
    which wraps the store write in :meth:`SearchIndex.changing`: the asset is marked pending
    before the write; after it, the index re-reads the record from the graph (never from the
    draft) and replaces its row, in one SQLite transaction that also clears the mark. The

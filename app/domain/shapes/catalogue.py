@@ -25,12 +25,12 @@ from pathlib import Path
 import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 
+from app.domain.assets.validation import Validator, to_rdflib
+from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.shapes.fields import read_fields
 from app.domain.shapes.registry import FieldRegistry
-from app.domain.validation import Validator, to_rdflib
 from app.domain.vocab.files import to_oxigraph, unskolemize
-from app.domain.vocabularies import SHAPES_DIR
 from app.namespaces import DAM, DCT, PREFIXES, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 

@@ -29,9 +29,11 @@ from pyshacl import validate
 from rdflib import URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from app.domain.assets import AssetRepository, access_allowed
-from app.domain.audit import Actor, AuditTrail
+from app.domain.assets.repository import AssetRepository, access_allowed
+from app.domain.assets.stored_literals import stored_datatype
+from app.domain.assets.validation import Validator, to_rdflib
 from app.domain.iris import Iris
+from app.domain.people.audit import Actor, AuditTrail
 from app.domain.search.query import PARAMETERS as SEARCH_PARAMETERS
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.fields import (
@@ -43,8 +45,6 @@ from app.domain.shapes.fields import (
     field_shapes,
     read_fields,
 )
-from app.domain.stored_literals import stored_datatype
-from app.domain.validation import Validator, to_rdflib
 from app.domain.vocab.files import VocabularyFileError, read_vocabulary
 from app.namespaces import DAM, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope

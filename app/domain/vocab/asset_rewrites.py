@@ -2,8 +2,8 @@
 
 A merge re-tags every asset linked to the merged concept, and reverting it re-tags them back.
 Such a change is planned (read from the store) and written holding the same per-asset locks
-as an asset's edit (:meth:`~app.domain.assets.AssetRepository.editing`), so no save of those
-assets lands between the plan and the write: a save in progress finishes first and the change
+as an asset's edit (:meth:`~app.domain.assets.repository.AssetRepository.editing`), so no save of
+those assets lands between the plan and the write: a save in progress finishes first and the change
 is planned on the saved record; a save that comes later finds the record at a new version (the
 version is a hash of the record's triples, so the re-tag changes it by itself) and the person
 who opened the asset before the change gets the usual conflict, their input kept.
@@ -27,7 +27,8 @@ from app.domain.vocab.history import Change
 
 
 class AssetLocks(Protocol):
-    """The per-asset locks of asset editing (an :class:`~app.domain.assets.AssetRepository`)."""
+    """The per-asset locks of asset editing (an
+    :class:`~app.domain.assets.repository.AssetRepository`)."""
 
     def editing(self, *asset_ids: str) -> AbstractContextManager[object]:
         """Held around a read, change and write of the assets' records; taken in one order."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets import RecordWatcher
+from app.domain.assets.repository import RecordWatcher
 from app.domain.vocab import asset_rewrites
 from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.guard import ChangeGuard

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.validation import to_rdflib
+from app.domain.assets.validation import to_rdflib
 from app.domain.vocab.quality import Issue, QualityGate, quiet_rdflib
 from app.domain.vocab.terms import values_clause
 from app.namespaces import SKOS, sparql_prefixes

@@ -29,7 +29,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
-from app.domain.validation import to_rdflib
+from app.domain.assets.validation import to_rdflib
 from app.domain.vocab.catalogue import Catalogue, slug_for
 from app.domain.vocab.cleaning import CleaningReport, clean
 from app.domain.vocab.diff import VocabularyDiff, diff_versions

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pyoxigraph import Triple
 
-from app.domain.assets import RecordWatcher
+from app.domain.assets.repository import RecordWatcher
+from app.domain.assets.validation import to_rdflib
 from app.domain.iris import Iris
-from app.domain.validation import to_rdflib
 from app.domain.vocab.asset_rewrites import AssetLocks
 from app.domain.vocab.autocomplete import Autocomplete
 from app.domain.vocab.browse import Browser

@@ -1,0 +1,355 @@
+"""Acting on many assets at once: a batch edit of one field, a change of access level, a delete.
+
+A selection is a list of asset ids (from the search page's checkboxes, or every hit of a
+search, :func:`matching_ids`). Each action goes asset by asset and answers a
+:class:`BulkReport` saying, per asset, what changed or why not:
+
+- an asset the reader may not see is left out, as if it did not exist (nothing leaks);
+- one the user may not change (:meth:`app.domain.people.users.User.may_change`) is "not allowed";
+- one that someone changed since the person saw it (the version they were shown, or, without
+  one, since this action read it) is "changed by someone else", and the rest carry on;
+- a batch edit is validated against each asset's own profile (core shape and department
+  profile), so one asset may be refused, with the shapes' message, while the others change.
+
+Every change is audited in the same store update as the change ("changed", "deleted"), by
+:class:`~app.domain.assets.repository.AssetRepository`. A deleted asset's media files go only when
+no record (of any graph) still names their bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from app.domain.assets.repository import AssetConflict, AssetDraft, AssetRefused
+from app.domain.iris import ASSET_ID
+from app.domain.people.access import ACCESS_LEVELS, Reader
+from app.domain.people.audit import Actor
+from app.domain.people.users import User
+from app.domain.search import SearchQuery
+from app.domain.shapes.fields import Field, UnknownField
+from app.namespaces import DAM, DCT, sparql_prefixes
+from app.storage.graphstore import Scope
+
+if TYPE_CHECKING:
+    from app.domain.search import SearchEngine
+    from app.service import Atrium
+
+MAX_SELECTION = 2_000  # assets one bulk action takes (a zip's own cap is app.domain.assets.zips')
+EDIT_OPERATIONS = ("set", "add", "remove")
+CONFLICT = "changed by someone else"
+_REFERENCED = sparql_prefixes() + "ASK { ?file dam:sha256 ?hash }"
+
+
+class BadSelection(ValueError):
+    """The selection is malformed or too large; the message says what to change."""
+
+
+def parse_asset_ids(texts: Iterable[str], limit: int = MAX_SELECTION) -> list[str]:
+    """The asset ids of a selection, each once in the order given; :class:`BadSelection` for
+    anything that is not an asset id, or more than ``limit`` of them."""
+    ids: dict[str, None] = {}
+    for text in texts:
+        candidate = (text or "").strip()
+        if not ASSET_ID.fullmatch(candidate):
+            raise BadSelection(f"{candidate[:40]!r} is not an asset id (16 hex digits)")
+        ids[candidate] = None
+        if len(ids) > limit:
+            raise BadSelection(f"at most {limit:,} assets at a time: narrow the selection")
+    return list(ids)
+
+
+def matching_ids(engine: SearchEngine, query: SearchQuery, scope: Scope, limit: int) -> list[str]:
+    """The ids of the first ``limit`` hits of ``query`` as ``scope`` sees them, in the order
+    the search page lists them (every page of it): "all N results" of a search."""
+    hits = engine._match(query, scope).ordering  # the search's hits, without its facets
+    ordinals = hits.page(0, limit)
+    ids = engine.index.ids(ordinals)
+    return [ids[n] for n in ordinals if n in ids]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did to one asset: ``status`` is one of changed, unchanged, refused,
+    not allowed, changed by someone else, deleted, not found; ``message`` says more."""
+
+    asset_id: str
+    title: str
+    status: str
+    message: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("changed", "deleted")
+
+
+@dataclass
+class BulkReport:
+    action: str  # what was asked, in words ("set Keywords to “harbour”")
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(outcome.status for outcome in self.outcomes)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "action": self.action,
+            "counts": dict(self.counts),
+            "assets": [
+                {"id": o.asset_id, "title": o.title, "status": o.status, "message": o.message}
+                for o in self.outcomes
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A selected asset as the confirmation page lists it."""
+
+    asset_id: str
+    title: str
+    department: str
+    access: str
+    version: str
+    may_change: bool
+
+
+class BulkActions:
+    """The bulk actions over one Atrium's assets."""
+
+    def __init__(self, atrium: Atrium) -> None:
+        self.atrium = atrium
+        self.assets = atrium.assets
+
+    # Reading the selection --------------------------------------------------------------
+
+    def visible(self, asset_ids: Sequence[str], scope: Scope) -> list[str]:
+        """Those of ``asset_ids`` that ``scope`` sees, in order."""
+        return [i for i in asset_ids if self.assets.record(i, scope)]
+
+    def preview(self, asset_ids: Sequence[str], user: User | None, scope: Scope) -> list[Preview]:
+        """The visible assets of the selection with what the confirmation page shows."""
+        found = []
+        for asset_id in asset_ids:
+            if not self.assets.record(asset_id, scope):
+                continue
+            draft = self.assets.stored_draft(asset_id)
+            if draft is None:
+                continue
+            allowed = user is not None and user.may_change(draft.department)
+            found.append(
+                Preview(
+                    asset_id,
+                    _title(draft),
+                    draft.department,
+                    draft.access,
+                    draft.version or "",
+                    allowed,
+                )
+            )
+        return found
+
+    # Actions ------------------------------------------------------------------------------
+
+    def edit_field(
+        self,
+        asset_ids: Sequence[str],
+        user: User,
+        scope: Scope,
+        name: str,
+        operation: str,
+        text: str,
+        versions: Mapping[str, str] | None = None,
+    ) -> BulkReport:
+        """Set, add or remove one value of the field ``name`` on each asset (set with no
+        value clears the field; remove takes the value to remove)."""
+        if operation not in EDIT_OPERATIONS:
+            raise BadSelection(f"unknown operation {operation!r}: use set, add or remove")
+        if operation in ("add", "remove") and not text.strip():
+            raise BadSelection(f"give the value to {operation}")
+        report = BulkReport(_edit_words(operation, name, text))
+        concepts = self.atrium.concepts()
+        by_department: dict[str, list[AssetDraft]] = {}
+        for asset_id in asset_ids:
+            draft, refusal = self._writable(asset_id, user, scope, versions)
+            if refusal is not None:
+                report.outcomes.append(refusal)
+                continue
+            try:
+                chosen = self.atrium.fields.field(name, draft.department)
+                value = chosen.parse(text, concepts) if text.strip() else None
+            except (UnknownField, ValueError) as error:
+                report.outcomes.append(Outcome(asset_id, _title(draft), "refused", str(error)))
+                continue
+            before = set(draft.triples)
+            draft.triples = _edited(draft, chosen, operation, value)
+            if set(draft.triples) == before:
+                report.outcomes.append(Outcome(asset_id, _title(draft), "unchanged"))
+                continue
+            linked = [t.object for t in draft.triples if isinstance(t.object, NamedNode)]
+            draft.context = concepts.context_triples(linked)
+            by_department.setdefault(draft.department, []).append(draft)
+        for drafts in by_department.values():
+            reports = self.assets.validate_many(drafts)
+            for draft in drafts:
+                report.outcomes.append(self._save(draft, reports[draft.asset_id], user))
+        order = {asset_id: n for n, asset_id in enumerate(asset_ids)}
+        report.outcomes.sort(key=lambda outcome: order.get(outcome.asset_id, 0))
+        return report
+
+    def change_access(
+        self,
+        asset_ids: Sequence[str],
+        user: User,
+        scope: Scope,
+        access: str,
+        versions: Mapping[str, str] | None = None,
+    ) -> BulkReport:
+        """Move each asset to ``access`` (an incomplete asset cannot become public)."""
+        if access not in ACCESS_LEVELS:
+            raise BadSelection(f"unknown access level {access!r}: use {', '.join(ACCESS_LEVELS)}")
+        report = BulkReport(f"change access to {access}")
+        for asset_id in asset_ids:
+            draft, refusal = self._writable(asset_id, user, scope, versions)
+            if refusal is not None:
+                report.outcomes.append(refusal)
+                continue
+            title = _title(draft)
+            if draft.access == access:
+                report.outcomes.append(Outcome(asset_id, title, "unchanged", f"already {access}"))
+                continue
+            try:
+                self.assets.set_access(
+                    asset_id, access, expected_version=draft.version, actor=_actor(user)
+                )
+            except AssetRefused as refusal:
+                report.outcomes.append(Outcome(asset_id, title, "refused", str(refusal)))
+            except AssetConflict:
+                report.outcomes.append(Outcome(asset_id, title, CONFLICT))
+            except KeyError:
+                report.outcomes.append(Outcome(asset_id, title, "not found", "deleted meanwhile"))
+            else:
+                report.outcomes.append(Outcome(asset_id, title, "changed", f"now {access}"))
+        return report
+
+    def delete(
+        self,
+        asset_ids: Sequence[str],
+        user: User,
+        scope: Scope,
+        versions: Mapping[str, str] | None = None,
+    ) -> BulkReport:
+        """Delete each asset the user may change; its media files go when no record uses them."""
+        report = BulkReport("delete")
+        for asset_id in asset_ids:
+            with self.assets.editing(asset_id):
+                draft, refusal = self._writable(asset_id, user, scope, versions)
+                if refusal is not None:
+                    report.outcomes.append(refusal)
+                    continue
+                hashes = {t.object.value for t in draft.triples if t.predicate == DAM.sha256}
+                before = time.time()
+                self.assets.delete(asset_id, actor=_actor(user))
+            self._remove_unused_media(hashes, before)
+            report.outcomes.append(Outcome(asset_id, _title(draft), "deleted"))
+        return report
+
+    def add_to_collection(
+        self, collection_id: str, reader: Reader, scope: Scope, asset_ids: Sequence[str]
+    ) -> tuple[int, int]:
+        """Add the visible assets of the selection to a collection (its own rules apply:
+        :meth:`app.domain.collections.Collections.add`); (added, already in it)."""
+        visible = self.visible(asset_ids, scope)
+        if not visible:
+            return 0, 0
+        members = [self.atrium.iris.asset(asset_id) for asset_id in visible]
+        added = self.atrium.collections.add(collection_id, reader, scope, members)
+        return added, len(visible) - added
+
+    # Helpers ------------------------------------------------------------------------------
+
+    def _writable(
+        self, asset_id: str, user: User, scope: Scope, versions: Mapping[str, str] | None
+    ) -> tuple[AssetDraft, None] | tuple[None, Outcome]:
+        """The stored draft of an asset the user may change, or the outcome saying why not."""
+        if not self.assets.record(asset_id, scope):
+            return None, Outcome(asset_id, asset_id, "not found", "no such asset")
+        draft = self.assets.stored_draft(asset_id)
+        if draft is None:
+            return None, Outcome(asset_id, asset_id, "not found", "deleted meanwhile")
+        title = _title(draft)
+        if not user.may_change(draft.department):
+            why = f"only contributors of {draft.department} may change it"
+            return None, Outcome(asset_id, title, "not allowed", why)
+        seen = (versions or {}).get(asset_id)
+        if seen and seen != draft.version:
+            return None, Outcome(asset_id, title, CONFLICT, _since(self.assets.conflict(asset_id)))
+        return draft, None
+
+    def _save(self, draft: AssetDraft, validation: object, user: User) -> Outcome:
+        title = _title(draft)
+        try:
+            self.assets.save_validated(draft, validation, actor=_actor(user))  # type: ignore[arg-type]
+        except AssetRefused as refusal:
+            messages = "; ".join(f"{p.field}: {p.message}" for p in refusal.report.refusals)
+            return Outcome(draft.asset_id, title, "refused", messages)
+        except AssetConflict as conflict:
+            return Outcome(draft.asset_id, title, CONFLICT, _since(conflict))
+        return Outcome(draft.asset_id, title, "changed")
+
+    def _remove_unused_media(self, hashes: Iterable[str], before: float) -> None:
+        """Remove the files no record names any more, unless someone stored them since
+        ``before`` (:meth:`app.storage.media.MediaStore.remove_unused`)."""
+        store, media = self.atrium.store, self.atrium.media
+        for sha256 in hashes:
+            bound = {"hash": Literal(sha256)}
+            if len(sha256) != 64 or store.ask(
+                _REFERENCED, scope=Scope.everything(), bindings=bound
+            ):
+                continue
+            try:
+                media.remove_unused(sha256, before)
+            except ValueError:  # not a hash the media store could hold
+                continue
+
+
+def _edited(draft: AssetDraft, chosen: Field, operation: str, value: object | None) -> list[Triple]:
+    """The draft's triples with the field's values set to, added or stripped of ``value``."""
+    mine = [t for t in draft.triples if t.subject == draft.iri and t.predicate == chosen.path]
+    others = [t for t in draft.triples if t not in mine]
+    new = Triple(draft.iri, chosen.path, value) if value is not None else None  # type: ignore[arg-type]
+    if operation == "set":
+        return others + ([new] if new is not None else [])
+    if operation == "add":
+        return draft.triples if new in mine else [*draft.triples, new]
+    return [t for t in draft.triples if t != new]
+
+
+def _title(draft: AssetDraft) -> str:
+    found = (
+        t.object.value for t in draft.triples if t.subject == draft.iri and t.predicate == DCT.title
+    )
+    return next(found, draft.asset_id)
+
+
+def _since(conflict: AssetConflict) -> str:
+    return str(conflict).replace(" since you opened it", "")
+
+
+def _actor(user: User) -> Actor:
+    return Actor.user(user.name)
+
+
+def _edit_words(operation: str, name: str, text: str) -> str:
+    value = f"“{text.strip()}”" if text.strip() else "nothing"
+    return {
+        "set": f"set {name} to {value}",
+        "add": f"add {value} to {name}",
+        "remove": f"remove {value} from {name}",
+    }[operation]

@@ -1,0 +1,190 @@
+"""Describing an asset with a form: its fields, their values, what a person typed, and why a
+write was refused, in words next to the field it is about.
+
+The fields are the editable ones of the field registry (:mod:`app.domain.shapes`), the same
+that ``atrium ingest --set`` fills: the core shape's, then those the department's profile adds,
+each with a widget chosen by its kind and marked required where a shape asks for it
+(``sh:minCount``). What a person typed is read field by field, so a malformed date or an
+unknown concept is reported next to its field before anything is validated; a SHACL refusal
+(:class:`~app.domain.assets.repository.AssetRefused`) is put next to the field whose ``sh:path`` it
+names, and the rest (access level, file) above the form. When someone else saved the asset since the
+form was opened (:class:`~app.domain.assets.repository.AssetConflict`), the form comes back with the
+person's input and :func:`stored_differences` shows what is stored now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pyoxigraph import NamedNode, Triple
+
+from app.domain.assets.repository import AssetDraft
+from app.domain.assets.validation import Problem
+from app.domain.concepts import ConceptIndex
+from app.domain.search.vocabulary import Vocabulary
+from app.domain.shapes.fields import CHOICE, CONCEPT, Field
+from app.domain.shapes.registry import FieldRegistry
+from app.storage.graphstore import Term
+
+EMPTY_SUBJECT_INPUTS = 3  # blank subject boxes a form offers, for more without JavaScript
+_WIDGET_OF_KIND = {"boolean": "boolean", "date": "date", "datetime": "datetime",
+                   "number": "number", CHOICE: "select"}  # fmt: skip
+
+
+@dataclass
+class FormField:
+    """One field of the form, with its current values and what is wrong with them."""
+
+    field: Field
+    requirement: str = ""  # why it must be filled ("" when it need not be)
+    help: str = ""
+    label: str = ""
+    values: list[str] = field(default_factory=list)  # as the form shows them
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label) to choose from
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def widget(self) -> str:
+        """How the form asks for it: text, lines, textarea, select, concepts, boolean, date,
+        datetime or number."""
+        kind = self.field.kind
+        if kind == CONCEPT:
+            return "concepts" if self.field.is_subject else "select"
+        if kind in _WIDGET_OF_KIND:
+            return _WIDGET_OF_KIND[kind]
+        if self.field.repeatable:
+            return "lines"
+        return "textarea" if self.field.multiline else "text"
+
+    @property
+    def inputs(self) -> list[str]:
+        """The values of a "concepts" field, plus empty boxes for more."""
+        return self.values + [""] * EMPTY_SUBJECT_INPUTS
+
+
+def form_fields(
+    registry: FieldRegistry,
+    department: str,
+    vocabulary: Vocabulary,
+    language: str,
+    record: Iterable[Triple] = (),
+    asset: NamedNode | None = None,
+) -> list[FormField]:
+    """The editable fields of ``department``'s assets, filled from ``record`` if given."""
+    fields = [_form_field(f, language) for f in registry.editable(department)]
+    current = [t for t in record if asset is None or t.subject == asset]
+    for form_field in fields:
+        _fill(form_field, vocabulary, language, current)
+    return fields
+
+
+def _form_field(chosen: Field, language: str) -> FormField:
+    requirement = ""
+    if chosen.required:
+        requirement = (
+            f"required by the {chosen.department} profile" if chosen.department else "required"
+        )
+    return FormField(chosen, requirement, chosen.description(language), chosen.label(language))
+
+
+def _fill(form_field: FormField, vocabulary: Vocabulary, language: str, record: list) -> None:
+    found = [t.object for t in record if t.predicate == form_field.field.path]
+    if form_field.widget == "concepts":
+        form_field.values = [vocabulary.label(o.value, language) for o in found]
+    else:
+        form_field.values = [o.value for o in found]
+    scheme = form_field.field.scheme
+    if form_field.field.kind == CHOICE:
+        form_field.options = [
+            (c.value, c.value.rsplit("#", 1)[-1]) for c in form_field.field.choices
+        ]
+    elif scheme:
+        form_field.options = sorted(
+            ((iri, vocabulary.label(iri, language)) for iri, concept in vocabulary.concepts.items()
+             if scheme in concept.schemes and not concept.deprecated),
+            key=lambda option: option[1].casefold(),
+        )  # fmt: skip
+
+
+def read_form(
+    fields: list[FormField], form: Mapping, concepts: ConceptIndex
+) -> dict[str, list[Term]]:
+    """The values typed into each field (errors go to the fields); [] means cleared."""
+    typed: dict[str, list[Term]] = {}
+    for form_field in fields:
+        texts = _texts(form_field, form)
+        form_field.values = texts
+        values = []
+        for text in texts:
+            try:
+                values.append(form_field.field.parse(text, concepts))
+            except ValueError as error:  # UnknownConcept is one too
+                form_field.errors.append(_without_field_name(str(error), form_field.field))
+        if not form_field.field.repeatable and len(values) > 1:
+            form_field.errors.append("takes one value")
+        typed[form_field.name] = values
+    return typed
+
+
+def _texts(form_field: FormField, form: Mapping) -> list[str]:
+    raw = form.getlist(form_field.name)  # type: ignore[attr-defined]
+    if form_field.widget == "lines":
+        raw = [line for text in raw for line in text.splitlines()]
+    return [text.strip() for text in raw if text and text.strip()]
+
+
+def _without_field_name(message: str, form_field: Field) -> str:
+    prefix = f"{form_field.label()}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def apply_values(
+    draft: AssetDraft,
+    fields: list[FormField],
+    typed: dict[str, list[Term]],
+    concepts: ConceptIndex,
+    *,
+    keep_empty: bool,
+) -> None:
+    """Replace the draft's values of each typed field; ``keep_empty``: a blank field changes
+    nothing (an upload keeps what the file's embedded metadata said)."""
+    for name, values in typed.items():
+        if keep_empty and not values:
+            continue
+        predicate = next(f.field.path for f in fields if f.name == name)
+        draft.triples = [
+            t for t in draft.triples if not (t.subject == draft.iri and t.predicate == predicate)
+        ]
+        draft.triples += [Triple(draft.iri, predicate, value) for value in values]
+    linked = [t.object for t in draft.triples if isinstance(t.object, NamedNode)]
+    draft.context = concepts.context_triples(linked)
+
+
+def place_problems(fields: list[FormField], problems: Iterable[Problem]) -> list[str]:
+    """Put each problem next to its field; returns those about no field of the form."""
+    by_predicate = {f.field.path.value: f for f in fields}
+    general = []
+    for problem in problems:
+        form_field = by_predicate.get(problem.path or "")
+        if form_field is not None:
+            form_field.errors.append(problem.message)
+        else:
+            general.append(f"{problem.field}: {problem.message}")
+    return general
+
+
+def stored_differences(typed: list[FormField], stored: list[FormField]) -> list[FormField]:
+    """The fields of ``stored`` (a form filled from the record as it is now) whose values
+    differ from what the person typed into ``typed``: what someone else changed, for the
+    person to compare with their input after a conflict."""
+
+    def comparable(values: list[str]) -> list[str]:
+        return sorted(value.casefold() for value in values)
+
+    mine = {form_field.name: comparable(form_field.values) for form_field in typed}
+    return [f for f in stored if comparable(f.values) != mine.get(f.name, [])]

@@ -1,0 +1,1 @@
+"""Running Atrium: health, backups and restores, rebasing, sweeps, periodic work and statistics."""

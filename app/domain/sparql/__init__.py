@@ -1,0 +1,1 @@
+"""SPARQL for readers and administrators: the query service, updates, examples, saved queries."""
