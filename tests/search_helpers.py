@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlsplit
 
@@ -88,3 +89,9 @@ def concept(atrium: Atrium, relative: str) -> str:
 def query_params(url: str) -> dict[str, list[str]]:
     """The query string of ``url``, each name with its values."""
     return parse_qs(urlsplit(url).query)
+
+
+def inline_scripts(html: str) -> list[str]:
+    """The page's ``<script>`` tags without a ``src``: a page whose state lives in its URL needs
+    none (script files only enhance it)."""
+    return [tag for tag in re.findall(r"<script[^>]*>", html) if "src=" not in tag]
