@@ -31,7 +31,6 @@ from app.domain.assets.bulk import (
     BadSelection,
     BulkActions,
     BulkReport,
-    matching_ids,
     parse_asset_ids,
 )
 from app.domain.assets.zips import MAX_ZIP_ASSETS, TooManyForZip, check_count, stream_zip
@@ -80,7 +79,7 @@ def _selected_ids(limit: int = MAX_SELECTION) -> list[str]:
     form = _payload()
     which = form.get("which", "chosen")
     if which == "all":
-        texts = matching_ids(current_atrium().search, _query(form), current_scope(), limit + 1)
+        texts = current_atrium().search.matching_ids(_query(form), current_scope(), limit + 1)
     else:
         texts = form.getlist("page_asset" if which == "page" else "asset")
     if len(texts) > limit:

@@ -1,7 +1,8 @@
 """Acting on many assets at once: a batch edit of one field, a change of access level, a delete.
 
 A selection is a list of asset ids (from the search page's checkboxes, or every hit of a
-search, :func:`matching_ids`). Each action goes asset by asset and answers a
+search, :meth:`~app.domain.search.SearchEngine.matching_ids`). Each action goes asset by asset and
+answers a
 :class:`BulkReport` saying, per asset, what changed or why not:
 
 - an asset the reader may not see is left out, as if it did not exist (nothing leaks);
@@ -31,13 +32,11 @@ from app.domain.iris import ASSET_ID
 from app.domain.people.access import ACCESS_LEVELS, Reader
 from app.domain.people.audit import Actor
 from app.domain.people.users import User
-from app.domain.search import SearchQuery
 from app.domain.shapes.fields import Field, UnknownField
 from app.namespaces import DAM, DCT, sparql_prefixes
 from app.storage.graphstore import Scope
 
 if TYPE_CHECKING:
-    from app.domain.search import SearchEngine
     from app.service import Atrium
 
 MAX_SELECTION = 2_000  # assets one bulk action takes (a zip's own cap is app.domain.assets.zips')
@@ -62,15 +61,6 @@ def parse_asset_ids(texts: Iterable[str], limit: int = MAX_SELECTION) -> list[st
         if len(ids) > limit:
             raise BadSelection(f"at most {limit:,} assets at a time: narrow the selection")
     return list(ids)
-
-
-def matching_ids(engine: SearchEngine, query: SearchQuery, scope: Scope, limit: int) -> list[str]:
-    """The ids of the first ``limit`` hits of ``query`` as ``scope`` sees them, in the order
-    the search page lists them (every page of it): "all N results" of a search."""
-    hits = engine._match(query, scope).ordering  # the search's hits, without its facets
-    ordinals = hits.page(0, limit)
-    ids = engine.index.ids(ordinals)
-    return [ids[n] for n in ordinals if n in ids]
 
 
 @dataclass(frozen=True)

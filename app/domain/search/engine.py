@@ -216,6 +216,13 @@ class SearchEngine:
             next=cards.get(ids.get(place.next, "")),
         )
 
+    def matching_ids(self, query: SearchQuery, scope: Scope, limit: int) -> list[str]:
+        """The ids of the first ``limit`` hits of ``query`` as ``scope`` sees them, in the order
+        the search page lists them across all its pages ("all N results")."""
+        ordinals = self._match(query, scope).ordering.page(0, limit)
+        ids = self.index.ids(ordinals)
+        return [ids[n] for n in ordinals if n in ids]
+
     def _match(self, query: SearchQuery, scope: Scope) -> _Match:
         """The hits of ``query`` in ``scope``, in order, and what their facets need."""
         snapshot = self.index.snapshot()
