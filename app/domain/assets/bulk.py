@@ -1,9 +1,8 @@
 """Acting on many assets at once: a batch edit of one field, a change of access level, a delete.
 
 A selection is a list of asset ids (from the search page's checkboxes, or every hit of a
-search, :meth:`~app.domain.search.SearchEngine.matching_ids`). Each action goes asset by asset and
-answers a
-:class:`BulkReport` saying, per asset, what changed or why not:
+search, :meth:`~app.domain.search.SearchEngine.matching_ids`). Each action goes asset by
+asset and answers a :class:`BulkReport` saying, per asset, what changed or why not:
 
 - an asset the reader may not see is left out, as if it did not exist (nothing leaks);
 - one the user may not change (:meth:`app.domain.people.users.User.may_change`) is "not allowed";
