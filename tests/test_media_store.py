@@ -142,14 +142,14 @@ def test_a_file_changed_while_stored_is_refused(
 ) -> None:
     source = tmp_path / "moving.txt"
     source.write_bytes(b"version one")
-    original_hash_file = media_module._hash_file
+    original_hash_file = media_module.hash_file
 
     def hash_then_change(path: Path) -> tuple[str, int]:
         result = original_hash_file(path)
         path.write_bytes(b"version two, longer")
         return result
 
-    monkeypatch.setattr(media_module, "_hash_file", hash_then_change)
+    monkeypatch.setattr(media_module, "hash_file", hash_then_change)
 
     with pytest.raises(OSError, match="changed while being stored"):
         store.put_file(source)

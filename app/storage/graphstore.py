@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from pyoxigraph import (
     BlankNode,
@@ -31,9 +31,6 @@ from pyoxigraph import (
     Triple,
 )
 
-if TYPE_CHECKING:
-    from app.storage.query_jobs import Dataset
-
 Term = NamedNode | BlankNode | Literal
 # CONSTRUCT / DESCRIBE give QueryTriples (embedded) or another iterator of triples (remote).
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples | Iterator[Triple]
@@ -45,6 +42,19 @@ class StoreError(Exception):
 
 class QuerySyntaxError(StoreError):
     """A query or update could not be parsed."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset of one query (SPARQL 1.1 Query §13.1).
+
+    ``default_graphs`` None: the union of every graph; ``named_graphs`` None: every named graph.
+    ``from_query``: the query's own FROM / FROM NAMED clauses decide (administrators only).
+    """
+
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    from_query: bool = False
 
 
 @dataclass(frozen=True)

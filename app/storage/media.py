@@ -80,14 +80,17 @@ class MediaStore:
                     if self._is_stored_name(second, name) and (second / name).is_file():
                         yield name
 
-    def put_bytes(self, data: bytes) -> StoredFile:
-        """Store bytes held in memory."""
-        sha256 = hashlib.sha256(data).hexdigest()
+    def put_bytes(self, data: bytes, sha256: str | None = None) -> StoredFile:
+        """Store bytes held in memory (``sha256``: their hash, if the caller has it already)."""
+        sha256 = sha256 or hash_bytes(data)
         return self._put(sha256, len(data), lambda: [data])
 
-    def put_file(self, path: Path) -> StoredFile:
-        """Store a copy of a file, reading it in chunks (it may be larger than memory)."""
-        sha256, size = _hash_file(path)
+    def put_file(self, path: Path, hashed: tuple[str, int] | None = None) -> StoredFile:
+        """Store a copy of a file, reading it in chunks (it may be larger than memory).
+
+        ``hashed``: the file's (hash, size) from :func:`hash_file`, if the caller took it
+        already; the copy is checked against it either way, so a wrong one stores nothing."""
+        sha256, size = hashed or hash_file(path)
         return self._put(sha256, size, lambda: _read_chunks(path))
 
     def _put(self, sha256: str, size: int, chunks: ChunkSource) -> StoredFile:
@@ -186,7 +189,13 @@ def _remove_if_idle(path: Path, before: float) -> int | None:
     return info.st_size
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
+def hash_bytes(data: bytes) -> str:
+    """The SHA-256 (hex) that bytes are stored under."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """The SHA-256 (hex) a file is stored under, and its size; read once, in chunks."""
     digest = hashlib.sha256()
     size = 0
     for chunk in _read_chunks(path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from app.storage.graphstore import StoreError, Term
+from app.storage.graphstore import Dataset, StoreError, Term
 
 FIRST_BATCH = 1000  # rows gathered before the first chunk goes out
 BATCH = 1000  # rows per later chunk
@@ -52,29 +52,6 @@ class NotAcceptable(StoreError):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
-
-
-@dataclass(frozen=True)
-class StoreLocation:
-    """What a worker opens: an embedded store's folder, or a remote SPARQL service."""
-
-    path: str | None = None
-    url: str | None = None
-    query_path: str = "/query"
-    http_timeout: float = 30.0
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """The RDF dataset of one query (SPARQL 1.1 Query §13.1).
-
-    ``default_graphs`` None: the union of every graph; ``named_graphs`` None: every named graph.
-    ``from_query``: the query's own FROM / FROM NAMED clauses decide (administrators only).
-    """
-
-    default_graphs: tuple[str, ...] | None = None
-    named_graphs: tuple[str, ...] | None = None
-    from_query: bool = False
 
 
 @dataclass(frozen=True)

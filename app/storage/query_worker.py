@@ -43,6 +43,7 @@ from pyoxigraph import (
 )
 
 from app.namespaces import PREFIXES
+from app.storage.formats import GRAPH_TYPES, SOLUTION_TYPES
 from app.storage.graphstore import QueryResult, QuerySyntaxError, WorkerReader, substitute
 from app.storage.query_jobs import (
     BATCH,
@@ -54,7 +55,7 @@ from app.storage.query_jobs import (
     QueryJob,
     ResultHead,
 )
-from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES, solution_writer
+from app.storage.results import solution_writer
 
 OWNER_CHECK_SECONDS = 1.0  # how soon a worker notices that its web server is gone
 NICENESS = 19  # the lowest priority: under contention the web server's threads come first

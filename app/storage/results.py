@@ -27,27 +27,13 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 from xml.sax.saxutils import escape
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat
+from pyoxigraph import BlankNode, Literal, NamedNode
 
 from app.storage.graphstore import Term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
-
-SOLUTION_TYPES: dict[str, QueryResultsFormat] = {
-    "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/sparql-results+xml": QueryResultsFormat.XML,
-    "text/csv": QueryResultsFormat.CSV,
-    "text/tab-separated-values": QueryResultsFormat.TSV,
-}
-# In order of preference when a client accepts several equally.
-GRAPH_TYPES: dict[str, RdfFormat] = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-}
 
 Row = Sequence[Term | None]
 
@@ -63,7 +49,7 @@ class SolutionWriter(Protocol):
 
 
 def solution_writer(media_type: str) -> SolutionWriter:
-    """The writer for one of :data:`SOLUTION_TYPES`."""
+    """The writer for one of :data:`app.storage.formats.SOLUTION_TYPES`."""
     writers: dict[str, type[SolutionWriter]] = {
         "application/sparql-results+json": JsonWriter,
         "application/sparql-results+xml": XmlWriter,
