@@ -7,6 +7,7 @@ path) is shared by the read-only tests; tests that change data make their own.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from pyoxigraph import Triple
 from search_helpers import inline_scripts, put_asset, search_query, subject
 
 from app.domain.people.access import ANONYMOUS, Reader, scope_for
-from app.domain.search import SearchEngine, SearchLimits, SearchQuery
+from app.domain.search import SearchEngine, SearchQuery
 from app.service import Atrium
 from app.web import create_app
 
@@ -188,9 +189,8 @@ def test_years_and_a_year_range(catalogue) -> None:
 
 def test_facets_show_their_top_values_and_say_when_there_are_more(catalogue) -> None:
     atrium, _ = catalogue
-    engine = SearchEngine(
-        atrium.store, atrium.iris, atrium.search_index, SearchLimits(facet_values=1)
-    )
+    limits = replace(atrium.search.limits, facet_values=1)
+    engine = SearchEngine(atrium.store, atrium.iris, atrium.search_index, limits)
     scope = scope_for(ANONYMOUS, atrium.iris, atrium.store)
     result = engine.search(SearchQuery(), scope)
     keywords = next(f for f in result.facets if f.name == "keywords")
@@ -246,7 +246,7 @@ class SteppingClock:
 def test_a_facet_out_of_time_is_marked_and_the_rest_render(catalogue) -> None:
     atrium, ids = catalogue
     # Flat facets read the clock three times; concept trees read it once per concept.
-    limits = SearchLimits(facet_seconds=0.45, facets_seconds=1000)
+    limits = replace(atrium.search.limits, facet_seconds=0.45, facets_seconds=1000)
     engine = SearchEngine(
         atrium.store, atrium.iris, atrium.search_index, limits, SteppingClock(0.1)
     )
@@ -260,7 +260,7 @@ def test_a_facet_out_of_time_is_marked_and_the_rest_render(catalogue) -> None:
 
 def test_the_page_and_the_api_mark_a_facet_out_of_time(catalogue, monkeypatch) -> None:
     atrium, _ = catalogue
-    monkeypatch.setattr(atrium.search, "limits", SearchLimits(facet_seconds=-1))
+    monkeypatch.setattr(atrium.search, "limits", replace(atrium.search.limits, facet_seconds=-1))
     client = create_app(atrium).test_client()
     page = client.get("/search").get_data(as_text=True)
     assert "Counting these took too long" in page and "5 assets" in page

@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 from search_helpers import put_asset, search_query, subject
 
 from app.domain.people.access import ANONYMOUS, Reader, scope_for
-from app.domain.search import SearchIndex, Vocabulary
+from app.domain.search import ConceptLookup, SearchIndex
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.namespaces import DAM, DCT
 from app.service import Atrium
@@ -170,7 +170,7 @@ def test_a_profiles_scheme_leaves_the_subject_tree(tmp_path: Path) -> None:
     subjects = tree(facet(run(atrium), "subject").values)
     assert "Tripod" not in subjects and "Transport" in subjects
     scope = scope_for(ANONYMOUS, atrium.iris, atrium.store)
-    vocabulary = Vocabulary.load(atrium.store, scope, atrium.iris)
+    vocabulary = ConceptLookup.load(atrium.store, scope, atrium.iris)
     roots = vocabulary.roots(atrium.fields.field("gear", DEPARTMENT).scheme)
     assert roots == [gear(atrium, "optics").value, tripod.value]
     assert tripod.value not in vocabulary.roots(None, atrium.fields.claimed_schemes)

@@ -21,9 +21,10 @@ RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 @pytest.fixture
-def client(atrium: Atrium):  # noqa: ANN201
+def client(atrium: Atrium, client):  # noqa: ANN001, ANN201
+    """The shared client, with the clean test vocabulary imported."""
     import_file(atrium, VOCAB_DATA / "clean.ttl")
-    return create_app(atrium).test_client()
+    return client
 
 
 # --- languages -----------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_foreign_concepts_have_pages_and_rdf_by_query(client) -> None:  # noqa: 
 
 def test_the_scheme_page_offers_every_download(client) -> None:  # noqa: ANN001
     html = client.get("/vocab/scheme?iri=colours").get_data(as_text=True)
-    for fmt in ("ttl", "rdfxml", "jsonld", "nt", "csv"):
+    for fmt in ("ttl", "rdf", "jsonld", "nt", "csv"):
         assert f"/vocab/export?vocabulary=colours&amp;format={fmt}" in html
         response = client.get(f"/vocab/export?vocabulary=colours&format={fmt}")
         assert response.status_code == 200

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import add_user, browser_sign_in, serving
+from conftest import add_user, browser_sign_in
 from vocab_helpers import VOCAB_DATA, import_file
 
 from app.service import Atrium
@@ -17,10 +16,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(atrium: Atrium) -> Iterator[str]:
+def site(atrium: Atrium, site: tuple[Atrium, str]) -> str:
+    """The shared site's base URL, with the clean test vocabulary imported."""
     import_file(atrium, VOCAB_DATA / "clean.ttl")
-    with serving(atrium) as base_url:
-        yield base_url
+    return site[1]
 
 
 def test_a_reader_opens_a_scheme_tree_level_by_level(browser, site: str) -> None:  # noqa: ANN001

@@ -32,6 +32,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
 @pytest.mark.parametrize("path", corpus_file_params(), ids=lambda p: p.name)
+@pytest.mark.slow
 def test_every_corpus_vocabulary_imports_or_is_stopped_for_a_reason(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]], path: Path
 ) -> None:
@@ -65,6 +66,7 @@ def test_gemet_cycles_are_broken_by_skosify_and_reported(
     assert cleaning.unfixed  # skosify's warnings it did not act on
 
 
+@pytest.mark.slow
 def test_a_plain_gemet_import_is_stopped_by_its_cycles(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:

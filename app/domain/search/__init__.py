@@ -5,23 +5,25 @@
 - :mod:`.index`: the SQLite index (FTS5 text, facet values, access graph) kept in step with the
   graph on every write, and rebuilt by itself when the fields it holds change; :mod:`.entries`:
   what it holds per asset; :mod:`.columns`: the same, in memory, as numpy columns;
-- :mod:`.vocabulary`: labels, hierarchy and merges of the SKOS concepts, read per search;
+- :mod:`.concept_lookup`: labels, hierarchy and merges of the concepts a reader may see, kept
+  until the store's write counter moves;
 - :mod:`.facets` and :mod:`.tree`: one small object per facet, with one protocol;
 - :mod:`.engine`: a search from start to finish, within the reader's scope.
 """
 
+from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.search.engine import Card, Chip, SearchEngine, SearchLimits, SearchResult
 from app.domain.search.facets import FacetResult, FacetValue
 from app.domain.search.index import SearchIndex
 from app.domain.search.layout import Facets, facets_for
 from app.domain.search.query import BadSearch, SearchQuery
 from app.domain.search.snapshot import SearchUnavailable, Snapshot
-from app.domain.search.vocabulary import Vocabulary
 
 __all__ = [
     "BadSearch",
     "Card",
     "Chip",
+    "ConceptLookup",
     "FacetResult",
     "FacetValue",
     "Facets",
@@ -32,6 +34,5 @@ __all__ = [
     "SearchResult",
     "SearchUnavailable",
     "Snapshot",
-    "Vocabulary",
     "facets_for",
 ]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pyoxigraph import NamedNode
 
 from app.domain.iris import Iris
+from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.search.facets import FORMAT_NAMES
-from app.domain.search.vocabulary import Vocabulary
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -38,7 +38,7 @@ def read_cards(
     iris: Iris,
     asset_ids: Sequence[str],
     scope: Scope,
-    vocabulary: Vocabulary,
+    vocabulary: ConceptLookup,
     language: str,
 ) -> dict[str, Card]:
     """The card of each of ``asset_ids`` that ``scope`` shows, by asset id."""
@@ -68,7 +68,7 @@ SELECT ?asset ?title ?thumb ?format ?created ?department WHERE {{
 )
 
 
-def _card(asset_id: str, row: dict, vocabulary: Vocabulary, language: str) -> Card:
+def _card(asset_id: str, row: dict, vocabulary: ConceptLookup, language: str) -> Card:
     department = row["department"].value if "department" in row else None
     return Card(
         asset_id=asset_id,

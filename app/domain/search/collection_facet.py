@@ -19,8 +19,8 @@ import numpy as np
 
 from app.domain.iris import Iris
 from app.domain.search.columns import Columns
+from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.search.facets import FacetContext, FacetRequest, FacetResult, FacetValue
-from app.domain.search.vocabulary import Vocabulary
 from app.storage.graphstore import Scope
 
 COLLECTION_FACET = "collection"  # its URL parameter; no field facet may take the name
@@ -71,7 +71,7 @@ class CollectionFacet:
         return LABELS.get(language, LABELS["en"])
 
     def matching(
-        self, columns: Columns, vocabulary: Vocabulary, values: Sequence[str]
+        self, columns: Columns, vocabulary: ConceptLookup, values: Sequence[str]
     ) -> np.ndarray:
         mask = columns.empty_mask()
         for value in values:
@@ -98,5 +98,5 @@ class CollectionFacet:
         result.values = shown
         return result
 
-    def value_label(self, vocabulary: Vocabulary, value: str, language: str) -> str:
+    def value_label(self, vocabulary: ConceptLookup, value: str, language: str) -> str:
         return self.titles.get(value, value)

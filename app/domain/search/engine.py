@@ -39,6 +39,7 @@ from app.domain.results.performance import Performance
 from app.domain.search.cards import Card, read_cards
 from app.domain.search.collection_facet import COLLECTION_FACET, CollectionFacet, MembershipSource
 from app.domain.search.columns import Columns
+from app.domain.search.concept_lookup import ConceptLookup, ConceptLookups
 from app.domain.search.facets import (
     Budget,
     FacetContext,
@@ -55,7 +56,6 @@ from app.domain.search.query import SearchQuery
 from app.domain.search.snapshot import SearchUnavailable
 from app.domain.search.stems import query_words
 from app.domain.search.suggestions import FEW_RESULTS, suggest
-from app.domain.search.vocabulary import Vocabulary
 from app.storage.graphstore import GraphStore, Scope
 
 MIN_PREFIX = 3  # words this long also match longer words they start
@@ -64,10 +64,12 @@ MAX_BEST = 10_000  # scored assets that ``sort=best:IRI`` orders; any beyond sor
 
 @dataclass(frozen=True)
 class SearchLimits:
-    """Budgets (seconds, read from the engine's clock) and sizes of one search."""
+    """Budgets (seconds, read from the engine's clock; settings, see app.config) and sizes of
+    one search."""
 
-    facet_seconds: float = 1.0  # one facet
-    facets_seconds: float = 3.0  # all the facets of one search
+    facet_seconds: float  # one facet
+    facets_seconds: float  # all the facets of one search
+    suggestion_seconds: float  # "did you mean"
     facet_values: int = 10  # values a facet shows before its "more" link
     more_values: int = 100  # values it shows after
     similar: int = 6  # "more like this"
@@ -113,7 +115,7 @@ class Neighbours:
 class _Match:
     query: SearchQuery  # as run: without what the facets do not know
     facets: Facets
-    vocabulary: Vocabulary
+    vocabulary: ConceptLookup
     masks: Masks
     ordering: Ordering
     own: Mapping[str, CollectionFacet] = field(default_factory=dict)  # the collection facet
@@ -125,7 +127,7 @@ class SearchEngine:
         store: GraphStore,
         iris: Iris,
         index: SearchIndex,
-        limits: SearchLimits | None = None,
+        limits: SearchLimits,
         clock: Callable[[], float] = time.perf_counter,
         performance: Performance | None = None,
         collections: MembershipSource | None = None,
@@ -134,9 +136,10 @@ class SearchEngine:
         self.store = store
         self.iris = iris
         self.index = index
-        self.limits = limits or SearchLimits()
+        self.limits = limits
         self.clock = clock
         self.performance = performance or Performance(store, iris, ResultsIndex(store, iris))
+        self.concepts = ConceptLookups(store, iris)
 
     def facets(self) -> Facets:
         """The facets of the current field registry, and the collection facet when there are
@@ -180,7 +183,7 @@ class SearchEngine:
         )
 
     def _suggestions(
-        self, query: SearchQuery, scope: Scope, vocabulary: Vocabulary, total: int
+        self, query: SearchQuery, scope: Scope, vocabulary: ConceptLookup, total: int
     ) -> list[str]:
         """ "Did you mean" (:mod:`.suggestions`), for a text search that found few assets."""
         if not query.text or total >= FEW_RESULTS:
@@ -190,7 +193,15 @@ class SearchEngine:
             return self._match(query.replace(text=text), scope).ordering.total
 
         words = vocabulary.label_words
-        return suggest(query.text, words, self.index.path, finds, total, self.clock)
+        return suggest(
+            query.text,
+            words,
+            self.index.path,
+            finds,
+            total,
+            self.clock,
+            self.limits.suggestion_seconds,
+        )
 
     def neighbours(
         self, query: SearchQuery, asset_id: str, scope: Scope, language: str = "en"
@@ -229,7 +240,7 @@ class SearchEngine:
         columns, facets = snapshot.columns, snapshot.facets
         own = self._own_facets(scope)
         query = _with_own(known(query, facets), query, own)
-        vocabulary = Vocabulary.load(self.store, scope, self.iris)
+        vocabulary = self.concepts.for_scope(scope)
         masks = Masks(columns, snapshot.visible(scope.graphs))
         tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
         for name, values in query.filters.items():
@@ -248,7 +259,7 @@ class SearchEngine:
     # Text -----------------------------------------------------------------------------------
 
     def _text(
-        self, masks: Masks, facets: Facets, vocabulary: Vocabulary, text: str, rank: bool
+        self, masks: Masks, facets: Facets, vocabulary: ConceptLookup, text: str, rank: bool
     ) -> np.ndarray | None:
         """Restrict ``masks`` to the assets matching every word; if ``rank``, return each
         asset's tier: 2 with every word in its title, 1 in its text, 0 through concepts only."""
@@ -298,7 +309,7 @@ class SearchEngine:
         query: SearchQuery,
         facets: Facets,
         masks: Masks,
-        vocabulary: Vocabulary,
+        vocabulary: ConceptLookup,
         language: str,
         own: Mapping[str, CollectionFacet] | None = None,
     ) -> list[FacetResult]:
@@ -324,7 +335,7 @@ class SearchEngine:
         self,
         query: SearchQuery,
         facets: Facets,
-        vocabulary: Vocabulary,
+        vocabulary: ConceptLookup,
         language: str,
         own: Mapping[str, CollectionFacet] | None = None,
     ) -> list[Chip]:
@@ -340,7 +351,7 @@ class SearchEngine:
     # Cards ----------------------------------------------------------------------------------
 
     def cards(
-        self, asset_ids: Sequence[str], scope: Scope, vocabulary: Vocabulary, language: str
+        self, asset_ids: Sequence[str], scope: Scope, vocabulary: ConceptLookup, language: str
     ) -> list[Card]:
         """The cards of ``asset_ids``, in that order, as ``scope`` sees them in the graph.
 
@@ -377,7 +388,7 @@ class SearchEngine:
         order = np.lexsort((candidates, -columns.submitted[candidates], -shared[candidates]))
         chosen = [int(n) for n in candidates[order[: self.limits.similar]]]
         ids = self.index.ids(chosen)
-        vocabulary = Vocabulary.load(self.store, scope, self.iris)
+        vocabulary = self.concepts.for_scope(scope)
         return self.cards([ids[n] for n in chosen if n in ids], scope, vocabulary, language)
 
 

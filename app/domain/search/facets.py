@@ -27,7 +27,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from app.domain.search.columns import Columns
-from app.domain.search.vocabulary import Vocabulary
+from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.shapes.fields import CHOICE, CONCEPT, Field
 from app.storage.graphstore import Term
 
@@ -110,7 +110,7 @@ class FacetContext:
     """What every facet of one search shares."""
 
     columns: Columns
-    vocabulary: Vocabulary
+    vocabulary: ConceptLookup
     language: str
     budget: Budget
 
@@ -135,14 +135,14 @@ class Facet(Protocol):
         """The value stored in the index for one object of ``predicate`` (None: nothing)."""
 
     def matching(
-        self, columns: Columns, vocabulary: Vocabulary, values: Sequence[str]
+        self, columns: Columns, vocabulary: ConceptLookup, values: Sequence[str]
     ) -> np.ndarray:
         """The assets (a boolean mask) holding any of ``values``."""
 
     def count(self, context: FacetContext, mask: np.ndarray, request: FacetRequest) -> FacetResult:
         """The facet's values within the assets of ``mask``."""
 
-    def value_label(self, vocabulary: Vocabulary, value: str, language: str) -> str:
+    def value_label(self, vocabulary: ConceptLookup, value: str, language: str) -> str:
         """How one value reads, in ``language`` for concepts."""
 
 
@@ -182,7 +182,7 @@ class ValueFacet:
         return None
 
     def matching(
-        self, columns: Columns, vocabulary: Vocabulary, values: Sequence[str]
+        self, columns: Columns, vocabulary: ConceptLookup, values: Sequence[str]
     ) -> np.ndarray:
         if self.concepts:  # a merged concept stands for its successor, and all below it
             values = [
@@ -211,7 +211,7 @@ class ValueFacet:
         """Positions in ``present`` from the value to show first: the most frequent."""
         return np.lexsort((present, -counts[present]))
 
-    def value_label(self, vocabulary: Vocabulary, value: str, language: str) -> str:
+    def value_label(self, vocabulary: ConceptLookup, value: str, language: str) -> str:
         if self.concepts:
             return vocabulary.label(value, language)
         return self.value_labels.get(value, value)

@@ -55,8 +55,8 @@ from typing import Protocol
 
 import numpy as np
 
+import app.domain.search.columns as columnar
 from app.domain.iris import Iris
-from app.domain.search import columns as columnar
 from app.domain.search.checking import differences
 from app.domain.search.columns import Columns
 from app.domain.search.entries import read_entries

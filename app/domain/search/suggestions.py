@@ -6,7 +6,7 @@ within :data:`MAX_DISTANCE` edits of it (insertions, deletions, substitutions an
 neighbours), starting with the same letter. A candidate is offered only if the search with it
 finds more assets *in the reader's scope*: the index's words are those of every asset, so a
 word only a restricted asset holds finds nothing for a reader who may not see it, and is never
-shown to them. All of it runs within :data:`SECONDS`.
+shown to them. All of it runs within the search's ``suggestion_seconds``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ MAX_DISTANCE = 2
 MIN_LENGTH = 4  # shorter words have too many neighbours to guess from, or to be guessed
 MAX_SUGGESTIONS = 3
 CANDIDATES_PER_WORD = 4  # the nearest, most frequent ones, each tried with a search
-SECONDS = 0.5
 
 _WORDS = """
 SELECT term, sum(doc) FROM temp.indexed_words
@@ -70,10 +69,11 @@ def suggest(
     finds: Callable[[str], int],
     found: int,
     clock: Callable[[], float],
+    seconds: float,
 ) -> list[str]:
     """Up to :data:`MAX_SUGGESTIONS` respellings of ``text`` (one word changed each) for which
     ``finds`` (the number of results in the reader's scope) is above ``found``."""
-    deadline = clock() + SECONDS
+    deadline = clock() + seconds
     typed = words(text)
     labels = set(label_words)
     offered: list[tuple[int, int, str]] = []

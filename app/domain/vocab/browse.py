@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.vocab.catalogue import Catalogue, Vocabulary
+from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.languages import LanguagePreference
+from app.domain.vocab.model import Vocabulary, label_of
 from app.domain.vocab.terms import KIND_OF, LABELS, MAPPINGS, NOTES, values_clause
 from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import DC, DCT, OWL, RDF, RDFS, SKOS, sparql_prefixes
@@ -202,11 +203,11 @@ class Browser:
         replaced = _iris(values[DCT.isReplacedBy])
         linked = broader | narrower | related | schemes | replaced | {iri for _, iri in mapped}
         links = self.links(sorted(linked), prefs)
-        pref = prefs.best(o for o in values[SKOS.prefLabel] if isinstance(o, Literal))
+        pref_labels = [o for o in values[SKOS.prefLabel] if isinstance(o, Literal)]
         return ConceptView(
             iri=resource.value,
             vocabulary=vocabulary,
-            label=pref.value if pref else _local_name(resource.value),
+            label=label_of(pref_labels, resource.value, prefs),
             labels=_rows(values, LABELS, prefs),
             notes=_rows(values, NOTES, prefs),
             notations=sorted(o.value for o in values[SKOS.notation]),
@@ -237,7 +238,9 @@ class Browser:
                 if "deprecated" in row and row["deprecated"].value == "true":
                     deprecated.add(iri)
         return {
-            iri: Link(iri, _label(labels.get(iri, []), iri, prefs), iri in known, iri in deprecated)
+            iri: Link(
+                iri, label_of(labels.get(iri, []), iri, prefs), iri in known, iri in deprecated
+            )
             for iri in iris
         }
 
@@ -336,7 +339,7 @@ class Browser:
             labels[row["c"].value]  # noqa: B018 - every concept gets an entry
             if isinstance(row.get("label"), Literal):
                 labels[row["c"].value].append(row["label"])
-        named = [(iri, _label(found, iri, prefs)) for iri, found in labels.items()]
+        named = [(iri, label_of(found, iri, prefs)) for iri, found in labels.items()]
         return sorted(named, key=lambda pair: (pair[1].casefold(), pair[0]))
 
     def _nodes(self, graph: NamedNode, labelled: list[tuple[str, str]]) -> list[TreeNode]:
@@ -361,15 +364,6 @@ def _iris(terms: list) -> set[str]:
 
 def _from(rows: list[dict], predicate: NamedNode) -> set[str]:
     return {row["s"].value for row in rows if row["p"] == predicate}
-
-
-def _label(labels: list[Literal], iri: str, prefs: LanguagePreference) -> str:
-    best = prefs.best(labels)
-    return best.value if best else _local_name(iri)
-
-
-def _local_name(iri: str) -> str:
-    return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1] or iri
 
 
 def _sorted_links(iris: set[str], links: dict[str, Link]) -> list[Link]:

@@ -1,6 +1,7 @@
 """Which vocabularies the store holds, and where a scheme or a concept lives.
 
-A vocabulary is one named graph ``{base}graphs/vocab/{slug}``. It holds one main concept scheme
+A vocabulary (:class:`~app.domain.vocab.model.Vocabulary`) is one named graph
+``{base}graphs/vocab/{slug}``. It holds one main concept scheme
 (skos:ConceptScheme, SKOS §4) and may declare more (an imported file with several schemes keeps
 them together). The main scheme is the one whose slug names the graph, else the one with most
 member concepts, else the first by IRI, so the choice never depends on chance.
@@ -10,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
-from app.domain.vocab.languages import LanguagePreference
+from app.domain.vocab.model import SchemeInfo, Vocabulary
 from app.domain.vocab.terms import values_clause
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
@@ -70,33 +70,6 @@ _HOME_GRAPH = (
     + f"SELECT ?g WHERE {{ GRAPH ?g {{ ?c a ?type }} {_PREFIX_FILTER} "
     + "FILTER(?type IN (skos:Concept, skos:ConceptScheme)) } ORDER BY ?g LIMIT 1"
 )
-
-
-@dataclass
-class SchemeInfo:
-    iri: str
-    labels: list[Literal] = field(default_factory=list)
-    members: int = 0
-
-
-@dataclass
-class Vocabulary:
-    """One vocabulary graph: its slug, main scheme, size and languages."""
-
-    slug: str
-    graph: NamedNode
-    schemes: list[SchemeInfo]
-    concepts: int = 0
-    languages: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def scheme(self) -> SchemeInfo | None:
-        return self.schemes[0] if self.schemes else None
-
-    def title(self, prefs: LanguagePreference) -> str:
-        scheme = self.scheme
-        best = prefs.best(scheme.labels) if scheme else None
-        return best.value if best else self.slug
 
 
 class Catalogue:

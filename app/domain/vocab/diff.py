@@ -28,10 +28,6 @@ class VocabularyDiff:
     moved: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # a label to name each concept
 
-    @property
-    def unchanged(self) -> bool:
-        return not (self.added or self.removed or self.relabelled or self.moved)
-
     def summary(self) -> str:
         return (
             f"{len(self.added):,} concepts added, {len(self.removed):,} removed, "

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
+import app.domain.vocab.asset_rewrites as asset_rewrites
 from app.domain.assets.repository import RecordWatcher
-from app.domain.vocab import asset_rewrites
 from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.hierarchy import quads

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.vocab import hierarchy
+import app.domain.vocab.hierarchy as hierarchy
 from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, label_slug, managed
 from app.domain.vocab.editor_base import (
     EMPTY_SCHEME,
@@ -185,15 +185,13 @@ class ConceptEditor(EditorBase):
 
     def _mint(self, slug: str, scheme: NamedNode, draft: ConceptDraft) -> NamedNode:
         """``{scheme}/{label}`` for Atrium's own schemes, else ``{base}vocab/{slug}/{label}``."""
-        own_scheme = scheme.value.startswith(self.iris.vocab_base)
-        base = f"{scheme.value.rstrip('/')}/" if own_scheme else f"{self.iris.vocab_base}{slug}/"
         label = next(text for kind, _, text in draft.labels if kind == "prefLabel")
         local = label_slug(label)[:60] or "concept"
-        candidate, number = NamedNode(base + local), 2
+        candidate, number = self.iris.new_concept(scheme, slug, local), 2
         while self.store.ask(
             "ASK { ?c ?p ?o }", scope=Scope.everything(), bindings={"c": candidate}
         ):
-            candidate, number = NamedNode(f"{base}{local}-{number}"), number + 1
+            candidate, number = self.iris.new_concept(scheme, slug, local, number), number + 1
         return candidate
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Quad
 
-from app.domain.vocab import asset_rewrites, hierarchy
+import app.domain.vocab.asset_rewrites as asset_rewrites
+import app.domain.vocab.hierarchy as hierarchy
 from app.domain.vocab.editor_base import (
     TRUE,
     EditorBase,

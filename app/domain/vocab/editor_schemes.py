@@ -38,7 +38,7 @@ class SchemeEditor(EditorBase):
             problems.setdefault("slug", []).append(f"a vocabulary named {slug!r} exists already")
         _refuse_if(problems)
         with self._lock:
-            scheme = NamedNode(self.iris.vocab_base + slug)
+            scheme = self.iris.scheme(slug)
             graph = self.iris.vocab_graph(slug)
             change = Change("created scheme", f"Created the scheme {_title(draft)}", [scheme])
             statements = [

@@ -34,16 +34,14 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, seriali
 
 from app.domain.vocab.terms import KIND_OF, LABELS, MAPPINGS, NOTES
 from app.namespaces import DCT, OWL, PREFIXES, RDF, SKOS
+from app.storage.formats import GRAPH_FORMATS, graph_format
+from app.storage.terms import to_oxigraph_triples
 
+# rdflib's parser for each file name ending, from the one format table
 PARSERS = {
-    ".ttl": "turtle",
-    ".turtle": "turtle",
-    ".rdf": "xml",
-    ".xml": "xml",
-    ".owl": "xml",
-    ".nt": "nt",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
+    f".{suffix}": graph.rdflib
+    for graph in GRAPH_FORMATS
+    for suffix in (graph.extension, *graph.read_suffixes)
 }
 
 
@@ -56,12 +54,15 @@ class ExportFormat:
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
-    "ttl": ExportFormat("ttl", "text/turtle", "ttl", RdfFormat.TURTLE),
-    "rdfxml": ExportFormat("rdfxml", "application/rdf+xml", "rdf", RdfFormat.RDF_XML),
-    "jsonld": ExportFormat("jsonld", "application/ld+json", "jsonld", RdfFormat.JSON_LD),
-    "nt": ExportFormat("nt", "application/n-triples", "nt", RdfFormat.N_TRIPLES),
+    **{g.name: ExportFormat(g.name, g.media_type, g.extension, g.oxigraph) for g in GRAPH_FORMATS},
     "csv": ExportFormat("csv", "text/csv", "csv", None),
 }
+
+
+def export_format(name: str) -> ExportFormat | None:
+    """The download format a short name (or an alias: ``rdfxml``, ``turtle``…) stands for."""
+    graph = graph_format(name)
+    return EXPORT_FORMATS[graph.name] if graph else EXPORT_FORMATS.get(name.strip().lower())
 
 
 class VocabularyFileError(ValueError):
@@ -155,27 +156,15 @@ def to_oxigraph(graph: rdflib.Graph, genid_base: str) -> list[Triple]:
     """The graph's triples as pyoxigraph terms, each blank node replaced by a fresh skolem IRI."""
     skolems: dict[str, NamedNode] = {}
 
-    def convert(term: rdflib.term.Node) -> NamedNode | Literal:
-        if isinstance(term, rdflib.BNode):
-            if str(term) not in skolems:
-                skolems[str(term)] = NamedNode(f"{genid_base}{uuid.uuid4().hex}")
-            return skolems[str(term)]
-        if isinstance(term, rdflib.Literal):
-            return _literal(term)
-        return NamedNode(str(term))
+    def skolem(node: rdflib.BNode) -> NamedNode:
+        if str(node) not in skolems:
+            skolems[str(node)] = NamedNode(f"{genid_base}{uuid.uuid4().hex}")
+        return skolems[str(node)]
 
     try:
-        return [Triple(convert(s), convert(p), convert(o)) for s, p, o in graph]
+        return to_oxigraph_triples(graph, blank_node=skolem)
     except ValueError as error:
         raise VocabularyFileError(f"a term cannot be stored: {error}") from error
-
-
-def _literal(term: rdflib.Literal) -> Literal:
-    if term.language:
-        return Literal(str(term), language=term.language)
-    if term.datatype is not None:
-        return Literal(str(term), datatype=NamedNode(str(term.datatype)))
-    return Literal(str(term))
 
 
 def unskolemize(triples: Iterable[Triple], genid_base: str) -> list[Triple]:

@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets.validation import to_rdflib
 from app.domain.vocab.quality import Issue, QualityGate, quiet_rdflib
 from app.domain.vocab.terms import values_clause
 from app.namespaces import SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.terms import to_rdflib_graph
 
 _UP = "(skos:broader|^skos:narrower)*"
 _NEIGHBOURS = (
@@ -80,8 +80,8 @@ class ChangeGuard:
         before = self._neighbourhood(graph, removed + added)
         after = (set(before) - set(removed)) | set(added)
         with quiet_rdflib():
-            old = set(self.gate.check(to_rdflib(before), graph.value).issues)
-            new = self.gate.check(to_rdflib(after), graph.value).issues
+            old = set(self.gate.check(to_rdflib_graph(before), graph.value).issues)
+            new = self.gate.check(to_rdflib_graph(after), graph.value).issues
         return [issue for issue in new if issue not in old]
 
     def _neighbourhood(self, graph: NamedNode, changed: list[Triple]) -> list[Triple]:

@@ -19,7 +19,6 @@ exact: reverting a change applies its inverse, as a new change.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
@@ -106,7 +105,7 @@ class History:
         self.graph = iris.graph("history/vocab")
 
     def new_iri(self) -> NamedNode:
-        return NamedNode(f"{self.iris.base}history/vocab/{uuid.uuid4()}")
+        return self.iris.new_vocab_change()
 
     def record(self, change: Change, actor: Actor, iri: NamedNode) -> list[Quad]:
         """The quads that describe ``change`` (to insert in the same update as the change)."""

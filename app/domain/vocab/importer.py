@@ -29,7 +29,6 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
-from app.domain.assets.validation import to_rdflib
 from app.domain.vocab.catalogue import Catalogue, slug_for
 from app.domain.vocab.cleaning import CleaningReport, clean
 from app.domain.vocab.diff import VocabularyDiff, diff_versions
@@ -40,6 +39,7 @@ from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import RDF as OX_RDF
 from app.namespaces import SKOS as OX_SKOS
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.terms import to_rdflib_graph
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Importer:
             existing = self.catalogue.graph_of_scheme(NamedNode(str(scheme)))
             graph = existing or self.iris.vocab_graph(self.catalogue.new_slug(str(scheme)))
             old = self.read_graph(graph) if existing else []
-            triples = to_oxigraph(parsed, self.iris.base + ".well-known/genid/")
+            triples = to_oxigraph(parsed, self.iris.genid_base)
             if options.merge and old:
                 triples = list(dict.fromkeys([*old, *triples]))
             report = self._report(path, graph, scheme, triples, notes, cleaning)
@@ -143,7 +143,7 @@ class Importer:
         if len(declared) == 1:
             return declared[0], notes
         if not declared:
-            scheme = URIRef(self.iris.vocab_base + slug_for(path.stem.replace("__", "-")))
+            scheme = URIRef(self.iris.scheme(slug_for(path.stem.replace("__", "-"))).value)
             _declare(graph, scheme, path.stem)
             notes.append(
                 f"the file declares no concept scheme; created <{scheme}> "
@@ -192,7 +192,7 @@ class Importer:
             concepts=len(concepts),
             languages=dict(languages.most_common()),
             schemes=schemes,
-            quality=self.gate.check(to_rdflib(triples), graph.value),
+            quality=self.gate.check(to_rdflib_graph(triples), graph.value),
             notes=notes,
             cleaning=cleaning,
         )

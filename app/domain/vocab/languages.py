@@ -8,7 +8,7 @@ to the reader in :data:`FALLBACK_ORDER`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pyoxigraph import Literal
@@ -57,3 +57,16 @@ class LanguagePreference:
 
     def literal_key(self, literal: Literal) -> tuple[tuple[int, int, str], str]:
         return (self.rank(literal.language or ""), literal.value)
+
+    def best_text(self, texts: Mapping[str, str]) -> str | None:
+        """The text to show of ``texts`` (language tag, "" for none → text), by the same rule."""
+        if not texts:
+            return None
+        return texts[min(texts, key=lambda tag: (self.rank(tag), texts[tag]))]
+
+
+def as_preference(language: str | LanguagePreference) -> LanguagePreference:
+    """A reader's preference; a single language tag means that language, then the fallback."""
+    if isinstance(language, LanguagePreference):
+        return language
+    return LanguagePreference.of([language])

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,10 +88,6 @@ class QualityReport:
         for issue in sorted(self.issues, key=lambda i: (not i.is_error, i.rule_label, i.concept)):
             groups.setdefault(issue.rule_label, []).append(issue)
         return groups
-
-    def about(self, concepts: Iterable[str]) -> list[Issue]:
-        wanted = set(concepts)
-        return [issue for issue in self.issues if issue.concept in wanted]
 
 
 @dataclass(frozen=True)

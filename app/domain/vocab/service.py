@@ -8,20 +8,20 @@ from pathlib import Path
 from pyoxigraph import Triple
 
 from app.domain.assets.repository import RecordWatcher
-from app.domain.assets.validation import to_rdflib
 from app.domain.iris import Iris
 from app.domain.vocab.asset_rewrites import AssetLocks
 from app.domain.vocab.autocomplete import Autocomplete
 from app.domain.vocab.browse import Browser
 from app.domain.vocab.catalogue import Catalogue, Vocabulary
 from app.domain.vocab.editor import Editor
-from app.domain.vocab.files import EXPORT_FORMATS, export
+from app.domain.vocab.files import export, export_format
 from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.history import Actor, History
 from app.domain.vocab.importer import Importer, ImportOptions, ImportReport
 from app.domain.vocab.quality import QualityGate, QualityReport, quiet_rdflib
 from app.domain.vocab.usage import ConceptUsage, FieldSource
 from app.storage.graphstore import GraphStore
+from app.storage.terms import to_rdflib_graph
 
 QUALITY_SHAPES = "skos-quality.ttl"
 
@@ -75,7 +75,7 @@ class Vocabularies:
 
     @property
     def genid_base(self) -> str:
-        return f"{self.iris.base}.well-known/genid/"
+        return self.iris.genid_base
 
     def get(self, name: str) -> Vocabulary:
         vocabulary = self.catalogue.get(name)
@@ -94,13 +94,17 @@ class Vocabularies:
         return Importer(self.store, self.catalogue, self.gate, self.history, self.usage)
 
     def export(self, name: str, fmt: str) -> tuple[bytes, str, str]:
-        """(content, media type, file name) of a vocabulary in ``fmt`` (ttl, rdfxml, …)."""
+        """(content, media type, file name) of a vocabulary in ``fmt`` (ttl, rdf, …, or an
+        alias such as rdfxml); ``KeyError`` for an unknown format."""
         vocabulary = self.get(name)
-        chosen = EXPORT_FORMATS[fmt]
+        chosen = export_format(fmt)
+        if chosen is None:
+            raise KeyError(fmt)
         body = export(self.triples(vocabulary), chosen, self.genid_base)
         return body, chosen.media_type, f"{vocabulary.slug}.{chosen.extension}"
 
     def check(self, vocabulary: Vocabulary) -> QualityReport:
         """The quality gates on a stored vocabulary."""
         with quiet_rdflib():
-            return self.gate.check(to_rdflib(self.triples(vocabulary)), vocabulary.graph.value)
+            graph = to_rdflib_graph(self.triples(vocabulary))
+            return self.gate.check(graph, vocabulary.graph.value)

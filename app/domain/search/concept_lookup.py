@@ -1,6 +1,7 @@
-"""The SKOS vocabularies as search sees them: labels, hierarchy and merges.
+"""The concepts a reader may see, as search looks them up: labels, hierarchy and merges.
 
-The vocabularies are read with one query per search, through the reader's scope, so a
+The concepts (:class:`~app.domain.vocab.model.Concept`) are read with one query through the
+reader's scope, and kept until the store's write counter moves (:class:`ConceptLookups`), so a
 taxonomist's edit (a new label, a concept moved, two concepts merged) shows in the very next
 search with no reindex: the search index stores only which concepts an asset is tagged with,
 never their labels or their place in the hierarchy.
@@ -20,9 +21,9 @@ Rules of the SKOS Reference (https://www.w3.org/TR/skos-reference/) applied here
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from pyoxigraph import Literal
@@ -30,11 +31,12 @@ from pyoxigraph import Literal
 from app.domain.iris import Iris
 from app.domain.search.stems import word_stems
 from app.domain.search.text import words
+from app.domain.vocab.languages import LanguagePreference
+from app.domain.vocab.model import Concept
 from app.namespaces import DCT, OWL, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
-# The reader's language first, then this fixed order, then a label without a language.
-LANGUAGE_FALLBACK = ("en", "de", "fr", "")
+CACHED_SCOPES = 64  # readers' scopes whose lookups are kept (one per department mix)
 
 _VOCABULARY = (
     sparql_prefixes()
@@ -47,20 +49,7 @@ SELECT ?c ?p ?o WHERE {
 )
 
 
-@dataclass
-class Concept:
-    iri: str
-    pref_labels: dict[str, str] = field(default_factory=dict)  # language ("" for none) → label
-    labels: list[str] = field(default_factory=list)  # every lexical label, any language
-    broader: set[str] = field(default_factory=set)
-    narrower: set[str] = field(default_factory=set)
-    schemes: set[str] = field(default_factory=set)
-    replaced_by: set[str] = field(default_factory=set)
-    notation: str | None = None
-    deprecated: bool = False
-
-
-class Vocabulary:
+class ConceptLookup:
     """Every concept the reader may see, with the look-ups search and facets need."""
 
     def __init__(self, concepts: dict[str, Concept], iris: Iris) -> None:
@@ -73,7 +62,7 @@ class Vocabulary:
                 self._replaces[successor].add(concept.iri)
 
     @classmethod
-    def load(cls, store: GraphStore, scope: Scope, iris: Iris) -> Vocabulary:
+    def load(cls, store: GraphStore, scope: Scope, iris: Iris) -> ConceptLookup:
         """The vocabularies as ``scope`` shows them, in one query."""
         found: dict[str, Concept] = {}
         for row in store.select(_VOCABULARY, scope=scope):
@@ -89,18 +78,11 @@ class Vocabulary:
 
     # Labels ---------------------------------------------------------------------------------
 
-    def label(self, iri: str, language: str = "en") -> str:
-        """The concept's prefLabel in ``language``, else in the fallback order, else its name."""
-        concept = self.concepts.get(iri)
-        if concept is not None:
-            for wanted in (language, *LANGUAGE_FALLBACK):
-                if wanted in concept.pref_labels:
-                    return concept.pref_labels[wanted]
-            if concept.pref_labels:
-                return sorted(concept.pref_labels.items())[0][1]
-            if concept.notation:
-                return concept.notation
-        return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    def label(self, iri: str, language: str | LanguagePreference = "en") -> str:
+        """The concept's prefLabel as the reader's languages choose it
+        (:class:`~app.domain.vocab.languages.LanguagePreference`), else its notation, else its
+        name."""
+        return (self.concepts.get(iri) or Concept(iri)).label(language)
 
     @cached_property
     def _words(self) -> dict[str, set[str]]:
@@ -246,7 +228,7 @@ class Vocabulary:
 def _add(concept: Concept, predicate: str, value, found: dict[str, Concept]) -> None:  # noqa: ANN001
     if predicate in (SKOS.prefLabel.value, SKOS.altLabel.value, SKOS.hiddenLabel.value):
         if predicate == SKOS.prefLabel.value:
-            concept.pref_labels.setdefault(value.language or "", value.value)
+            concept.add_pref_label(value)
         concept.labels.append(value.value)
     elif predicate == SKOS.broader.value:
         concept.broader.add(value.value)
@@ -262,3 +244,34 @@ def _add(concept: Concept, predicate: str, value, found: dict[str, Concept]) -> 
         concept.deprecated = isinstance(value, Literal) and value.value in ("true", "1")
     elif predicate == DCT.isReplacedBy.value:
         concept.replaced_by.add(value.value)
+
+
+class ConceptLookups:
+    """One :class:`ConceptLookup` per reader's scope, read again only when the store's write
+    counter moved. A store without one (a remote store, which other processes write) is read
+    for every lookup."""
+
+    def __init__(self, store: GraphStore, iris: Iris, keep: int = CACHED_SCOPES) -> None:
+        self.store = store
+        self.iris = iris
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[Scope, tuple[int, ConceptLookup]] = OrderedDict()
+
+    def for_scope(self, scope: Scope) -> ConceptLookup:
+        # Read before loading: a write during the load leaves the older count, so it reloads.
+        counter = getattr(self.store, "generation", None)
+        if counter is None:
+            return ConceptLookup.load(self.store, scope, self.iris)
+        with self._lock:
+            kept = self._kept.get(scope)
+            if kept is not None and kept[0] == counter:
+                self._kept.move_to_end(scope)
+                return kept[1]
+        lookup = ConceptLookup.load(self.store, scope, self.iris)
+        with self._lock:
+            self._kept[scope] = (counter, lookup)
+            self._kept.move_to_end(scope)
+            while len(self._kept) > self.keep:
+                self._kept.popitem(last=False)
+        return lookup
