@@ -13,7 +13,7 @@ AXE := app/web/vendor/node_modules/axe-core/axe.min.js
 # One npm install names every package: npm prunes the packages a later install does not name.
 NPM_PACKAGES := @zazuko/yasgui@$(YASGUI_VERSION) axe-core@$(AXE_VERSION)
 
-.PHONY: help run test lint format bench clean
+.PHONY: help run test lint format bench clean translations
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ run: $(VENV)/.installed $(YASGUI) ## set up, load the demo collection once, serv
 	$(PY) -m app demo --if-empty
 	$(PY) -m app serve --port $(PORT)
 
-test: $(VENV)/.installed $(YASGUI) $(AXE) ## run the whole test suite
+test: $(VENV)/.installed $(YASGUI) $(AXE) ## run the test suite (slow tests: with CI set or ATRIUM_SLOW=1)
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed ## ruff lint and format check
@@ -54,9 +54,15 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/autocomplete_bench.py
 	$(PY) benchmarks/profiles_bench.py
 	$(PY) benchmarks/media_bench.py
+	$(PY) benchmarks/media_bench.py --rounds 2 --images 48 --pdfs 0 --videos 0 --size 3000x2000 --profile  # issue 14: images/s per core
+	$(PY) benchmarks/http_load_bench.py
 	$(PY) benchmarks/video_bench.py
 	$(PY) benchmarks/zip_bench.py
 	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # a small scale: the targets name 100k assets and 1M rows (benchmarks/README.md)
+
+translations: $(VENV)/.installed ## extract the interface's messages and merge them into app/translations/*/messages.po
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --omit-header -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-location --width 100
 
 clean: ## remove the virtual environment, the local data folder and YASGUI
 	rm -rf $(VENV) var app/web/vendor

@@ -6,6 +6,7 @@ cannot be added without being documented.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +111,75 @@ SETTINGS: tuple[Setting, ...] = (
         "A secret that Prometheus sends as `Authorization: Bearer …` to read /metrics. Unset: "
         "only administrators (a session or an API token) may read it.",
     ),
+    Setting("ATRIUM_SERVER_THREADS", "8", "Threads of `atrium serve` that answer requests."),
+    Setting(
+        "ATRIUM_INGEST_WORKERS",
+        "",
+        "Processes that read files during an ingest. Unset: one per CPU core, at most 8.",
+    ),
+    Setting("ATRIUM_FACET_SECONDS", "1", "Time one facet of a search may take, in seconds."),
+    Setting(
+        "ATRIUM_FACETS_SECONDS", "3", "Time all the facets of one search may take, in seconds."
+    ),
+    Setting(
+        "ATRIUM_SUGGESTION_SECONDS",
+        "0.5",
+        'Time a search with few results may spend finding "did you mean" texts, in seconds.',
+    ),
+    Setting(
+        "ATRIUM_SIGN_IN_FAILURES",
+        "5",
+        "Failed sign-ins for one name from one address before it is locked out.",
+    ),
+    Setting(
+        "ATRIUM_SIGN_IN_FAILURES_PER_ADDRESS",
+        "20",
+        "Failed sign-ins from one address, whatever the name, before it is locked out.",
+    ),
+    Setting(
+        "ATRIUM_SIGN_IN_LOCKOUT_MINUTES",
+        "5",
+        "The first sign-in lock-out, in minutes; each further failure doubles it.",
+    ),
+    Setting(
+        "ATRIUM_SIGN_IN_LOCKOUT_MAX_MINUTES", "60", "The longest sign-in lock-out, in minutes."
+    ),
+    Setting("ATRIUM_SESSION_HOURS", "12", "How long a sign-in lasts, in hours."),
+    Setting("ATRIUM_MAX_FILES_PER_UPLOAD", "100", "Files one upload from the web may hold."),
+    Setting("ATRIUM_MAX_ZIP_ASSETS", "2000", "Assets one zip download may hold; more: 413."),
+    Setting("ATRIUM_MAX_BULK_ASSETS", "2000", "Assets one bulk action may take."),
+    Setting(
+        "ATRIUM_HEALTH_STORE_SECONDS",
+        "2",
+        "Time the store has to answer /healthz's `ASK {}` before it counts as down, in seconds.",
+    ),
 )
 
 _BY_ENV = {setting.env: setting for setting in SETTINGS}
+
+
+class ConfigError(ValueError):
+    """A setting's value cannot be used; the message names the variable."""
+
+
+def _whole(name: str, text: str, minimum: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {text!r}")
+    return value
+
+
+def _decimal(name: str, text: str, minimum: float = 0.0) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        raise ConfigError(f"{name} must be a number of at least {minimum:g}, not {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -138,6 +205,20 @@ class Config:
     sweep_grace_seconds: float
     rights_check_seconds: float
     metrics_token: str  # empty: /metrics for administrators only
+    server_threads: int
+    ingest_workers: int  # 0: one per CPU core, at most 8
+    facet_seconds: float
+    facets_seconds: float
+    suggestion_seconds: float
+    sign_in_failures: int  # per (address, name) pair
+    sign_in_failures_per_address: int
+    sign_in_lockout_seconds: float
+    sign_in_lockout_max_seconds: float
+    session_seconds: float
+    max_files_per_upload: int
+    max_zip_assets: int
+    max_bulk_assets: int
+    health_store_seconds: float
 
     @property
     def store_dir(self) -> Path:
@@ -163,6 +244,12 @@ class Config:
         def get(name: str) -> str:
             return env.get(name, _BY_ENV[name].default)
 
+        def whole(name: str, minimum: int = 0) -> int:
+            return _whole(name, get(name), minimum)
+
+        def decimal(name: str, minimum: float = 0.0) -> float:
+            return _decimal(name, get(name), minimum)
+
         data_dir = Path(get("ATRIUM_DATA")).resolve()
         base_iri = (
             get("ATRIUM_BASE_IRI")
@@ -179,20 +266,36 @@ class Config:
             store_gsp_path=get("ATRIUM_STORE_GSP_PATH"),
             base_iri=base_iri,
             secret_key=get("ATRIUM_SECRET_KEY"),
-            query_timeout=float(get("ATRIUM_QUERY_TIMEOUT")),
-            row_limit=int(get("ATRIUM_ROW_LIMIT")),
-            max_upload_bytes=int(get("ATRIUM_MAX_UPLOAD_MB")) * 1024 * 1024,
-            max_image_pixels=int(get("ATRIUM_MAX_IMAGE_PIXELS")),
-            max_download_width=int(get("ATRIUM_MAX_DOWNLOAD_WIDTH")),
-            query_workers=int(get("ATRIUM_QUERY_WORKERS") or 0),
-            query_queue=int(get("ATRIUM_QUERY_QUEUE")),
-            queries_per_address=int(get("ATRIUM_QUERIES_PER_ADDRESS")),
-            queries_per_user=int(get("ATRIUM_QUERIES_PER_USER")),
-            anonymous_queries=int(get("ATRIUM_ANONYMOUS_QUERIES") or 0),
-            sweep_seconds=float(get("ATRIUM_SWEEP_MINUTES")) * 60,
-            sweep_grace_seconds=float(get("ATRIUM_SWEEP_GRACE_MINUTES")) * 60,
-            rights_check_seconds=float(get("ATRIUM_RIGHTS_CHECK_MINUTES")) * 60,
+            query_timeout=decimal("ATRIUM_QUERY_TIMEOUT"),
+            row_limit=whole("ATRIUM_ROW_LIMIT"),
+            max_upload_bytes=whole("ATRIUM_MAX_UPLOAD_MB") * 1024 * 1024,
+            max_image_pixels=whole("ATRIUM_MAX_IMAGE_PIXELS"),
+            max_download_width=whole("ATRIUM_MAX_DOWNLOAD_WIDTH"),
+            query_workers=_whole("ATRIUM_QUERY_WORKERS", get("ATRIUM_QUERY_WORKERS") or "0"),
+            query_queue=whole("ATRIUM_QUERY_QUEUE"),
+            queries_per_address=whole("ATRIUM_QUERIES_PER_ADDRESS"),
+            queries_per_user=whole("ATRIUM_QUERIES_PER_USER"),
+            anonymous_queries=_whole(
+                "ATRIUM_ANONYMOUS_QUERIES", get("ATRIUM_ANONYMOUS_QUERIES") or "0"
+            ),
+            sweep_seconds=decimal("ATRIUM_SWEEP_MINUTES") * 60,
+            sweep_grace_seconds=decimal("ATRIUM_SWEEP_GRACE_MINUTES") * 60,
+            rights_check_seconds=decimal("ATRIUM_RIGHTS_CHECK_MINUTES") * 60,
             metrics_token=get("ATRIUM_METRICS_TOKEN"),
+            server_threads=whole("ATRIUM_SERVER_THREADS", 1),
+            ingest_workers=_whole("ATRIUM_INGEST_WORKERS", get("ATRIUM_INGEST_WORKERS") or "0"),
+            facet_seconds=decimal("ATRIUM_FACET_SECONDS"),
+            facets_seconds=decimal("ATRIUM_FACETS_SECONDS"),
+            suggestion_seconds=decimal("ATRIUM_SUGGESTION_SECONDS"),
+            sign_in_failures=whole("ATRIUM_SIGN_IN_FAILURES", 1),
+            sign_in_failures_per_address=whole("ATRIUM_SIGN_IN_FAILURES_PER_ADDRESS", 1),
+            sign_in_lockout_seconds=decimal("ATRIUM_SIGN_IN_LOCKOUT_MINUTES") * 60,
+            sign_in_lockout_max_seconds=decimal("ATRIUM_SIGN_IN_LOCKOUT_MAX_MINUTES") * 60,
+            session_seconds=decimal("ATRIUM_SESSION_HOURS") * 3600,
+            max_files_per_upload=whole("ATRIUM_MAX_FILES_PER_UPLOAD", 1),
+            max_zip_assets=whole("ATRIUM_MAX_ZIP_ASSETS"),
+            max_bulk_assets=whole("ATRIUM_MAX_BULK_ASSETS", 1),
+            health_store_seconds=decimal("ATRIUM_HEALTH_STORE_SECONDS"),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -164,6 +164,45 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# --------------------------------------------------------------------------------------------
+# Slow tests: the whole suite leaves them out unless CI is set or ATRIUM_SLOW=1
+# --------------------------------------------------------------------------------------------
+
+_SLOW_LEFT_OUT = pytest.StashKey[int]()
+
+
+def runs_slow_tests() -> bool:
+    """Whether a run of the whole suite includes the tests marked ``slow``: in CI (``CI`` is
+    "true" or "1"), or with ``ATRIUM_SLOW=1``."""
+    ci = os.environ.get("CI", "").strip().lower() in ("true", "1")
+    return ci or os.environ.get("ATRIUM_SLOW", "").strip() == "1"
+
+
+def _names_tests_itself(config: pytest.Config) -> bool:
+    """The command line names files or tests, or picks by marker: those run, slow or not."""
+    suite = Path(__file__).parent.resolve()
+    named = any(Path(arg.split("::")[0]).resolve() != suite for arg in config.args)
+    return named or "slow" in (config.getoption("markexpr") or "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if runs_slow_tests() or _names_tests_itself(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+    config.stash[_SLOW_LEFT_OUT] = len(slow)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # noqa: ANN001
+    left_out = config.stash.get(_SLOW_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} slow tests left out; ATRIUM_SLOW=1 make test runs them (CI does)."
+        )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """``@pytest.mark.corpus(*parts)``: check before any fixture reads the corpus."""
@@ -327,14 +366,11 @@ def serving(atrium: Atrium, *, like_atrium_serve: bool = False) -> Iterator[str]
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
-    """An initialised Atrium served on loopback: (the service, its base URL)."""
-    atrium = make_atrium(tmp_path / "data")
-    try:
-        with serving(atrium) as base_url:
-            yield atrium, base_url
-    finally:
-        atrium.close()
+def site(atrium: Atrium) -> Iterator[tuple[Atrium, str]]:
+    """``atrium`` served on loopback: (the service, its base URL). A module that needs
+    something in it first overrides ``site(atrium, site)`` (or ``client(atrium, client)``)."""
+    with serving(atrium) as base_url:
+        yield atrium, base_url
 
 
 def http_sign_in(base_url: str, name: str, password: str = TEST_PASSWORD) -> requests.Session:
