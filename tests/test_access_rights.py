@@ -15,7 +15,7 @@ import pytest
 from access_matrix import CONSENT, READERS, add_readers, matrix_atrium, served_to
 from PIL import Image
 
-from app.domain.assets.rights import RightsCheck
+from app.domain.assets.rights_check import RightsCheck
 from app.domain.media.ingest import Ingester, IngestOptions
 
 TODAY = dt.datetime.now(dt.UTC).date()

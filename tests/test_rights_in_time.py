@@ -16,7 +16,8 @@ from conftest import add_user, http_sign_in
 from PIL import Image
 
 from app.domain.assets import rights
-from app.domain.assets.rights import RIGHTS_AGENT, PeriodicRightsCheck, RightsCheck
+from app.domain.assets.rights import RIGHTS_AGENT
+from app.domain.assets.rights_check import PeriodicRightsCheck, RightsCheck
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 

@@ -9,33 +9,37 @@ Two things follow, so that it leaves public view whether anyone reads it or not:
 
 - on read, :meth:`RightsDates.hides` tells the asset repository to show an out-of-time public
   asset to no one who may see only public assets, even before the check below has run;
-- :class:`RightsCheck` (at the start of ``atrium serve`` and every
-  ``ATRIUM_RIGHTS_CHECK_MINUTES``) moves each out-of-time public asset to internal through the
-  asset repository (so the search index, results and collections follow), says why on the
-  asset (``dam:withdrawnBecause``) and audits it as ``rights-check``; an asset it withdrew whose
-  dates allow it again (an embargo that ended) goes back to public.
+- :class:`~app.domain.assets.rights_check.RightsCheck` (at the start of ``atrium serve``, every
+  ``ATRIUM_RIGHTS_CHECK_MINUTES`` and the moment the next date passes, see below) moves each
+  out-of-time public asset to internal through the asset repository (so the search index,
+  results and collections follow), says why on the asset (``dam:withdrawnBecause``) and audits
+  it as ``rights-check``; an asset it withdrew whose dates allow it again (an embargo that
+  ended) goes back to public.
+
+The graph stays the one source of truth for every read path (search, facets, counts, SPARQL,
+collections, zips, share links): rather than each of them filtering by date, the periodic check
+is also armed for the earliest upcoming moment a date passes (:meth:`RightsDates.next_change`:
+midnight UTC starting an embargo's day, or ending an expiry's), and re-armed after every asset
+write (:class:`RightsAlarm`, one of the repository's watchers, which also has the written
+asset checked at once), so a public asset leaves public view within moments of its date or
+of a write that puts it out of time, whether anyone reads it or not. Writes by other processes on a
+shared remote store do not re-arm it; the interval and the check on read cover those.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.iris import Iris
-from app.domain.operations.periodic import Periodic
 from app.domain.people.access import ACCESS_LEVELS
-from app.domain.people.audit import Actor
 from app.namespaces import DAM, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
-
-if TYPE_CHECKING:
-    from app.service import Atrium
-
 
 RIGHTS_AGENT = "rights-check"  # the actor of the audit events; user names are IRI path segments
 
@@ -45,11 +49,24 @@ _DATE_PROPERTIES = (
   VALUES ?kind { dam:notBefore dam:notAfter } ?property rdfs:subPropertyOf ?kind }"""
 )
 _DATED = "SELECT DISTINCT ?asset WHERE { VALUES ?p { %s } ?asset a <%s> ; ?p ?date }"
+_DATES = "SELECT DISTINCT ?p ?date WHERE { VALUES ?p { %s } ?asset a <%s> ; ?p ?date }"
 _WITHDRAWN = "SELECT DISTINCT ?asset WHERE { ?asset <%s> ?why }"
 
 
+# A little after midnight, so that the check woken then reads the new day.
+_PAST_MIDNIGHT = dt.timedelta(milliseconds=50)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return now().date()
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 class RightsDates:
@@ -107,6 +124,25 @@ class RightsDates:
         rows = self.store.select(_DATED % (properties, DAM.Asset.value), scope=public)
         return [row["asset"] for row in rows]
 
+    def next_change(self, after: dt.datetime) -> dt.datetime | None:
+        """The earliest moment after ``after`` at which a public or withdrawn asset comes into
+        or goes out of its dates (an embargo's day begins, an expiry's day ends); None: none."""
+        kinds = [(p, dt.timedelta(0)) for p in self.not_before]
+        kinds += [(p, dt.timedelta(days=1)) for p in self.not_after]  # public with that day
+        if not kinds:
+            return None
+        offsets = {p: offset for p, offset in kinds}
+        graphs = [self.iris.asset_graph(level, "").value for level in ("public", "internal")]
+        query = _DATES % (" ".join(str(p) for p in offsets), DAM.Asset.value)
+        moments = []
+        for row in self.store.select(query, scope=Scope.of(graphs)):
+            day = _day(row["date"]) if isinstance(row["date"], Literal) else None
+            if day is not None:
+                moment = _midnight(day) + offsets[row["p"]] + _PAST_MIDNIGHT
+                if moment > after:
+                    moments.append(moment)
+        return min(moments, default=None)
+
     def withdrawn_assets(self) -> list[NamedNode]:
         internal = Scope.of([self.iris.asset_graph("internal", "").value])
         rows = self.store.select(_WITHDRAWN % DAM.withdrawnBecause.value, scope=internal)
@@ -120,82 +156,28 @@ def _day(value: Literal) -> dt.date | None:
         return None
 
 
-@dataclass
-class RightsReport:
-    withdrawn: dict[str, str] = field(default_factory=dict)  # asset id: why
-    restored: list[str] = field(default_factory=list)
-    refused: dict[str, str] = field(default_factory=dict)  # asset id: why it could not change
+class RightsAlarm:
+    """A watcher of asset writes (see the repository's ``Watchers``): after each, it tells the
+    periodic checks armed on it which asset was written; they check that asset at once and
+    look again for the next date that passes."""
 
-    def summary(self) -> str:
-        parts = [f"withdrew {asset} ({why})" for asset, why in self.withdrawn.items()]
-        parts += [f"made {asset} public again" for asset in self.restored]
-        parts += [f"could not change {asset}: {why}" for asset, why in self.refused.items()]
-        return "; ".join(parts) or "every public asset is within its dates"
+    def __init__(self) -> None:
+        self._armed: list[Callable[[str], None]] = []
+        self._lock = threading.Lock()
 
+    def arm(self, wake: Callable[[str], None]) -> None:
+        with self._lock:
+            self._armed.append(wake)
 
-class RightsCheck:
-    """Withdraws out-of-time public assets and restores those whose dates allow them again."""
+    def disarm(self, wake: Callable[[str], None]) -> None:
+        with self._lock:
+            if wake in self._armed:
+                self._armed.remove(wake)
 
-    def __init__(self, atrium: Atrium) -> None:
-        self.atrium = atrium
-        self.dates = atrium.assets.rights
-
-    def run(self, on: dt.date | None = None) -> RightsReport:
-        on = on or today()
-        report = RightsReport()
-        for asset in self.dates.dated_public_assets():
-            self._withdraw_if_due(asset, on, report)
-        for asset in self.dates.withdrawn_assets():
-            self._restore_if_due(asset, on, report)
-        return report
-
-    def _withdraw_if_due(self, asset: NamedNode, on: dt.date, report: RightsReport) -> None:
-        asset_id = self.atrium.iris.asset_id(asset.value)
-        assets = self.atrium.assets
-        with assets.editing(asset_id):
-            draft = assets.stored_draft(asset_id)
-            why = draft and self.dates.reason(asset, draft.triples, on)
-            if draft is None or draft.access != "public" or not why:
-                return
-            draft.access = "internal"
-            kept = [t for t in draft.triples if t.predicate != DAM.withdrawnBecause]
-            draft.triples = [*kept, Triple(asset, DAM.withdrawnBecause, Literal(why))]
-            self._save(asset, draft, report)
-        report.withdrawn.setdefault(asset_id, why)
-
-    def _restore_if_due(self, asset: NamedNode, on: dt.date, report: RightsReport) -> None:
-        asset_id = self.atrium.iris.asset_id(asset.value)
-        assets = self.atrium.assets
-        with assets.editing(asset_id):
-            draft = assets.stored_draft(asset_id)
-            if draft is None or draft.access != "internal":
-                return
-            if self.dates.reason(asset, draft.triples, on) is not None:
-                return
-            draft.access = "public"
-            draft.triples = [t for t in draft.triples if t.predicate != DAM.withdrawnBecause]
-            if self._save(asset, draft, report):
-                report.restored.append(asset_id)
-
-    def _save(self, asset: NamedNode, draft: object, report: RightsReport) -> bool:
-        from app.domain.assets.repository import AssetRefused
-
-        try:
-            self.atrium.assets.save(draft, actor=Actor.service(RIGHTS_AGENT))  # type: ignore[arg-type]
-        except AssetRefused as refused:
-            report.refused[draft.asset_id] = str(refused)  # type: ignore[attr-defined]
-            return False
-        return True
-
-
-class PeriodicRightsCheck(Periodic):
-    """Runs the rights check at once and then every ``interval_seconds`` (0: only once) in a
-    background thread, until stopped; a failed run is logged and tried again next time."""
-
-    def __init__(self, check: RightsCheck, interval_seconds: float) -> None:
-        self.check = check
-        super().__init__("rights check", self._check, interval_seconds, "the rights check failed")
-
-    def _check(self) -> str:
-        report = self.check.run()
-        return report.summary() if report.withdrawn or report.restored or report.refused else ""
+    @contextmanager
+    def changing(self, asset_id: str) -> Iterator[None]:
+        yield  # a write that failed changed nothing: no wake
+        with self._lock:
+            armed = list(self._armed)
+        for wake in armed:
+            wake(asset_id)
