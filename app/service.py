@@ -9,6 +9,7 @@ from functools import cached_property
 
 from app.config import Config, record_base_iri
 from app.domain.assets.repository import AssetRepository, Watchers
+from app.domain.assets.rights import RightsAlarm
 from app.domain.assets.validation import Validator
 from app.domain.collections import Collections
 from app.domain.concepts import SHAPES_DIR, ConceptIndex, install_shipped
@@ -23,7 +24,7 @@ from app.domain.results.index import ResultsIndex
 from app.domain.results.migration import CampaignMigration, migrate_campaigns
 from app.domain.results.observations import Observations, ResultHomes
 from app.domain.results.performance import Performance
-from app.domain.search import SearchEngine, SearchIndex
+from app.domain.search import SearchEngine, SearchIndex, SearchLimits
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import Profiles
 from app.domain.shapes.registry import FieldRegistry
@@ -68,8 +69,14 @@ class Atrium:
             ResultHomes(self.observations),
             self.collections.homes,
             self.web_renditions,
+            self.rights_alarm,
         )
         return AssetRepository(self.store, self.iris, self.shapes, watcher=watchers)
+
+    @cached_property
+    def rights_alarm(self) -> RightsAlarm:
+        """Re-arms the rights check after each asset write (app/domain/assets/rights.py)."""
+        return RightsAlarm()
 
     @cached_property
     def web_renditions(self) -> WebRenditions:
@@ -118,13 +125,23 @@ class Atrium:
             self.store,
             self.iris,
             self.search_index,
+            SearchLimits(
+                self.config.facet_seconds,
+                self.config.facets_seconds,
+                self.config.suggestion_seconds,
+            ),
             performance=self.performance,
             collections=self.collections,
         )
 
     @cached_property
     def users(self) -> UserStore:
-        return UserStore(self.config.data_dir / "auth.sqlite", self.store, self.iris)
+        return UserStore(
+            self.config.data_dir / "auth.sqlite",
+            self.store,
+            self.iris,
+            self.config.session_seconds,
+        )
 
     @cached_property
     def shares(self) -> ShareLinks:

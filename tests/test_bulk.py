@@ -46,10 +46,11 @@ def _values(atrium, asset_id: str, name: str) -> list[str]:  # noqa: ANN001
 
 
 def test_selection_ids_are_checked() -> None:
-    assert parse_asset_ids(["0123456789abcdef", "0123456789abcdef"]) == ["0123456789abcdef"]
+    twice = ["0123456789abcdef", "0123456789abcdef"]
+    assert parse_asset_ids(twice, limit=2) == ["0123456789abcdef"]
     for bad in (["nope"], ["0123456789ABCDEF"], ["0123456789abcdef/x"]):
         with pytest.raises(BadSelection):
-            parse_asset_ids(bad)
+            parse_asset_ids(bad, limit=2)
     with pytest.raises(BadSelection, match="at most 2"):
         parse_asset_ids([f"{n:016x}" for n in range(3)], limit=2)
 

@@ -18,6 +18,7 @@ from conftest import BASE_IRI, TEST_PASSWORD, add_user, http_sign_in
 from http_helpers import client_from
 
 from app.cli.main import main
+from app.config import Config
 from app.domain.people.users import UserError
 from app.storage.graphstore import Scope
 from app.web import auth
@@ -96,7 +97,7 @@ def test_m7_a_disabled_user_cannot_start_a_session(site) -> None:
 def test_m7_sessions_expire(site, monkeypatch: pytest.MonkeyPatch) -> None:
     atrium, base_url = site
     name = add_user(atrium, "viewer")
-    monkeypatch.setattr("app.domain.people.users.SESSION_LIFETIME", -1)
+    monkeypatch.setattr(atrium.users, "session_seconds", -1)
     assert not signed_in(base_url, http_sign_in(base_url, name).cookies.get_dict())
 
 
@@ -123,18 +124,19 @@ def test_l7_one_address_guessing_many_names_is_limited(site) -> None:
 
 def test_l7_the_backoff_doubles_and_success_forgets_the_pair() -> None:
     now = [1000.0]
-    log = auth.FailureLog(clock=lambda: now[0])
+    limits = auth.SignInLimits.of(Config.from_env({}))  # the defaults
+    log = auth.FailureLog(limits, clock=lambda: now[0])
     pair = "pair:10.0.0.1 anna"
-    for _ in range(auth.FAILURES_ALLOWED["pair"]):
+    for _ in range(limits.per_pair):
         assert not log.blocked(pair)
         log.add(pair)
     assert log.blocked(pair)
-    now[0] += auth.BACKOFF_FIRST_SECONDS + 1
+    now[0] += limits.first_lockout_seconds + 1
     assert not log.blocked(pair)  # the first backoff is over: one more try
     log.add(pair)
-    now[0] += auth.BACKOFF_FIRST_SECONDS + 1
+    now[0] += limits.first_lockout_seconds + 1
     assert log.blocked(pair)  # a further failure doubled the wait
-    now[0] += auth.BACKOFF_FIRST_SECONDS
+    now[0] += limits.first_lockout_seconds
     assert not log.blocked(pair)
     log.forget(pair)
     log.add(pair)
@@ -146,11 +148,12 @@ def test_l7_the_backoff_doubles_and_success_forgets_the_pair() -> None:
 
 def test_failure_log_prunes_old_entries_and_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
-    log = auth.FailureLog(clock=lambda: now[0])
+    limits = auth.SignInLimits.of(Config.from_env({}))  # the defaults
+    log = auth.FailureLog(limits, clock=lambda: now[0])
     for n in range(500):
         log.add(f"addr:10.0.{n // 256}.{n % 256}", f"pair:10.0.0.1 random-{n}")
     assert len(log) == 1000
-    now[0] += auth.FORGET_AFTER_SECONDS + 1
+    now[0] += limits.forget_after_seconds + 1
     log.add("pair:10.0.0.9 anna")
     assert len(log) == 1  # entries quiet past the backoff are forgotten
     monkeypatch.setattr(auth, "MAX_TRACKED", 50)

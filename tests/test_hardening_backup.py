@@ -168,6 +168,7 @@ def test_l1_a_missing_file_is_a_clear_refusal(backup: Path, tmp_path: Path, miss
     assert expected in error
 
 
+@pytest.mark.slow
 def test_l1_a_syntax_error_in_graph_nq_is_found_before_any_media_file_is_copied(
     backup: Path, original: Path, tmp_path: Path
 ) -> None:
@@ -220,6 +221,7 @@ def test_l1_every_problem_is_listed_at_once(backup: Path, tmp_path: Path) -> Non
     assert stored_media(tmp_path / "restored") == []
 
 
+@pytest.mark.slow
 def test_l1_metadata_only_records_and_unused_media_survive_a_round_trip(tmp_path: Path) -> None:
     """Records whose file was never stored (``demo --synthetic``) are listed as missing at
     export, so the import accepts them; a media file no record uses is left out."""
@@ -281,6 +283,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.parametrize("crash", [DIE_WHILE_LOADING, DIE_WHILE_COPYING_MEDIA])
+@pytest.mark.slow
 def test_l2_an_interrupted_import_is_finished_by_import_resume(
     original: Path, tmp_path: Path, crash: str
 ) -> None:
@@ -302,6 +305,7 @@ def test_l2_an_interrupted_import_is_finished_by_import_resume(
     assert atrium(restored, "stats").returncode == 0
 
 
+@pytest.mark.slow
 def test_l2_resume_refuses_another_backup_and_when_nothing_was_interrupted(
     original: Path, backup: Path, tmp_path: Path
 ) -> None:
@@ -319,6 +323,7 @@ def test_l2_resume_refuses_another_backup_and_when_nothing_was_interrupted(
     assert snapshot(restored, tmp_path)[0] == as_exported(other)[0]
 
 
+@pytest.mark.slow
 def test_l2_the_not_empty_refusal_says_how_to_recover(original: Path, tmp_path: Path) -> None:
     restored = tmp_path / "restored"
     assert atrium(restored, "init").returncode == 0  # what any other command does first
@@ -331,6 +336,7 @@ def test_l2_the_not_empty_refusal_says_how_to_recover(original: Path, tmp_path: 
     assert snapshot(restored, tmp_path) == as_exported(original)
 
 
+@pytest.mark.slow
 def test_l2_a_refused_replace_leaves_the_store_as_it_was(
     original: Path, backup: Path, tmp_path: Path
 ) -> None:

@@ -29,12 +29,13 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 from test_web import ingest_one
 
-from app.domain.assets.validation import ShapesCannotRun, Validator, to_rdflib
+from app.domain.assets.validation import ShapesCannotRun, Validator
 from app.domain.iris import Iris
 from app.domain.shapes.catalogue import CORE, ShapeCatalogue
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore
 from app.storage.graphstore import Scope
+from app.storage.terms import to_rdflib_graph as to_rdflib
 
 SUITE = CORPUS / "shacl-tests" / "tests"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -181,6 +182,7 @@ def failures(suite: list[SuiteTest], passes) -> set[str]:  # noqa: ANN001
 
 
 @pytest.mark.corpus("shacl-tests")
+@pytest.mark.slow
 def test_shacl_w3c_suite_with_pyshacl_alone(suite) -> None:
     """The W3C SHACL core and SHACL-SPARQL suites (120 tests): pySHACL alone passes 118, the
     measure for Atrium's path below. The two it fails:
@@ -200,6 +202,7 @@ def test_shacl_w3c_suite_with_pyshacl_alone(suite) -> None:
     [(False, PYSHACL_FAILS), (True, PYSHACL_FAILS | STORE_ALSO_FAILS)],
     ids=["as-written", "stored-in-the-graph"],
 )
+@pytest.mark.slow
 def test_shacl_w3c_suite_through_atriums_path(suite, stored: bool, expected: set[str]) -> None:
     """Atrium's path fails only the two pySHACL alone fails (118 pass). A test that expects a
     failure (``sht:Failure``: SHACL-SPARQL a processor must refuse) passes when Atrium raises

@@ -26,7 +26,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from sparql_helpers import WAIT, add_asset, with_test_functions
 
 from app.domain.media.ingest import Ingester, IngestOptions
-from app.domain.operations import health as operations
 from app.service import Atrium
 from app.storage.remote import RemoteStore
 
@@ -115,10 +114,9 @@ def test_healthz_is_503_naming_the_store_when_it_cannot_be_reached(tmp_path: Pat
 
 
 def test_a_store_that_never_answers_fails_the_check_within_its_short_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(operations, "STORE_TIMEOUT_SECONDS", 0.2)
-    atrium = make_atrium(tmp_path / "data")
+    atrium = make_atrium(tmp_path / "data", health_store_seconds=0.2)
     embedded = atrium.store
     try:
         with socket.socket() as silent:  # the kernel accepts connections; nothing answers

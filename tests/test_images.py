@@ -15,14 +15,20 @@ from app.domain.media.cards import generic_rendition
 from app.domain.media.images import (
     BadFile,
     Rendition,
-    make_renditions,
     probe,
+    read_image,
 )
-from app.domain.media.types import guess_mime, is_image_name
+from app.domain.media.types import guess_mime
 
 CORPUS = CORPUS_IMAGES
 MAX_PIXELS = 200_000_000
 LIMITS = {"preview": 1024, "thumbnail": 256}
+
+
+def make_renditions(path: Path, *, max_pixels: int) -> dict[str, Rendition]:
+    """The renditions ingest makes of ``path`` (through :func:`read_image`, as ingest does)."""
+    return read_image(path, max_pixels=max_pixels)[1]
+
 
 SCAN = metadata_scan()  # empty without the corpus: its tests skip (fail in CI)
 READABLE = sorted(name for name, row in SCAN.items() if row["pillow"] == "ok")
@@ -306,25 +312,6 @@ def test_guess_mime_recognises_documents_video_and_text(tmp_path: Path) -> None:
     assert guess_mime(text) == "text/plain"
     assert guess_mime(csv_file) == "text/csv"
     assert guess_mime(binary) == "application/octet-stream"
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("IMG_0001.JPG", True),
-        ("phone.heic", True),
-        ("scan.tiff", True),
-        ("stereo.mpo", True),
-        ("photo.avif", True),
-        ("logo.svg", False),
-        ("report.pdf", False),
-        ("clip.mp4", False),
-        ("notes.txt", False),
-        ("no_extension", False),
-    ],
-)
-def test_is_image_name(name: str, expected: bool) -> None:
-    assert is_image_name(Path(name)) is expected
 
 
 def test_generic_rendition_draws_a_type_card() -> None:

@@ -30,6 +30,7 @@ def ingest(atrium: Atrium, paths: list[Path], **options: object):
     return ingester.run(paths, ingester.resolve(IngestOptions(**options)))
 
 
+@pytest.mark.slow
 def test_every_decodable_corpus_image_becomes_an_asset(corpus_atrium) -> None:
     atrium, report = corpus_atrium
     by_name = {o.path.name: o for o in report.outcomes}
@@ -246,6 +247,7 @@ def test_a_label_shared_with_a_structural_scheme_names_the_subject(atrium: Atriu
     assert options.values[0][1] == expected
 
 
+@pytest.mark.slow
 def test_the_demo_collection_loads_completely(atrium: Atrium, tmp_path: Path) -> None:
     from app.domain.demo.loader import load_demo
     from app.domain.operations.stats import store_stats

@@ -22,10 +22,10 @@ ORDER BY ?title"""
 
 
 @pytest.fixture
-def site(atrium: Atrium):
+def site(atrium: Atrium, client):  # noqa: ANN001, ANN201
     assets = add_sample_assets(atrium)
     atrium.saved_queries.save(SavedQuery("titles", "Asset titles", TITLES, "Every title."))
-    return atrium, create_app(atrium).test_client(), assets
+    return atrium, client, assets
 
 
 def form(client, **fields: str) -> dict[str, str]:  # noqa: ANN001

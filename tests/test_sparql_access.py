@@ -28,8 +28,8 @@ def visible(client, query: str = ASSETS, headers: dict | None = None, **params: 
 
 
 @pytest.fixture
-def site(atrium: Atrium):
-    return atrium, create_app(atrium).test_client(), add_sample_assets(atrium)
+def site(atrium: Atrium, client):  # noqa: ANN001, ANN201
+    return atrium, client, add_sample_assets(atrium)
 
 
 def test_anonymous_callers_see_public_assets_only(site) -> None:

@@ -155,6 +155,7 @@ def run(test: ProtocolTest, base_url: str, token: str, atrium) -> str | None:  #
 
 
 @pytest.mark.corpus(*MANIFEST)
+@pytest.mark.slow
 def test_the_w3c_protocol_tests_pass(tmp_path: Path, api_token) -> None:
     tests = read_manifest(CORPUS.joinpath(*MANIFEST))
     assert len(tests) == 34

@@ -22,12 +22,11 @@ UPDATE = "application/sparql-update"
 
 
 @pytest.fixture
-def site(atrium: Atrium, tmp_path: Path, api_token):
+def site(atrium: Atrium, client, tmp_path: Path, api_token):  # noqa: ANN001
     path = tmp_path / "poster.png"
     Image.new("RGB", (64, 48), "red").save(path)
     asset_id = ingest_one(atrium, path, "public", "title=Poster")
     token = api_token(atrium, role="admin")
-    client = create_app(atrium).test_client()
     return client, asset_id, {"Authorization": f"Bearer {token}"}
 
 

@@ -17,7 +17,6 @@ from app.domain.assets.validation import Problem
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.people.access import Scope
 from app.service import Atrium
-from app.web import edit
 
 
 def png_bytes(colour: str) -> bytes:
@@ -188,9 +187,8 @@ def test_a_hidden_duplicate_is_said_to_exist_without_leaking(
     assert atrium.assets.access_of(hidden_id) == ("restricted", "hr")  # untouched
 
 
-def test_too_many_files_or_too_many_bytes_get_a_clear_413(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    atrium = make_atrium(tmp_path / "data", max_upload_bytes=4096)
-    monkeypatch.setattr(edit, "MAX_FILES_PER_UPLOAD", 2)
+def test_too_many_files_or_too_many_bytes_get_a_clear_413(tmp_path: Path) -> None:
+    atrium = make_atrium(tmp_path / "data", max_upload_bytes=4096, max_files_per_upload=2)
     try:
         with serving(atrium) as base_url:
             client = http_sign_in(base_url, add_user(atrium, "contributor", ("marketing",)))

@@ -13,7 +13,8 @@ import rdflib
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from app.domain.assets.validation import Problem, ValidationReport, Validator, to_rdflib
+from app.domain.assets.validation import Problem, ValidationReport, Validator
+from app.storage.terms import to_rdflib_graph as to_rdflib
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:5000/"

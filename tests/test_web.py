@@ -25,13 +25,12 @@ def ingest_one(atrium: Atrium, path: Path, access: str, *settings: str) -> str:
 
 
 @pytest.fixture
-def site(atrium: Atrium, tmp_path: Path):
+def site(atrium: Atrium, client, tmp_path: Path):  # noqa: ANN001, ANN201
     ids = {}
     for access, colour in (("public", "red"), ("internal", "green"), ("restricted", "blue")):
         path = tmp_path / f"{access}.png"
         Image.new("RGB", (300, 200), colour).save(path)
         ids[access] = ingest_one(atrium, path, access, f"title={access} <b>asset</b>")
-    client = create_app(atrium).test_client()
     return client, ids
 
 
@@ -112,8 +111,8 @@ def test_an_incomplete_asset_is_marked_on_its_page(
     client = create_app(atrium).test_client()
     assert client.get(f"/assets/{outcome.asset_id}").status_code == 404
     # An administrator sees it, with what is missing.
-    import app.web
+    import app.web.context
 
-    monkeypatch.setattr(app.web, "current_reader", lambda: ADMIN)
+    monkeypatch.setattr(app.web.context, "current_reader", lambda: ADMIN)
     html = client.get(f"/assets/{outcome.asset_id}").get_data(as_text=True)
     assert "Incomplete" in html and "consent expires" in html and "consent given" in html

@@ -9,6 +9,7 @@ import io
 import re
 import types
 import zipfile
+from dataclasses import replace
 
 import pytest
 from access_matrix import LEVELS, ingest_one_per_level, write_photo
@@ -120,10 +121,10 @@ def test_http_zip_is_streamed_audited_and_checked(stocked, monkeypatch) -> None:
     bad = client.post("/bulk/zip", data={"asset": ["../etc"], "csrf_token": token})
     assert bad.status_code == 400 and "not an asset id" in bad.get_data(as_text=True)
     assert client.post("/bulk/zip", data={"csrf_token": token}).status_code == 400
-    monkeypatch.setattr("app.web.selection.MAX_ZIP_ASSETS", 2)
+    monkeypatch.setattr(atrium, "config", replace(atrium.config, max_zip_assets=2))
     capped = client.post("/bulk/zip", data={"asset": ids, "csrf_token": token})
     assert capped.status_code == 413 and "at most 2 assets" in capped.get_data(as_text=True)
-    monkeypatch.setattr("app.web.selection.MAX_ZIP_ASSETS", 0)  # anonymous: 1 result in all
+    monkeypatch.setattr(atrium, "config", replace(atrium.config, max_zip_assets=0))  # 1 result
     every = client.post("/bulk/zip", data={"which": "all", "query": "", "csrf_token": token})
     assert every.status_code == 413
 

@@ -36,7 +36,7 @@ from app.cli import (
 from app.cli.admin_client import connect, run_in_server
 from app.cli.admin_socket import AdminRequest
 from app.cli.status import EXIT_FAILED, EXIT_USAGE, UsageError
-from app.config import DEFAULT_PORT, Config
+from app.config import DEFAULT_PORT, Config, ConfigError
 from app.domain.assets.validation import ShapesCannotRun
 from app.domain.operations.backup import ImportJournal, unfinished_import_message
 from app.domain.operations.rebase import BaseIriRefused
@@ -108,7 +108,7 @@ def dispatch(args: argparse.Namespace, atrium: Atrium | None = None) -> int:
         opening = {"initialise": args.command != "import", "sweep": args.command != "cleanup"}
         with open_atrium(**opening, port=getattr(args, "port", None)) as opened:
             return args.handler(args, opened)
-    except (UsageError, BaseIriRefused) as error:
+    except (UsageError, BaseIriRefused, ConfigError) as error:
         print(f"atrium {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (StoreError, ShapesCannotRun) as error:

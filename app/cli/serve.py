@@ -29,7 +29,7 @@ def serve(
     """``run_for_client``: how a command that arrives on the admin socket is run (main.py)."""
     from waitress import serve as waitress_serve
 
-    from app.domain.assets.rights import PeriodicRightsCheck, RightsCheck
+    from app.domain.assets.rights_check import PeriodicRightsCheck, RightsCheck
     from app.domain.operations.cleanup import PeriodicSweep, Sweeper
     from app.web import create_app
     from app.web.serving import waitress_options

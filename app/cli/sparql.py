@@ -12,6 +12,7 @@ from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.sparql.saved_queries import SavedQuery, SavedQueryError
 from app.domain.sparql.service import QueryRequest
 from app.service import Atrium
+from app.storage.formats import QUERY_FORMAT_NAMES, query_formats
 from app.storage.graphstore import QuerySyntaxError, Scope
 from app.storage.query_jobs import NotAcceptable, RowLimitReached
 from app.storage.query_workers import QueryStream
@@ -20,19 +21,26 @@ from app.storage.query_workers import QueryStream
 def add_sparql_arguments(sparql: argparse.ArgumentParser) -> None:
     sparql.add_argument("query", nargs="?", help="the query text")
     sparql.add_argument("-f", "--file", type=Path, help="read the query from a file")
-    sparql.add_argument("--format", default="table", choices=list(_SPARQL_FORMATS))
+    sparql.add_argument(
+        "--format",
+        default="table",
+        type=_sparql_format,
+        metavar="FORMAT",
+        help=f"table (the default), {', '.join(QUERY_FORMAT_NAMES)} "
+        "(turtle, rdfxml and other usual spellings too)",
+    )
 
 
-# --format: (media type for SELECT / ASK, media type for CONSTRUCT / DESCRIBE), as on /sparql
-_SPARQL_FORMATS: dict[str, tuple[str | None, str | None]] = {
-    "table": ("application/sparql-results+json", "text/turtle"),
-    "csv": ("text/csv", None),
-    "tsv": ("text/tab-separated-values", None),
-    "json": ("application/sparql-results+json", "application/ld+json"),
-    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "ttl": (None, "text/turtle"),
-    "nt": (None, "application/n-triples"),
-}
+# --format table: a table for SELECT / ASK, Turtle for CONSTRUCT / DESCRIBE
+_TABLE = ("application/sparql-results+json", "text/turtle")
+
+
+def _sparql_format(text: str) -> str:
+    name = text.strip().lower()
+    if name != "table" and query_formats(name) is None:
+        names = ", ".join(["table", *QUERY_FORMAT_NAMES])
+        raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {names}")
+    return name
 
 
 def sparql(args: argparse.Namespace, atrium: Atrium) -> int:
@@ -40,7 +48,7 @@ def sparql(args: argparse.Namespace, atrium: Atrium) -> int:
     if bool(args.query) == bool(args.file):
         raise UsageError("give a query, or -f FILE, but not both")
     text = args.file.read_text(encoding="utf-8") if args.file else args.query
-    solutions_type, graph_type = _SPARQL_FORMATS[args.format]
+    solutions_type, graph_type = _TABLE if args.format == "table" else query_formats(args.format)
     try:
         stream = atrium.sparql.run(
             QueryRequest(text, solutions_type=solutions_type, graph_type=graph_type),
@@ -104,7 +112,7 @@ def query(args: argparse.Namespace, atrium: Atrium) -> int:
     if args.action == "list":
         for saved in saved_queries.all():
             print(f"{saved.name:<32} {saved.title}")
-            print(f"{'':<32} {atrium.iris.base}queries/{saved.name}.csv")
+            print(f"{'':<32} {atrium.iris.saved_query(saved.name).value}.csv")
         return EXIT_OK
     if args.action == "delete":
         if not saved_queries.delete(args.name):
@@ -121,7 +129,7 @@ def query(args: argparse.Namespace, atrium: Atrium) -> int:
         saved = saved_queries.save(draft)
     except SavedQueryError as error:
         raise UsageError(str(error)) from None
-    print(f"Saved {saved.name}: {atrium.iris.base}queries/{saved.name}")
+    print(f"Saved {saved.name}: {atrium.iris.saved_query(saved.name).value}")
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 
 from pyoxigraph import NamedNode
@@ -76,9 +77,44 @@ class Iris:
         candidate = iri[len(prefix) :]
         return candidate if ASSET_ID.match(candidate) else None
 
+    def record_asset_id(self, iri: str) -> str | None:
+        """The id of the asset whose record holds ``iri`` (the asset, its file, renditions…)."""
+        prefix = f"{self.base}assets/"
+        if not iri.startswith(prefix):
+            return None
+        candidate = iri[len(prefix) :].split("/", 1)[0]
+        return candidate if ASSET_ID.match(candidate) else None
+
     def concept(self, relative: str) -> NamedNode:
         """A concept of a shipped vocabulary, e.g. ``concept("departments/hr")``."""
         return NamedNode(self.vocab_base + relative)
+
+    def scheme(self, slug: str) -> NamedNode:
+        """The main concept scheme of Atrium's vocabulary ``slug`` (``{base}vocab/{slug}``)."""
+        return NamedNode(self.vocab_base + slug)
+
+    def new_concept(self, scheme: NamedNode, slug: str, local: str, number: int = 1) -> NamedNode:
+        """A concept minted in ``scheme``: ``{scheme}/{local}`` for Atrium's own schemes, else
+        ``{base}vocab/{slug}/{local}``; ``-{number}`` added after the first candidate."""
+        own_scheme = scheme.value.startswith(self.vocab_base)
+        base = f"{scheme.value.rstrip('/')}/" if own_scheme else f"{self.vocab_base}{slug}/"
+        return NamedNode(f"{base}{local}" if number == 1 else f"{base}{local}-{number}")
+
+    def saved_query(self, name: str) -> NamedNode:
+        """A saved query, also its page (``.csv``, ``.json``… added give its results)."""
+        return NamedNode(f"{self.base}queries/{name}")
+
+    def new_audit_event(self) -> NamedNode:
+        return NamedNode(f"{self.base}audit/{uuid.uuid4()}")
+
+    def new_vocab_change(self) -> NamedNode:
+        """One entry of the vocabularies' change history."""
+        return NamedNode(f"{self.base}history/vocab/{uuid.uuid4()}")
+
+    @property
+    def genid_base(self) -> str:
+        """Where blank nodes of imported files are skolemised (RDF 1.1 §3.5)."""
+        return f"{self.base}.well-known/genid/"
 
     def user(self, name: str) -> NamedNode:
         return NamedNode(f"{self.base}users/{name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.exceptions import (
     HTTPException,
@@ -16,10 +16,8 @@ from werkzeug.exceptions import (
 
 from app.domain.assets.validation import ShapesCannotRun
 from app.domain.iris import ASSET_ID, COLLECTION_ID, is_web_iri
-from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.search import SearchUnavailable
 from app.service import Atrium
-from app.storage.graphstore import Scope
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -40,6 +38,9 @@ def create_app(atrium: Atrium) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.extensions["atrium"] = atrium
+    from app.web.i18n import init_i18n  # the interface in en, de, fr (issue 13)
+
+    init_i18n(app)
     atrium.web_renditions.start()  # videos browsers cannot play get a web rendition, meanwhile
 
     from app.web.api import api
@@ -177,27 +178,3 @@ def iri_link(iri: str, text: str | None = None, **attributes: str) -> Markup:
         Markup(' {}="{}"').format(name, value) for name, value in attributes.items() if value
     )
     return Markup('<a href="{}"{}>{}</a>').format(iri, extra, escape(label))
-
-
-def current_atrium() -> Atrium:
-    from flask import current_app
-
-    return current_app.extensions["atrium"]
-
-
-def current_reader() -> Reader:
-    """Who is reading: the signed-in user (session or API token), else anonymous."""
-    from app.web.auth import current_user
-
-    user = current_user()
-    if user is None:
-        return ANONYMOUS
-    return Reader.signed_in_as(user.name, user.departments, user.is_admin)
-
-
-def current_scope() -> Scope:
-    """The graphs the current reader may see, worked out once per request."""
-    if "scope" not in g:
-        atrium = current_atrium()
-        g.scope = scope_for(current_reader(), atrium.iris, atrium.store)
-    return g.scope

@@ -7,12 +7,12 @@ rows link to (``user:NAME``, ``anonymous``, ``cli``, ``service:NAME``) or a bare
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
-from pyoxigraph import NamedNode
 
 from app.domain.iris import ASSET_ID, InvalidIri, parse_iri
 from app.domain.people.audit import ACTIONS, Actor, AuditEvent
-from app.web import current_atrium
+from app.domain.terms import NamedNode
 from app.web.auth import role_required
+from app.web.context import current_atrium
 from app.web.search_urls import request_language
 
 admin_audit = Blueprint("admin_audit", __name__)

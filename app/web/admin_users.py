@@ -23,11 +23,11 @@ from flask import (
 )
 
 from app.domain.assets.view import concept_labels
+from app.domain.people.access import Scope
 from app.domain.people.api_tokens import TokenError, token_expiry, when
 from app.domain.people.users import ROLES, UserDetails, UserError, check_departments
-from app.storage.graphstore import Scope
-from app.web import current_atrium
 from app.web.auth import current_user, role_required
+from app.web.context import current_atrium
 from app.web.search_urls import request_language
 
 admin_users = Blueprint("admin_users", __name__, url_prefix="/admin/users")

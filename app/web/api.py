@@ -30,9 +30,9 @@ from flask import Blueprint, Response, abort, jsonify, request, session, url_for
 
 from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImporter
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
-from app.web import current_atrium, current_scope
 from app.web.auth import csrf_exempt, current_actor, current_user, role_required
 from app.web.body_limits import body_limit
+from app.web.context import current_atrium, current_scope
 from app.web.search_urls import request_language, request_query
 
 api = Blueprint("api", __name__)

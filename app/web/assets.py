@@ -15,7 +15,6 @@ from typing import NoReturn
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
-from pyoxigraph import NamedNode, Triple
 
 from app.domain.assets.downloads import download_name, extension_for, human_size
 from app.domain.assets.renditions import (
@@ -34,9 +33,11 @@ from app.domain.media.pdf import PAGE_RENDITION, page_kinds
 from app.domain.media.video import PLAYABLE_TYPES as PLAYABLE_VIDEO
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
+from app.domain.terms import NamedNode, Triple
 from app.namespaces import DAM, DCAT, DCT, EXIF, RDF, SCHEMA
-from app.web import current_atrium, current_scope
+from app.web.asset_results import results_context
 from app.web.auth import current_user, role_required
+from app.web.context import current_atrium, current_scope, may_change
 from app.web.negotiation import negotiated
 from app.web.search_urls import request_language
 
@@ -87,8 +88,6 @@ def _asset_page(
 ) -> str:
     """The page; ``results``: the Results section's state (a refused entry form), else read;
     ``access_change``: a refused access change (``chosen``, ``conflict``), to show again."""
-    from app.web.performance import results_context
-
     atrium = current_atrium()
     view = asset_view(
         atrium.store,
@@ -191,16 +190,6 @@ def precondition_failed() -> NoReturn:
         description="the asset has changed since you read it (If-Match names another version): "
         "read it again, its ETag is the current version, and send your change again",
     )
-
-
-def may_change(asset_id: str) -> bool:
-    """Contributors of the owning department, and admins, may change an asset (its access,
-    its description, its results)."""
-    user = current_user()
-    if user is None:
-        return False
-    found = current_atrium().assets.access_of(asset_id)
-    return found is not None and user.may_change(found[1])
 
 
 @assets.get("/assets/<asset_id>/<any(thumbnail, preview):kind>")

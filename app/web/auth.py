@@ -47,23 +47,45 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from pyoxigraph import NamedNode
 
+from app.config import Config
 from app.domain.people.api_tokens import TokenError, TokenExpired, token_expiry, when
-from app.domain.people.users import User, UserError
+from app.domain.people.users import User, UserError, UserStore
+from app.domain.terms import NamedNode
 from app.domain.vocab.history import Actor
+from app.web.atrium import current_atrium
 
 auth = Blueprint("auth", __name__)
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Failures allowed before the backoff starts: per (address, name) pair a handful of guesses;
-# per address more, as colleagues may share one NAT.
-FAILURES_ALLOWED = {"pair": 5, "addr": 20}
-BACKOFF_FIRST_SECONDS = 300  # the first lock-out; each further failure doubles it
-BACKOFF_MAX_SECONDS = 3600
-FORGET_AFTER_SECONDS = 2 * BACKOFF_MAX_SECONDS  # a key quiet this long starts afresh
 MAX_TRACKED = 10_000  # keys kept at most; the longest-quiet ones go first
 F = TypeVar("F", bound=Callable[..., object])
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """Failures allowed before the backoff starts: per (address, name) pair a handful of
+    guesses; per address more, as colleagues may share one NAT. The first lock-out doubles
+    with each further failure, up to the longest."""
+
+    per_pair: int
+    per_address: int
+    first_lockout_seconds: float
+    max_lockout_seconds: float
+
+    @classmethod
+    def of(cls, config: Config) -> SignInLimits:
+        return cls(
+            config.sign_in_failures,
+            config.sign_in_failures_per_address,
+            config.sign_in_lockout_seconds,
+            config.sign_in_lockout_max_seconds,
+        )
+
+    @property
+    def forget_after_seconds(self) -> float:
+        """A key quiet this long starts afresh."""
+        return 2 * self.max_lockout_seconds
 
 
 @dataclass
@@ -75,7 +97,8 @@ class _Failures:
 class FailureLog:
     """Recent sign-in failures per key (``addr:…``, ``pair:…``), in memory and bounded."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: SignInLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
         self._failures: OrderedDict[str, _Failures] = OrderedDict()  # longest quiet first
         self._lock = threading.Lock()
         self._clock = clock
@@ -107,28 +130,37 @@ class FailureLog:
 
     def _blocked(self, key: str, now: float) -> bool:
         entry = self._failures.get(key)
-        allowed = FAILURES_ALLOWED[key.split(":", 1)[0]]
+        limits = self.limits
+        allowed = limits.per_pair if key.startswith("pair:") else limits.per_address
         if entry is None or entry.count < allowed:
             return False
-        backoff = BACKOFF_FIRST_SECONDS * 2 ** min(entry.count - allowed, 8)
-        return now - entry.last < min(backoff, BACKOFF_MAX_SECONDS)
+        backoff = limits.first_lockout_seconds * 2 ** min(entry.count - allowed, 8)
+        return now - entry.last < min(backoff, limits.max_lockout_seconds)
 
     def _prune(self, now: float) -> None:
         while self._failures:
             key, oldest = next(iter(self._failures.items()))
-            if now - oldest.last <= FORGET_AFTER_SECONDS and len(self._failures) <= MAX_TRACKED:
+            quiet = now - oldest.last > self.limits.forget_after_seconds
+            if not quiet and len(self._failures) <= MAX_TRACKED:
                 return
             del self._failures[key]
 
 
 def _failures() -> FailureLog:
     """The sign-in failures of this app (one log per app, so tests and apps do not share)."""
-    return current_app.extensions.setdefault("sign_in_failures", FailureLog())
+    return failure_log("sign_in_failures")
 
 
-def _users():  # noqa: ANN202
-    from app.web import current_atrium
+def failure_log(name: str) -> FailureLog:
+    """The app's failure log called ``name``, made with the configured sign-in limits."""
+    failures = current_app.extensions.get(name)
+    if failures is None:
+        limits = SignInLimits.of(current_atrium().config)
+        failures = current_app.extensions.setdefault(name, FailureLog(limits))
+    return failures
 
+
+def _users() -> UserStore:
     return current_atrium().users
 
 

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request
 
-from app.domain.search import Card, SearchQuery, Vocabulary
-from app.web import current_atrium, current_scope
+from app.domain.search import Card, ConceptLookup, SearchQuery
+from app.web.context import current_atrium, current_scope
 from app.web.search_urls import (
     FROM_SEARCH,
     LANGUAGES,
@@ -144,9 +144,9 @@ def is_concept(iri: str) -> bool:
     return iri in _vocabulary().concepts
 
 
-def _vocabulary() -> Vocabulary:
+def _vocabulary() -> ConceptLookup:
     """The vocabularies, read once per request."""
     if "vocabulary" not in g:
         atrium = current_atrium()
-        g.vocabulary = Vocabulary.load(atrium.store, current_scope(), atrium.iris)
+        g.vocabulary = atrium.search.concepts.for_scope(current_scope())
     return g.vocabulary

@@ -37,9 +37,8 @@ from app.domain.collections import (
     Collections,
 )
 from app.domain.iris import COLLECTION_ID
-from app.domain.search import Vocabulary
-from app.web import current_atrium, current_reader, current_scope
 from app.web.auth import answers_anonymous_itself, current_user
+from app.web.context import current_atrium, current_reader, current_scope
 from app.web.negotiation import negotiated
 from app.web.search_urls import request_language
 
@@ -104,7 +103,7 @@ def page(collection_id: str) -> Response:
 
 def _page(collection, message: str | None = None) -> str:  # noqa: ANN001 - a Collection
     atrium, scope, user = current_atrium(), current_scope(), current_user()
-    vocabulary = Vocabulary.load(atrium.store, scope, atrium.iris)
+    vocabulary = atrium.search.concepts.for_scope(scope)
     ids = [m.id for m in collection.assets]
     cards = {c.asset_id: c for c in atrium.search.cards(ids, scope, vocabulary, request_language())}
     own = atrium.collections.list(scope, owner=user.name) if user and collection.may_edit else []

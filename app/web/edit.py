@@ -45,12 +45,11 @@ from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.operations.health import INGESTED_FILES
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
-from app.domain.search import Vocabulary
 from app.namespaces import DCT
-from app.web import current_atrium, current_scope
 from app.web.assets import clean_file_name, precondition_failed, require_version
 from app.web.auth import current_user, role_required
 from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
+from app.web.context import current_atrium, current_scope
 from app.web.search_urls import request_language
 
 edit = Blueprint("edit", __name__)
@@ -140,9 +139,6 @@ def _edit_page(
     return response
 
 
-MAX_FILES_PER_UPLOAD = 100  # files of one upload; their total size is bounded by the body limit
-
-
 def _too_large(config: Config) -> str:
     limit = config.max_upload_bytes // (1024 * 1024)
     return (
@@ -152,9 +148,10 @@ def _too_large(config: Config) -> str:
     )
 
 
-def _too_many() -> str:
+def _too_many(config: Config) -> str:
+    """Files of one upload are capped by a setting; their total size by the body limit."""
     return (
-        f"An upload may hold {MAX_FILES_PER_UPLOAD} files at most; send the others in a "
+        f"An upload may hold {config.max_files_per_upload} files at most; send the others in a "
         "second upload."
     )
 
@@ -277,9 +274,9 @@ def _receive_many(
     read or is refused is left off (and said so), never the file."""
     if access not in ACCESS_LEVELS:
         return _upload_page(departments, department, access, fields, ["choose who may see it"], 422)
-    if len(uploads) > MAX_FILES_PER_UPLOAD:
-        abort(413, description=_too_many())
     atrium = current_atrium()
+    if len(uploads) > atrium.config.max_files_per_upload:
+        abort(413, description=_too_many(atrium.config))
     ingester = Ingester(atrium, agent=current_user().name)
     typed = read_form(fields, request.form, ingester.concepts)
     unread = [f"{f.label} {'; '.join(f.errors)}" for f in fields if f.errors]
@@ -377,14 +374,14 @@ def _upload_page(
         action=url_for("edit.upload"),
         upload=True,
         max_mb=current_atrium().config.max_upload_bytes // (1024 * 1024),
-        max_files=MAX_FILES_PER_UPLOAD,
+        max_files=current_atrium().config.max_files_per_upload,
     )
     return page, status
 
 
 def _fields(department: str, draft: AssetDraft | None = None) -> list[FormField]:
     atrium = current_atrium()
-    vocabulary = Vocabulary.load(atrium.store, current_scope(), atrium.iris)
+    vocabulary = atrium.search.concepts.for_scope(current_scope())
     record = draft.triples if draft is not None else ()
     asset = draft.iri if draft is not None else None
     return form_fields(atrium.fields, department, vocabulary, request_language(), record, asset)

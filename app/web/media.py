@@ -7,12 +7,12 @@ original does, so that a player can seek; both are for whoever may see the asset
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, url_for
-from pyoxigraph import Triple
 
 from app.domain.media.web_rendition import KIND, MIME, state_of
+from app.domain.terms import Triple
 from app.namespaces import SCHEMA
-from app.web import current_atrium
 from app.web.assets import _facts, _send, _visible_record
+from app.web.context import current_atrium
 
 media = Blueprint("media", __name__)
 PLAYERS = ("video", "audio")  # the major media types an HTML5 media element plays

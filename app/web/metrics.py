@@ -30,7 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from app.domain.operations.health import tallies
-from app.storage.graphstore import StoreError
+from app.domain.sparql.protocol import StoreError
 from app.web.serving import Listener, Served
 
 metrics = Blueprint("metrics", __name__)
@@ -76,8 +76,8 @@ def exposition() -> Response:
 
 
 def _authorise() -> None:
-    from app.web import current_atrium
     from app.web.auth import current_user
+    from app.web.context import current_atrium
 
     expected = current_atrium().config.metrics_token
     scheme, _, offered = request.headers.get("Authorization", "").partition(" ")

@@ -20,33 +20,22 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlencode
 
 from flask import Response, abort, make_response, request
-from pyoxigraph import Triple, serialize
 from werkzeug.urls import iri_to_uri
 
-from app.namespaces import PREFIXES
-from app.storage.results import GRAPH_TYPES
+from app.domain.terms import GRAPH_FORMATS, GRAPH_TYPES, Triple, graph_format, rdf_document
 
 HTML = "text/html"
 RDF_TYPES = GRAPH_TYPES  # the RDF formats every IRI and query result is offered in
-# ?format= values: the short name each alternate link uses, and common spellings.
-FORMAT_NAMES: dict[str, str] = {
-    "ttl": "text/turtle",
-    "turtle": "text/turtle",
-    "jsonld": "application/ld+json",
-    "json-ld": "application/ld+json",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "rdf": "application/rdf+xml",
-    "rdfxml": "application/rdf+xml",
-    "xml": "application/rdf+xml",
-    "html": HTML,
-}
-ALTERNATES: dict[str, str] = {
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-}
+# the short name each alternate link uses (?format=; the aliases are accepted too)
+ALTERNATES: dict[str, str] = {f.name: f.media_type for f in GRAPH_FORMATS}
+
+
+def named_type(named: str) -> str | None:
+    """The media type a ``?format=`` name (short name, alias or ``html``) stands for."""
+    if named.strip().lower() == "html":
+        return HTML
+    chosen = graph_format(named)
+    return chosen.media_type if chosen else None
 
 
 def preferred_type(offered: Iterable[str] = (HTML, *RDF_TYPES)) -> str | None:
@@ -58,7 +47,7 @@ def preferred_type(offered: Iterable[str] = (HTML, *RDF_TYPES)) -> str | None:
     offered = list(offered)
     named = request.args.get("format")
     if named:
-        wanted = FORMAT_NAMES.get(named.lower(), named.lower())
+        wanted = named_type(named) or named.lower()
         if wanted not in offered:
             abort(400, description=f"unknown format {named!r}; use one of {', '.join(ALTERNATES)}")
         return wanted
@@ -69,8 +58,7 @@ def preferred_type(offered: Iterable[str] = (HTML, *RDF_TYPES)) -> str | None:
 
 def rdf_response(triples: Iterable[Triple], media_type: str) -> Response:
     """The triples serialized in ``media_type`` (one of :data:`RDF_TYPES`)."""
-    body = serialize(triples, format=RDF_TYPES[media_type], prefixes=dict(PREFIXES))
-    return Response(body or b"", mimetype=media_type)
+    return Response(rdf_document(triples, media_type), mimetype=media_type)
 
 
 def with_alternates(response: Response) -> Response:

@@ -19,7 +19,6 @@ import datetime as dt
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
-from pyoxigraph import NamedNode
 
 from app.domain.results.observations import Observation, problems
 from app.domain.results.performance import (
@@ -30,9 +29,10 @@ from app.domain.results.performance import (
     ResultFilter,
     UnknownSegment,
 )
-from app.web import current_atrium, current_scope
-from app.web.assets import may_change
+from app.domain.terms import NamedNode
+from app.web.asset_results import by_label, results_context
 from app.web.auth import current_user, role_required
+from app.web.context import current_atrium, current_scope, may_change
 from app.web.search_urls import request_language
 
 performance = Blueprint("performance", __name__)
@@ -188,7 +188,7 @@ def page() -> tuple[str, int]:
         best=max((r.score for r in ranking.rows[:10]), default=0.0) if ranking else 0.0,
         segment=want.segment.value if want.segment else None,
         segment_label=segments.get(want.segment.value, ("",))[0] if want.segment else "",
-        channels=sorted(engine.concepts(CHANNELS, scope, language).items(), key=_by_label),
+        channels=sorted(engine.concepts(CHANNELS, scope, language).items(), key=by_label),
         campaigns=engine.campaigns(scope, language),
         values=kept,
         link=link,
@@ -198,32 +198,7 @@ def page() -> tuple[str, int]:
     return html, status
 
 
-def _by_label(item: tuple[str, tuple[str, set[str]]]) -> str:
-    return item[1][0].casefold()
-
-
 # One asset's results ------------------------------------------------------------------------
-
-
-def results_context(
-    asset_id: str, values: Mapping[str, str] | None = None, errors: list[str] | None = None
-) -> dict[str, object]:
-    """What the asset page's Results section needs (nothing for anonymous readers)."""
-    user = current_user()
-    if user is None:
-        return {"results": None, "results_form": None}
-    atrium, scope, language = current_atrium(), current_scope(), request_language()
-    engine = _engine()
-    rows = engine.breakdown(atrium.iris.asset(asset_id), scope, language)
-    form = None
-    if may_change(asset_id):
-        form = {
-            "segments": sorted(engine.concepts(SEGMENTS, scope, language).items(), key=_by_label),
-            "channels": sorted(engine.concepts(CHANNELS, scope, language).items(), key=_by_label),
-            "values": dict(values or {}),
-            "errors": errors or [],
-        }
-    return {"results": rows, "results_form": form}
 
 
 @performance.post("/assets/<asset_id>/results")

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from app.domain.people.profiles import profile
 from app.namespaces import DAM
-from app.web import current_atrium, current_scope
+from app.web.context import current_atrium, current_scope
 from app.web.negotiation import negotiated
 
 profiles = Blueprint("profiles", __name__)

@@ -28,6 +28,12 @@ from flask import (
 )
 
 from app.domain.people.users import ROLES
+from app.domain.sparql.protocol import (
+    RESULT_FORMATS,
+    RESULTS_AND_GRAPHS,
+    SOLUTION_TYPES,
+    StoreError,
+)
 from app.domain.sparql.saved_queries import (
     RESERVED_PARAMETERS,
     SavedQuery,
@@ -35,22 +41,23 @@ from app.domain.sparql.saved_queries import (
     bindings_from,
 )
 from app.domain.sparql.service import QueryRequest
-from app.storage.graphstore import StoreError
-from app.storage.results import SOLUTION_TYPES
-from app.web import current_atrium
 from app.web.auth import current_user, role_required
-from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
+from app.web.context import current_atrium
+from app.web.negotiation import (
+    ALTERNATES,
+    RDF_TYPES,
+    named_type,
+    preferred_type,
+    rdf_response,
+    with_alternates,
+)
 from app.web.sparql import HTML_ROWS, current_caller, page_results, start
 from app.web.sparql_answers import HTML, ProtocolError, protocol_error, streamed
 
 queries = Blueprint("queries", __name__)
 
-EXTENSIONS = {
-    "csv": ("text/csv", None),
-    "tsv": ("text/tab-separated-values", None),
-    "json": ("application/sparql-results+json", "application/ld+json"),
-    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-}
+# /queries/<name>.<extension>: (SELECT / ASK type, CONSTRUCT / DESCRIBE type)
+EXTENSIONS = {f.extension: RESULTS_AND_GRAPHS[f.name] for f in RESULT_FORMATS}
 signed_in_required = role_required(*ROLES)
 
 
@@ -162,18 +169,14 @@ def _editable(name: str) -> SavedQuery:
 
 
 def _named_format() -> str:
-    named = request.args["format"].lower()
-    formats = {
-        "html": HTML,
-        "ttl": "text/turtle",
-        "jsonld": "application/ld+json",
-        "nt": "application/n-triples",
-        "rdf": "application/rdf+xml",
-    }
-    formats.update({extension: types[0] for extension, types in EXTENSIONS.items()})
-    if named not in formats:
-        abort(400, description=f"unknown format {named!r}; use one of {', '.join(formats)}")
-    return formats[named]
+    named = request.args["format"]
+    if named.strip().lower() in EXTENSIONS:
+        return EXTENSIONS[named.strip().lower()][0]
+    media_type = named_type(named)
+    if media_type is None:
+        names = ", ".join(["html", *ALTERNATES, *EXTENSIONS])
+        abort(400, description=f"unknown format {named!r}; use one of {names}")
+    return media_type
 
 
 def _request_for(

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.search import BadSearch, SearchQuery
 from app.domain.search.query import PARAMETERS
-from app.web import current_atrium
+from app.web.context import current_atrium
 
 LANGUAGES = ("en", "de", "fr")
 VIEWS = ("grid", "list")

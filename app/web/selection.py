@@ -27,13 +27,12 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.assets.bulk import (
     EDIT_OPERATIONS,
-    MAX_SELECTION,
     BadSelection,
     BulkActions,
     BulkReport,
     parse_asset_ids,
 )
-from app.domain.assets.zips import MAX_ZIP_ASSETS, TooManyForZip, check_count, stream_zip
+from app.domain.assets.zips import TooManyForZip, check_count, stream_zip
 from app.domain.collections import (
     CollectionError,
     CollectionForbidden,
@@ -43,8 +42,8 @@ from app.domain.iris import COLLECTION_ID
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
 from app.domain.search import BadSearch, SearchQuery
-from app.web import current_atrium, current_reader, current_scope
 from app.web.auth import current_user, role_required
+from app.web.context import current_atrium, current_reader, current_scope
 from app.web.search_urls import request_language
 
 selection = Blueprint("selection", __name__)
@@ -74,8 +73,11 @@ def _payload() -> MultiDict:
     return fields
 
 
-def _selected_ids(limit: int = MAX_SELECTION) -> list[str]:
-    """The assets the request means: 400 if malformed or none, 413 if more than ``limit``."""
+def _selected_ids(limit: int | None = None) -> list[str]:
+    """The assets the request means: 400 if malformed or none, 413 if more than ``limit``
+    (None: the most one bulk action takes)."""
+    if limit is None:
+        limit = current_atrium().config.max_bulk_assets
     form = _payload()
     which = form.get("which", "chosen")
     if which == "all":
@@ -134,7 +136,7 @@ def bulk_collections() -> list[tuple[str, str]]:
 @selection.post("/api/bulk/zip")
 def download_zip() -> Response:
     """The selected assets the reader may see, with their metadata.csv, as a streamed zip."""
-    ids = _selected_ids(MAX_ZIP_ASSETS)
+    ids = _selected_ids(current_atrium().config.max_zip_assets)
     user = current_user()
     actor = Actor.reader(user.name if user else None)
     chunks = stream_zip(current_atrium(), ids, current_scope(), actor, request_language())

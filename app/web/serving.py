@@ -24,7 +24,6 @@ from werkzeug.exceptions import HTTPException
 from app.config import Config
 from app.web.body_limits import largest_body_bytes
 
-THREADS = 8
 ACCESS_LOG = logging.getLogger("atrium.access")
 # A query parameter whose name holds one of these words carries a secret: its value is never
 # logged ("token", "access_token", "csrf_token", "password", "api-key", …).
@@ -44,7 +43,11 @@ def waitress_options(app: Flask, config: Config) -> dict[str, object]:
     Content-Length over the largest body any view accepts, and stops a chunked body there
     (its limit counts as too large, hence the one byte more)."""
     largest = largest_body_bytes(app, config)
-    return {"threads": THREADS, "ident": "Atrium", "max_request_body_size": largest + 1}
+    return {
+        "threads": config.server_threads,
+        "ident": "Atrium",
+        "max_request_body_size": largest + 1,
+    }
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     jsonify,
     make_response,
     redirect,
@@ -39,7 +38,6 @@ from flask import (
     session,
     url_for,
 )
-from pyoxigraph import NamedNode
 from werkzeug.exceptions import HTTPException
 
 from app.domain.assets.downloads import extension_for
@@ -56,10 +54,11 @@ from app.domain.people.shares import (
     ShareNotFound,
 )
 from app.domain.people.users import User
+from app.domain.terms import NamedNode
 from app.namespaces import DAM, DCT, SCHEMA
-from app.web import current_atrium
 from app.web.assets import _download_name, _facts, _rendition_kinds, _send
-from app.web.auth import FailureLog, answers_anonymous_itself, current_user
+from app.web.auth import answers_anonymous_itself, current_user, failure_log
+from app.web.context import current_atrium
 
 shares = Blueprint("shares", __name__)
 shared = Blueprint("shared", __name__)
@@ -245,7 +244,7 @@ def unlock(token: str) -> Response | tuple[str, int]:
     share = opened.share
     address = request.remote_addr or ""
     keys = (f"pair:{share.id} {address}", f"addr:{address}")
-    failures: FailureLog = current_app.extensions.setdefault("share_failures", FailureLog())
+    failures = failure_log("share_failures")
     if failures.blocked(*keys):
         message = "Too many wrong passwords. Wait a few minutes and try again."
         return render_template("share_password.html", token=token, error=message), 429

@@ -32,8 +32,16 @@ import time
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from app.domain.iris import InvalidIri, parse_iri
+from app.domain.people.audit import Actor
 from app.domain.people.users import ROLES
 from app.domain.sparql.examples import default_query, example_query, examples
+from app.domain.sparql.protocol import (
+    FIRST_BATCH,
+    NotAcceptable,
+    QueryStream,
+    QuerySyntaxError,
+    StoreError,
+)
 from app.domain.sparql.service import Caller, QueryRequest, service_description
 from app.domain.sparql.update import (
     BadUpdateRequest,
@@ -43,11 +51,8 @@ from app.domain.sparql.update import (
     UpdateRefused,
     UpdateReport,
 )
-from app.storage.graphstore import QuerySyntaxError, StoreError
-from app.storage.query_jobs import FIRST_BATCH, NotAcceptable
-from app.storage.query_workers import QueryStream
-from app.web import current_atrium, current_scope
 from app.web.auth import answers_anonymous_itself, csrf_exempt, current_user
+from app.web.context import current_atrium, current_scope
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
 from app.web.sparql_answers import (
     HTML,
@@ -309,7 +314,7 @@ def update() -> Response:
         atrium = current_atrium()
         report = SparqlUpdater(
             atrium.store, atrium.iris, atrium.assets, atrium.results_index
-        ).apply(text, options)
+        ).apply(text, options, actor=Actor.of(user.name))
     except ProtocolError as error:
         return plain(error.status, str(error))
     except (QuerySyntaxError, BadUpdateRequest) as error:
@@ -319,8 +324,6 @@ def update() -> Response:
         return plain(422, f"the update was refused, nothing changed: {error}{problems}")
     except UpdateConflict as error:
         return plain(409, str(error))
-    for asset_id in report.assets:
-        atrium.audit.record("changed", atrium.iris.asset(asset_id), user.name)
     return plain(200, update_summary(report))
 
 

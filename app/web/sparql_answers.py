@@ -19,11 +19,19 @@ from collections.abc import Iterator
 
 from flask import Response, request
 
-from app.storage.graphstore import StoreError
-from app.storage.query_jobs import QueryTimeout, RowLimitReached, TooManyQueries, WorkersBusy
-from app.storage.query_workers import QueryStream
-from app.storage.results import GRAPH_TYPES, SOLUTION_TYPES
-from app.web import current_atrium
+from app.domain.sparql.protocol import (
+    GRAPH_TYPES,
+    QUERY_FORMAT_NAMES,
+    SOLUTION_TYPES,
+    QueryStream,
+    QueryTimeout,
+    RowLimitReached,
+    StoreError,
+    TooManyQueries,
+    WorkersBusy,
+    query_formats,
+)
+from app.web.context import current_atrium
 
 HTML = "text/html"
 JSON_RESULTS, XML_RESULTS = "application/sparql-results+json", "application/sparql-results+xml"
@@ -32,19 +40,11 @@ SOLUTION_OFFERS = [*SOLUTION_TYPES, "application/json", "application/xml", HTML]
 GRAPH_OFFERS = [*GRAPH_TYPES, "application/xml", HTML]
 ALIASES = {"application/json": JSON_RESULTS, "application/xml": XML_RESULTS}
 GRAPH_ALIASES = {"application/xml": "application/rdf+xml"}
-# ?format= for links: (SELECT / ASK type, CONSTRUCT / DESCRIBE type)
-FORMAT_PARAMETER: dict[str, tuple[str | None, str | None]] = {
-    "json": (JSON_RESULTS, "application/ld+json"),
-    "xml": (XML_RESULTS, "application/rdf+xml"),
-    "csv": ("text/csv", None),
-    "tsv": ("text/tab-separated-values", None),
-    "ttl": (None, "text/turtle"),
-    "turtle": (None, "text/turtle"),
-    "nt": (None, "application/n-triples"),
-    "rdf": (None, "application/rdf+xml"),
-    "jsonld": (None, "application/ld+json"),
-    "html": (HTML, HTML),
-}
+
+
+def named_formats(named: str) -> tuple[str | None, str | None] | None:
+    """(SELECT / ASK type, CONSTRUCT / DESCRIBE type) of a ``?format=`` name; None: unknown."""
+    return (HTML, HTML) if named.strip().lower() == "html" else query_formats(named)
 
 
 class ProtocolError(Exception):
@@ -65,11 +65,11 @@ def negotiate() -> tuple[str | None, str | None]:
     """The media types for a SELECT/ASK and for a CONSTRUCT/DESCRIBE answer."""
     named = request.values.get("format")
     if named:
-        if named.lower() not in FORMAT_PARAMETER:
-            raise ProtocolError(
-                400, f"unknown format {named!r}; use one of {', '.join(FORMAT_PARAMETER)}"
-            )
-        return FORMAT_PARAMETER[named.lower()]
+        chosen = named_formats(named)
+        if chosen is None:
+            names = ", ".join([*QUERY_FORMAT_NAMES, "html"])
+            raise ProtocolError(400, f"unknown format {named!r}; use one of {names}")
+        return chosen
     accept = request.accept_mimetypes
     if not accept:
         return JSON_RESULTS, "text/turtle"

@@ -27,7 +27,6 @@ from flask import (
     send_file,
     url_for,
 )
-from pyoxigraph import NamedNode, Triple
 from werkzeug.datastructures import FileStorage
 
 from app.config import Config
@@ -43,12 +42,13 @@ from app.domain.assets.versions import (
 from app.domain.iris import ASSET_ID
 from app.domain.media.ingest import work_folders
 from app.domain.people.audit import Actor
+from app.domain.terms import NamedNode, Triple
 from app.namespaces import DCT
-from app.web import current_atrium, current_scope
-from app.web.assets import clean_file_name, content_disposition, may_change, require_version
+from app.web.assets import clean_file_name, content_disposition, require_version
 from app.web.assets import precondition_failed as stale_if_match
 from app.web.auth import answers_anonymous_itself, current_user, role_required
 from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
+from app.web.context import current_atrium, current_scope, may_change
 
 versions = Blueprint("versions", __name__)
 

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -36,9 +36,39 @@ from app.namespaces import DAM, DCT, sparql_prefixes
 from app.storage.graphstore import Scope
 
 if TYPE_CHECKING:
-    from app.service import Atrium
+    from app.domain.assets.repository import AssetRepository
+    from app.domain.collections.writing import Collections
+    from app.domain.concepts import ConceptIndex
+    from app.domain.iris import Iris
+    from app.domain.shapes.registry import FieldRegistry
+    from app.storage.graphstore import GraphStore
+    from app.storage.media import MediaStore
 
-MAX_SELECTION = 2_000  # assets one bulk action takes (a zip's own cap is app.domain.assets.zips')
+
+class BulkServices(Protocol):
+    """What the bulk actions need of the service (:class:`app.service.Atrium`)."""
+
+    @property
+    def iris(self) -> Iris: ...
+
+    @property
+    def store(self) -> GraphStore: ...
+
+    @property
+    def media(self) -> MediaStore: ...
+
+    @property
+    def fields(self) -> FieldRegistry: ...
+
+    @property
+    def assets(self) -> AssetRepository: ...
+
+    @property
+    def collections(self) -> Collections: ...
+
+    def concepts(self) -> ConceptIndex: ...
+
+
 EDIT_OPERATIONS = ("set", "add", "remove")
 CONFLICT = "changed by someone else"
 _REFERENCED = sparql_prefixes() + "ASK { ?file dam:sha256 ?hash }"
@@ -48,7 +78,7 @@ class BadSelection(ValueError):
     """The selection is malformed or too large; the message says what to change."""
 
 
-def parse_asset_ids(texts: Iterable[str], limit: int = MAX_SELECTION) -> list[str]:
+def parse_asset_ids(texts: Iterable[str], limit: int) -> list[str]:
     """The asset ids of a selection, each once in the order given; :class:`BadSelection` for
     anything that is not an asset id, or more than ``limit`` of them."""
     ids: dict[str, None] = {}
@@ -112,7 +142,7 @@ class Preview:
 class BulkActions:
     """The bulk actions over one Atrium's assets."""
 
-    def __init__(self, atrium: Atrium) -> None:
+    def __init__(self, atrium: BulkServices) -> None:
         self.atrium = atrium
         self.assets = atrium.assets
 

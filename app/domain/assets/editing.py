@@ -22,7 +22,7 @@ from pyoxigraph import NamedNode, Triple
 from app.domain.assets.repository import AssetDraft
 from app.domain.assets.validation import Problem
 from app.domain.concepts import ConceptIndex
-from app.domain.search.vocabulary import Vocabulary
+from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.shapes.fields import CHOICE, CONCEPT, Field
 from app.domain.shapes.registry import FieldRegistry
 from app.storage.graphstore import Term
@@ -70,7 +70,7 @@ class FormField:
 def form_fields(
     registry: FieldRegistry,
     department: str,
-    vocabulary: Vocabulary,
+    vocabulary: ConceptLookup,
     language: str,
     record: Iterable[Triple] = (),
     asset: NamedNode | None = None,
@@ -92,7 +92,7 @@ def _form_field(chosen: Field, language: str) -> FormField:
     return FormField(chosen, requirement, chosen.description(language), chosen.label(language))
 
 
-def _fill(form_field: FormField, vocabulary: Vocabulary, language: str, record: list) -> None:
+def _fill(form_field: FormField, vocabulary: ConceptLookup, language: str, record: list) -> None:
     found = [t.object for t in record if t.predicate == form_field.field.path]
     if form_field.widget == "concepts":
         form_field.values = [vocabulary.label(o.value, language) for o in found]

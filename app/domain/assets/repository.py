@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Protocol
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.domain.assets.rights import RightsDates
-from app.domain.assets.validation import Problem, ValidationReport, to_rdflib
+from app.domain.assets.validation import Problem, ValidationReport
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
 from app.domain.people.access import ACCESS_LEVELS, ACCESS_NAMES
 from app.domain.people.audit import Actor, AuditEvent, AuditTrail
 from app.namespaces import DAM, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
+from app.storage.terms import to_rdflib_graph
 
 if TYPE_CHECKING:
     from app.domain.shapes.catalogue import ShapeCatalogue
@@ -251,14 +252,6 @@ class AssetRepository:
         triples = self.record(asset_id, Scope.everything())
         return record_version(triples) if triples else None
 
-    def check_version(self, asset_id: str, seen: str) -> str:
-        """Raise :class:`AssetConflict` unless the record is still at version ``seen``;
-        returns it. Call it inside :meth:`editing` to keep it true until the write."""
-        current = self.version(asset_id)
-        if current != seen:
-            raise self.conflict(asset_id, current)
-        return current
-
     def conflict(self, asset_id: str, current_version: str | None = None) -> AssetConflict:
         """The conflict to raise for a stale write, naming the latest change of the record."""
         if current_version is None:
@@ -294,7 +287,7 @@ class AssetRepository:
         """One SHACL run over the drafts' records (flagged as said) and their concepts."""
         context = {t for d in drafts for t in d.context}
         triples = [t for d in drafts for t in d.with_flags(incomplete=incomplete)]
-        return self.shapes.validator.check(to_rdflib(triples + list(context)), department)
+        return self.shapes.validator.check(to_rdflib_graph(triples + list(context)), department)
 
     def settle_access(self, draft: AssetDraft, report: ValidationReport) -> ValidationReport:
         """Apply :func:`access_allowed` to the draft: an incomplete public draft becomes
@@ -416,7 +409,8 @@ class AssetRepository:
 
     def check_stored(self, assets: list[NamedNode], department: str | None) -> ValidationReport:
         """Validate stored records of one department against the core shape and its profile."""
-        return self.shapes.validator.check(to_rdflib(self.records_with_context(assets)), department)
+        records = to_rdflib_graph(self.records_with_context(assets))
+        return self.shapes.validator.check(records, department)
 
     def missing_fields(self, asset_id: str) -> list[Problem]:
         """What the asset's department profile asks for and the record lacks."""

@@ -24,6 +24,8 @@ import pyoxigraph
 import rdflib
 from rdflib.namespace import XSD
 
+from app.storage.terms import to_oxigraph
+
 _PROBE_SUBJECT = pyoxigraph.NamedNode("urn:atrium:stored-literal")
 
 
@@ -40,7 +42,7 @@ def stored_forms(literals: Iterable[rdflib.Literal]) -> dict[rdflib.Literal, rdf
     probe = pyoxigraph.Store()
     predicates = [pyoxigraph.NamedNode(f"urn:atrium:literal:{n}") for n in range(len(typed))]
     probe.extend(
-        pyoxigraph.Quad(_PROBE_SUBJECT, predicate, _to_oxigraph(literal))
+        pyoxigraph.Quad(_PROBE_SUBJECT, predicate, to_oxigraph(literal))
         for predicate, literal in zip(predicates, typed, strict=True)
     )
     changed = {}
@@ -64,7 +66,3 @@ def stored_datatype(datatype: rdflib.URIRef) -> rdflib.URIRef:
 def short_datatype(datatype: rdflib.URIRef | None) -> str:
     text = str(datatype)
     return "xsd:" + text.removeprefix(str(XSD)) if text.startswith(str(XSD)) else f"<{text}>"
-
-
-def _to_oxigraph(literal: rdflib.Literal) -> pyoxigraph.Literal:
-    return pyoxigraph.Literal(str(literal), datatype=pyoxigraph.NamedNode(str(literal.datatype)))

@@ -17,11 +17,12 @@ The shape files use relative IRIs for Atrium's own concepts and are parsed with 
 concepts (asset type, department, rights, sites, channels, audiences) read only their
 ``rdf:type`` and ``skos:inScheme`` triples, which the caller adds to the data graph.
 
-A write is checked on the exact terms written (:func:`to_rdflib` keeps every lexical form),
-before the store canonicalises them (:mod:`app.domain.assets.stored_literals`). Where the store
-would change what the shapes judge, the write is refused: a literal that is not a valid value of its
-datatype but would be stored as a valid one, and a literal whose datatype the store does not
-keep (``xsd:int`` is stored as ``xsd:integer``).
+A write is checked on the exact terms written (:func:`app.storage.terms.to_rdflib_graph`
+keeps every lexical form), before the store canonicalises them
+(:mod:`app.domain.assets.stored_literals`). Where the store would change what the shapes
+judge, the write is refused: a literal that is not a valid value of its datatype but would be
+stored as a valid one, and a literal whose datatype the store does not keep (``xsd:int`` is
+stored as ``xsd:integer``).
 
 SHACL-SPARQL constraints (§5) get the prefixes their ``sh:prefixes`` declare, including those of
 the ontologies these ``owl:imports`` (§5.2.1: ``sh:prefixes/owl:imports*/sh:declare``), and the
@@ -36,11 +37,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph
 import rdflib
 from pyshacl import validate
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import RDFS, SH, XSD
+from rdflib.namespace import RDFS, SH
 from rdflib.term import Node
 
 from app.domain.assets.stored_literals import short_datatype, stored_forms
@@ -109,11 +109,6 @@ class Validator:
             },
         )
 
-    @property
-    def departments_with_profiles(self) -> tuple[str, ...]:
-        """The department notations that have a profile, in alphabetical order."""
-        return tuple(sorted(self._profiles))
-
     def check(self, data: rdflib.Graph, department: str | None) -> ValidationReport:
         """Validate ``data``, as written, with the core shapes and, if it has one, the
         department's profile; ShapesCannotRun if pySHACL cannot run them."""
@@ -127,50 +122,6 @@ class Validator:
     def with_profile(self, department: str, shapes: rdflib.Graph) -> Validator:
         """This validator with ``department``'s profile replaced (to preview an import)."""
         return Validator(self._core, {**self._profiles, department: shapes})
-
-
-def to_rdflib(
-    triples: Iterable[pyoxigraph.Triple], namespaces: Mapping[str, str] | None = None
-) -> rdflib.Graph:
-    """An rdflib graph of pyoxigraph triples (or quads: their graph name is dropped), with the
-    ``namespaces`` (prefix → IRI, such as a parser's ``prefixes``) bound.
-
-    Literals keep their datatype or language tag (an RDF 1.2 base direction, which rdflib
-    cannot hold, is dropped) and their exact lexical form (rdflib would make ``"007"`` of
-    ``xsd:integer`` ``"7"``); ``xsd:string`` literals become plain rdflib literals, as rdflib's
-    own parsers make them. Triple terms (RDF-star) raise ``TypeError``.
-    """
-    graph = rdflib.Graph()
-    for prefix, namespace in (namespaces or {}).items():
-        graph.bind(prefix, namespace, override=True, replace=True)
-    for triple in triples:
-        graph.add(
-            (
-                _to_rdflib_term(triple.subject),
-                _to_rdflib_term(triple.predicate),
-                _to_rdflib_term(triple.object),
-            )
-        )
-    return graph
-
-
-def _to_rdflib_term(term: object) -> RdflibTerm:
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        return _to_rdflib_literal(term)
-    raise TypeError(f"cannot convert {term!r} to an rdflib term")
-
-
-def _to_rdflib_literal(literal: pyoxigraph.Literal) -> Literal:
-    if literal.language:
-        return Literal(literal.value, lang=literal.language)
-    datatype = URIRef(literal.datatype.value)
-    if datatype == XSD.string:
-        return Literal(literal.value)  # the form rdflib's parsers give plain strings
-    return Literal(literal.value, datatype=datatype, normalize=False)
 
 
 def _parse_shapes(path: Path, vocab_base: str) -> rdflib.Graph:

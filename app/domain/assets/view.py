@@ -14,8 +14,9 @@ from app.domain.assets.repository import record_version
 from app.domain.iris import Iris
 from app.domain.shapes.fields import local_name
 from app.domain.shapes.registry import FieldRegistry
-from app.domain.vocab.languages import LanguagePreference
-from app.namespaces import DAM, DCT, RDF, sparql_prefixes
+from app.domain.vocab.languages import LanguagePreference, as_preference
+from app.domain.vocab.model import label_of
+from app.namespaces import DAM, DCT, RDF, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
 OTHER_GROUP = "Other"
@@ -50,7 +51,7 @@ def asset_view(
     asset_id: str,
     scope: Scope,
     triples: list[Triple],
-    language: str = "en",
+    language: str | LanguagePreference = "en",
 ) -> AssetView | None:
     """The record grouped as the shapes group its fields (``sh:group``, ``sh:order``); None
     when the reader may not see it (or it is absent)."""
@@ -68,11 +69,13 @@ def asset_view(
             renditions.append(t.subject.value.rsplit("/", 1)[-1])
     if not values:
         return None
+    prefs = as_preference(language)
+    language = prefs.first  # the fields' headings (sh:name) are in one language
     labels = concept_labels(
         store,
         scope,
         [o for vs in values.values() for o in vs if isinstance(o, NamedNode)],
-        language,
+        prefs,
     )
     department = local_name(values[DAM.department][0].value) if values.get(DAM.department) else None
     groups: dict[str, list[tuple[str, list[Value]]]] = {}
@@ -106,20 +109,26 @@ def _value(term, labels: dict[str, str]) -> Value:  # noqa: ANN001
 _CONCEPT_LABELS = (
     sparql_prefixes()
     + """
-SELECT ?c ?label WHERE {{ VALUES ?c {{ {concepts} }} ?c skos:prefLabel|rdfs:label ?label }}
+SELECT ?c ?p ?label WHERE {{ VALUES ?c {{ {concepts} }} VALUES ?p {{ skos:prefLabel rdfs:label }}
+  ?c ?p ?label }}
 """
 )
 
 
 def concept_labels(
-    store: GraphStore, scope: Scope, concepts: list[NamedNode], language: str = "en"
+    store: GraphStore,
+    scope: Scope,
+    concepts: list[NamedNode],
+    language: str | LanguagePreference = "en",
 ) -> dict[str, str]:
-    """Each concept's label in ``language``, else in the reader's fallback order."""
+    """Each resource's prefLabel (rdfs:label for one without) as the reader's languages choose
+    it, by the rule every surface uses (:class:`LanguagePreference`)."""
     if not concepts:
         return {}
     query = _CONCEPT_LABELS.format(concepts=" ".join(str(c) for c in set(concepts)))
-    found: dict[str, list[Literal]] = defaultdict(list)
+    found: dict[str, dict[bool, list[Literal]]] = defaultdict(lambda: defaultdict(list))
     for row in store.select(query, scope=scope):
-        found[row["c"].value].append(row["label"])
-    preference = LanguagePreference.of([language])
-    return {iri: preference.best(labels).value for iri, labels in found.items()}
+        if isinstance(row["label"], Literal):
+            found[row["c"].value][row["p"] == SKOS.prefLabel].append(row["label"])
+    prefs = as_preference(language)
+    return {iri: label_of(kinds[True] or kinds[False], iri, prefs) for iri, kinds in found.items()}

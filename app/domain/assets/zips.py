@@ -23,21 +23,52 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pyoxigraph import NamedNode, Triple
 
 from app.domain.assets.downloads import download_name, extension_for
 from app.domain.people.access import ACCESS_NAMES
 from app.domain.people.audit import Actor
-from app.domain.search.vocabulary import Vocabulary
+from app.domain.search.concept_lookup import ConceptLookup
 from app.namespaces import DAM, DCT, SCHEMA
 from app.storage.graphstore import Scope
 
 if TYPE_CHECKING:
-    from app.service import Atrium
+    from app.config import Config
+    from app.domain.assets.repository import AssetRepository
+    from app.domain.iris import Iris
+    from app.domain.people.audit import AuditTrail
+    from app.domain.search.engine import SearchEngine
+    from app.domain.shapes.registry import FieldRegistry
+    from app.storage.media import MediaStore
 
-MAX_ZIP_ASSETS = 2_000  # assets one zip may hold; more answer 413 (narrow the selection)
+
+class ZipServices(Protocol):
+    """What a zip needs of the service (:class:`app.service.Atrium`)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def iris(self) -> Iris: ...
+
+    @property
+    def fields(self) -> FieldRegistry: ...
+
+    @property
+    def assets(self) -> AssetRepository: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
+
+    @property
+    def media(self) -> MediaStore: ...
+
+    @property
+    def search(self) -> SearchEngine: ...
+
+
 CHUNK_BYTES = 1 << 16  # read from a media file at a time
 METADATA_NAME = "metadata.csv"
 VALUE_SEPARATOR = " | "  # between the values of a repeatable field in one CSV cell
@@ -76,7 +107,7 @@ class _Chunks(io.RawIOBase):
         return taken
 
 
-def check_count(count: int, limit: int = MAX_ZIP_ASSETS) -> None:
+def check_count(count: int, limit: int) -> None:
     """:class:`TooManyForZip` when ``count`` assets are more than a zip may hold."""
     if count > limit:
         raise TooManyForZip(
@@ -85,23 +116,23 @@ def check_count(count: int, limit: int = MAX_ZIP_ASSETS) -> None:
         )
 
 
-def metadata_columns(atrium: Atrium) -> list[str]:
+def metadata_columns(atrium: ZipServices) -> list[str]:
     """The CSV's columns: the fixed ones, then every field of the shapes by name."""
     names = [f.name for f in atrium.fields.all_fields]
     return [*_FIXED_COLUMNS, *(n for n in dict.fromkeys(names) if n not in _FIXED_COLUMNS)]
 
 
 def stream_zip(
-    atrium: Atrium,
+    atrium: ZipServices,
     asset_ids: Sequence[str],
     scope: Scope,
     actor: Actor,
     language: str = "en",
 ) -> Iterator[bytes]:
     """The zip of the assets ``scope`` sees among ``asset_ids``, chunk by chunk."""
-    check_count(len(asset_ids))
+    check_count(len(asset_ids), atrium.config.max_zip_assets)
     out = _Chunks()
-    vocabulary = Vocabulary.load(atrium.store, scope, atrium.iris)
+    vocabulary = atrium.search.concepts.for_scope(scope)
     fields = list({f.name: f for f in reversed(atrium.fields.all_fields)}.values())[::-1]
     columns = metadata_columns(atrium)
     entries: list[_Entry] = []
@@ -133,7 +164,9 @@ def stream_zip(
     yield out.take()
 
 
-def _entry(atrium: Atrium, asset_id: str, triples: list[Triple], used: set[str]) -> _Entry | None:
+def _entry(
+    atrium: ZipServices, asset_id: str, triples: list[Triple], used: set[str]
+) -> _Entry | None:
     """Where the asset's original goes in the zip (None: it has no stored file)."""
     iris = atrium.iris
     file = _facts(triples, iris.asset_file(asset_id))
@@ -148,7 +181,7 @@ def _entry(atrium: Atrium, asset_id: str, triples: list[Triple], used: set[str])
 
 
 def _write_original(
-    atrium: Atrium, archive: zipfile.ZipFile, entry: _Entry, out: _Chunks
+    atrium: ZipServices, archive: zipfile.ZipFile, entry: _Entry, out: _Chunks
 ) -> Iterator[bytes]:
     info = zipfile.ZipInfo(entry.name)
     info.file_size = entry.size  # so zipfile knows whether the entry needs ZIP64
@@ -161,12 +194,12 @@ def _write_original(
 
 
 def _row(
-    atrium: Atrium,
+    atrium: ZipServices,
     asset_id: str,
     triples: list[Triple],
     entry: _Entry | None,
     fields: list,
-    vocabulary: Vocabulary,
+    vocabulary: ConceptLookup,
     language: str,
 ) -> dict[str, str]:
     """The asset's CSV cells by column; the fixed columns win over a field of the same name."""
@@ -186,7 +219,7 @@ def _row(
     return row
 
 
-def _shown(value: object, vocabulary: Vocabulary, language: str) -> str:
+def _shown(value: object, vocabulary: ConceptLookup, language: str) -> str:
     if isinstance(value, NamedNode) and value.value in vocabulary.concepts:
         return vocabulary.label(value.value, language)
     return getattr(value, "value", str(value))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+from pyoxigraph import NamedNode
 
 from app.domain.collections.model import (
     CollectionConflict,
@@ -10,11 +12,22 @@ from app.domain.collections.model import (
     CollectionNotFound,
 )
 from app.domain.collections.record import StoredCollection
+from app.domain.iris import Iris
+from app.domain.keyed_locks import KeyedLocks
 from app.domain.people.access import Reader
 from app.storage.graphstore import Scope
 
-if TYPE_CHECKING:
-    from app.domain.collections.writing import Collections
+
+class EditedCollections(Protocol):
+    """What an edit needs of the collections it edits
+    (:class:`app.domain.collections.writing.Collections`)."""
+
+    iris: Iris
+    locks: KeyedLocks
+
+    def stored(self, collection_id: str) -> StoredCollection | None: ...
+
+    def _sees(self, member: NamedNode, scope: Scope) -> bool: ...
 
 
 class Editing:
@@ -23,7 +36,7 @@ class Editing:
 
     def __init__(
         self,
-        owner: Collections,
+        owner: EditedCollections,
         collection_id: str,
         reader: Reader,
         scope: Scope,

@@ -20,7 +20,7 @@ from functools import cached_property
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets.validation import Validator, to_rdflib
+from app.domain.assets.validation import Validator
 from app.domain.collections.editing import Editing
 from app.domain.collections.homes import MembershipHomes
 from app.domain.collections.model import (
@@ -48,9 +48,10 @@ from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
 from app.domain.people.access import Reader
-from app.domain.people.audit import AuditTrail
+from app.domain.people.audit import Actor, AuditTrail
 from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.terms import to_rdflib_graph
 
 COLLECTION_SHAPE = SHAPES_DIR / "collections.ttl"
 _VISIBLE = PREFIXES + "ASK { VALUES ?type { dam:Asset dcmitype:Collection } ?m a ?type }"
@@ -71,6 +72,10 @@ class Collections(CollectionReads):
             COLLECTION_SHAPE, format="turtle", publicID=self.iris.vocab_base
         )
         return Validator(shapes, {})
+
+    def _event(self, action: str, iri: NamedNode, reader: Reader) -> list[Quad]:
+        """The audit event's quads, written in the same update as the change they record."""
+        return self.audit.event_quads(action, iri, Actor.of(reader.name))
 
     # Writes ------------------------------------------------------------------------------
 
@@ -108,8 +113,8 @@ class Collections(CollectionReads):
         ]
         self._check(triples)
         graph = self._graph(chosen[0], chosen[1], owner)
-        self.store.insert(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        self.audit.record("created", iri, reader.name)
+        quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        self.store.insert(quads + self._event("created", iri, reader))
         return collection_id
 
     def update(
@@ -150,12 +155,12 @@ class Collections(CollectionReads):
             removed, added = list(stored.description), new
             if graph != stored.graph:  # its members' statements follow it to the new pair
                 removed, added = self._regraph(stored, graph, removed, added)
+            added += self._event("changed", stored.iri, reader)
             self.store.update(
                 update_request(data_block("DELETE", removed), data_block("INSERT", added))
             )
             if graph != stored.graph:
                 self.homes.rehome(stored.iri)  # where it is itself a member
-        self.audit.record("changed", stored.iri, reader.name)
 
     def delete(
         self,
@@ -167,9 +172,11 @@ class Collections(CollectionReads):
     ) -> None:
         """Delete the collection (not its members); it leaves the collections holding it."""
         with self._editing(collection_id, reader, scope, expected_version) as stored:
-            self.store.update(data_block("DELETE", stored.quads))
+            event = self._event("deleted", stored.iri, reader)
+            self.store.update(
+                update_request(data_block("DELETE", stored.quads), data_block("INSERT", event))
+            )
             self.homes.rehome(stored.iri)
-        self.audit.record("deleted", stored.iri, reader.name)
 
     def add(
         self,
@@ -370,7 +377,7 @@ class Collections(CollectionReads):
         return update_request(data_block("DELETE", old), data_block("INSERT", new))
 
     def _check(self, triples: list[Triple]) -> None:
-        report = self._shape.check(to_rdflib(triples), None)
+        report = self._shape.check(to_rdflib_graph(triples), None)
         if report.refusals:
             raise CollectionError("; ".join(f"{p.field}: {p.message}" for p in report.refusals))
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
 from app.domain.demo.company import DEPARTMENTS, Color
 from app.domain.demo.metadata_writer import exif_text
-
-if TYPE_CHECKING:
-    from app.domain.demo.images import Plan
+from app.domain.demo.plan import Plan
 
 # The scene is drawn at most this wide, then scaled up: drawing is the slow part.
 SKETCH_WIDTH = 640

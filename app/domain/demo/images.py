@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +50,7 @@ from app.domain.demo.company import (
 )
 from app.domain.demo.drawing import render_stored
 from app.domain.demo.metadata_writer import DemoMetadata, encode_jpeg
+from app.domain.demo.plan import Plan
 
 # The vocabulary files use relative concept IRIs without @base.
 VOCABULARY_BASE = "http://example.invalid/vocab/"
@@ -174,26 +175,6 @@ def _keyword_for(concept: Concept, rng: random.Random) -> str:
 
 
 # --- planning one item ------------------------------------------------------------------------
-
-
-@dataclass
-class Plan:
-    """Everything decided about one image before any pixel is drawn."""
-
-    index: int
-    department: str
-    scene: Scene
-    access: str
-    subjects: list[str]
-    fields: dict[str, str]
-    embedded: DemoMetadata
-    # Drawing goes on with the item's own random stream, so item n never depends on count.
-    rng: random.Random = field(repr=False)
-
-    @property
-    def filename(self) -> str:
-        code = DEPARTMENTS[self.department].code
-        return f"{code}_{self.embedded.taken:%Y%m%d}_{self.index + 1:04d}.jpg"
 
 
 def _plan(index: int, ordinal: int, department: str, vocab: Vocabularies, seed: int) -> Plan:

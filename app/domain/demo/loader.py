@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from app.domain.media.prepare import prepare_all
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.results.importer import ImportSummary, ResultsImporter
 from app.namespaces import DAM, DC, DCAT, DCT, RDF, SCHEMA, XSD
+from app.storage.media import hash_bytes
 
 
 def load_demo(
@@ -42,7 +42,10 @@ def load_demo(
     """Draw the demo images into ``folder`` and ingest each with its department's fields."""
     items = generate_demo_collection(folder, count=count)
     ingester = Ingester(atrium)
-    prepared = prepare_all([item.path for item in items], atrium.config.max_image_pixels)
+    config = atrium.config
+    prepared = prepare_all(
+        [item.path for item in items], config.max_image_pixels, config.ingest_workers
+    )
     options = (ingester.resolve(_options(item)) for item in items)
     report = ingester.run_items(zip(prepared, options, strict=True), on_outcome)
     stored = {
@@ -126,7 +129,7 @@ def _synthetic_record(
     vocab: _SyntheticVocabulary,
 ) -> list[Triple]:
     seed_bytes = f"synthetic-{number}".encode()
-    sha256 = hashlib.sha256(seed_bytes).hexdigest()
+    sha256 = hash_bytes(seed_bytes)  # stands for the hash of a file never written
     asset_id = sha256[:16]
     iri, file_iri = iris.asset(asset_id), iris.asset_file(asset_id)
     mime, kind = rng.choice(_FORMATS)

@@ -14,12 +14,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pillow_heif
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from app.domain.media.types import guess_mime
+from app.storage.media import hash_bytes
 
 pillow_heif.register_heif_opener()
 
@@ -60,6 +62,11 @@ class Rendition:
     data: bytes
     width: int
     height: int
+
+    @cached_property
+    def sha256(self) -> str:
+        """The hash the picture is stored under (taken once: the record and the store share it)."""
+        return hash_bytes(self.data)
 
 
 # --- Pillow's bomb guard ------------------------------------------------------------------------
@@ -203,13 +210,6 @@ def orientation_of(image: Image.Image) -> int | None:
 
 
 # --- renditions ---------------------------------------------------------------------------------
-
-
-def make_renditions(path: Path, *, max_pixels: int) -> dict[str, Rendition]:
-    """Make the JPEG "preview" (longest side 1024) and "thumbnail" (256) of the first frame."""
-    with open_image(path, max_pixels=max_pixels) as image:
-        preview = _preview_image(image)
-    return renditions_from(preview)
 
 
 def renditions_of_picture(picture: Image.Image) -> dict[str, Rendition]:

@@ -169,7 +169,8 @@ class Ingester:
         )
 
     def _prepared(self, paths: list[Path]) -> Iterator[PreparedFile]:
-        return prepare_all(paths, self.atrium.config.max_image_pixels)
+        config = self.atrium.config
+        return prepare_all(paths, config.max_image_pixels, config.ingest_workers)
 
     def run_items(
         self,
@@ -293,8 +294,8 @@ class Ingester:
         """Store the file and its renditions; the hashes of those that were not stored yet
         (what :meth:`remove_media` takes away again when the record is refused)."""
         media = self.atrium.media
-        stored = [media.put_file(prepared.path)]
-        stored += [media.put_bytes(r.data) for r in prepared.renditions.values()]
+        stored = [media.put_file(prepared.path, hashed=(prepared.sha256, prepared.size))]
+        stored += [media.put_bytes(r.data, r.sha256) for r in prepared.renditions.values()]
         return [s.sha256 for s in stored if s.created]
 
     def remove_media(self, hashes: list[str]) -> None:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +18,7 @@ from app.domain.media.facts import Limits, MediaFacts
 from app.domain.media.images import BadFile, ImageInfo, Rendition, read_image
 from app.domain.media.readers import read_media
 from app.domain.media.types import guess_mime
+from app.storage.media import hash_file
 
 SMALL_BATCH = 8  # below this, worker processes cost more than they save
 
@@ -38,21 +38,11 @@ class PreparedFile:
     error: str | None = None
 
 
-def sha256_of(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def prepare(path: Path, max_pixels: int) -> PreparedFile:
     """Hash, decode and describe one file. Runs in a worker process; never raises."""
     prepared = PreparedFile(path)
     try:
-        prepared.sha256, prepared.size = sha256_of(path)
+        prepared.sha256, prepared.size = hash_file(path)
         prepared.mime = guess_mime(path)
         if prepared.size == 0:
             raise BadFile("file is empty")
@@ -76,10 +66,11 @@ def _is_document(mime: str) -> bool:
     return not mime.startswith("image/") and mime != "application/octet-stream"
 
 
-def prepare_all(paths: list[Path], max_pixels: int) -> Iterator[PreparedFile]:
-    if len(paths) < SMALL_BATCH:
+def prepare_all(paths: list[Path], max_pixels: int, workers: int = 0) -> Iterator[PreparedFile]:
+    """``workers``: processes reading the files (0: one per CPU core, at most 8)."""
+    if len(paths) < SMALL_BATCH or workers == 1:
         yield from (prepare(path, max_pixels) for path in paths)
         return
-    workers = min(os.cpu_count() or 1, 8)
+    workers = workers or min(os.cpu_count() or 1, 8)
     with ProcessPoolExecutor(workers) as pool:
         yield from pool.map(prepare, paths, [max_pixels] * len(paths), chunksize=2)

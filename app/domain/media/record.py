@@ -8,7 +8,6 @@ of a :class:`~app.domain.media.prepare.PreparedFile`; the ingest adds what its o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -80,7 +79,7 @@ class Describer:
                 Triple(node, SCHEMA.encodingFormat, Literal("image/jpeg")),
                 Triple(node, EXIF.imageWidth, _integer(rendition.width)),
                 Triple(node, EXIF.imageLength, _integer(rendition.height)),
-                Triple(node, DAM.sha256, Literal(hashlib.sha256(rendition.data).hexdigest())),
+                Triple(node, DAM.sha256, Literal(rendition.sha256)),
             ]
         return triples
 

@@ -10,8 +10,6 @@ import mimetypes
 import zipfile
 from pathlib import Path
 
-from PIL import Image
-
 _EXTRA_TYPES = {
     ".heic": "image/heic",
     ".heif": "image/heif",
@@ -51,13 +49,6 @@ _OOXML_FOLDERS = {
     "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
-
-
-def is_image_name(path: Path) -> bool:
-    """Whether the file name says this is an image Pillow can decode (the name alone decides)."""
-    suffix = Path(path).suffix.lower()
-    mime = mime_from_name(Path(path)) or ""
-    return mime.startswith("image/") and suffix in Image.registered_extensions()
 
 
 def guess_mime(path: Path) -> str:

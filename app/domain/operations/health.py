@@ -26,8 +26,6 @@ from app.storage.graphstore import GraphStore, Scope
 
 log = logging.getLogger("atrium.health")
 
-STORE_TIMEOUT_SECONDS = 2.0  # a store that takes longer over ``ASK {}`` is not answering
-
 
 class Tally:
     """Counts by label values (``labels`` names them), safe across threads, since start."""
@@ -77,9 +75,10 @@ class Check:
 class HealthChecks:
     """The checks of one service (an :class:`app.service.Atrium`)."""
 
-    def __init__(self, atrium, store_timeout: float | None = None) -> None:  # noqa: ANN001 - app.service.Atrium
+    def __init__(self, atrium) -> None:  # noqa: ANN001 - app.service.Atrium
         self.atrium = atrium
-        self.store_probe = StoreProbe(atrium.store, store_timeout or STORE_TIMEOUT_SECONDS)
+        # a store that takes longer over ``ASK {}`` than this setting is not answering
+        self.store_probe = StoreProbe(atrium.store, atrium.config.health_store_seconds)
 
     def run(self) -> list[Check]:
         """Every check; those that read the store are skipped (and fail) when it does not

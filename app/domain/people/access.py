@@ -51,13 +51,6 @@ class Reader:
     def signed_in_as(cls, name: str, departments: Iterable[str], admin: bool) -> Reader:
         return cls(True, frozenset(departments), admin, name)
 
-    def may_see(self, access: str, department: str) -> bool:
-        if self.admin or access == "public":
-            return True
-        if access == "internal":
-            return self.signed_in
-        return self.signed_in and department in self.departments
-
 
 ANONYMOUS = Reader()
 ADMIN = Reader(signed_in=True, admin=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -194,7 +193,7 @@ class AuditTrail:
         """The quads of one event, to write in the same update as the change it records."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
-        event = NamedNode(f"{self.iris.base}audit/{uuid.uuid4()}")
+        event = self.iris.new_audit_event()
         now = dt.datetime.now(dt.UTC).isoformat()  # µs: events of one second keep their order
         statements = [
             (RDF.type, PROV.Activity),

@@ -10,7 +10,7 @@ departments), taxonomist (edits vocabularies), admin (everything).
 Browser sessions are kept here too, so they can be ended server-side: a session is a random
 secret (only its hash is stored) that the signed cookie carries. Signing out ends one session;
 a password or role change, or disabling the user, ends all of theirs at once; every session
-also ends after ``SESSION_LIFETIME`` seconds.
+also ends after ``session_seconds`` (the ``ATRIUM_SESSION_HOURS`` setting).
 
 API tokens may carry an expiry, and record their last use (:mod:`app.domain.people.api_tokens`).
 
@@ -46,7 +46,6 @@ USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
 # Names that are not people: the CLI's agent in the audit trail must never be a user's name.
 RESERVED_NAMES = frozenset({SYSTEM_AGENT})
-SESSION_LIFETIME = 12 * 3600  # seconds: a working day, then sign in again
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -129,9 +128,10 @@ class UserDetails:
 
 
 class UserStore:
-    def __init__(self, path: Path, store: GraphStore, iris: Iris) -> None:
+    def __init__(self, path: Path, store: GraphStore, iris: Iris, session_seconds: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.session_seconds = session_seconds
         self.store = store
         self.iris = iris
         with self._connect() as db:
@@ -298,7 +298,7 @@ class UserStore:
             db.execute("UPDATE users SET last_sign_in = ? WHERE name = ?", (_now(), name))
             db.execute(
                 "INSERT INTO sessions (id_hash, user, created, expires) VALUES (?, ?, ?, ?)",
-                (api_tokens.secret_hash(secret), name, _now(), now + SESSION_LIFETIME),
+                (api_tokens.secret_hash(secret), name, _now(), now + self.session_seconds),
             )
         return secret
 
@@ -316,11 +316,6 @@ class UserStore:
         """End one session (signing out); an unknown or ended one is no error."""
         with self._connect() as db:
             db.execute("DELETE FROM sessions WHERE id_hash = ?", (api_tokens.secret_hash(secret),))
-
-    def end_sessions(self, name: str) -> None:
-        """End every session of ``name``."""
-        with self._connect() as db:
-            _end_sessions(db, name)
 
     # API tokens -----------------------------------------------------------------------------
 

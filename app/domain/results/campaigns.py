@@ -57,7 +57,7 @@ class Campaigns:
 
     @property
     def scheme(self) -> NamedNode:
-        return NamedNode(self.iris.vocab_base + SLUG)
+        return self.iris.scheme(SLUG)
 
     @property
     def graph(self) -> NamedNode:

@@ -36,8 +36,8 @@ from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
 from app.domain.results import index_file
+from app.domain.results.cube import COUNTS, Observation
 from app.domain.results.index_file import Revision
-from app.domain.results.observations import COUNTS, Observation
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 

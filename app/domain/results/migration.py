@@ -22,16 +22,41 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.domain.concepts import SHAPES_DIR
+from app.domain.iris import Iris
+from app.domain.results.campaigns import Campaigns
+from app.domain.search.index import SearchIndex
+from app.domain.shapes.catalogue import ShapeCatalogue
+from app.domain.shapes.profiles import Profiles
 from app.namespaces import DAM, sparql_prefixes
-from app.storage.graphstore import Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 
-if TYPE_CHECKING:
-    from app.service import Atrium
+
+class MigrationServices(Protocol):
+    """What the migration needs of the service (:class:`app.service.Atrium`)."""
+
+    @property
+    def iris(self) -> Iris: ...
+
+    @property
+    def store(self) -> GraphStore: ...
+
+    @property
+    def shapes(self) -> ShapeCatalogue: ...
+
+    @property
+    def campaigns(self) -> Campaigns: ...
+
+    @property
+    def profiles(self) -> Profiles: ...
+
+    @property
+    def search_index(self) -> SearchIndex: ...
+
 
 DEPARTMENT = "marketing"
 SHIPPED_PROFILE = SHAPES_DIR / "profiles" / f"{DEPARTMENT}.ttl"
@@ -81,14 +106,14 @@ class CampaignMigration:
         return lines
 
 
-def needs_migration(atrium: Atrium) -> bool:
+def needs_migration(atrium: MigrationServices) -> bool:
     """Whether the stored marketing profile's campaign field is still text."""
     fields = atrium.shapes.registry.profiles.get(DEPARTMENT, ())
     campaign = next((f for f in fields if f.path == DAM.campaign), None)
     return campaign is not None and campaign.kind == TEXT
 
 
-def migrate_campaigns(atrium: Atrium) -> CampaignMigration:
+def migrate_campaigns(atrium: MigrationServices) -> CampaignMigration:
     """Turn free-text campaigns into concepts and install the concept profile (see module)."""
     report = CampaignMigration()
     if not needs_migration(atrium):
@@ -128,7 +153,7 @@ def migrate_campaigns(atrium: Atrium) -> CampaignMigration:
 
 
 def _rewrite(
-    atrium: Atrium,
+    atrium: MigrationServices,
     values: dict[tuple[str, str, Literal], str | None],
     report: CampaignMigration,
 ) -> None:

@@ -11,95 +11,26 @@ shape ``shapes/results.ttl``.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal
-from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets.validation import Validator, to_rdflib
+from app.domain.assets.validation import Validator
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
-from app.namespaces import DAM, QB, RDF, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, Term, data_block, update_request
+from app.domain.results.cube import AMOUNTS, COUNTS, Observation
+from app.namespaces import sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.terms import to_rdflib_graph
 
 if TYPE_CHECKING:
     from app.domain.results.index import ResultsIndex
 
 RESULTS_SHAPE = SHAPES_DIR / "results.ttl"
-COUNTS = ("impressions", "clicks", "conversions")
-AMOUNTS = ("spend", "revenue")
-
-
-@dataclass(frozen=True)
-class Observation:
-    asset: NamedNode
-    segment: NamedNode
-    channel: NamedNode
-    campaign: NamedNode
-    start: dt.date
-    end: dt.date
-    impressions: int
-    clicks: int
-    conversions: int
-    spend: Decimal | None = None
-    revenue: Decimal | None = None
-
-    @cached_property
-    def key(self) -> str:
-        dimensions = (self.asset, self.segment, self.channel, self.campaign)
-        text = "|".join(
-            [*(d.value for d in dimensions), self.start.isoformat(), self.end.isoformat()]
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-    def iri(self, iris: Iris) -> NamedNode:
-        return iris.observation(self.key)
-
-    def triples(self, iris: Iris) -> list[Triple]:
-        return [Triple(*statement) for statement in self._statements(iris)]
-
-    def quads(self, iris: Iris, graph: NamedNode) -> list[Quad]:
-        return [Quad(s, p, o, graph) for s, p, o in self._statements(iris)]
-
-    def _statements(self, iris: Iris) -> Iterator[tuple[NamedNode, NamedNode, Term]]:
-        me = self.iri(iris)
-        yield me, _TYPE, _OBSERVATION
-        yield me, _DATA_SET, iris.results_dataset
-        yield me, _OBSERVED_ASSET, self.asset
-        yield me, _SEGMENT, self.segment
-        yield me, _CHANNEL, self.channel
-        yield me, _CAMPAIGN, self.campaign
-        yield me, _PERIOD_START, _date(self.start)
-        yield me, _PERIOD_END, _date(self.end)
-        for name, predicate in _COUNT_PREDICATES.items():
-            yield me, predicate, Literal(str(getattr(self, name)), datatype=_INT)
-        for name, predicate in _AMOUNT_PREDICATES.items():
-            value = getattr(self, name)
-            if value is not None:
-                yield me, predicate, Literal(str(value), datatype=_DECIMAL)
-
-
-_OBSERVED_ASSET, _SEGMENT, _CHANNEL, _CAMPAIGN = (
-    DAM.observedAsset, DAM.segment, DAM.channel, DAM.campaign
-)  # fmt: skip
-_PERIOD_START, _PERIOD_END = DAM.periodStart, DAM.periodEnd
-_TYPE, _OBSERVATION, _DATA_SET = RDF.type, QB.Observation, QB.dataSet
-_COUNT_PREDICATES = {name: DAM[name] for name in COUNTS}
-_AMOUNT_PREDICATES = {name: DAM[name] for name in AMOUNTS}
-_INT, _DECIMAL = XSD.integer, XSD.decimal
-
-
-@lru_cache(maxsize=4096)
-def _date(day: dt.date) -> Literal:
-    return Literal(day.isoformat(), datatype=XSD.date)
 
 
 def problems(observation: Observation) -> list[str]:
@@ -145,7 +76,7 @@ class Observations:
     ) -> dict[str, list[str]]:
         """SHACL problems by observation IRI (``context``: the concepts' type and scheme)."""
         triples = [t for o in observations for t in o.triples(self.iris)]
-        report = self._shape.check(to_rdflib(triples + context), None)
+        report = self._shape.check(to_rdflib_graph(triples + context), None)
         found: dict[str, list[str]] = {}
         for problem in report.refusals:
             found.setdefault(problem.focus, []).append(f"{problem.field}: {problem.message}")

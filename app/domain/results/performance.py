@@ -68,11 +68,6 @@ def wilson_lower_bounds(successes: np.ndarray, trials: np.ndarray, z: float = Z)
     return np.where(trials > 0, np.maximum((centre - spread) / (1 + z2 / n), 0.0), 0.0)
 
 
-def wilson_lower_bound(successes: float, trials: float, z: float = Z) -> float:
-    """The lower bound of the Wilson score interval of ``successes`` out of ``trials``."""
-    return float(wilson_lower_bounds(np.array([successes]), np.array([trials]), z)[0])
-
-
 @dataclass(frozen=True)
 class ResultFilter:
     """Which results count: a segment (with everything below it), channel, campaign, period."""

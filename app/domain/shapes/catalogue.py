@@ -25,7 +25,7 @@ from pathlib import Path
 import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets.validation import Validator, to_rdflib
+from app.domain.assets.validation import Validator
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.shapes.fields import read_fields
@@ -33,6 +33,7 @@ from app.domain.shapes.registry import FieldRegistry
 from app.domain.vocab.files import to_oxigraph, unskolemize
 from app.namespaces import DAM, DCT, PREFIXES, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.terms import to_rdflib_graph
 
 CORE = "core"
 POLL_SECONDS = 2.0
@@ -108,14 +109,14 @@ class ShapeCatalogue:
     def stored(self, name: str) -> rdflib.Graph | None:
         """A stored shapes graph as rdflib parses it (its stamp left out); None if absent."""
         triples = self._triples(name)
-        return to_rdflib(triples) if triples else None
+        return to_rdflib_graph(triples) if triples else None
 
     def export(self, name: str) -> str | None:
         """The stored profile (or ``core``) as Turtle, blank nodes as they were imported."""
         triples = self._triples(name)
         if not triples:
             return None
-        graph = to_rdflib(unskolemize(triples, self._genid_base))
+        graph = to_rdflib_graph(unskolemize(triples, self._genid_base))
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace)
         return graph.serialize(format="turtle")
@@ -160,7 +161,7 @@ class ShapeCatalogue:
 
     @property
     def _genid_base(self) -> str:
-        return f"{self.iris.base}.well-known/genid/"
+        return self.iris.genid_base
 
     def _stamp_rows(self) -> list[tuple[str, str, str | None]]:
         rows = self.store.select(

@@ -33,6 +33,7 @@ from rdflib.namespace import RDF, RDFS, SH, SKOS, XSD
 from rdflib.term import Node
 
 from app.storage.graphstore import Term
+from app.storage.terms import to_oxigraph
 
 DAM = rdflib.Namespace("https://w3id.org/atrium/ns#")
 DASH = rdflib.Namespace("http://datashapes.org/dash#")  # form hints (dash:singleLine)
@@ -292,7 +293,7 @@ def _kind(shapes: rdflib.Graph, members: list[Node]) -> tuple[str, str | None, t
     for shape in members:
         head = shapes.value(shape, SH["in"])
         if head is not None:
-            return CHOICE, None, tuple(_to_term(v) for v in Collection(shapes, head))
+            return CHOICE, None, tuple(to_oxigraph(v) for v in Collection(shapes, head))
     for shape in members:
         for node in shapes.objects(shape, SH.node):
             scheme = _scheme_of(shapes, node)
@@ -348,13 +349,3 @@ def _texts(literals: Iterable[Node]) -> dict[str, str]:
 def _flag(values: list[Node], *, default: bool) -> bool:
     flags = [v.toPython() for v in values if isinstance(v, rdflib.Literal)]
     return bool(flags[0]) if flags else default
-
-
-def _to_term(node: Node) -> Term:
-    if isinstance(node, URIRef):
-        return NamedNode(str(node))
-    assert isinstance(node, rdflib.Literal)
-    if node.language:
-        return Literal(str(node), language=node.language)
-    datatype = node.datatype or XSD.string
-    return Literal(str(node), datatype=NamedNode(str(datatype)))

@@ -31,7 +31,7 @@ from rdflib.namespace import RDF, SH, XSD
 
 from app.domain.assets.repository import AssetRepository, access_allowed
 from app.domain.assets.stored_literals import stored_datatype
-from app.domain.assets.validation import Validator, to_rdflib
+from app.domain.assets.validation import Validator
 from app.domain.iris import Iris
 from app.domain.people.audit import Actor, AuditTrail
 from app.domain.search.query import PARAMETERS as SEARCH_PARAMETERS
@@ -48,6 +48,7 @@ from app.domain.shapes.fields import (
 from app.domain.vocab.files import VocabularyFileError, read_vocabulary
 from app.namespaces import DAM, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.terms import to_rdflib_graph
 
 BATCH = 200  # assets re-validated per SHACL run
 _SPARQL_CONSTRAINTS = (SH.sparql, SH.SPARQLConstraint, SH.select, SH.ask, SH.SPARQLTarget)
@@ -228,7 +229,7 @@ class Profiles:
 
 
 def _incomplete(validator: Validator, records: list, department: str) -> set[str]:
-    report = validator.check(to_rdflib(records), department)
+    report = validator.check(to_rdflib_graph(records), department)
     return {problem.focus for problem in report.missing}
 
 

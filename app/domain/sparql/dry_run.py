@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pyoxigraph import BlankNode, Literal, NamedNode
-from rdflib import BNode, Dataset, Graph, URIRef
-from rdflib import Literal as RdfLiteral
+from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.store import Store as RdfStore
 
-from app.storage.graphstore import GraphStore, Scope, Term
+from app.storage import terms
+from app.storage.graphstore import GraphStore, Scope
+from app.storage.terms import to_rdflib
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 OxTerm = NamedNode | BlankNode | Literal
@@ -229,30 +229,10 @@ def _matches(quad: OxQuad, pattern: Pattern, graph: NamedNode | None) -> bool:
     return all(w is None or w == q for w, q in zip(wanted, quad[:3], strict=True))
 
 
-def to_oxigraph(term) -> OxTerm:  # noqa: ANN001
+def to_oxigraph(term) -> OxTerm:  # noqa: ANN001 - any rdflib term
+    """The term as the store holds it (lexical forms kept: deleting ``"1.50"^^xsd:decimal``
+    must find ``"1.50"``); :class:`InvalidTerm` if the store cannot hold it."""
     try:
-        if isinstance(term, URIRef):
-            return NamedNode(str(term))
-        if isinstance(term, BNode):
-            return BlankNode(str(term))
-        if term.language:
-            return Literal(str(term), language=term.language)
-        return Literal(str(term), datatype=NamedNode(str(term.datatype or XSD_STRING)))
+        return terms.to_oxigraph(term)
     except ValueError as error:
-        raise InvalidTerm(f"{term.n3()} cannot be stored: {error}") from None
-
-
-def to_rdflib(term: Term):  # noqa: ANN201
-    if isinstance(term, NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return RdfLiteral(term.value, lang=term.language)
-    datatype = term.datatype.value
-    # normalize=False: "1.50"^^xsd:decimal must stay "1.50", or deleting it would miss it
-    return RdfLiteral(
-        term.value,
-        datatype=None if datatype == XSD_STRING else URIRef(datatype),
-        normalize=False,
-    )
+        raise InvalidTerm(str(error)) from None

@@ -99,7 +99,7 @@ class SavedQueries:
         self._parsed_lock = threading.Lock()
 
     def iri(self, name: str) -> NamedNode:
-        return NamedNode(f"{self.iris.base}queries/{name}")
+        return self.iris.saved_query(name)
 
     def all(self) -> list[SavedQuery]:
         """Every saved query (without its parameters: see :meth:`get`)."""

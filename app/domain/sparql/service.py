@@ -52,22 +52,15 @@ from app.domain.sparql.text import (
     variables,
 )
 from app.namespaces import DAM, RDF, XSD, Namespace
+from app.storage.formats import GRAPH_FORMATS
+from app.storage.formats import RESULT_FORMATS as RESULT_TABLE
 from app.storage.graphstore import GraphStore, Scope, Term
 from app.storage.query_jobs import Admission, Dataset, ParseJob, QueryJob
 from app.storage.query_workers import QueryStream, QueryWorkers
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
-RESULT_FORMATS = {
-    "application/sparql-results+json": FORMATS.SPARQL_Results_JSON,
-    "application/sparql-results+xml": FORMATS.SPARQL_Results_XML,
-    "text/csv": FORMATS.SPARQL_Results_CSV,
-    "text/tab-separated-values": FORMATS.SPARQL_Results_TSV,
-    "text/turtle": FORMATS.Turtle,
-    "application/n-triples": FORMATS["N-Triples"],
-    "application/rdf+xml": FORMATS.RDF_XML,
-    "application/ld+json": FORMATS["JSON-LD"],
-}
+RESULT_FORMATS = {f.media_type: FORMATS[f.w3c] for f in (*RESULT_TABLE, *GRAPH_FORMATS)}
 # What one parse job may carry: each candidate parameter is probed with a copy of the text.
 MAX_PROBE_BYTES = 4 * 1024 * 1024
 

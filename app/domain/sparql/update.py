@@ -53,8 +53,9 @@ from rdflib.plugins.sparql.sparql import QueryContext, Update
 
 from app.domain.assets.repository import AssetDraft, AssetRepository, delete_record
 from app.domain.assets.validation import Problem
-from app.domain.iris import ASSET_ID, Iris
+from app.domain.iris import Iris
 from app.domain.people.access import ACCESS_NAMES
+from app.domain.people.audit import Actor
 from app.domain.results.index import ResultsIndex
 from app.domain.sparql.dry_run import (
     DatasetView,
@@ -127,11 +128,18 @@ class SparqlUpdater:
         self.iris = iris
         self.assets = assets
 
-    def apply(self, text: str, options: UpdateOptions = UpdateOptions()) -> UpdateReport:
+    def apply(
+        self,
+        text: str,
+        options: UpdateOptions = UpdateOptions(),
+        *,
+        actor: Actor | None = None,
+    ) -> UpdateReport:
         """Evaluate the update without writing, validate the change, then write it at once.
 
         The records it touches are locked (as a form's save locks its asset) and the update is
-        evaluated again under the locks, so no edit lands between its read and its write.
+        evaluated again under the locks, so no edit lands between its read and its write. With
+        an ``actor``, a "changed" audit event for each rewritten asset goes in the same update.
         """
         first = self.dry_run(text, options)
         touched = _Plan(self, first).touched()
@@ -144,7 +152,7 @@ class SparqlUpdater:
                     "other assets matched while the update ran, as someone changed them "
                     "meanwhile: nothing was stored; send the update again"
                 )
-            request = plan.request()
+            request = plan.request(actor)
             if not request:
                 return plan.report
             for asset_id in plan.report.assets:  # the search index follows the records
@@ -273,7 +281,7 @@ class _Plan:
         """The ids of the assets whose records the change set touches."""
         return sorted({a for a in map(self._asset_of, self.changes.quads()) if a})
 
-    def request(self) -> str:
+    def request(self, actor: Actor | None = None) -> str:
         touched = self.touched()
         records = [q for asset_id in touched for q in self._checked_record(asset_id)]
         removed = [q for q in self.changes.removed if not self._asset_of(q)]
@@ -289,7 +297,15 @@ class _Plan:
         operations.append(data_block("DELETE", _quads(q for q in removed if q[3] not in rewritten)))
         operations += [f"DROP SILENT GRAPH {graph}" for graph in rewritten]
         kept = [q for q in inserted if q[3] not in rewritten]
-        operations.append(data_block("INSERT", _quads([*records, *contents, *kept])))
+        events = [
+            q
+            for asset_id in touched
+            if actor is not None
+            for q in self.updater.assets.audit.event_quads(
+                "changed", self.updater.iris.asset(asset_id), actor
+            )
+        ]
+        operations.append(data_block("INSERT", _quads([*records, *contents, *kept, *events])))
         self.report.assets = touched
         self.report.inserted, self.report.deleted = len(inserted), len(removed)
         self.report.kept_graphs = sorted(g.value for g in self.dry_run.kept)
@@ -324,11 +340,7 @@ class _Plan:
         subject = quad[0]
         if not isinstance(subject, NamedNode):
             return None
-        rest = subject.value.removeprefix(f"{self.updater.iris.base}assets/")
-        asset_id = rest.split("/", 1)[0]
-        if rest == subject.value or not ASSET_ID.match(asset_id):
-            return None
-        return asset_id
+        return self.updater.iris.record_asset_id(subject.value)
 
     def _checked_record(self, asset_id: str) -> list[Quad]:
         """The asset's new record, validated and placed in its graph ([] when it is gone)."""

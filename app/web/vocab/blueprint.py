@@ -4,13 +4,13 @@ languages, the IRI a request names, and each vocabulary's or concept's own URL."
 from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
-from pyoxigraph import NamedNode
 
 from app.domain.iris import InvalidIri, parse_iri
-from app.domain.vocab.catalogue import Vocabulary
+from app.domain.terms import NamedNode
 from app.domain.vocab.languages import LanguagePreference
-from app.web import current_atrium
+from app.domain.vocab.model import Vocabulary
 from app.web.auth import current_user
+from app.web.context import current_atrium
 
 vocab = Blueprint("vocab", __name__)
 

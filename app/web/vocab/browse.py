@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Response, abort, jsonify, render_template, request
-from pyoxigraph import NamedNode
 
 from app.domain.iris import InvalidIri, parse_iri
 from app.domain.search import SearchUnavailable
 from app.domain.shapes.fields import UnknownField
+from app.domain.terms import NamedNode
 from app.domain.vocab.autocomplete import DEFAULT_LIMIT, MAX_LIMIT
 from app.domain.vocab.browse import ROOTS_PER_PAGE, ConceptView
-from app.domain.vocab.catalogue import Vocabulary
-from app.domain.vocab.files import EXPORT_FORMATS
+from app.domain.vocab.files import EXPORT_FORMATS, export_format
 from app.domain.vocab.history import ChangeRecord
 from app.domain.vocab.languages import FALLBACK_ORDER, LanguagePreference
-from app.web import current_atrium, current_scope
+from app.domain.vocab.model import Vocabulary
 from app.web.auth import current_user
 from app.web.browse import concept_search_url
+from app.web.context import current_atrium, current_scope
 from app.web.negotiation import negotiated
 from app.web.search_urls import request_language, search_from
 from app.web.vocab.blueprint import (
@@ -235,7 +235,7 @@ def children() -> str:
 def export() -> Response:
     """A whole vocabulary as a download: Turtle, RDF/XML, JSON-LD, N-Triples or CSV."""
     fmt = request.args.get("format", "ttl")
-    if fmt not in EXPORT_FORMATS:
+    if export_format(fmt) is None:
         abort(400, description=f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     vocabulary = _vocabulary_or_404(request.args.get("vocabulary", ""))
     body, media_type, name = _vocab().export(vocabulary.slug, fmt)

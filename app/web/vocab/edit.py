@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, redirect, render_template, request, url_for
-from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 
 from app.domain.iris import InvalidIri, parse_iri
+from app.domain.terms import NamedNode
 from app.domain.vocab.browse import ConceptView
-from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
 from app.domain.vocab.editor import Conflict, EditError, NotFound, Refused
+from app.domain.vocab.model import Vocabulary
 from app.domain.vocab.terms import LABELS, MAPPINGS, NOTES
 from app.web.auth import current_actor, role_required
 from app.web.vocab.blueprint import (
