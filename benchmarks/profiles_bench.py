@@ -27,12 +27,12 @@ from werkzeug.datastructures import MultiDict
 
 from app.config import Config
 from app.domain.assets.editing import apply_values, form_fields, read_form
-from app.domain.assets.validation import to_rdflib
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.media.prepare import prepare
-from app.domain.search.vocabulary import Vocabulary
+from app.domain.search.concept_lookup import ConceptLookup
 from app.service import Atrium
 from app.storage.graphstore import Scope
+from app.storage.terms import to_rdflib_graph as to_rdflib
 
 FIRST_PROFILES = ("hr", "marketing", "operations")
 DEPARTMENT = "hr"  # a department with required fields, in both stores
@@ -68,7 +68,7 @@ class Bench:
         self.options = self.ingester.resolve(
             IngestOptions(DEPARTMENT, "internal", settings=["consentGiven=true"])
         )
-        self.vocabulary = Vocabulary.load(atrium.store, Scope.everything(), atrium.iris)
+        self.vocabulary = ConceptLookup.load(atrium.store, Scope.everything(), atrium.iris)
 
     def round(self, path: Path, number: int) -> dict[str, float]:
         atrium, concepts = self.atrium, self.ingester.concepts

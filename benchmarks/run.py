@@ -22,14 +22,15 @@ from pathlib import Path
 from pyoxigraph import RdfFormat, Store
 
 from app.config import Config
-from app.domain.assets.validation import to_rdflib
 from app.domain.demo.images import generate_demo_collection
 from app.domain.demo.loader import write_synthetic
 from app.domain.media.embedded_metadata import read_embedded_metadata
 from app.domain.media.images import read_image
 from app.domain.media.ingest import Ingester, IngestOptions
-from app.domain.media.prepare import prepare, sha256_of
+from app.domain.media.prepare import prepare
 from app.service import Atrium
+from app.storage.media import hash_file
+from app.storage.terms import to_rdflib_graph as to_rdflib
 
 MAX_PIXELS = 200_000_000
 
@@ -71,7 +72,7 @@ def where_the_time_goes(paths: list[Path], atrium: Atrium, ingester: Ingester, o
         k: [] for k in ("hash", "decode+renditions", "metadata", "describe+validate")
     }
     for path in paths:
-        steps["hash"].append(timed(sha256_of, path))
+        steps["hash"].append(timed(hash_file, path))
         steps["decode+renditions"].append(timed(read_image, path, max_pixels=MAX_PIXELS))
         steps["metadata"].append(timed(read_embedded_metadata, path))
         prepared = prepare(path, MAX_PIXELS)
