@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.datastructures import MultiDict
 
-from app.domain.assets.repository import AssetDraft
+from app.domain.assets.records import AssetDraft
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.search import SearchQuery
 from app.namespaces import DAM, DC, DCT, RDF, SCHEMA, XSD

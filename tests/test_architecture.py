@@ -1,5 +1,6 @@
 """The architecture holds (issue 17): no import circle anywhere in ``app/``, and a web layer that
-reaches neither into pyoxigraph nor into the storage layer.
+reaches neither into pyoxigraph nor into the storage layer; modules of at most 450 lines, and a
+domain folder of packages.
 
 Every import counts, wherever it stands in a module: at the top, inside a function, or under
 ``TYPE_CHECKING`` (a circle of type hints is still a circle of ideas).
@@ -162,3 +163,17 @@ def test_the_allow_list_only_shrinks() -> None:
         if allowed - reached:
             stale[name] = allowed - reached
     assert stale == {}, f"remove from WEB_ALLOWED: {stale}"
+
+
+def test_no_module_in_app_passes_450_lines() -> None:
+    long = {
+        name: n
+        for name, path in modules().items()
+        if (n := len(path.read_text().splitlines())) > 450
+    }
+    assert long == {}, f"split these along a seam: {long}"
+
+
+def test_the_domain_folder_holds_packages_and_at_most_six_loose_modules() -> None:
+    loose = sorted(p.name for p in (APP / "domain").glob("*.py") if p.name != "__init__.py")
+    assert len(loose) <= 6, f"app/domain/ has {len(loose)} loose modules: {loose}"

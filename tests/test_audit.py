@@ -15,7 +15,7 @@ from PIL import Image
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 from search_helpers import put_asset
 
-from app.domain.assets.repository import access_allowed
+from app.domain.assets.records import access_allowed
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.people.audit import Actor
 from app.namespaces import DAM, DCT

@@ -27,7 +27,7 @@ from conftest import add_user, http_sign_in, make_atrium, serving
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 from search_helpers import put_asset
 
-from app.domain.assets.repository import AssetConflict, record_version
+from app.domain.assets.records import AssetConflict, record_version
 from app.namespaces import DAM, DCT
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore

@@ -10,7 +10,7 @@ import pytest
 from conftest import CORPUS_IMAGES
 from PIL import Image
 
-from app.domain.assets.repository import AssetRefused
+from app.domain.assets.records import AssetRefused
 from app.domain.media.ingest import Ingester, IngestOptions, IngestUsageError, find_files
 from app.domain.media.prepare import SMALL_BATCH
 from app.namespaces import DAM, DCT, SCHEMA, sparql_prefixes

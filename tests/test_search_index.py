@@ -15,7 +15,7 @@ from pyoxigraph import Literal, Triple
 from search_helpers import put_asset, search_query, subject
 
 from app.cli.main import main
-from app.domain.assets.repository import AssetRefused
+from app.domain.assets.records import AssetRefused
 from app.domain.demo.loader import load_synthetic
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.people.access import ANONYMOUS, Reader, scope_for

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.assets.downloads import human_size
-from app.domain.assets.repository import AssetConflict, AssetRefused
+from app.domain.assets.records import AssetConflict, AssetRefused
 from app.domain.assets.versions import (
     FileVersion,
     FileVersions,

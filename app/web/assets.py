@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
 from app.domain.assets.downloads import download_name, extension_for, human_size
+from app.domain.assets.records import AssetConflict, AssetRefused, access_allowed, record_version
 from app.domain.assets.renditions import (
     FORMATS,
     MIN_WIDTH,
@@ -24,7 +25,6 @@ from app.domain.assets.renditions import (
     VariantRefused,
     variant_from,
 )
-from app.domain.assets.repository import AssetConflict, AssetRefused, access_allowed, record_version
 from app.domain.assets.view import asset_view
 from app.domain.iris import ASSET_ID
 from app.domain.media.audio import PLAYABLE_TYPES as PLAYABLE_AUDIO

@@ -37,7 +37,7 @@ from app.domain.assets.editing import (
     read_form,
     stored_differences,
 )
-from app.domain.assets.repository import AssetConflict, AssetDraft, AssetRefused
+from app.domain.assets.records import AssetConflict, AssetDraft, AssetRefused
 from app.domain.assets.validation import Problem
 from app.domain.iris import ASSET_ID
 from app.domain.media.ingest import Ingester, Outcome, Resolved, work_folders

@@ -31,7 +31,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.config import Config
 from app.domain.assets.downloads import download_name, extension_for, human_size
-from app.domain.assets.repository import AssetConflict, AssetRefused, record_version
+from app.domain.assets.records import AssetConflict, AssetRefused, record_version
 from app.domain.assets.versions import (
     FileVersion,
     FileVersions,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets.repository import AssetConflict, AssetDraft, AssetRefused
+from app.domain.assets.records import AssetConflict, AssetDraft, AssetRefused
 from app.domain.iris import ASSET_ID
 from app.domain.people.access import ACCESS_LEVELS, Reader
 from app.domain.people.audit import Actor

@@ -6,9 +6,9 @@ that ``atrium ingest --set`` fills: the core shape's, then those the department'
 each with a widget chosen by its kind and marked required where a shape asks for it
 (``sh:minCount``). What a person typed is read field by field, so a malformed date or an
 unknown concept is reported next to its field before anything is validated; a SHACL refusal
-(:class:`~app.domain.assets.repository.AssetRefused`) is put next to the field whose ``sh:path`` it
+(:class:`~app.domain.assets.records.AssetRefused`) is put next to the field whose ``sh:path`` it
 names, and the rest (access level, file) above the form. When someone else saved the asset since the
-form was opened (:class:`~app.domain.assets.repository.AssetConflict`), the form comes back with the
+form was opened (:class:`~app.domain.assets.records.AssetConflict`), the form comes back with the
 person's input and :func:`stored_differences` shows what is stored now.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode, Triple
 
-from app.domain.assets.repository import AssetDraft
+from app.domain.assets.records import AssetDraft
 from app.domain.assets.validation import Problem
 from app.domain.concepts import ConceptIndex
 from app.domain.search.concept_lookup import ConceptLookup

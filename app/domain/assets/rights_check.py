@@ -17,7 +17,8 @@ from typing import Protocol
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets import rights  # its today() and now(): one clock for reads and checks
-from app.domain.assets.repository import AssetRefused, AssetRepository
+from app.domain.assets.records import AssetRefused
+from app.domain.assets.repository import AssetRepository
 from app.domain.assets.rights import RIGHTS_AGENT, RightsAlarm
 from app.domain.iris import Iris
 from app.domain.operations.periodic import Periodic, log

@@ -17,7 +17,7 @@ One hash, one asset (:meth:`~app.domain.assets.repository.AssetRepository.holder
 whose bytes are another asset's file is refused, and bytes equal to the current file change nothing.
 The write holds the asset's lock and the new bytes' hash lock (the ingest's, so an upload of the
 same bytes as a new asset takes turns with it), and checks the record's version as an edit does:
-a stale one raises :class:`~app.domain.assets.repository.AssetConflict` and nothing is stored.
+a stale one raises :class:`~app.domain.assets.records.AssetConflict` and nothing is stored.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets.repository import AssetDraft
+from app.domain.assets.records import AssetDraft
 from app.domain.media.ingest import Ingester, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.media.record import Describer
@@ -128,8 +128,8 @@ class FileVersions:
         """Make the file at ``path`` the asset's current file, as a new version.
 
         ``expected_version``: the record's version the uploader saw (its ETag). Raises
-        :class:`VersionRefused` (why), :class:`~app.domain.assets.repository.AssetConflict` (stale),
-        :class:`~app.domain.assets.repository.AssetRefused` (the shapes), KeyError (no such
+        :class:`VersionRefused` (why), :class:`~app.domain.assets.records.AssetConflict` (stale),
+        :class:`~app.domain.assets.records.AssetRefused` (the shapes), KeyError (no such
         asset)."""
         prepared = prepare(path, self.atrium.config.max_image_pixels)
         if prepared.error:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets.repository import record_version
+from app.domain.assets.records import record_version
 from app.domain.iris import Iris
 from app.domain.shapes.fields import local_name
 from app.domain.shapes.registry import FieldRegistry
@@ -40,7 +40,7 @@ class AssetView:
     renditions: list[str]
     triples: list[Triple] = field(repr=False, default_factory=list)
     version: str = (
-        ""  # of the record (app.domain.assets.repository.record_version): forms send it back
+        ""  # of the record (app.domain.assets.records.record_version): forms send it back
     )
 
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 from pyoxigraph import NamedNode, Triple
 
 from app.config import Config
-from app.domain.assets.repository import AssetDraft
+from app.domain.assets.records import AssetDraft
 from app.domain.assets.validation import ValidationReport
 from app.domain.concepts import ConceptIndex
 from app.domain.iris import Iris

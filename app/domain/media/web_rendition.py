@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import av
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets.repository import AssetConflict, AssetRefused
+from app.domain.assets.records import AssetConflict, AssetRefused
 from app.domain.media.images import BadFile
 from app.domain.media.ingest import work_folders
 from app.domain.media.video import Stopped, probe_needs_web_rendition, transcode

@@ -29,7 +29,8 @@ from pyshacl import validate
 from rdflib import URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from app.domain.assets.repository import AssetRepository, access_allowed
+from app.domain.assets.records import access_allowed
+from app.domain.assets.repository import AssetRepository
 from app.domain.assets.stored_literals import stored_datatype
 from app.domain.assets.validation import Validator
 from app.domain.iris import Iris

@@ -51,7 +51,8 @@ from rdflib.plugins.sparql.evaluate import evalPart
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import QueryContext, Update
 
-from app.domain.assets.repository import AssetDraft, AssetRepository, delete_record
+from app.domain.assets.records import AssetDraft
+from app.domain.assets.repository import AssetRepository, delete_record
 from app.domain.assets.validation import Problem
 from app.domain.iris import Iris
 from app.domain.people.access import ACCESS_NAMES
