@@ -13,10 +13,16 @@ request (:mod:`app.domain.shapes.registry`).
 
 Ranking: exact matches first, then matches at the start of the label, then prefLabels before
 alternative labels, then shorter labels, then alphabetical order.
+
+On the embedded store the labels are looked up in memory (:mod:`app.domain.vocab.label_index`),
+so a keystroke costs a binary search; on a remote store, which other processes write, they are
+asked for with SPARQL each time.
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,6 +30,7 @@ from pyoxigraph import Literal, NamedNode
 
 from app.domain.shapes.fields import Field, UnknownField
 from app.domain.vocab.catalogue import Catalogue
+from app.domain.vocab.label_index import IndexedConcept, LabelIndex, LabelIndexes, fold
 from app.domain.vocab.languages import LanguagePreference
 from app.domain.vocab.terms import values_clause
 from app.domain.vocab.usage import FieldSource
@@ -89,6 +96,7 @@ class Autocomplete:
         self.store = store
         self.catalogue = catalogue
         self.fields = fields
+        self.labels = LabelIndexes(store, catalogue.prefix)
 
     def field(self, name: str, department: str | None = None) -> Field:
         """The concept field named ``name`` (in ``department``'s profile or the core shape,
@@ -121,15 +129,44 @@ class Autocomplete:
     ) -> list[Suggestion]:
         """Up to ``limit`` concepts for ``typed``: in the vocabulary ``graph`` (else in any),
         among those ``field`` takes (when given)."""
-        text = " ".join(typed.split()).casefold()[:MAX_QUERY_CHARS]
+        text = fold(typed)[:MAX_QUERY_CHARS]
         if not text:
             return []
         limit = max(1, min(limit, MAX_LIMIT))
-        rows = self._matches(text, graph, field)
-        ranked = sorted(rows, key=lambda row: _rank(row, text))
-        picked = _first_per_concept(ranked, limit)
-        concepts = self._concepts(picked, prefs)
+        index = self.labels.current()
+        if index is not None:
+            rows = self._indexed_matches(index, text, graph, field)
+        else:
+            rows = self._matches(text, graph, field)
+        picked = _best(rows, text, limit)
+        if index is not None:
+            concepts = _indexed_concepts(index, picked, prefs)
+        else:
+            concepts = self._concepts(picked, prefs)
         return [self._suggestion(row, concepts) for row in picked]
+
+    def _indexed_matches(
+        self, index: LabelIndex, text: str, graph: NamedNode | None, field: Field | None
+    ) -> list[dict]:
+        """As :meth:`_matches`, from the label index: the same concepts are wanted."""
+        scheme, claimed = None, frozenset[str]()
+        if field is not None and field.scheme is not None:
+            scheme = field.scheme
+            graph = graph or self.catalogue.graph_of_scheme(NamedNode(scheme))
+            if graph is None:
+                return []
+        elif field is not None:
+            claimed = frozenset(self.fields().claimed_schemes)
+        within = graph.value if graph is not None else None
+
+        def wanted(_iri: str, concept: IndexedConcept) -> bool:
+            return (
+                (within is None or within in concept.graphs)
+                and (scheme is None or scheme in concept.schemes)
+                and not (claimed and concept.schemes & claimed)
+            )
+
+        return list(index.matching(text, wanted))
 
     def _matches(self, text: str, graph: NamedNode | None, field: Field | None) -> list[dict]:
         """Matching labels, read over the vocabulary graphs (or the one asked for) only: for a
@@ -189,6 +226,20 @@ class Autocomplete:
         )
 
 
+def _indexed_concepts(
+    index: LabelIndex, rows: list[dict], prefs: LanguagePreference
+) -> dict[str, tuple[str, NamedNode]]:
+    """As :meth:`Autocomplete._concepts`, from the label index."""
+    found = {}
+    for row in rows:
+        iri = row.get("replacement", row["c"]).value
+        concept = index.concept(iri)
+        if concept is not None and concept.graphs:
+            best = prefs.best(concept.pref_labels)
+            found[iri] = (best.value if best else "", NamedNode(min(concept.graphs)))
+    return found
+
+
 def _rank(row: dict, text: str) -> tuple[int, int, int, int, str]:
     label = row["label"].value
     folded = label.casefold()
@@ -199,6 +250,18 @@ def _rank(row: dict, text: str) -> tuple[int, int, int, int, str]:
         len(label),
         folded,
     )
+
+
+def _best(rows: list[dict], text: str, limit: int) -> list[dict]:
+    """The rows of the first ``limit`` concepts by rank. Past a few hundred rows (a short
+    prefix) only the best few hundred are sorted, which gives the same answer unless they hold
+    fewer than ``limit`` concepts; then all are."""
+    key = functools.partial(_rank, text=text)
+    if len(rows) > _CANDIDATES:
+        picked = _first_per_concept(heapq.nsmallest(_CANDIDATES, rows, key=key), limit)
+        if len(picked) == limit:
+            return picked
+    return _first_per_concept(sorted(rows, key=key), limit)
 
 
 def _first_per_concept(rows: list[dict], limit: int) -> list[dict]:

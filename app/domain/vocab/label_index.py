@@ -1,0 +1,143 @@
+"""Every concept label of the vocabularies, in memory, for ``/api/concepts`` as the user types.
+
+A label is found by what starts it or starts one of its words: each label is kept under its
+whole folded text and under the text from each of its words on, in one sorted list, so the
+labels that start with a prefix are one binary search and a short walk. The index is read in
+one query and kept until the store's write counter moves (:class:`LabelIndexes`), so the next
+keystroke after a taxonomist's edit already sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode
+
+from app.namespaces import DCT, OWL, SKOS, sparql_prefixes
+from app.storage.graphstore import GraphStore, Scope
+
+LABELS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
+
+_READ = (
+    sparql_prefixes()
+    + """
+SELECT ?g ?c ?p ?o WHERE {
+  GRAPH ?g {
+    VALUES ?p { skos:prefLabel skos:altLabel skos:hiddenLabel skos:inScheme dct:isReplacedBy
+                owl:deprecated rdf:type }
+    ?c ?p ?o }
+  FILTER(STRSTARTS(STR(?g), ?prefix))
+}"""
+)
+
+
+def fold(text: str) -> str:
+    """What a label and what is typed are compared as: spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass
+class IndexedConcept:
+    graphs: set[str]
+    schemes: set[str]
+    pref_labels: list[Literal]
+    replacement: NamedNode | None = None
+    deprecated: bool = False
+
+
+class LabelIndex:
+    """The labels, and what the answer needs of each concept: schemes, graph, prefLabels."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        concepts: dict[str, IndexedConcept] = defaultdict(lambda: IndexedConcept(set(), set(), []))
+        labels: list[tuple[str, NamedNode, Literal]] = []
+        for row in rows:
+            iri, predicate, value = row["c"].value, row["p"], row["o"]
+            concept = concepts[iri]
+            concept.graphs.add(row["g"].value)
+            if predicate in LABELS and isinstance(value, Literal):
+                labels.append((iri, predicate, value))
+                if predicate == SKOS.prefLabel:
+                    concept.pref_labels.append(value)
+            elif predicate == SKOS.inScheme:
+                concept.schemes.add(value.value)
+            elif predicate == DCT.isReplacedBy and isinstance(value, NamedNode):
+                concept.replacement = value
+            elif predicate == OWL.deprecated:
+                concept.deprecated = value.value in ("true", "1")
+        self._concepts = dict(concepts)
+        # The rows the matcher hands on: ?c ?p ?label, and ?replacement for a merged concept.
+        self._rows: list[dict] = []
+        keyed: list[tuple[str, int]] = []
+        for iri, predicate, label in labels:
+            concept = self._concepts[iri]
+            row = {"c": NamedNode(iri), "p": predicate, "label": label}
+            if concept.deprecated and concept.replacement is not None:
+                row["replacement"] = concept.replacement
+            number = len(self._rows)
+            self._rows.append(row)
+            folded = fold(label.value)
+            keyed += [(folded[start:], number) for start in _word_starts(folded)]
+        keyed.sort()
+        self._keys = [key for key, _ in keyed]
+        self._numbers = [number for _, number in keyed]
+
+    @classmethod
+    def load(cls, store: GraphStore, graph_prefix: str) -> LabelIndex:
+        rows = store.select(
+            _READ, scope=Scope.everything(), bindings={"prefix": Literal(graph_prefix)}
+        )
+        return cls(rows)
+
+    def matching(self, text: str, wanted: Callable[[str, IndexedConcept], bool]) -> Iterator[dict]:
+        """The label rows whose text or one of whose words starts with ``text`` (folded), of
+        the concepts ``wanted(iri, concept)`` keeps; each row once."""
+        seen: set[int] = set()
+        position = bisect_left(self._keys, text)
+        while position < len(self._keys) and self._keys[position].startswith(text):
+            number = self._numbers[position]
+            position += 1
+            if number in seen:
+                continue
+            seen.add(number)
+            row = self._rows[number]
+            iri = row["c"].value
+            if wanted(iri, self._concepts[iri]):
+                yield row
+
+    def concept(self, iri: str) -> IndexedConcept | None:
+        return self._concepts.get(iri)
+
+
+def _word_starts(folded: str) -> Iterator[int]:
+    yield 0
+    for position, character in enumerate(folded):
+        if character == " " and position + 1 < len(folded):
+            yield position + 1
+
+
+class LabelIndexes:
+    """The label index, read again only when the store's write counter moved; None for a store
+    without one (a remote store that other processes write), which is asked with SPARQL."""
+
+    def __init__(self, store: GraphStore, graph_prefix: str) -> None:
+        self.store = store
+        self.graph_prefix = graph_prefix
+        self._lock = threading.Lock()
+        self._kept: tuple[int, LabelIndex] | None = None
+
+    def current(self) -> LabelIndex | None:
+        # Read before loading: a write during the load leaves the older count, so it reloads.
+        counter = getattr(self.store, "generation", None)
+        if counter is None:
+            return None
+        with self._lock:
+            if self._kept is not None and self._kept[0] == counter:
+                return self._kept[1]
+            index = LabelIndex.load(self.store, self.graph_prefix)
+            self._kept = (counter, index)
+            return index
