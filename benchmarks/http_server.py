@@ -44,8 +44,8 @@ def atrium_serve(folder: Path, **environment: str) -> Iterator[str]:
         while True:
             if server.poll() is not None:
                 raise SystemExit(f"atrium serve exited: {log_path.read_text()}")
-            try:
-                requests.get(f"{base}/", timeout=5)
+            try:  # the first page reads the vocabularies: slow over a 100k-concept scheme
+                requests.get(f"{base}/", timeout=START_SECONDS)
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline:

@@ -77,14 +77,20 @@ class ChangeGuard:
     def _new_in_graph(
         self, graph: NamedNode, removed: list[Triple], added: list[Triple]
     ) -> list[Issue]:
-        before = self._neighbourhood(graph, removed + added)
+        nodes, before = self._neighbourhood(graph, removed + added)
         after = (set(before) - set(removed)) | set(added)
+        # Only the neighbourhood's own nodes are checked: the types read along with what they
+        # link to would otherwise make every child of a big top concept a focus node.
+        focus = [*nodes, graph]
         with quiet_rdflib():
-            old = set(self.gate.check(to_rdflib_graph(before), graph.value).issues)
-            new = self.gate.check(to_rdflib_graph(after), graph.value).issues
+            old = set(self.gate.check(to_rdflib_graph(before), graph.value, focus).issues)
+            new = self.gate.check(to_rdflib_graph(after), graph.value, focus).issues
         return [issue for issue in new if issue not in old]
 
-    def _neighbourhood(self, graph: NamedNode, changed: list[Triple]) -> list[Triple]:
+    def _neighbourhood(
+        self, graph: NamedNode, changed: list[Triple]
+    ) -> tuple[list[NamedNode], list[Triple]]:
+        """The nodes the change touches and their neighbours, and every statement about them."""
         starts = sorted(
             {t.subject for t in changed}
             | {t.object for t in changed if isinstance(t.object, NamedNode)},
@@ -93,9 +99,9 @@ class ChangeGuard:
         labels = sorted({t.object for t in changed if t.predicate == SKOS.prefLabel}, key=str)
         nodes = self._nodes(graph, starts, labels)
         if not nodes:
-            return []
+            return [], []
         query = _DESCRIPTIONS.format(values=values_clause("n", nodes))
-        return self.store.construct(query, scope=Scope.everything(), bindings={"g": graph})
+        return nodes, self.store.construct(query, scope=Scope.everything(), bindings={"g": graph})
 
     def _nodes(
         self, graph: NamedNode, starts: list[NamedNode], labels: list[Literal]

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rdflib
+from pyoxigraph import NamedNode
 from pyshacl import validate
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS
@@ -114,8 +115,11 @@ class QualityGate:
             field=str(self.shapes.value(group, RDFS.label)) if group is not None else "",
         )
 
-    def check(self, data: rdflib.Graph, vocabulary: str) -> QualityReport:
-        """Every problem of the vocabulary ``data`` (a graph named ``vocabulary``)."""
+    def check(
+        self, data: rdflib.Graph, vocabulary: str, focus: list[NamedNode] | None = None
+    ) -> QualityReport:
+        """Every problem of the vocabulary ``data`` (a graph named ``vocabulary``); of the
+        ``focus`` nodes only, when given (the rest of ``data`` is what they link to)."""
         refusal = check_depth(data)
         if refusal is not None:
             return QualityReport([refusal])
@@ -129,6 +133,7 @@ class QualityGate:
                 advanced=False,
                 allow_warnings=True,
                 allow_infos=True,
+                focus_nodes=[URIRef(n.value) for n in focus] if focus is not None else None,
             )
         finally:
             data.remove((node, RDF.type, DAM_VOCABULARY))
