@@ -9,13 +9,18 @@ import sys
 from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
+from app.domain.sparql.protocol import (
+    QUERY_FORMAT_NAMES,
+    NotAcceptable,
+    QueryStream,
+    QuerySyntaxError,
+    RowLimitReached,
+    query_formats,
+)
 from app.domain.sparql.saved_queries import SavedQuery, SavedQueryError
 from app.domain.sparql.service import QueryRequest
 from app.service import Atrium
-from app.storage.formats import QUERY_FORMAT_NAMES, query_formats
-from app.storage.graphstore import QuerySyntaxError, Scope
-from app.storage.query_jobs import NotAcceptable, RowLimitReached
-from app.storage.query_workers import QueryStream
+from app.storage.graphstore import Scope
 
 
 def add_sparql_arguments(sparql: argparse.ArgumentParser) -> None:
