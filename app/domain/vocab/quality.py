@@ -38,6 +38,8 @@ from pyshacl import validate
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
+from app.domain.vocab.quality_sparql import Solution, VocabularyRules
+
 DAM_VOCABULARY = URIRef("https://w3id.org/atrium/ns#Vocabulary")
 ERROR, WARNING = "error", "warning"
 WELL_FORMED = "well-formed-literals"
@@ -106,6 +108,12 @@ class QualityGate:
         self._rules = {
             shape: self._rule(shape) for shape in set(self.shapes.subjects(RDFS.label, None))
         }
+        self._vocabulary_rules = VocabularyRules(self.shapes, DAM_VOCABULARY)
+        # pySHACL runs the rest: the constraints on each concept and scheme.
+        self._node_shapes = rdflib.Graph()
+        for triple in self.shapes:
+            if not (triple[1] == SH.sparql and triple[0] in self._vocabulary_rules.shapes):
+                self._node_shapes.add(triple)
 
     def _rule(self, shape: rdflib.term.Node) -> _Rule:
         group = self.shapes.value(shape, SH.group)
@@ -128,7 +136,7 @@ class QualityGate:
         try:
             _, report, text = validate(
                 data,
-                shacl_graph=self.shapes,
+                shacl_graph=self._node_shapes,
                 inference="none",
                 advanced=False,
                 allow_warnings=True,
@@ -142,8 +150,23 @@ class QualityGate:
         issues = {
             self._issue(report, result, node, data) for result in report.objects(None, SH.result)
         }
+        issues.update(
+            self._vocabulary_issue(found, data) for found in self._vocabulary_rules.solutions(data)
+        )
         issues.update(ill_typed_literals(data))
         return QualityReport(sorted(issues))
+
+    def _vocabulary_issue(self, found: Solution, data: rdflib.Graph) -> Issue:
+        rule = self._rules.get(found.shape, _Rule("shape", "shape", ""))
+        return Issue(
+            severity=ERROR if found.severity == SH.Violation else WARNING,
+            rule=rule.id,
+            concept=found.value,
+            message=found.message,
+            rule_label=rule.label,
+            field=rule.field,
+            label=display_label(data, URIRef(found.value)),
+        )
 
     def _issue(
         self, report: rdflib.Graph, result: rdflib.term.Node, vocabulary: URIRef, data: rdflib.Graph
