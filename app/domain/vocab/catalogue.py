@@ -129,11 +129,12 @@ class Catalogue:
 
     def get(self, name: str) -> Vocabulary | None:
         """A vocabulary by slug, graph IRI or (main or other) scheme IRI."""
-        graph = self._graph_named(name)
+        graph = self.graph_named(name)
         found = self._load([graph]) if graph is not None else []
         return found[0] if found else None
 
-    def _graph_named(self, name: str) -> NamedNode | None:
+    def graph_named(self, name: str) -> NamedNode | None:
+        """The graph of a vocabulary named as :meth:`get` takes it, without reading its counts."""
         graphs = {g.value: g for g in self.graphs()}
         for candidate in (name, self.prefix + name):
             if candidate in graphs:

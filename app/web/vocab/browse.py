@@ -253,7 +253,9 @@ def concepts_api() -> Response | tuple[Response, int]:
     autocomplete = _vocab().autocomplete
     graph = None
     if request.args.get("scheme"):
-        graph = _vocabulary_or_404(request.args["scheme"]).graph
+        graph = autocomplete.catalogue.graph_named(request.args["scheme"])
+        if graph is None:
+            abort(404)
     field = None
     if request.args.get("field"):
         try:
