@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from app.config import Config, record_base_iri
-from app.domain.assets.repository import AssetRepository, Watchers
+from app.domain.assets.repository import AssetRepository, RecordWatcher, Watchers
 from app.domain.assets.rights import RightsAlarm
 from app.domain.assets.validation import Validator
 from app.domain.collections import Collections
@@ -25,6 +25,7 @@ from app.domain.results.migration import CampaignMigration, migrate_campaigns
 from app.domain.results.observations import Observations, ResultHomes
 from app.domain.results.performance import Performance
 from app.domain.search import SearchEngine, SearchIndex, SearchLimits
+from app.domain.search.change_feed import ChangeFeed
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import Profiles
 from app.domain.shapes.registry import FieldRegistry
@@ -65,7 +66,7 @@ class Atrium:
     @cached_property
     def assets(self) -> AssetRepository:
         watchers = Watchers(
-            self.search_index,
+            *self.search_watchers,
             ResultHomes(self.observations),
             self.collections.homes,
             self.web_renditions,
@@ -115,9 +116,22 @@ class Atrium:
 
     @cached_property
     def search_index(self) -> SearchIndex:
-        """The search index in the data folder, kept in step with every asset write."""
+        """The search index in the data folder, kept in step with every asset write, this
+        process's and (over a remote store) the other processes' (the change feed)."""
         path = self.config.data_dir / "search.sqlite"
-        return SearchIndex(path, self.store, self.iris, self.shapes)
+        return SearchIndex(path, self.store, self.iris, self.shapes, self.change_feed)
+
+    @cached_property
+    def change_feed(self) -> ChangeFeed | None:
+        """Over a remote store, which other Atrium processes may write: the feed they follow."""
+        return ChangeFeed(self.store, self.iris) if self.store.shared else None
+
+    @property
+    def search_watchers(self) -> tuple[RecordWatcher, ...]:
+        """What every write of an asset record tells: the feed first (it starts before the
+        write and ends after everything else), then the search index."""
+        feed = (self.change_feed,) if self.change_feed is not None else ()
+        return (*feed, self.search_index)
 
     @cached_property
     def search(self) -> SearchEngine:
@@ -171,7 +185,7 @@ class Atrium:
             self.store,
             self.iris,
             SHAPES_DIR,
-            watcher=self.search_index,
+            watcher=Watchers(*self.search_watchers),
             fields=lambda: self.fields,
             asset_locks=self.assets,
         )

@@ -150,7 +150,7 @@ def test_a_profile_that_changes_the_facets_rebuilds_the_index_by_itself(tmp_path
     assert atrium.search_index.differences() == []
 
     # That other process writes: it reads the shapes afresh rather than rebuild them back.
-    other = SearchIndex(atrium.search_index.path, atrium.store, atrium.iris, stale)
+    other = SearchIndex(atrium.search_index.path, atrium.store, atrium.iris, stale, None)
     other.sync([tripod])
     assert atrium.search_index._meta() == other._meta()
     assert other._meta()["fields"] == atrium.search.facets().signature

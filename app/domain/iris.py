@@ -107,6 +107,10 @@ class Iris:
     def new_audit_event(self) -> NamedNode:
         return NamedNode(f"{self.base}audit/{uuid.uuid4()}")
 
+    def new_change_entry(self) -> NamedNode:
+        """One entry of the change feed that other processes follow (search/change_feed.py)."""
+        return NamedNode(f"{self.base}changes/{uuid.uuid4()}")
+
     def new_vocab_change(self) -> NamedNode:
         """One entry of the vocabularies' change history."""
         return NamedNode(f"{self.base}history/vocab/{uuid.uuid4()}")
@@ -141,6 +145,10 @@ class Iris:
     @property
     def audit_graph(self) -> NamedNode:
         return self.graph("audit")
+
+    @property
+    def changes_graph(self) -> NamedNode:
+        return self.graph("changes")
 
     def graph(self, name: str) -> NamedNode:
         return NamedNode(f"{self.base}graphs/{name}")

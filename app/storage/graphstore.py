@@ -103,6 +103,10 @@ class WorkerReader(ABC):
 class GraphStore(ABC):
     """A quad store that Atrium reads with SPARQL and writes with SPARQL Update."""
 
+    #: Whether other processes may write it too (a SPARQL service), so that what this process
+    #: derives from it (the search index) must follow their writes.
+    shared: bool = False
+
     @abstractmethod
     def query(
         self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None

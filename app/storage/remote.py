@@ -146,6 +146,8 @@ class TripleResults:
 class RemoteStore(GraphStore):
     """A SPARQL 1.1 service: ``url`` is its base, the three paths its endpoints."""
 
+    shared = True
+
     def __init__(
         self,
         url: str,

@@ -62,10 +62,10 @@ from app.domain.search.columns import Columns
 from app.domain.search.entries import read_entries
 from app.domain.search.layout import Facets, facets_for
 from app.domain.search.rows import Interner, replace_row
-from app.domain.search.snapshot import Snapshot, readable
+from app.domain.search.snapshot import SearchUnavailable, Snapshot, readable
 from app.domain.shapes.registry import FieldRegistry
 from app.namespaces import sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope
+from app.storage.graphstore import GraphStore, Scope, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +119,23 @@ class FieldSource(Protocol):
         """Forget the registry, so that the next one is read from the store."""
 
 
+class Feed(Protocol):
+    """Other processes' writes (:mod:`.change_feed`), applied before every search."""
+
+    def catch_up(self, index: SearchIndex) -> int: ...
+
+
 class SearchIndex:
     """The SQLite index of one data folder, and its in-memory columns."""
 
-    def __init__(self, path: Path, store: GraphStore, iris: Iris, shapes: FieldSource) -> None:
+    def __init__(
+        self, path: Path, store: GraphStore, iris: Iris, shapes: FieldSource, feed: Feed | None
+    ) -> None:
         self.path = path
         self.store = store
         self.iris = iris
         self.shapes = shapes
+        self.feed = feed
         self._local = threading.local()
         self._columns: Columns | None = None
         self._columns_lock = threading.Lock()
@@ -227,6 +236,11 @@ class SearchIndex:
                 with suppress(Exception):  # again, in case another sync cleared it meanwhile
                     self._mark(asset_id)
 
+    def mark_pending(self, asset_id: str) -> None:
+        """Leave the asset out of every search until its next sync (another process is
+        changing it)."""
+        self._mark(asset_id)
+
     def _mark(self, asset_id: str) -> None:
         with self._writing() as db:
             db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (asset_id, time.time()))
@@ -309,6 +323,7 @@ class SearchIndex:
         with readable():
             if _stale(self._meta(), facets):
                 facets = self._rebuild_if_stale()
+            self._follow_others()
             try:
                 self.heal()
             except Exception:  # what it could not sync stays unsettled, and out of every search
@@ -317,6 +332,20 @@ class SearchIndex:
             with self._columns_lock, columnar.reading(db):
                 self._columns = columnar.catch_up(self._columns, db, facets.columns)
                 return Snapshot(self._columns, facets, self._unsettled(db))
+
+    def _follow_others(self) -> None:
+        """Apply the other processes' writes first; if they cannot be read, no search can be
+        answered without risking an asset whose access another process just changed."""
+        if self.feed is None:
+            return
+        try:
+            self.feed.catch_up(self)
+        except StoreError as error:
+            log.exception("search index: cannot read the other processes' changes")
+            raise SearchUnavailable(
+                "Search is unavailable: the changes other Atrium processes made cannot be read "
+                f"from the store ({error}). Try again in a moment."
+            ) from error
 
     def _unsettled(self, db: sqlite3.Connection) -> np.ndarray:
         """The ordinals of the assets with a pending mark, or whose sync failed in this
