@@ -19,7 +19,7 @@ from conftest import atrium_on, make_atrium
 from pyoxigraph import Literal, Quad
 from search_helpers import put_asset
 
-from app.domain.people.access import ANONYMOUS, scope_for
+from app.domain.people.access import ADMIN, ANONYMOUS, Reader, scope_for
 from app.domain.search.query import SearchQuery
 from app.namespaces import DAM, PROV, XSD
 from app.service import Atrium
@@ -107,3 +107,18 @@ def test_a_process_skips_its_own_entries_and_the_sweep_keeps_the_feed_small(two)
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def test_only_administrators_may_read_the_feed(two) -> None:  # noqa: ANN001
+    """The feed names assets of every access level and when they changed: like the audit
+    trail, it is in no reader's scope but an administrator's."""
+    first, _ = two
+    put_asset(first, "Restricted plans", access="restricted", department="hr")
+    feed = f"SELECT ?e ?p ?o WHERE {{ GRAPH <{first.iris.changes_graph.value}> {{ ?e ?p ?o }} }}"
+    union = "SELECT ?e WHERE { ?e <https://w3id.org/atrium/ns#changeOf> ?asset }"
+    for reader in (ANONYMOUS, Reader.signed_in_as("hr-viewer", ["hr"], False)):
+        scope = scope_for(reader, first.iris, first.store)
+        assert first.iris.changes_graph.value not in scope.graphs
+        assert first.store.select(feed, scope=scope) == []
+        assert first.store.select(union, scope=scope) == []
+    assert first.store.select(union, scope=scope_for(ADMIN, first.iris, first.store))
