@@ -45,7 +45,8 @@ import requests
 from http_server import atrium_serve, percentile, sign_in
 
 from app.config import Config
-from app.domain.demo.loader import load_demo, load_synthetic
+from app.domain.demo.loader import load_demo
+from app.domain.demo.synthetic import load_synthetic
 from app.service import Atrium
 
 READER, PASSWORD = "bench-admin", "bench-password-1234"

@@ -23,7 +23,7 @@ from pyoxigraph import RdfFormat, Store
 
 from app.config import Config
 from app.domain.demo.images import generate_demo_collection
-from app.domain.demo.loader import write_synthetic
+from app.domain.demo.synthetic import write_synthetic
 from app.domain.media.embedded_metadata import read_embedded_metadata
 from app.domain.media.images import read_image
 from app.domain.media.ingest import Ingester, IngestOptions

@@ -227,7 +227,7 @@ def test_l1_metadata_only_records_and_unused_media_survive_a_round_trip(tmp_path
     export, so the import accepts them; a media file no record uses is left out."""
     service = make_atrium(tmp_path / "data")
     try:
-        from app.domain.demo.loader import load_synthetic
+        from app.domain.demo.synthetic import load_synthetic
 
         load_synthetic(service, tmp_path / "synthetic.nq", 3)
         service.media.put_bytes(b"left by a deleted asset")

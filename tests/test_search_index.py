@@ -16,7 +16,7 @@ from search_helpers import put_asset, search_query, subject
 
 from app.cli.main import main
 from app.domain.assets.records import AssetRefused
-from app.domain.demo.loader import load_synthetic
+from app.domain.demo.synthetic import load_synthetic
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.search import index as index_module

@@ -10,7 +10,8 @@ from pathlib import Path
 from app.cli.ingest import print_ingest_summary, with_progress
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError, print_json
 from app.domain.assets.store_check import validate_store
-from app.domain.demo.loader import load_demo, load_synthetic
+from app.domain.demo.loader import load_demo
+from app.domain.demo.synthetic import load_synthetic
 from app.domain.operations.stats import store_stats
 from app.service import Atrium
 
