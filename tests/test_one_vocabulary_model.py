@@ -18,7 +18,6 @@ from conftest import make_atrium, serving
 from pyoxigraph import Literal, NamedNode, Quad
 from search_helpers import put_asset
 
-from app.domain.search.concept_lookup import ConceptLookups
 from app.domain.vocab.languages import LanguagePreference, as_preference
 from app.domain.vocab.model import Concept, label_of
 from app.namespaces import RDF, SKOS
@@ -180,10 +179,9 @@ def test_asset_page_search_facets_and_browser_show_one_label(
 def test_the_concept_lookup_is_read_again_only_after_a_write(tmp_path) -> None:  # noqa: ANN001
     atrium = make_atrium(tmp_path / "data")
     try:
-        lookups = ConceptLookups(atrium.store, atrium.iris)
         scope = Scope.everything()
-        first = lookups.for_scope(scope)
-        assert lookups.for_scope(scope) is first
+        first = atrium.search.concept_lookup(scope)
+        assert atrium.search.concept_lookup(scope) is first
         concept = atrium.iris.concept("subjects/lantern")
         graph = atrium.iris.vocab_graph("subjects")
         atrium.store.insert(
@@ -192,7 +190,7 @@ def test_the_concept_lookup_is_read_again_only_after_a_write(tmp_path) -> None: 
                 Quad(concept, SKOS.prefLabel, Literal("Laterne", language="de"), graph),
             ]
         )
-        again = lookups.for_scope(scope)
+        again = atrium.search.concept_lookup(scope)
         assert again is not first and again.label(concept.value, "de") == "Laterne"
     finally:
         atrium.close()

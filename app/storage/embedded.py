@@ -107,6 +107,9 @@ class EmbeddedStore(GraphStore):
         self._store.bulk_load(path=str(path), format=RdfFormat.N_QUADS)
         self._count_write()
 
+    def write_count(self) -> int:
+        return self.generation
+
     def _count_write(self) -> None:
         with self._counting:
             self.generation += 1

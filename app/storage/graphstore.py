@@ -155,6 +155,12 @@ class GraphStore(ABC):
         process raises :class:`StoreError`."""
         raise StoreError(f"query workers cannot read from {self!r}")
 
+    def write_count(self) -> int | None:
+        """How many writes this process has made, for caches of what was read: a cache read
+        at one count holds while the count stays. None for a store other processes may write
+        (what is read from it cannot be kept)."""
+        return None
+
     def publish_for_readers(self) -> int:
         """Make the writes so far visible to :meth:`worker_reader` readers; the write counter
         to give their jobs (0: readers always see the latest writes)."""

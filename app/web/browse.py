@@ -148,5 +148,5 @@ def _vocabulary() -> ConceptLookup:
     """The vocabularies, read once per request."""
     if "vocabulary" not in g:
         atrium = current_atrium()
-        g.vocabulary = atrium.search.concepts.for_scope(current_scope())
+        g.vocabulary = atrium.search.concept_lookup(current_scope())
     return g.vocabulary

@@ -103,7 +103,7 @@ def page(collection_id: str) -> Response:
 
 def _page(collection, message: str | None = None) -> str:  # noqa: ANN001 - a Collection
     atrium, scope, user = current_atrium(), current_scope(), current_user()
-    vocabulary = atrium.search.concepts.for_scope(scope)
+    vocabulary = atrium.search.concept_lookup(scope)
     ids = [m.id for m in collection.assets]
     cards = {c.asset_id: c for c in atrium.search.cards(ids, scope, vocabulary, request_language())}
     own = atrium.collections.list(scope, owner=user.name) if user and collection.may_edit else []

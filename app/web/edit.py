@@ -381,7 +381,7 @@ def _upload_page(
 
 def _fields(department: str, draft: AssetDraft | None = None) -> list[FormField]:
     atrium = current_atrium()
-    vocabulary = atrium.search.concepts.for_scope(current_scope())
+    vocabulary = atrium.search.concept_lookup(current_scope())
     record = draft.triples if draft is not None else ()
     asset = draft.iri if draft is not None else None
     return form_fields(atrium.fields, department, vocabulary, request_language(), record, asset)

@@ -132,7 +132,7 @@ def stream_zip(
     """The zip of the assets ``scope`` sees among ``asset_ids``, chunk by chunk."""
     check_count(len(asset_ids), atrium.config.max_zip_assets)
     out = _Chunks()
-    vocabulary = atrium.search.concepts.for_scope(scope)
+    vocabulary = atrium.search.concept_lookup(scope)
     fields = list({f.name: f for f in reversed(atrium.fields.all_fields)}.values())[::-1]
     columns = metadata_columns(atrium)
     entries: list[_Entry] = []

@@ -1,8 +1,8 @@
 """The concepts a reader may see, as search looks them up: labels, hierarchy and merges.
 
 The concepts (:class:`~app.domain.vocab.model.Concept`) are read with one query through the
-reader's scope, and kept until the store's write counter moves (:class:`ConceptLookups`), so a
-taxonomist's edit (a new label, a concept moved, two concepts merged) shows in the very next
+reader's scope, and kept until the store's write count moves (:mod:`app.storage.read_cache`),
+so a taxonomist's edit (a new label, a concept moved, two concepts merged) shows in the very next
 search with no reindex: the search index stores only which concepts an asset is tagged with,
 never their labels or their place in the hierarchy.
 
@@ -21,8 +21,7 @@ Rules of the SKOS Reference (https://www.w3.org/TR/skos-reference/) applied here
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from functools import cached_property
 
@@ -244,34 +243,3 @@ def _add(concept: Concept, predicate: str, value, found: dict[str, Concept]) -> 
         concept.deprecated = isinstance(value, Literal) and value.value in ("true", "1")
     elif predicate == DCT.isReplacedBy.value:
         concept.replaced_by.add(value.value)
-
-
-class ConceptLookups:
-    """One :class:`ConceptLookup` per reader's scope, read again only when the store's write
-    counter moved. A store without one (a remote store, which other processes write) is read
-    for every lookup."""
-
-    def __init__(self, store: GraphStore, iris: Iris, keep: int = CACHED_SCOPES) -> None:
-        self.store = store
-        self.iris = iris
-        self.keep = keep
-        self._lock = threading.Lock()
-        self._kept: OrderedDict[Scope, tuple[int, ConceptLookup]] = OrderedDict()
-
-    def for_scope(self, scope: Scope) -> ConceptLookup:
-        # Read before loading: a write during the load leaves the older count, so it reloads.
-        counter = getattr(self.store, "generation", None)
-        if counter is None:
-            return ConceptLookup.load(self.store, scope, self.iris)
-        with self._lock:
-            kept = self._kept.get(scope)
-            if kept is not None and kept[0] == counter:
-                self._kept.move_to_end(scope)
-                return kept[1]
-        lookup = ConceptLookup.load(self.store, scope, self.iris)
-        with self._lock:
-            self._kept[scope] = (counter, lookup)
-            self._kept.move_to_end(scope)
-            while len(self._kept) > self.keep:
-                self._kept.popitem(last=False)
-        return lookup

@@ -39,7 +39,7 @@ from app.domain.results.performance import Performance
 from app.domain.search.cards import Card, read_cards
 from app.domain.search.collection_facet import COLLECTION_FACET, CollectionFacet, MembershipSource
 from app.domain.search.columns import Columns
-from app.domain.search.concept_lookup import ConceptLookup, ConceptLookups
+from app.domain.search.concept_lookup import CACHED_SCOPES, ConceptLookup
 from app.domain.search.facets import (
     Budget,
     FacetContext,
@@ -57,6 +57,7 @@ from app.domain.search.snapshot import SearchUnavailable
 from app.domain.search.stems import query_words
 from app.domain.search.suggestions import FEW_RESULTS, suggest
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.read_cache import ReadCache
 
 MIN_PREFIX = 3  # words this long also match longer words they start
 MAX_BEST = 10_000  # scored assets that ``sort=best:IRI`` orders; any beyond sort with the rest
@@ -139,7 +140,7 @@ class SearchEngine:
         self.limits = limits
         self.clock = clock
         self.performance = performance or Performance(store, iris, ResultsIndex(store, iris))
-        self.concepts = ConceptLookups(store, iris)
+        self._concepts: ReadCache[ConceptLookup] = ReadCache(store, keep=CACHED_SCOPES)
 
     def facets(self) -> Facets:
         """The facets of the current field registry, and the collection facet when there are
@@ -234,13 +235,17 @@ class SearchEngine:
         ids = self.index.ids(ordinals)
         return [ids[n] for n in ordinals if n in ids]
 
+    def concept_lookup(self, scope: Scope) -> ConceptLookup:
+        """The concepts ``scope`` may see, read once per write (one lookup per reader's scope)."""
+        return self._concepts.get(scope, lambda: ConceptLookup.load(self.store, scope, self.iris))
+
     def _match(self, query: SearchQuery, scope: Scope) -> _Match:
         """The hits of ``query`` in ``scope``, in order, and what their facets need."""
         snapshot = self.index.snapshot()
         columns, facets = snapshot.columns, snapshot.facets
         own = self._own_facets(scope)
         query = _with_own(known(query, facets), query, own)
-        vocabulary = self.concepts.for_scope(scope)
+        vocabulary = self.concept_lookup(scope)
         masks = Masks(columns, snapshot.visible(scope.graphs))
         tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
         for name, values in query.filters.items():
@@ -388,7 +393,7 @@ class SearchEngine:
         order = np.lexsort((candidates, -columns.submitted[candidates], -shared[candidates]))
         chosen = [int(n) for n in candidates[order[: self.limits.similar]]]
         ids = self.index.ids(chosen)
-        vocabulary = self.concepts.for_scope(scope)
+        vocabulary = self.concept_lookup(scope)
         return self.cards([ids[n] for n in chosen if n in ids], scope, vocabulary, language)
 
 

@@ -21,6 +21,7 @@ from app.domain.vocab.terms import KIND_OF, LABELS, MAPPINGS, NOTES, values_clau
 from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import DC, DCT, OWL, RDF, RDFS, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.read_cache import ReadCache
 
 ROOTS_PER_PAGE = 200
 
@@ -161,6 +162,7 @@ class Browser:
         self.store = store
         self.catalogue = catalogue
         self._usage = usage
+        self._roots: ReadCache[list[dict]] = ReadCache(store, keep=16)
 
     def _select(self, query: str, **bindings: NamedNode | Literal) -> list[dict]:
         return self.store.select(query, scope=Scope.everything(), bindings=bindings)
@@ -315,7 +317,8 @@ class Browser:
         self, graph: NamedNode, prefs: LanguagePreference, page: int = 1
     ) -> tuple[list[TreeNode], int]:
         """One page of the tree's roots, by label; and how many roots there are."""
-        ordered = self._labelled(self._select(_ROOTS, g=graph), prefs)
+        rows = self._roots.get(graph.value, lambda: self._select(_ROOTS, g=graph))
+        ordered = self._labelled(rows, prefs)
         start = (max(page, 1) - 1) * ROOTS_PER_PAGE
         return self._nodes(graph, ordered[start : start + ROOTS_PER_PAGE]), len(ordered)
 

@@ -3,13 +3,12 @@
 A label is found by what starts it or starts one of its words: each label is kept under its
 whole folded text and under the text from each of its words on, in one sorted list, so the
 labels that start with a prefix are one binary search and a short walk. The index is read in
-one query and kept until the store's write counter moves (:class:`LabelIndexes`), so the next
+one query and kept until the store's write count moves (:class:`LabelIndexes`), so the next
 keystroke after a taxonomist's edit already sees it.
 """
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from pyoxigraph import Literal, NamedNode
 
 from app.namespaces import DCT, OWL, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.read_cache import ReadCache
 
 LABELS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
 
@@ -121,23 +121,15 @@ def _word_starts(folded: str) -> Iterator[int]:
 
 
 class LabelIndexes:
-    """The label index, read again only when the store's write counter moved; None for a store
+    """The label index, read again only when the store's write count moved; None for a store
     without one (a remote store that other processes write), which is asked with SPARQL."""
 
     def __init__(self, store: GraphStore, graph_prefix: str) -> None:
         self.store = store
         self.graph_prefix = graph_prefix
-        self._lock = threading.Lock()
-        self._kept: tuple[int, LabelIndex] | None = None
+        self._cache: ReadCache[LabelIndex] = ReadCache(store, keep=1)
 
     def current(self) -> LabelIndex | None:
-        # Read before loading: a write during the load leaves the older count, so it reloads.
-        counter = getattr(self.store, "generation", None)
-        if counter is None:
+        if self.store.write_count() is None:
             return None
-        with self._lock:
-            if self._kept is not None and self._kept[0] == counter:
-                return self._kept[1]
-            index = LabelIndex.load(self.store, self.graph_prefix)
-            self._kept = (counter, index)
-            return index
+        return self._cache.get("labels", lambda: LabelIndex.load(self.store, self.graph_prefix))
