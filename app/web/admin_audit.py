@@ -13,7 +13,7 @@ from app.domain.people.audit import ACTIONS, Actor, AuditEvent
 from app.domain.terms import NamedNode
 from app.web.auth import role_required
 from app.web.context import current_atrium
-from app.web.search_urls import request_language
+from app.web.i18n import current_language
 
 admin_audit = Blueprint("admin_audit", __name__)
 
@@ -38,7 +38,7 @@ def page() -> str:
     found = atrium.audit.recent(action=action, actor=actor, asset=asset, page=int(number))
     filters = {"action": action or "", "actor": actor_key, "asset": asset_text}
     kept = {name: value for name, value in filters.items() if value}
-    language = request_language()
+    language = current_language()
     return render_template(
         "admin_audit.html",
         rows=[_row(event, language) for event in found.events],

@@ -28,7 +28,7 @@ from app.domain.people.api_tokens import TokenError, token_expiry, when
 from app.domain.people.users import ROLES, UserDetails, UserError, check_departments
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium
-from app.web.search_urls import request_language
+from app.web.i18n import current_language
 
 admin_users = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 PAGE_SIZE = 50
@@ -184,7 +184,7 @@ def _department_labels() -> dict[str, str]:
     atrium = current_atrium()
     slugs = _department_choices()
     iris = [atrium.iris.concept(f"departments/{slug}") for slug in slugs]
-    labels = concept_labels(atrium.store, Scope.everything(), iris, request_language())
+    labels = concept_labels(atrium.store, Scope.everything(), iris, current_language())
     return {slug: labels.get(iri.value, slug) for slug, iri in zip(slugs, iris, strict=True)}
 
 

@@ -33,7 +33,8 @@ from app.domain.search import Card, FacetResult, FacetValue, SearchResult
 from app.web.auth import csrf_exempt, current_actor, current_user, role_required
 from app.web.body_limits import body_limit
 from app.web.context import current_atrium, current_scope
-from app.web.search_urls import request_language, request_query
+from app.web.i18n import current_language
+from app.web.search_urls import request_query
 
 api = Blueprint("api", __name__)
 RESULTS_MAX_BYTES = 32 * 1024 * 1024  # about 300,000 rows of CSV
@@ -42,7 +43,7 @@ RESULTS_MAX_BYTES = 32 * 1024 * 1024  # about 300,000 rows of CSV
 @api.get("/api/search")
 def search() -> Response:
     """Search results and facets as JSON; parameters as for ``/search``."""
-    result = current_atrium().search.search(request_query(), current_scope(), request_language())
+    result = current_atrium().search.search(request_query(), current_scope(), current_language())
     return jsonify(result_json(result))
 
 

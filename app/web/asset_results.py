@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from app.domain.results.performance import CHANNELS, SEGMENTS
 from app.web.auth import current_user
 from app.web.context import current_atrium, current_scope, may_change
-from app.web.search_urls import request_language
+from app.web.i18n import current_language
 
 
 def results_context(
@@ -22,7 +22,7 @@ def results_context(
     user = current_user()
     if user is None:
         return {"results": None, "results_form": None}
-    atrium, scope, language = current_atrium(), current_scope(), request_language()
+    atrium, scope, language = current_atrium(), current_scope(), current_language()
     engine = atrium.performance
     rows = engine.breakdown(atrium.iris.asset(asset_id), scope, language)
     form = None

@@ -38,8 +38,8 @@ from app.namespaces import DAM, DCAT, DCT, EXIF, RDF, SCHEMA
 from app.web.asset_results import results_context
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_scope, may_change
+from app.web.i18n import current_language
 from app.web.negotiation import negotiated
-from app.web.search_urls import request_language
 
 assets = Blueprint("assets", __name__)
 
@@ -96,7 +96,7 @@ def _asset_page(
         asset_id,
         current_scope(),
         triples,
-        request_language(),
+        current_language(),
     )
     _shorten_long_values(view.groups)
     missing = atrium.assets.missing_fields(asset_id) if view.incomplete else []

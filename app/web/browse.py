@@ -18,12 +18,11 @@ from flask import Blueprint, g, render_template, request
 
 from app.domain.search import Card, ConceptLookup, SearchQuery
 from app.web.context import current_atrium, current_scope
+from app.web.i18n import current_language, interface_languages
 from app.web.search_urls import (
     FROM_SEARCH,
-    LANGUAGES,
     VIEWS,
     SearchUrls,
-    request_language,
     request_query,
     search_from,
 )
@@ -45,24 +44,25 @@ def search() -> str:
 
 def _search_page() -> str:
     query = request_query()
-    language = request_language()
+    language = current_language()
     view = request.args.get("view", VIEWS[0])
     view = view if view in VIEWS else VIEWS[0]
-    chosen_language = request.args.get("lang") if request.args.get("lang") in LANGUAGES else None
+    languages = interface_languages()
+    chosen_language = request.args.get("lang") if request.args.get("lang") in languages else None
     result = current_atrium().search.search(query, current_scope(), language)
     return render_template(
         "index.html",
         result=result,
         urls=SearchUrls(query, view, chosen_language),
         view=view,
-        languages=LANGUAGES,
+        languages=languages,
     )
 
 
 @browse.app_template_global()
 def similar_assets(asset_id: str) -> list[Card]:
     """More like this, for the asset page: visible assets sharing the most subjects."""
-    return current_atrium().search.similar(asset_id, current_scope(), request_language())
+    return current_atrium().search.similar(asset_id, current_scope(), current_language())
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def search_navigation(asset_id: str) -> SearchNavigation | None:
     if urls is None:
         return None
     back = SearchNavigation(urls.here(), urls.query.is_empty)
-    found = atrium.search.neighbours(urls.query, asset_id, current_scope(), request_language())
+    found = atrium.search.neighbours(urls.query, asset_id, current_scope(), current_language())
     if found is None:
         return back
     per_page = urls.query.per_page
@@ -129,7 +129,7 @@ def concept_search_url(iri: str) -> str:
     facet = atrium.search.facets().by_name.get(field.name) if field is not None else None
     if facet is not None and facet.predicate == field.path:
         return SearchUrls(SearchQuery()).toggle(facet.name, iri)
-    label = _vocabulary().label(iri, request_language())
+    label = _vocabulary().label(iri, current_language())
     return SearchUrls(SearchQuery()).to(SearchQuery(text=label))
 
 

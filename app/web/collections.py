@@ -39,8 +39,8 @@ from app.domain.collections import (
 from app.domain.iris import COLLECTION_ID
 from app.web.auth import answers_anonymous_itself, current_user
 from app.web.context import current_atrium, current_reader, current_scope
+from app.web.i18n import current_language
 from app.web.negotiation import negotiated
-from app.web.search_urls import request_language
 
 collections = Blueprint("collections", __name__)
 
@@ -105,7 +105,7 @@ def _page(collection, message: str | None = None) -> str:  # noqa: ANN001 - a Co
     atrium, scope, user = current_atrium(), current_scope(), current_user()
     vocabulary = atrium.search.concept_lookup(scope)
     ids = [m.id for m in collection.assets]
-    cards = {c.asset_id: c for c in atrium.search.cards(ids, scope, vocabulary, request_language())}
+    cards = {c.asset_id: c for c in atrium.search.cards(ids, scope, vocabulary, current_language())}
     own = atrium.collections.list(scope, owner=user.name) if user and collection.may_edit else []
     return render_template(
         "collection.html",

@@ -33,7 +33,7 @@ from app.domain.terms import NamedNode
 from app.web.asset_results import by_label, results_context
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_scope, may_change
-from app.web.search_urls import request_language
+from app.web.i18n import current_language
 
 performance = Blueprint("performance", __name__)
 
@@ -161,7 +161,7 @@ def api() -> Response:
 @role_required("viewer", "contributor", "taxonomist", "admin")
 def page() -> tuple[str, int]:
     """The segment tree with totals, filters, the ranked table and a chart of the top scores."""
-    engine, scope, language = _engine(), current_scope(), request_language()
+    engine, scope, language = _engine(), current_scope(), current_language()
     error, ranking, status = None, None, 200
     try:
         want = _filter(request.args, segment_required=False)

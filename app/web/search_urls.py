@@ -20,8 +20,8 @@ from werkzeug.datastructures import MultiDict
 from app.domain.search import BadSearch, SearchQuery
 from app.domain.search.query import PARAMETERS
 from app.web.context import current_atrium
+from app.web.i18n import interface_languages
 
-LANGUAGES = ("en", "de", "fr")
 VIEWS = ("grid", "list")
 FROM_SEARCH = "in"  # the asset page's parameter naming the search it was reached from
 MAX_FROM_SEARCH_CHARS = 8_000
@@ -35,14 +35,6 @@ def request_query() -> SearchQuery:
         return SearchQuery.from_args(request.args, current_atrium().search.facets().names)
     except BadSearch as error:
         abort(400, description=str(error))
-
-
-def request_language() -> str:
-    """``?lang=`` if Atrium has labels in it, else the best of ``Accept-Language``, else en."""
-    asked = request.args.get("lang", "")
-    if asked in LANGUAGES:
-        return asked
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 
 class SearchUrls:
@@ -152,7 +144,7 @@ def search_from(found_by: str | None, facets: tuple[str, ...]) -> SearchUrls | N
         return None
     args = MultiDict(pairs)
     view, language = args.get("view", VIEWS[0]), args.get("lang")
-    if view not in VIEWS or (language is not None and language not in LANGUAGES):
+    if view not in VIEWS or (language is not None and language not in interface_languages()):
         return None
     try:
         query = SearchQuery.from_args(args, facets)

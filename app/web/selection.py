@@ -44,7 +44,7 @@ from app.domain.people.audit import Actor
 from app.domain.search import BadSearch, SearchQuery
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_reader, current_scope
-from app.web.search_urls import request_language
+from app.web.i18n import current_language
 
 selection = Blueprint("selection", __name__)
 ACTIONS = ("edit", "access", "delete")
@@ -139,7 +139,7 @@ def download_zip() -> Response:
     ids = _selected_ids(current_atrium().config.max_zip_assets)
     user = current_user()
     actor = Actor.reader(user.name if user else None)
-    chunks = stream_zip(current_atrium(), ids, current_scope(), actor, request_language())
+    chunks = stream_zip(current_atrium(), ids, current_scope(), actor, current_language())
     response = Response(stream_with_context(chunks), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="atrium-{len(ids)}-assets.zip"'
     response.headers["Cache-Control"] = "no-store"
@@ -202,7 +202,7 @@ def review() -> str:
         previews=previews,
         allowed=sum(1 for p in previews if p.may_change),
         fields=list(fields.values()),
-        language=request_language(),
+        language=current_language(),
         operations=EDIT_OPERATIONS,
         access_levels=list(ACCESS_LEVELS),
     )

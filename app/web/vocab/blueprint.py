@@ -11,6 +11,7 @@ from app.domain.vocab.languages import LanguagePreference
 from app.domain.vocab.model import Vocabulary
 from app.web.auth import current_user
 from app.web.context import current_atrium
+from app.web.i18n import current_language
 
 vocab = Blueprint("vocab", __name__)
 
@@ -23,8 +24,9 @@ def _vocab():  # noqa: ANN202 - the service's Vocabularies
 
 
 def reader_languages() -> LanguagePreference:
-    """``?lang=`` first, then the browser's Accept-Language in order of preference."""
-    asked = [request.args.get("lang", "")]
+    """``?lang=`` first (any language labels have), then the interface's language (which
+    sticks), then the browser's Accept-Language in order of preference."""
+    asked = [request.args.get("lang", ""), current_language()]
     asked += [tag for tag, _ in request.accept_languages]
     return LanguagePreference.of(tag.replace("_", "-") for tag in asked)
 

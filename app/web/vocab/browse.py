@@ -27,8 +27,9 @@ from app.domain.vocab.model import Vocabulary
 from app.web.auth import current_user
 from app.web.browse import concept_search_url
 from app.web.context import current_atrium, current_scope
+from app.web.i18n import current_language
 from app.web.negotiation import negotiated
-from app.web.search_urls import request_language, search_from
+from app.web.search_urls import search_from
 from app.web.vocab.blueprint import (
     _may_edit,
     _vocab,
@@ -130,7 +131,7 @@ def _tagged_count(view: ConceptView) -> TaggedCount:
     if urls is None:
         return TaggedCount(url, None, directly, by_text=False)
     try:
-        found = search.search(urls.query, current_scope(), request_language()).total
+        found = search.search(urls.query, current_scope(), current_language()).total
     except SearchUnavailable:
         found = None
     return TaggedCount(url, found, directly, by_text=not urls.query.filters)
