@@ -70,10 +70,9 @@ def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log: 
     )
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of an ``oxigraph serve`` process shared by the whole test session."""
-    folder = tmp_path_factory.mktemp("oxigraph")
+@contextmanager
+def oxigraph_serving(folder: Path) -> Iterator[str]:
+    """An ``oxigraph serve`` process on loopback, its data in ``folder``; its base URL."""
     address = f"127.0.0.1:{free_port()}"
     command = [_oxigraph_binary(), "serve", "--location", str(folder / "data"), "--bind", address]
     log = folder / "server.log"
@@ -85,6 +84,13 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
     finally:
         stop(process, seconds=10)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of an ``oxigraph serve`` process shared by the whole test session."""
+    with oxigraph_serving(tmp_path_factory.mktemp("oxigraph")) as base_url:
+        yield base_url
 
 
 # --------------------------------------------------------------------------------------------

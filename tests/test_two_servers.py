@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import BASE_IRI, REPO, TEST_PASSWORD, _oxigraph_binary, _wait_until_answering
+from conftest import BASE_IRI, REPO, TEST_PASSWORD, oxigraph_serving
 from conftest import http_sign_in as sign_in
 from PIL import Image
-from virtuoso_server import free_port, stop
+from virtuoso_server import free_port
 
 START_SECONDS = 90
 HTTP_TIMEOUT = 30
@@ -31,17 +31,8 @@ CATCH_UP_SECONDS = 2.0  # the issue's bound
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An ``oxigraph serve`` of this module's own: the shared one is emptied by other tests."""
-    folder = tmp_path_factory.mktemp("two-servers-store")
-    address = f"127.0.0.1:{free_port()}"
-    command = [_oxigraph_binary(), "serve", "--location", str(folder / "data"), "--bind", address]
-    log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_answering(process, f"http://{address}", log)
-        yield f"http://{address}"
-    finally:
-        stop(process, seconds=10)
+    with oxigraph_serving(tmp_path_factory.mktemp("two-servers-store")) as base_url:
+        yield base_url
 
 
 def _serve(folder: Path, store_url: str) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
