@@ -50,7 +50,7 @@ from app.web.assets import clean_file_name, precondition_failed, require_version
 from app.web.auth import current_user, role_required
 from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
 from app.web.context import current_atrium, current_scope
-from app.web.i18n import current_language
+from app.web.i18n import current_language, interface_languages
 
 edit = Blueprint("edit", __name__)
 
@@ -384,7 +384,10 @@ def _fields(department: str, draft: AssetDraft | None = None) -> list[FormField]
     vocabulary = atrium.search.concept_lookup(current_scope())
     record = draft.triples if draft is not None else ()
     asset = draft.iri if draft is not None else None
-    return form_fields(atrium.fields, department, vocabulary, current_language(), record, asset)
+    return form_fields(
+        atrium.fields, department, vocabulary, current_language(), record, asset,
+        languages=interface_languages(),
+    )  # fmt: skip
 
 
 def _departments() -> list[str]:

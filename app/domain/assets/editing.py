@@ -10,6 +10,11 @@ unknown concept is reported next to its field before anything is validated; a SH
 names, and the rest (access level, file) above the form. When someone else saved the asset since the
 form was opened (:class:`~app.domain.assets.records.AssetConflict`), the form comes back with the
 person's input and :func:`stored_differences` shows what is stored now.
+
+A text field that takes one value per language (``sh:uniqueLang``, as title and description)
+has one box per language the form offers, and one for a text of no stated language: the box of
+language ``de`` is named ``title@de``, the other plain ``title``, so a client that posts a
+single ``title`` still sets the one untagged title.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets.records import AssetDraft
 from app.domain.assets.validation import Problem
@@ -43,15 +48,31 @@ class FormField:
     values: list[str] = field(default_factory=list)  # as the form shows them
     options: list[tuple[str, str]] = field(default_factory=list)  # (value, label) to choose from
     errors: list[str] = field(default_factory=list)
+    languages: tuple[str, ...] = ()  # the languages of a one-per-language field's boxes
+    by_language: dict[str, str] = field(default_factory=dict)  # its texts ("": no language)
 
     @property
     def name(self) -> str:
         return self.field.name
 
     @property
+    def per_language(self) -> bool:
+        return self.field.kind == "langtext" and self.field.unique_lang and bool(self.languages)
+
+    @property
+    def language_boxes(self) -> list[tuple[str, str, str]]:
+        """(language, input name, text) of each box of a one-per-language field."""
+        return [
+            (code, f"{self.name}@{code}" if code else self.name, self.by_language.get(code, ""))
+            for code in ("", *self.languages)
+        ]
+
+    @property
     def widget(self) -> str:
         """How the form asks for it: text, lines, textarea, select, concepts, boolean, date,
-        datetime or number."""
+        datetime, number, or languages (a box per language)."""
+        if self.per_language:
+            return "languages"
         kind = self.field.kind
         if kind == CONCEPT:
             return "concepts" if self.field.is_subject else "select"
@@ -74,28 +95,35 @@ def form_fields(
     language: str,
     record: Iterable[Triple] = (),
     asset: NamedNode | None = None,
+    languages: tuple[str, ...] = (),
 ) -> list[FormField]:
-    """The editable fields of ``department``'s assets, filled from ``record`` if given."""
-    fields = [_form_field(f, language) for f in registry.editable(department)]
+    """The editable fields of ``department``'s assets, filled from ``record`` if given; a
+    one-per-language field offers a box for each of ``languages``."""
+    fields = [_form_field(f, language, languages) for f in registry.editable(department)]
     current = [t for t in record if asset is None or t.subject == asset]
     for form_field in fields:
         _fill(form_field, vocabulary, language, current)
     return fields
 
 
-def _form_field(chosen: Field, language: str) -> FormField:
+def _form_field(chosen: Field, language: str, languages: tuple[str, ...]) -> FormField:
     requirement = ""
     if chosen.required:
         requirement = (
             f"required by the {chosen.department} profile" if chosen.department else "required"
         )
-    return FormField(chosen, requirement, chosen.description(language), chosen.label(language))
+    help_text, label = chosen.description(language), chosen.label(language)
+    return FormField(chosen, requirement, help_text, label, languages=languages)
 
 
 def _fill(form_field: FormField, vocabulary: ConceptLookup, language: str, record: list) -> None:
     found = [t.object for t in record if t.predicate == form_field.field.path]
     if form_field.widget == "concepts":
         form_field.values = [vocabulary.label(o.value, language) for o in found]
+    elif form_field.per_language:
+        form_field.by_language = {_language_of(o): o.value for o in found}
+        form_field.languages = _with_stored(form_field.languages, form_field.by_language)
+        form_field.values = [o.value for o in found]
     else:
         form_field.values = [o.value for o in found]
     scheme = form_field.field.scheme
@@ -111,12 +139,24 @@ def _fill(form_field: FormField, vocabulary: ConceptLookup, language: str, recor
         )  # fmt: skip
 
 
+def _language_of(value: Term) -> str:
+    return (value.language or "") if isinstance(value, Literal) else ""
+
+
+def _with_stored(offered: tuple[str, ...], stored: Mapping[str, str]) -> tuple[str, ...]:
+    """The languages offered, and after them those the record has besides (kept on save)."""
+    return offered + tuple(sorted(code for code in stored if code and code not in offered))
+
+
 def read_form(
     fields: list[FormField], form: Mapping, concepts: ConceptIndex
 ) -> dict[str, list[Term]]:
     """The values typed into each field (errors go to the fields); [] means cleared."""
     typed: dict[str, list[Term]] = {}
     for form_field in fields:
+        if form_field.per_language:
+            typed[form_field.name] = _read_languages(form_field, form, concepts)
+            continue
         texts = _texts(form_field, form)
         form_field.values = texts
         values = []
@@ -129,6 +169,26 @@ def read_form(
             form_field.errors.append("takes one value")
         typed[form_field.name] = values
     return typed
+
+
+def _read_languages(form_field: FormField, form: Mapping, concepts: ConceptIndex) -> list[Term]:
+    """The texts of a one-per-language field's boxes: tagged with their box's language, but
+    the plain box's, which states none."""
+    form_field.by_language = {}
+    values: list[Term] = []
+    for code, name, _ in form_field.language_boxes:
+        text = (form.get(name) or "").strip()
+        if not text:
+            continue
+        form_field.by_language[code] = text
+        try:
+            value = form_field.field.parse(text, concepts)
+        except ValueError as error:
+            form_field.errors.append(_without_field_name(str(error), form_field.field))
+            continue
+        values.append(Literal(value.value, language=code) if code else value)
+    form_field.values = list(form_field.by_language.values())
+    return values
 
 
 def _texts(form_field: FormField, form: Mapping) -> list[str]:

@@ -88,7 +88,7 @@ def asset_view(
     return AssetView(
         asset_id=asset_id,
         iri=iri.value,
-        title=values[DCT.title][0].value if values.get(DCT.title) else asset_id,
+        title=_in_language(values.get(DCT.title, []), language) or asset_id,
         access=local_name(access[0].value).lower() if access else "?",
         incomplete=bool(values.get(DAM.incomplete)),
         groups=groups,
@@ -132,3 +132,9 @@ def concept_labels(
             found[row["c"].value][row["p"] == SKOS.prefLabel].append(row["label"])
     prefs = as_preference(language)
     return {iri: label_of(kinds[True] or kinds[False], iri, prefs) for iri, kinds in found.items()}
+
+
+def _in_language(texts: list, language: str) -> str | None:
+    """The text in the reader's language among one per language (a title, say)."""
+    best = LanguagePreference.of([language]).best(t for t in texts if isinstance(t, Literal))
+    return best.value if best is not None else None

@@ -3,14 +3,16 @@ reader's scope (never from the index), so a card shows only what the store lets 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
 from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.search.facets import FORMAT_NAMES
+from app.domain.vocab.languages import LanguagePreference
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -47,10 +49,16 @@ def read_cards(
     by_iri = {iris.asset(i).value: i for i in asset_ids}
     query = _CARDS.format(assets=" ".join(str(NamedNode(iri)) for iri in by_iri))
     found: dict[str, Card] = {}
+    titles: dict[str, list[Literal]] = defaultdict(list)
     for row in store.select(query, scope=scope):
         asset_id = by_iri[row["asset"].value]
+        titles[asset_id].append(row["title"])
         if asset_id not in found:
             found[asset_id] = _card(asset_id, row, vocabulary, language)
+    preference = LanguagePreference.of([language])
+    for asset_id, card in found.items():  # one title per language: the reader's
+        best = preference.best(titles[asset_id])
+        card.title = best.value if best is not None else card.title
     return found
 
 
