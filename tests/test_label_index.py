@@ -57,10 +57,13 @@ def test_field_filters_agree(colours, name: str) -> None:  # noqa: ANN001
 
 def test_a_label_added_is_offered_at_the_next_keystroke(colours) -> None:  # noqa: ANN001
     assert answers(colours, "zinnober", indexed=True) == []
+    before = answers(colours, "zi", indexed=True)  # a short prefix: its answer is kept
     concept = NamedNode(answers(colours, "red", indexed=True)[0][0])
     graph = next(g for g in colours.vocab.catalogue.graphs() if has(colours, g, concept))
     colours.store.insert([Quad(concept, SKOS.altLabel, Literal("Zinnober", language="de"), graph)])
     assert [a[0] for a in answers(colours, "zinn", indexed=True)] == [concept.value]
+    after = answers(colours, "zi", indexed=True)  # but not past a write
+    assert concept.value in [a[0] for a in after] and after != before
 
 
 def has(atrium: Atrium, graph: NamedNode, concept: NamedNode) -> bool:

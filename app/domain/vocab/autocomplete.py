@@ -41,6 +41,8 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 MAX_QUERY_CHARS = 100
 _CANDIDATES = 200  # matching labels read (per pass) before ranking
+SHORT_PREFIX = 2  # letters: answers to as few are kept with the label index
+_PREF_LABEL = SKOS.prefLabel
 
 # One pass over the labels, stopping at _CANDIDATES matches; when it stops there (a short
 # prefix), a second pass reads labels that start with the text. No ORDER BY: sorting every
@@ -135,15 +137,32 @@ class Autocomplete:
         limit = max(1, min(limit, MAX_LIMIT))
         index = self.labels.current()
         if index is not None:
-            rows = self._indexed_matches(index, text, graph, field)
+            picked = self._indexed_best(index, text, graph, field, limit)
         else:
-            rows = self._matches(text, graph, field)
-        picked = _best(rows, text, limit)
+            picked = _best(self._matches(text, graph, field), text, limit)
         if index is not None:
             concepts = _indexed_concepts(index, picked, prefs)
         else:
             concepts = self._concepts(picked, prefs)
         return [self._suggestion(row, concepts) for row in picked]
+
+    def _indexed_best(
+        self,
+        index: LabelIndex,
+        text: str,
+        graph: NamedNode | None,
+        field: Field | None,
+        limit: int,
+    ) -> list[dict]:
+        """The best rows from the label index. The answers to one or two letters, which match
+        a large part of a big vocabulary, are kept with the index (until the next write)."""
+        if len(text) > SHORT_PREFIX:
+            return _best(self._indexed_matches(index, text, graph, field), text, limit)
+        key = (text, graph, field.name if field else None, field.department if field else None)
+        return index.remember(
+            (*key, limit),
+            lambda: _best(self._indexed_matches(index, text, graph, field), text, limit),
+        )
 
     def _indexed_matches(
         self, index: LabelIndex, text: str, graph: NamedNode | None, field: Field | None
@@ -242,14 +261,9 @@ def _indexed_concepts(
 
 def _rank(row: dict, text: str) -> tuple[int, int, int, int, str]:
     label = row["label"].value
-    folded = label.casefold()
-    return (
-        folded != text,
-        not folded.startswith(text),
-        row["p"] != SKOS.prefLabel,
-        len(label),
-        folded,
-    )
+    folded = row.get("folded") or label.casefold()
+    pref_label_first = row["p"] != _PREF_LABEL
+    return (folded != text, not folded.startswith(text), pref_label_first, len(label), folded)
 
 
 def _best(rows: list[dict], text: str, limit: int) -> list[dict]:

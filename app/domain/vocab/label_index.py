@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode
@@ -21,6 +21,7 @@ from app.storage.graphstore import GraphStore, Scope
 from app.storage.read_cache import ReadCache
 
 LABELS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
+REMEMBERED_ANSWERS = 4096  # short prefixes' answers kept at most (then forgotten, all at once)
 
 _READ = (
     sparql_prefixes()
@@ -76,6 +77,7 @@ class LabelIndex:
         for iri, predicate, label in labels:
             concept = self._concepts[iri]
             row = {"c": NamedNode(iri), "p": predicate, "label": label}
+            row["folded"] = label.value.casefold()  # as ranking compares it
             if concept.deprecated and concept.replacement is not None:
                 row["replacement"] = concept.replacement
             number = len(self._rows)
@@ -85,6 +87,15 @@ class LabelIndex:
         keyed.sort()
         self._keys = [key for key, _ in keyed]
         self._numbers = [number for _, number in keyed]
+        self._remembered: dict[Hashable, list[dict]] = {}
+
+    def remember(self, key: Hashable, answer: Callable[[], list[dict]]) -> list[dict]:
+        """An answer kept with this index (which a write replaces): ``answer()`` once per key."""
+        if key not in self._remembered:
+            if len(self._remembered) >= REMEMBERED_ANSWERS:
+                self._remembered.clear()
+            self._remembered[key] = answer()
+        return self._remembered[key]
 
     @classmethod
     def load(cls, store: GraphStore, graph_prefix: str) -> LabelIndex:
@@ -97,10 +108,9 @@ class LabelIndex:
         """The label rows whose text or one of whose words starts with ``text`` (folded), of
         the concepts ``wanted(iri, concept)`` keeps; each row once."""
         seen: set[int] = set()
-        position = bisect_left(self._keys, text)
-        while position < len(self._keys) and self._keys[position].startswith(text):
-            number = self._numbers[position]
-            position += 1
+        start = bisect_left(self._keys, text)
+        end = bisect_left(self._keys, text + "\U0010ffff", start)  # past every key with it
+        for number in self._numbers[start:end]:
             if number in seen:
                 continue
             seen.add(number)
