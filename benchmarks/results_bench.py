@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from app.config import Config
-from app.domain.demo.loader import load_synthetic
+from app.domain.demo.synthetic import load_synthetic
 from app.domain.results.importer import REQUIRED, ResultsImporter
 from app.domain.results.index import ResultsIndex
 from app.namespaces import sparql_prefixes

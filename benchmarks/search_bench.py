@@ -33,7 +33,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Store
 
 from app.config import Config
-from app.domain.demo.loader import load_synthetic
+from app.domain.demo.synthetic import load_synthetic
 from app.namespaces import sparql_prefixes
 from app.service import Atrium
 from app.storage.graphstore import Scope, substitute

@@ -26,7 +26,7 @@ from pyoxigraph import QueryResultsFormat
 from waitress.server import create_server
 
 from app.config import Config
-from app.domain.demo.loader import load_synthetic
+from app.domain.demo.synthetic import load_synthetic
 from app.domain.people.access import ANONYMOUS, scope_for
 from app.namespaces import sparql_prefixes
 from app.service import Atrium

@@ -41,7 +41,7 @@ from pathlib import Path
 import requests
 
 from app.config import Config
-from app.domain.demo.loader import load_synthetic
+from app.domain.demo.synthetic import load_synthetic
 from app.service import Atrium
 
 # client_from is shared with the tests (tests/http_helpers.py); tests/ is no package
