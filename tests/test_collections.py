@@ -107,6 +107,24 @@ def test_nested_collections_refuse_cycles(filled) -> None:
     assert {v.label: v.count for v in facet.values} == {"Outer": 1, "Inner": 1}
 
 
+def test_the_list_counts_assets_and_collections_held_directly(filled) -> None:
+    atrium, ids, name = filled
+    reader, _ = _reader(atrium, name)
+    outer = atrium.collections.create(reader, "Outer", visibility="public")
+    inner = atrium.collections.create(reader, "Inner", visibility="public")
+    empty = atrium.collections.create(reader, "Empty", visibility="public")
+    _, scope = _reader(atrium, name)
+    atrium.collections.add(inner, reader, scope, [atrium.iris.asset(i) for i in ids])
+    members = [atrium.iris.asset(ids[0]), atrium.iris.collection(inner)]
+    atrium.collections.add(outer, reader, scope, members)
+    listed = {c.id: (c.title, c.assets, c.collections) for c in atrium.collections.list(scope)}
+    assert listed == {
+        outer: ("Outer", 1, 1),
+        inner: ("Inner", 3, 0),
+        empty: ("Empty", 0, 0),
+    }
+
+
 def test_only_the_owner_changes_a_collection_and_versions_catch_stale_writes(filled) -> None:
     atrium, ids, name = filled
     owner, _ = _reader(atrium, name)

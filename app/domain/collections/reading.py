@@ -55,10 +55,11 @@ _LIST = (
 SELECT ?c ?title ?visibility ?creator ?assets ?collections WHERE {
   ?c a dcmitype:Collection ; dct:title ?title ; dam:visibility ?visibility ;
      dct:creator ?creator .
+  # FILTER EXISTS, not a join: Oxigraph would start the join from every asset in the store.
   OPTIONAL { SELECT ?c (COUNT(DISTINCT ?a) AS ?assets) WHERE {
-    ?c dct:hasPart ?a . ?a a dam:Asset } GROUP BY ?c }
+    ?c dct:hasPart ?a . FILTER EXISTS { ?a a dam:Asset } } GROUP BY ?c }
   OPTIONAL { SELECT ?c (COUNT(DISTINCT ?k) AS ?collections) WHERE {
-    ?c dct:hasPart ?k . ?k a dcmitype:Collection } GROUP BY ?c }
+    ?c dct:hasPart ?k . FILTER EXISTS { ?k a dcmitype:Collection } } GROUP BY ?c }
   %s
 } ORDER BY LCASE(STR(?title)) STR(?c)"""
 )
