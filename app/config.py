@@ -127,6 +127,12 @@ SETTINGS: tuple[Setting, ...] = (
         'Time a search with few results may spend finding "did you mean" texts, in seconds.',
     ),
     Setting(
+        "ATRIUM_REMEMBERED_SEARCHES",
+        "256",
+        "Search answers kept in memory for the next identical search, while nothing is written "
+        "(0: none). The embedded store only: a remote store's other writers are not seen.",
+    ),
+    Setting(
         "ATRIUM_SIGN_IN_FAILURES",
         "5",
         "Failed sign-ins for one name from one address before it is locked out.",
@@ -210,6 +216,7 @@ class Config:
     facet_seconds: float
     facets_seconds: float
     suggestion_seconds: float
+    remembered_searches: int
     sign_in_failures: int  # per (address, name) pair
     sign_in_failures_per_address: int
     sign_in_lockout_seconds: float
@@ -287,6 +294,7 @@ class Config:
             facet_seconds=decimal("ATRIUM_FACET_SECONDS"),
             facets_seconds=decimal("ATRIUM_FACETS_SECONDS"),
             suggestion_seconds=decimal("ATRIUM_SUGGESTION_SECONDS"),
+            remembered_searches=whole("ATRIUM_REMEMBERED_SEARCHES"),
             sign_in_failures=whole("ATRIUM_SIGN_IN_FAILURES", 1),
             sign_in_failures_per_address=whole("ATRIUM_SIGN_IN_FAILURES_PER_ADDRESS", 1),
             sign_in_lockout_seconds=decimal("ATRIUM_SIGN_IN_LOCKOUT_MINUTES") * 60,

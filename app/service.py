@@ -143,6 +143,7 @@ class Atrium:
                 self.config.facet_seconds,
                 self.config.facets_seconds,
                 self.config.suggestion_seconds,
+                remembered=self.config.remembered_searches,
             ),
             performance=self.performance,
             collections=self.collections,

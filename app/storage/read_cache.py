@@ -28,10 +28,16 @@ class ReadCache(Generic[V]):
         self._lock = threading.Lock()
         self._kept: OrderedDict[Hashable, tuple[int, V]] = OrderedDict()
 
-    def get(self, key: Hashable, read: Callable[[], V]) -> V:
-        """The value kept for ``key`` if nothing was written since; else ``read()``, kept."""
+    def get(
+        self,
+        key: Hashable,
+        read: Callable[[], V],
+        worth_keeping: Callable[[V], bool] | None = None,
+    ) -> V:
+        """The value kept for ``key`` if nothing was written since; else ``read()``, kept
+        (unless ``worth_keeping`` says otherwise of it)."""
         counter = self.store.write_count()
-        if counter is None:
+        if counter is None or self.keep == 0:
             return read()
         with self._lock:
             kept = self._kept.get(key)
@@ -39,6 +45,8 @@ class ReadCache(Generic[V]):
                 self._kept.move_to_end(key)
                 return kept[1]
         value = read()
+        if worth_keeping is not None and not worth_keeping(value):
+            return value
         with self._lock:
             self._kept[key] = (counter, value)
             self._kept.move_to_end(key)

@@ -53,7 +53,7 @@ from app.domain.search.layout import Facets
 from app.domain.search.masks import RANGE, Masks, known
 from app.domain.search.ordering import Ordering
 from app.domain.search.query import SearchQuery
-from app.domain.search.snapshot import SearchUnavailable
+from app.domain.search.snapshot import SearchUnavailable, Snapshot
 from app.domain.search.stems import query_words
 from app.domain.search.suggestions import FEW_RESULTS, suggest
 from app.storage.graphstore import GraphStore, Scope
@@ -74,6 +74,7 @@ class SearchLimits:
     facet_values: int = 10  # values a facet shows before its "more" link
     more_values: int = 100  # values it shows after
     similar: int = 6  # "more like this"
+    remembered: int = 0  # answers kept for the next identical search
 
 
 @dataclass
@@ -141,6 +142,7 @@ class SearchEngine:
         self.clock = clock
         self.performance = performance or Performance(store, iris, ResultsIndex(store, iris))
         self._concepts: ReadCache[ConceptLookup] = ReadCache(store, keep=CACHED_SCOPES)
+        self._answers: ReadCache[SearchResult] = ReadCache(store, keep=limits.remembered)
 
     def facets(self) -> Facets:
         """The facets of the current field registry, and the collection facet when there are
@@ -160,8 +162,23 @@ class SearchEngine:
         return {facet.name: facet}
 
     def search(self, query: SearchQuery, scope: Scope, language: str = "en") -> SearchResult:
-        """One page of what ``scope`` may see that matches ``query``, with every facet."""
-        match = self._match(query, scope)
+        """One page of what ``scope`` may see that matches ``query``, with every facet.
+
+        The answer is kept for the same query, scope and language while neither the store nor
+        the index moves (a page reloaded, the front page's "everything"), unless a facet ran out
+        of time: the next identical search tries again."""
+        snapshot = self.index.snapshot()
+        key = (query.key, scope, language, snapshot.state, self.limits)
+        return self._answers.get(
+            key,
+            lambda: self._search(query, scope, language, snapshot),
+            worth_keeping=lambda result: not any(facet.timed_out for facet in result.facets),
+        )
+
+    def _search(
+        self, query: SearchQuery, scope: Scope, language: str, snapshot: Snapshot
+    ) -> SearchResult:
+        match = self._match(query, scope, snapshot)
         query = match.query
         page = match.ordering.page(query.offset, query.offset + query.per_page)
         ids = self.index.ids(page)
@@ -239,9 +256,9 @@ class SearchEngine:
         """The concepts ``scope`` may see, read once per write (one lookup per reader's scope)."""
         return self._concepts.get(scope, lambda: ConceptLookup.load(self.store, scope, self.iris))
 
-    def _match(self, query: SearchQuery, scope: Scope) -> _Match:
+    def _match(self, query: SearchQuery, scope: Scope, snapshot: Snapshot | None = None) -> _Match:
         """The hits of ``query`` in ``scope``, in order, and what their facets need."""
-        snapshot = self.index.snapshot()
+        snapshot = snapshot or self.index.snapshot()
         columns, facets = snapshot.columns, snapshot.facets
         own = self._own_facets(scope)
         query = _with_own(known(query, facets), query, own)

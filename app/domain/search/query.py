@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 from pyoxigraph import NamedNode
@@ -80,6 +80,14 @@ class SearchQuery:
             per_page=_number(args, "per_page", 1, MAX_PER_PAGE, f"1 to {MAX_PER_PAGE}") or PER_PAGE,
             expand=_values(args.getlist("expand")),
             more=tuple(name for name in _values(args.getlist("more")) if name in facets),
+        )
+
+    @property
+    def key(self) -> tuple:
+        """The query as a hashable value: equal keys ask the same."""
+        return tuple(
+            (name, tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
+            for name, value in ((f.name, getattr(self, f.name)) for f in fields(self))
         )
 
     def selected(self, facet: str) -> tuple[str, ...]:

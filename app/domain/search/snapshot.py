@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -28,6 +28,13 @@ class Snapshot:
     columns: Columns
     facets: Facets
     unsettled: np.ndarray  # ordinals of assets with a write the index has not taken in yet
+
+    @property
+    def state(self) -> Hashable:
+        """What a search's answer depends on in the index: equal states answer alike."""
+        columns = self.columns
+        moved = (columns.epoch, columns.last_ordinal, columns.removed_seq)
+        return (*moved, self.facets.signature, self.unsettled.tobytes())
 
     def visible(self, graphs: Sequence[str] | None) -> np.ndarray:
         """The live assets stored in one of ``graphs`` (None: in any graph), except those
