@@ -6,12 +6,15 @@ servers on loopback, ``oxigraph serve`` and Virtuoso (DESIGN.md, "Fixed choices:
 
 from __future__ import annotations
 
+import atexit
 import csv
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -21,7 +24,9 @@ from pathlib import Path
 import pytest
 import requests
 from virtuoso_server import REMOTE_SERVERS, SparqlService, free_port, sparql_service, stop
+from werkzeug.security import generate_password_hash
 
+import app.domain.people.users as users_module
 from app.config import Config
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore
@@ -217,13 +222,44 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def make_atrium(data_dir: Path, store: GraphStore | None = None, **settings: object) -> Atrium:
-    """An initialised Atrium on ``data_dir`` (embedded store unless ``store`` is given)."""
+    """An initialised Atrium on ``data_dir`` (embedded store unless ``store`` is given).
+
+    A new data folder on the embedded store starts as a copy of one initialised once per test
+    session: ``init()`` takes about half a second (it parses and installs every shipped
+    vocabulary and shape), which over the suite's tests came to minutes. ``init()`` itself still
+    runs in the tests of ``atrium init`` and ``atrium demo``, and on folders that exist already."""
     config = Config.from_env(
         {"ATRIUM_DATA": str(data_dir), "ATRIUM_BASE_IRI": BASE_IRI}, **settings
     )
+    if store is None and not (data_dir.exists() and any(data_dir.iterdir())):
+        shutil.copytree(_initialised_folder(config.base_iri), data_dir, dirs_exist_ok=True)
+        return Atrium(config)
     atrium = Atrium(config, store=store)
     atrium.init()
     return atrium
+
+
+# Passwords: werkzeug's default scrypt costs about 0.1 s a hash, and the suite adds users and
+# signs in thousands of times. Here they are hashed with scrypt at a lower cost; a hash records
+# its parameters, so checking one is unchanged, and servers started by the tests keep the default.
+users_module.generate_password_hash = functools.partial(
+    generate_password_hash, method="scrypt:1024:8:1"
+)
+users_module._DUMMY_HASH = users_module.generate_password_hash("not a real password")
+
+
+_INITIALISED: dict[str, Path] = {}  # by base IRI: a data folder as init() leaves it
+
+
+def _initialised_folder(base_iri: str) -> Path:
+    if base_iri not in _INITIALISED:
+        folder = Path(tempfile.mkdtemp(prefix="atrium-initialised-")) / "data"
+        config = Config.from_env({"ATRIUM_DATA": str(folder), "ATRIUM_BASE_IRI": base_iri})
+        with Atrium(config) as atrium:
+            atrium.init()
+        atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
+        _INITIALISED[base_iri] = folder
+    return _INITIALISED[base_iri]
 
 
 @pytest.fixture
