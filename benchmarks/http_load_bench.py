@@ -12,7 +12,8 @@ random pick of the mix:
 - ``/assets/<id>/thumbnail``: a demo asset's thumbnail;
 - ``/sparql``: a small SELECT (assets per department), as an analytics tool sends it.
 
-Then, at the largest number of clients, the same mix runs twice more, without and with one
+Then 8 clients send searches only, for the searches/s the server reaches when nothing else
+competes. Then, at the largest number of clients, the same mix runs twice more, without and with one
 client posting a SPARQL query that runs to its time limit (``--query-timeout``, a three-way
 cross join) over and over: the issue's target is that it adds no more than 20% to the p95 of
 the pages (``/search`` and ``/assets/<id>``).
@@ -31,6 +32,7 @@ Usage: python benchmarks/http_load_bench.py [--assets 10000] [--demo 72] [--clie
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import statistics
@@ -51,6 +53,7 @@ from app.service import Atrium
 
 READER, PASSWORD = "bench-admin", "bench-password-1234"
 SEARCH_ROUTES = ("/search", "/api/search")
+MIX = (*SEARCH_ROUTES, "/assets/<id>", "/assets/<id>/thumbnail", "/sparql")
 PAGE_ROUTES = ("/search", "/assets/<id>")
 SMALL_QUERY = """PREFIX dam: <https://w3id.org/atrium/ns#>
 SELECT ?department (COUNT(?asset) AS ?assets)
@@ -65,12 +68,11 @@ class Targets:
     assets: list[str]
     thumbnails: list[str]
     words: list[str]
+    routes: tuple[str, ...] = MIX
 
     def request(self, rng: random.Random) -> tuple[str, str, dict[str, str]]:
         """(route name, path, query parameters) of one random request of the mix."""
-        route = rng.choice(
-            ("/search", "/api/search", "/assets/<id>", "/assets/<id>/thumbnail", "/sparql")
-        )
+        route = rng.choice(self.routes)
         if route == "/sparql":
             return route, route, {"query": SMALL_QUERY}
         if route in SEARCH_ROUTES:
@@ -237,6 +239,8 @@ def main() -> None:
             )
             for clients in levels:
                 run(base, targets, clients, args.seconds)
+            print("\n# Searches only (the two search routes, nothing else in the mix)")
+            run(base, dataclasses.replace(targets, routes=SEARCH_ROUTES), 8, args.seconds)
             with_a_heavy_query(base, targets, max(levels), args.seconds)
 
 
