@@ -62,7 +62,7 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 
 translations: $(VENV)/.installed ## extract the interface's messages and merge them into app/translations/*/messages.po
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --omit-header -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-location --width 100
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --width 100
 
 clean: ## remove the virtual environment, the local data folder and YASGUI
 	rm -rf $(VENV) var app/web/vendor

@@ -167,7 +167,8 @@ class _Texts(HTMLParser):
 
 
 def english_ui_strings() -> list[str]:
-    """The English msgids (singular and plural) whose German is something else."""
+    """The English msgids (singular and plural) whose German is something else, and that have
+    words of their own (not ``“%(label)s”``, which is only the language's quotes)."""
     with GERMAN.open("rb") as po_file:
         catalogue = read_po(po_file)
     strings = []
@@ -177,8 +178,12 @@ def english_ui_strings() -> list[str]:
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         german = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(german), f"untranslated: {message.id!r}"
-        strings += [text for text in ids if text not in german]
+        strings += [text for text in ids if text not in german and _has_words(text)]
     return strings
+
+
+def _has_words(msgid: str) -> bool:
+    return re.search(r"[A-Za-z]", re.sub(r"%\(\w+\)s|<[^>]+>", "", msgid)) is not None
 
 
 def _pattern(msgid: str) -> re.Pattern[str]:

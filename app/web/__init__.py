@@ -38,7 +38,8 @@ def create_app(atrium: Atrium) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.extensions["atrium"] = atrium
-    from app.web.i18n import init_i18n  # the interface in en, de, fr (issue 13)
+    from app.web.i18n import in_english, init_i18n  # the interface in en, de, fr (issue 13)
+    from app.web.i18n import lazy_text as _l
 
     init_i18n(app)
     atrium.web_renditions.start()  # videos browsers cannot play get a web rendition, meanwhile
@@ -53,6 +54,7 @@ def create_app(atrium: Atrium) -> Flask:
     from app.web.profiles import profiles
     from app.web.queries import queries
     from app.web.sparql import sparql
+    from app.web.tokens import tokens
     from app.web.versions import versions
 
     app.register_blueprint(browse)
@@ -63,6 +65,7 @@ def create_app(atrium: Atrium) -> Flask:
 
     app.register_blueprint(media)
     app.register_blueprint(auth)
+    app.register_blueprint(tokens)
     app.register_blueprint(sparql)
     app.register_blueprint(queries)
     app.register_blueprint(profiles)
@@ -116,10 +119,10 @@ def create_app(atrium: Atrium) -> Flask:
         if isinstance(error, RequestEntityTooLarge):
             message = refusal_message(error)
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        if _wants_json():
-            return jsonify({"error": message, "status": status}), status, headers
+        if _wants_json():  # API clients read English; a person reads their own language
+            return jsonify({"error": in_english(message), "status": status}), status, headers
         page = render_template(
-            "error.html", status=status, reason=error.name, message=message, back=_way_back()
+            "error.html", status=status, reason=error.name, message=str(message), back=_way_back()
         )
         return page, status, headers
 
@@ -130,7 +133,8 @@ def create_app(atrium: Atrium) -> Flask:
     @app.errorhandler(ShapesCannotRun)
     def shapes_cannot_run(error: ShapesCannotRun) -> tuple[object, int]:
         """The write could not be checked (its shapes do not run), so it was refused."""
-        return http_error(UnprocessableEntity(description=f"{error}; nothing was stored"))
+        refusal = _l("%(reason)s; nothing was stored", reason=str(error))
+        return http_error(UnprocessableEntity(description=refusal))
 
     return app
 

@@ -14,6 +14,7 @@ from app.domain.terms import NamedNode
 from app.web.auth import role_required
 from app.web.context import current_atrium
 from app.web.i18n import current_language
+from app.web.i18n import lazy_text as _l
 
 admin_audit = Blueprint("admin_audit", __name__)
 
@@ -24,17 +25,22 @@ def page() -> str:
     atrium = current_atrium()
     action = request.args.get("action", "").strip() or None
     if action is not None and action not in ACTIONS:
-        abort(400, description=f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+        unknown = _l(
+            "unknown action %(action)s; use one of %(actions)s",
+            action=repr(action),
+            actions=", ".join(ACTIONS),
+        )
+        abort(400, description=unknown)
     actor_key = request.args.get("actor", "").strip()
     try:
         actor = Actor.from_key(actor_key) if actor_key else None
     except ValueError as error:
-        abort(400, description=f"actor: {error}")
+        abort(400, description=_l("actor: %(reason)s", reason=str(error)))
     asset_text = request.args.get("asset", "").strip()
     asset = _asset(asset_text) if asset_text else None
     number = request.args.get("page", "1")
     if not number.isdigit() or int(number) < 1:
-        abort(400, description="page must be a whole number from 1")
+        abort(400, description=_l("page must be a whole number from 1"))
     found = atrium.audit.recent(action=action, actor=actor, asset=asset, page=int(number))
     filters = {"action": action or "", "actor": actor_key, "asset": asset_text}
     kept = {name: value for name, value in filters.items() if value}
@@ -58,7 +64,10 @@ def _asset(text: str) -> NamedNode:
     try:
         return parse_iri(text)
     except InvalidIri as error:
-        abort(400, description=f"asset: give an asset's id or IRI ({error})")
+        abort(
+            400,
+            description=_l("asset: give an asset's id or IRI (%(reason)s)", reason=str(error)),
+        )
 
 
 def _row(event: AuditEvent, language: str) -> dict[str, object]:

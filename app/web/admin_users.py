@@ -24,7 +24,7 @@ from flask import (
 
 from app.domain.assets.view import concept_labels
 from app.domain.people.access import Scope
-from app.domain.people.api_tokens import TokenError, token_expiry, when
+from app.domain.people.api_tokens import TokenError, token_expiry
 from app.domain.people.users import ROLES, UserDetails, UserError, check_departments
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium
@@ -212,7 +212,6 @@ def _list_page(
         departments=_department_labels(),
         form=form,
         added=added,
-        when=when,
     )
     return _no_store(body, status)
 
@@ -241,7 +240,6 @@ def _user_page(
         issued=issued,
         changed=request.args.get("changed"),
         is_self=user.name == current_user().name,
-        when=when,
     )
     return _no_store(body, status)
 

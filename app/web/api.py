@@ -30,7 +30,7 @@ from flask import Blueprint, Response, abort, jsonify, request, session, url_for
 
 from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImporter
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
-from app.web.auth import csrf_exempt, current_actor, current_user, role_required
+from app.web.auth import STALE_FORM, csrf_exempt, current_actor, current_user, role_required
 from app.web.body_limits import body_limit
 from app.web.context import current_atrium, current_scope
 from app.web.i18n import current_language
@@ -76,7 +76,7 @@ def _check_csrf_of_session() -> None:
     sent = request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, description="the form has expired or did not come from Atrium; reload the page")
+        abort(400, description=STALE_FORM)
 
 
 def _results_body() -> io.StringIO | list[object]:

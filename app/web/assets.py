@@ -39,7 +39,9 @@ from app.web.asset_results import results_context
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_scope, may_change
 from app.web.i18n import current_language
+from app.web.i18n import lazy_text as _l
 from app.web.negotiation import negotiated
+from app.web.refusals import NOT_YOURS
 
 assets = Blueprint("assets", __name__)
 
@@ -148,7 +150,7 @@ def change_access(asset_id: str) -> Response | tuple[str, int]:
     """Move an asset to another access level (contributors of its department, admins)."""
     _visible_record(asset_id)
     if not may_change(asset_id):
-        abort(403, description="only contributors of the owning department may change this")
+        abort(403, description=NOT_YOURS)
     atrium = current_atrium()
     chosen = request.form.get("access", "")
     seen = request.form.get("version") or None  # a script may send If-Match instead
@@ -161,7 +163,7 @@ def change_access(asset_id: str) -> Response | tuple[str, int]:
     except ValueError as error:
         abort(400, description=str(error))
     except AssetRefused as refusal:
-        abort(409, description=f"not changed: {refusal}")
+        abort(409, description=_l("not changed: %(reason)s", reason=str(refusal)))
     except AssetConflict as conflict:
         if request.if_match:
             precondition_failed()

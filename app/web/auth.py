@@ -6,9 +6,9 @@
   session for good, and disabling a user or changing their role or password ends all of theirs at
   once.
 - Scripts and analytics tools send ``Authorization: Bearer <token>`` (``atrium user token``,
-  or ``/account/tokens``, where a signed-in user issues, lists and revokes their own). A token
-  may expire; an expired one answers 401 saying so. Tokens are managed from a browser session
-  only: a token cannot mint another that outlives it.
+  or ``/account/tokens`` in :mod:`app.web.tokens`, where a signed-in user issues, lists and
+  revokes their own). A token may expire; an expired one answers 401 saying so. Tokens are
+  managed from a browser session only: a token cannot mint another that outlives it.
 - Every unsafe request (POST, PUT, PATCH, DELETE) made with a session cookie must carry the
   session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``); requests that
   authenticate with a Bearer token carry no ambient authority and are exempt.
@@ -34,12 +34,10 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
     jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -49,17 +47,20 @@ from flask import (
 from markupsafe import Markup
 
 from app.config import Config
-from app.domain.people.api_tokens import TokenError, TokenExpired, token_expiry, when
-from app.domain.people.users import User, UserError, UserStore
+from app.domain.people.api_tokens import TokenExpired
+from app.domain.people.users import User, UserStore
 from app.domain.terms import NamedNode
 from app.domain.vocab.history import Actor
 from app.web.atrium import current_atrium
+from app.web.i18n import lazy_either
+from app.web.i18n import lazy_text as _l
 
 auth = Blueprint("auth", __name__)
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_TRACKED = 10_000  # keys kept at most; the longest-quiet ones go first
 F = TypeVar("F", bound=Callable[..., object])
+STALE_FORM = _l("the form has expired or did not come from Atrium; reload the page")
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _users() -> UserStore:
 def current_user() -> User | None:
     """The signed-in user (session or Bearer token), or None for an anonymous reader."""
     if "user" not in g:
-        g.user = _bearer_user() if _bearer_token() else _session_user()
+        g.user = _bearer_user() if bearer_token() else _session_user()
     return g.user
 
 
@@ -179,7 +180,7 @@ def current_actor() -> Actor:
     return Actor(user.name, NamedNode(user.iri))
 
 
-def _bearer_token() -> str | None:
+def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -187,7 +188,7 @@ def _bearer_token() -> str | None:
 
 def _bearer_user() -> User | None:
     try:
-        user = _users().user_for_token(_bearer_token() or "")
+        user = _users().user_for_token(bearer_token() or "")
     except TokenExpired as expired:
         abort(401, description=str(expired))
     if user is None:
@@ -220,7 +221,8 @@ def role_required(*roles: str) -> Callable[[F], F]:
                     abort(401, description="sign in or send an API token")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not user.has_role(*roles):
-                abort(403, description=f"this needs the {' or '.join(roles)} role")
+                needs = _l("this needs the %(roles)s role", roles=lazy_either(roles))
+                abort(403, description=needs)
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]
@@ -230,7 +232,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
 
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.path.startswith("/api/") or best == "application/json" or bool(_bearer_token())
+    return request.path.startswith("/api/") or best == "application/json" or bool(bearer_token())
 
 
 # CSRF ---------------------------------------------------------------------------------------
@@ -261,7 +263,7 @@ def answers_anonymous_itself(view: F) -> F:
 
 def check_csrf() -> None:
     """Refuse an unsafe request made with a session cookie but without its CSRF token."""
-    if request.method not in UNSAFE_METHODS or _bearer_token():
+    if request.method not in UNSAFE_METHODS or bearer_token():
         return
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "csrf_exempt", False):
@@ -271,7 +273,7 @@ def check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, description="the form has expired or did not come from Atrium; reload the page")
+        abort(400, description=STALE_FORM)
 
 
 # Views ----------------------------------------------------------------------------------------
@@ -328,79 +330,6 @@ def me() -> object:
     return jsonify(
         {"signed_in": True, "name": user.name, "role": user.role, "departments": user.departments}
     )
-
-
-# API tokens of the signed-in user -------------------------------------------------------------
-
-
-@auth.get("/account/tokens")
-def tokens() -> object:
-    """The signed-in user's API tokens: when each expires and was last used; issue, revoke."""
-    user = _session_only()
-    if not isinstance(user, User):
-        return user
-    return _tokens_page(user)
-
-
-@auth.post("/account/tokens")
-def issue_token() -> object:
-    """Issue a token (label, optional expiry) and show its secret, this once."""
-    user = _session_only()
-    if not isinstance(user, User):
-        return user
-    label = request.form.get("label", "").strip()[:200]
-    expires_text = request.form.get("expires", "")
-    try:
-        token_id, secret = _users().issue_token(user.name, label, token_expiry(expires_text))
-    except (TokenError, UserError) as error:
-        form = {"label": label, "expires": expires_text}
-        return _tokens_page(user, error=str(error), form=form, status=400)
-    return _tokens_page(user, issued=(token_id, secret), status=201)
-
-
-@auth.post("/account/tokens/<token_id>/revoke")
-def revoke_token(token_id: str) -> object:
-    user = _session_only()
-    if not isinstance(user, User):
-        return user
-    try:
-        _users().revoke_token(token_id, owner=user.name)
-    except UserError as error:
-        abort(404, description=str(error))
-    return redirect(url_for("auth.tokens"))
-
-
-def _session_only() -> User | Response:
-    """The user of this browser session; else a redirect to sign in, or a 403 for a Bearer
-    token (a token that could issue tokens would never really expire)."""
-    if _bearer_token():
-        current_user()  # an unknown or expired token still answers 401
-        abort(403, description="manage API tokens from a signed-in browser session")
-    user = current_user()
-    if user is None:
-        return redirect(url_for("auth.login", next=url_for("auth.tokens")))
-    return user
-
-
-def _tokens_page(
-    user: User,
-    *,
-    issued: tuple[str, str] | None = None,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    page = render_template(
-        "tokens.html",
-        tokens=list(reversed(_users().tokens(user.name))),
-        issued=issued,
-        error=error,
-        form=form or {},
-        when=when,
-    )
-    response = make_response(page, status)
-    response.headers["Cache-Control"] = "no-store"  # the page may hold a token's secret
-    return response
 
 
 def _safe_next(target: str) -> str:

@@ -27,7 +27,8 @@ from flask import Flask, abort, current_app, g, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Config
-from app.domain.assets.downloads import human_size
+from app.web.i18n import LazyText, local_size
+from app.web.i18n import lazy_text as _l
 
 DEFAULT_BODY_BYTES = 1024 * 1024
 MULTIPART_ENVELOPE_BYTES = 1024 * 1024  # an upload's form fields and boundaries, beside the file
@@ -62,7 +63,10 @@ def limit_request_body() -> None:
     message = limit.refusal(config) if limit else _accepts(max_bytes)
     if max_bytes > DEFAULT_BODY_BYTES and not _carries_credentials():
         max_bytes = DEFAULT_BODY_BYTES
-        message = f"Sign in first: without signing in, a request may send {human_size(max_bytes)}."
+        message = _l(
+            "Sign in first: without signing in, a request may send %(size)s.",
+            size=LazyText(local_size, max_bytes),
+        )
     g.body_refusal = message
     if request.content_length is not None and request.content_length > max_bytes:
         g.setdefault("user", None)  # the refusal page looks nobody up either
@@ -94,7 +98,7 @@ class BoundedInput(io.RawIOBase):
         return len(data)
 
 
-def refusal_message(error: RequestEntityTooLarge) -> str:
+def refusal_message(error: RequestEntityTooLarge) -> str | LazyText:
     """The words of a 413: what the view says when the body was stopped while being read. The
     page is shown as to an anonymous reader, unless the user was already looked up: refusing
     a body costs no authentication work."""
@@ -120,5 +124,9 @@ def _carries_credentials() -> bool:
     return bool(session.get("sid")) or bool(request.headers.get("Authorization", "").strip())
 
 
-def _accepts(max_bytes: int) -> str:
-    return f"The request is too large: {request.path} accepts {human_size(max_bytes)} at most."
+def _accepts(max_bytes: int) -> LazyText:
+    return _l(
+        "The request is too large: %(path)s accepts %(size)s at most.",
+        path=request.path,
+        size=LazyText(local_size, max_bytes),
+    )

@@ -40,6 +40,7 @@ from app.domain.iris import COLLECTION_ID
 from app.web.auth import answers_anonymous_itself, current_user
 from app.web.context import current_atrium, current_reader, current_scope
 from app.web.i18n import current_language
+from app.web.i18n import lazy_text as _l
 from app.web.negotiation import negotiated
 
 collections = Blueprint("collections", __name__)
@@ -145,7 +146,7 @@ def delete(collection_id: str) -> Response | tuple[str, int]:
     """Delete the collection (its members stay), once confirmed."""
     _signed_in()
     if request.form.get("confirm") != "yes":
-        abort(400, description="tick the box to confirm that the collection should go")
+        abort(400, description=_l("tick the box to confirm that the collection should go"))
     with _refusals(page=True):
         current_atrium().collections.delete(
             collection_id,
@@ -171,7 +172,7 @@ def add_to() -> Response | tuple[str, int]:
     _signed_in()
     collection_id = request.form.get("collection", "")
     if not COLLECTION_ID.match(collection_id):
-        abort(400, description="choose one of your collections")
+        abort(400, description=_l("choose one of your collections"))
     return add(collection_id)
 
 
@@ -190,7 +191,7 @@ def move(collection_id: str) -> Response | tuple[str, int]:
     _signed_in()
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
-        abort(400, description="direction must be up or down")
+        abort(400, description=_l("direction must be up or down"))
     return _form_change(
         collection_id,
         lambda c, version: c.move(
@@ -222,7 +223,7 @@ def _form_members_change(collection_id: str, change: Callable) -> Response | tup
 def _form_members() -> list:
     references = [m for m in request.form.getlist("member") if m.strip()]
     if not references:
-        abort(400, description="choose an asset or a collection")
+        abort(400, description=_l("choose an asset or a collection"))
     with _refusals(page=True):
         return [current_atrium().collections.reference(m) for m in references]
 
@@ -352,7 +353,7 @@ def _signed_in() -> None:
     if current_user() is None:
         if request.path.startswith("/api/"):
             abort(401, description="sign in or send an API token")
-        abort(401, description="sign in to make or change collections")
+        abort(401, description=_l("sign in to make or change collections"))
 
 
 def _json_body(*, optional: bool = False) -> dict:

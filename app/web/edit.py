@@ -51,6 +51,15 @@ from app.web.auth import current_user, role_required
 from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
 from app.web.context import current_atrium, current_scope
 from app.web.i18n import current_language, interface_languages
+from app.web.i18n import lazy_text as _l
+from app.web.refusals import (
+    HIDDEN_DUPLICATE,
+    NO_DEPARTMENT,
+    NOT_YOURS,
+    department_not_yours,
+    files_too_large,
+    too_many_files,
+)
 
 edit = Blueprint("edit", __name__)
 
@@ -139,34 +148,17 @@ def _edit_page(
     return response
 
 
-def _too_large(config: Config) -> str:
-    limit = config.max_upload_bytes // (1024 * 1024)
-    return (
-        f"The file is larger than the {limit} MiB an upload may be (several files: together). "
-        "Send a smaller file or fewer files, or ask an administrator to raise "
-        "ATRIUM_MAX_UPLOAD_MB."
-    )
-
-
-def _too_many(config: Config) -> str:
-    """Files of one upload are capped by a setting; their total size by the body limit."""
-    return (
-        f"An upload may hold {config.max_files_per_upload} files at most; send the others in a "
-        "second upload."
-    )
-
-
 @edit.route("/upload", methods=["GET", "POST"])
 @role_required("contributor")
-@body_limit(lambda config: config.max_upload_bytes + MULTIPART_ENVELOPE_BYTES, _too_large)
+@body_limit(lambda config: config.max_upload_bytes + MULTIPART_ENVELOPE_BYTES, files_too_large)
 def upload() -> Response | str | tuple[str, int]:
     """Upload files; each becomes an asset of one of the user's departments."""
     departments = _departments()
     if not departments:
-        abort(403, description="you belong to no department, so you cannot upload; ask an admin")
+        abort(403, description=NO_DEPARTMENT)
     chosen = request.values.get("department") or departments[0]
     if chosen not in departments:
-        abort(403, description=f"you may upload for {', '.join(departments)} only")
+        abort(403, description=department_not_yours(departments))
     access = request.values.get("access", "internal")
     fields = _fields(chosen)
     if request.method == "GET":
@@ -195,7 +187,7 @@ def _receive(
         path = folder / (clean_file_name(upload.filename) or "upload")
         upload.save(path)
         if path.stat().st_size > atrium.config.max_upload_bytes:  # the body had room to spare
-            abort(413, description=_too_large(atrium.config))
+            abort(413, description=files_too_large(atrium.config))
         prepared = prepare(path, atrium.config.max_image_pixels)
         if prepared.error:
             INGESTED_FILES.add("upload", "failed")
@@ -222,13 +214,8 @@ def _receive(
     if outcome.status == "duplicate":
         return _duplicate(outcome, form)
     if outcome.status != "ingested":
-        abort(409, description=f"not stored: {outcome.reason}")
+        abort(409, description=_l("not stored: %(reason)s", reason=outcome.reason))
     return redirect(url_for("assets.page", asset_id=outcome.asset_id))
-
-
-HIDDEN_DUPLICATE = (
-    "This file is already stored as an asset you cannot see; it cannot be stored again."
-)
 
 
 def _duplicate(
@@ -276,7 +263,7 @@ def _receive_many(
         return _upload_page(departments, department, access, fields, ["choose who may see it"], 422)
     atrium = current_atrium()
     if len(uploads) > atrium.config.max_files_per_upload:
-        abort(413, description=_too_many(atrium.config))
+        abort(413, description=too_many_files(atrium.config))
     ingester = Ingester(atrium, agent=current_user().name)
     typed = read_form(fields, request.form, ingester.concepts)
     unread = [f"{f.label} {'; '.join(f.errors)}" for f in fields if f.errors]
@@ -321,7 +308,7 @@ def _saved(uploads: list[FileStorage], folder: Path, config: Config) -> list[Pre
         upload.save(path)
         total += path.stat().st_size
         if total > config.max_upload_bytes:  # the body had room to spare for the form
-            abort(413, description=_too_large(config))
+            abort(413, description=files_too_large(config))
         prepared.append(prepare(path, config.max_image_pixels))
     return prepared
 
@@ -404,4 +391,4 @@ def _departments() -> list[str]:
 
 def _may_describe(department: str) -> None:
     if department not in _departments():
-        abort(403, description="only contributors of the owning department may change this asset")
+        abort(403, description=NOT_YOURS)

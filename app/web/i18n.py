@@ -18,11 +18,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_babel import (
     Babel,
+    force_locale,
     format_date,
     format_datetime,
     format_decimal,
@@ -30,8 +32,11 @@ from flask_babel import (
     gettext,
     ngettext,
 )
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
 from app.domain.assets.downloads import human_size
+from app.domain.people.api_tokens import when
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 SOURCE_LANGUAGE = "en"
@@ -46,8 +51,9 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext convention pybabel extra
 
 
 # Texts the views hand to the main pages' templates (the error page's reason and message, the
-# sign-in refusals; the names of access levels, visibilities and renditions, which are also
-# the values of form fields), which the templates translate with the ``translated`` filter.
+# sign-in refusals; the names of access levels, visibilities, renditions, roles, token states
+# and audit actions, which are also the values of form fields and filters), which the
+# templates translate with the ``translated`` filter.
 VIEW_MESSAGES = (
     N_("public"),
     N_("internal"),
@@ -71,6 +77,54 @@ VIEW_MESSAGES = (
     N_("Service Unavailable"),
     N_("Too many failed sign-ins. Wait a few minutes and try again."),
     N_("That name and password do not match an active account."),
+    # werkzeug's own descriptions, for an error raised without one (a GET of a POST-only URL)
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_(
+        "The server could not verify that you are authorized to access the URL requested. You "
+        "either supplied the wrong credentials (e.g. a bad password), or your browser doesn't "
+        "understand how to supply the credentials required."
+    ),
+    N_(
+        "You don't have the permission to access the requested resource. It is either "
+        "read-protected or not readable by the server."
+    ),
+    N_("The method is not allowed for the requested URL."),
+    N_(
+        "A conflict happened while processing the request. The resource might have been "
+        "modified while the request was being processed."
+    ),
+    N_(
+        "The requested URL is no longer available on this server and there is no forwarding "
+        "address. If you followed a link from a foreign page, please contact the author of this "
+        "page."
+    ),
+    N_("The data value transmitted exceeds the capacity limit."),
+    N_("The request was well-formed but was unable to be followed due to semantic errors."),
+    N_("This user has exceeded an allotted request count. Try again later."),
+    N_(
+        "The server encountered an internal error and was unable to complete your request. "
+        "Either the server is overloaded or there is an error in the application."
+    ),
+    N_(
+        "The server is temporarily unable to service your request due to maintenance downtime "
+        "or capacity problems. Please try again later."
+    ),
+    N_("viewer"),
+    N_("contributor"),
+    N_("taxonomist"),
+    N_("admin"),
+    N_("active"),
+    N_("expired"),
+    N_("revoked"),
+    N_("created"),
+    N_("changed"),
+    N_("versioned"),
+    N_("reverted"),
+    N_("downloaded"),
+    N_("deleted"),
+    N_("shared"),
+    N_("share-revoked"),
+    N_("share-used"),
 )
 
 
@@ -151,6 +205,48 @@ def translated(text: object) -> str:
     return gettext(str(text)) if text else ""
 
 
+class LazyText(LazyString):
+    """A message translated only where it is shown, in the language of whoever reads it (so
+    that an API client can be answered in English). Like any text, and unlike flask_babel's
+    ``LazyString``, it is escaped when it lands in HTML."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def _translation(message: str, **values: object) -> str:
+    """The message in the reader's language; as it is on an app without Flask-Babel."""
+    if "babel" not in current_app.extensions:
+        return message % values if values else message
+    return gettext(message, **values)
+
+
+def lazy_text(message: str, **values: object) -> LazyText:
+    """``lazy_gettext`` for the views' messages (imported as ``_l``, which pybabel extracts):
+    ``abort(403, description=_l("only %(who)s may", who=…))``."""
+    return LazyText(_translation, message, **values)
+
+
+def in_english(text: object) -> str:
+    """A message as API clients get it: in English, whatever the reader's language (a lazy
+    message from ``lazy_gettext`` is translated only where it is shown)."""
+    with force_locale(SOURCE_LANGUAGE):
+        return str(text)
+
+
+def lazy_either(words: tuple[str, ...]) -> LazyText:
+    """``viewer or contributor``: the words and the "or", in the language where it is shown."""
+    return LazyText(
+        lambda: format_list([gettext(w) for w in words], style="or", locale=current_language())
+    )
+
+
+def local_when(stored: str | None) -> str:
+    """A stored time as the admin and token pages show it (``2027-04-01 00:00 UTC``), or
+    "never" in the reader's language."""
+    return when(stored, gettext("never"))
+
+
 def local_number(value: int | float | None) -> str:
     return "" if value is None else format_decimal(value)
 
@@ -226,6 +322,7 @@ def init_i18n(app: Flask) -> None:
         current_language=current_language,
         language_links=language_links,
         language_name=language_name,
+        when=local_when,
     )
     app.jinja_env.filters.update(
         translated=translated,

@@ -23,6 +23,8 @@ from flask import Response, abort, make_response, request
 from werkzeug.urls import iri_to_uri
 
 from app.domain.terms import GRAPH_FORMATS, GRAPH_TYPES, Triple, graph_format, rdf_document
+from app.web.i18n import LazyText
+from app.web.i18n import lazy_text as _l
 
 HTML = "text/html"
 RDF_TYPES = GRAPH_TYPES  # the RDF formats every IRI and query result is offered in
@@ -38,6 +40,15 @@ def named_type(named: str) -> str | None:
     return chosen.media_type if chosen else None
 
 
+def unknown_format(named: str, names: Iterable[str]) -> LazyText:
+    """The words of the 400 for a ``?format=`` that names none of ``names``."""
+    return _l(
+        "unknown format %(format)s; use one of %(formats)s",
+        format=repr(named),
+        formats=", ".join(names),
+    )
+
+
 def preferred_type(offered: Iterable[str] = (HTML, *RDF_TYPES)) -> str | None:
     """The offered media type the request asks for (``?format=`` first, then ``Accept``).
 
@@ -49,7 +60,7 @@ def preferred_type(offered: Iterable[str] = (HTML, *RDF_TYPES)) -> str | None:
     if named:
         wanted = named_type(named) or named.lower()
         if wanted not in offered:
-            abort(400, description=f"unknown format {named!r}; use one of {', '.join(ALTERNATES)}")
+            abort(400, description=unknown_format(named, ALTERNATES))
         return wanted
     if not request.accept_mimetypes:
         return offered[0]

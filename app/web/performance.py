@@ -34,6 +34,7 @@ from app.web.asset_results import by_label, results_context
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_scope, may_change
 from app.web.i18n import current_language
+from app.web.i18n import lazy_text as _l
 
 performance = Blueprint("performance", __name__)
 
@@ -209,7 +210,10 @@ def record(asset_id: str) -> object:
 
     triples = _visible_record(asset_id)
     if not may_change(asset_id):
-        abort(403, description="only contributors of the asset's department may record results")
+        abort(
+            403,
+            description=_l("only contributors of the asset's department may record results"),
+        )
     values = {name: request.form.get(name, "").strip()[:MAX_IRI_CHARS] for name in FORM_FIELDS}
     errors: list[str] = []
     observation = _observation(asset_id, values, errors)

@@ -26,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 
 from app.domain.people.users import ROLES
 from app.domain.sparql.protocol import (
@@ -43,12 +44,14 @@ from app.domain.sparql.saved_queries import (
 from app.domain.sparql.service import QueryRequest
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium
+from app.web.i18n import lazy_text as _l
 from app.web.negotiation import (
     ALTERNATES,
     RDF_TYPES,
     named_type,
     preferred_type,
     rdf_response,
+    unknown_format,
     with_alternates,
 )
 from app.web.sparql import HTML_ROWS, current_caller, page_results, start
@@ -164,7 +167,10 @@ def _editable(name: str) -> SavedQuery:
     saved = _saved(name)
     user = current_user()
     if user is None or not (user.is_admin or saved.creator == user.iri):
-        abort(403, description="only the query's author and administrators may change it")
+        abort(
+            403,
+            description=_l("only the query's author and administrators may change it"),
+        )
     return saved
 
 
@@ -175,7 +181,7 @@ def _named_format() -> str:
     media_type = named_type(named)
     if media_type is None:
         names = ", ".join(["html", *ALTERNATES, *EXTENSIONS])
-        abort(400, description=f"unknown format {named!r}; use one of {names}")
+        abort(400, description=unknown_format(named, names))
     return media_type
 
 
@@ -242,7 +248,10 @@ def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int
     saved_queries, caller = current_atrium().saved_queries, current_caller()
     try:
         if is_new and saved_queries.get(draft.name, caller) is not None:
-            raise SavedQueryError(f"a query named {draft.name!r} exists already; choose another")
+            taken = gettext(
+                "a query named %(name)s exists already; choose another", name=repr(draft.name)
+            )
+            raise SavedQueryError(taken)
         saved = saved_queries.save(draft, caller)
     except (SavedQueryError, StoreError) as error:
         refused = (

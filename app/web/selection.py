@@ -45,6 +45,7 @@ from app.domain.search import BadSearch, SearchQuery
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_reader, current_scope
 from app.web.i18n import current_language
+from app.web.i18n import lazy_text as _l
 
 selection = Blueprint("selection", __name__)
 ACTIONS = ("edit", "access", "delete")
@@ -94,7 +95,7 @@ def _selected_ids(limit: int | None = None) -> list[str]:
     except BadSelection as error:
         abort(400, description=str(error))
     if not ids:
-        abort(400, description="choose at least one asset: tick its box, or choose all")
+        abort(400, description=_l("choose at least one asset: tick its box, or choose all"))
     return ids
 
 
@@ -156,7 +157,7 @@ def add_to_collection() -> Response | str | tuple[str, int]:
     """Add the selected assets to one of the user's collections."""
     collection_id = _payload().get("collection", "")
     if not COLLECTION_ID.fullmatch(collection_id):
-        abort(400, description="choose a collection")
+        abort(400, description=_l("choose a collection"))
     ids = _selected_ids()
     try:
         added, already = BulkActions(current_atrium()).add_to_collection(
@@ -188,7 +189,10 @@ def review() -> str:
     """The confirmation page: what the action will touch, and its form."""
     action = _payload().get("action", "")
     if action not in ACTIONS:
-        abort(400, description=f"unknown action {action[:40]!r}: use edit, access or delete")
+        unknown = _l(
+            "unknown action %(action)s: use edit, access or delete", action=repr(action[:40])
+        )
+        abort(400, description=unknown)
     ids = _selected_ids()
     atrium = current_atrium()
     previews = BulkActions(atrium).preview(ids, current_user(), current_scope())
@@ -246,7 +250,7 @@ def access() -> Response | str:
 def delete() -> Response | str:
     ids = _selected_ids()
     if not request.is_json and _payload().get("confirmed") != "yes":
-        abort(400, description="confirm the delete on the confirmation page")
+        abort(400, description=_l("confirm the delete on the confirmation page"))
     return _answer(
         lambda actions: actions.delete(ids, current_user(), current_scope(), _versions(ids))
     )

@@ -38,10 +38,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from app.domain.assets.downloads import extension_for
-from app.domain.people.api_tokens import when
 from app.domain.people.audit import Actor
 from app.domain.people.shares import (
     ALLOWS,
@@ -59,10 +59,18 @@ from app.namespaces import DAM, DCT, SCHEMA
 from app.web.assets import _download_name, _facts, _rendition_kinds, _send
 from app.web.auth import answers_anonymous_itself, current_user, failure_log
 from app.web.context import current_atrium
+from app.web.i18n import N_, LazyText, local_when
+from app.web.i18n import lazy_text as _l
 
 shares = Blueprint("shares", __name__)
 shared = Blueprint("shared", __name__)
 
+# Why a link is gone, by the words of the domain's ShareGone, as an outsider reads it.
+GONE = {
+    "this share link has expired": N_("This share link has expired."),
+    "this share link has revoked": N_("This share link was revoked."),
+    "this share link no longer works": N_("This share link no longer works."),
+}
 UNLOCKED = "unlocked_shares"  # the session's list of password links opened with their password
 MAX_UNLOCKED = 20
 
@@ -182,7 +190,6 @@ def _list_page(
         error=error,
         form=form or {},
         allows=ALLOWS,
-        when=when,
     )
     response = make_response(page, status)
     response.headers["Cache-Control"] = "no-store"  # the page may hold a new link's token
@@ -192,7 +199,7 @@ def _list_page(
 def _signed_in() -> User:
     user = current_user()
     if user is None:
-        abort(401, description="sign in (or send an API token) to share")
+        abort(401, description=_l("sign in (or send an API token) to share"))
     return user
 
 
@@ -217,7 +224,8 @@ def _link(token: str) -> str:
 def _refused(error: HTTPException) -> tuple[str, int]:
     """Every refusal on an outsider's path is a page of its own, without the site around it."""
     status = error.code or 500
-    return render_template("share_message.html", status=status, message=error.description), status
+    message = str(error.description)  # a lazy message, in the reader's language
+    return render_template("share_message.html", status=status, message=message), status
 
 
 @shared.after_request
@@ -246,11 +254,11 @@ def unlock(token: str) -> Response | tuple[str, int]:
     keys = (f"pair:{share.id} {address}", f"addr:{address}")
     failures = failure_log("share_failures")
     if failures.blocked(*keys):
-        message = "Too many wrong passwords. Wait a few minutes and try again."
+        message = gettext("Too many wrong passwords. Wait a few minutes and try again.")
         return render_template("share_password.html", token=token, error=message), 429
     if not current_atrium().shares.password_matches(share, request.form.get("password", "")):
         failures.add(*keys)
-        message = "That password is not the link's password."
+        message = gettext("That password is not the link's password.")
         return render_template("share_password.html", token=token, error=message), 403
     failures.forget(keys[0])
     unlocked = [i for i in session.get(UNLOCKED, []) if i != share.id][-MAX_UNLOCKED + 1 :]
@@ -283,15 +291,23 @@ def _open(token: str) -> Opened:
     try:
         return current_atrium().shares.open(token)
     except ShareGone as gone:
-        abort(410, description=f"{gone}. Ask whoever sent it for a new one.")
+        abort(410, description=_gone_words(str(gone)))
     except ShareNotFound:
-        abort(404, description="There is no such share link, or what it shared is gone.")
+        abort(404, description=_l("There is no such share link, or what it shared is gone."))
+
+
+def _gone_words(reason: str) -> LazyText:
+    why = _l(GONE[reason]) if reason in GONE else f"{reason}."
+    return _l("%(why)s Ask whoever sent it for a new one.", why=why)
 
 
 def _open_unlocked(token: str) -> Opened:
     opened = _open(token)
     if not _unlocked(opened.share):
-        abort(403, description="This link asks for a password: open the link and enter it.")
+        abort(
+            403,
+            description=_l("This link asks for a password: open the link and enter it."),
+        )
     return opened
 
 
@@ -304,14 +320,20 @@ def _file(opened: Opened, asset_id: str, triples: list, kind: str) -> Response:
     attachment = kind == "original" or request.args.get("download") == "1"
     if kind == "original":
         if not opened.share.originals:
-            abort(403, description="This link shares previews only, not the original files.")
+            abort(
+                403,
+                description=_l("This link shares previews only, not the original files."),
+            )
         file = _facts(triples, atrium.iris.asset_file(asset_id))
         mime = file.get(SCHEMA.encodingFormat, "application/octet-stream")
         name = _download_name(asset_id, triples, extension_for(mime, file.get(SCHEMA.name, "")))
         response = _send(file.get(DAM.sha256, ""), mime, name, True)
     else:
         if kind not in _rendition_kinds(triples):
-            abort(404, description=f"This asset has no {kind}.")
+            abort(
+                404,
+                description=_l("This asset has no %(kind)s.", kind=_l(kind)),
+            )
         rendition = _facts(triples, atrium.iris.rendition(asset_id, kind))
         mime = rendition.get(SCHEMA.encodingFormat, "image/jpeg")
         name = _download_name(asset_id, triples, extension_for(mime), kind)
@@ -328,7 +350,8 @@ def _view(opened: Opened) -> dict[str, object]:
     """What the outsider's page shows: the title, description and files per asset."""
     atrium, share = current_atrium(), opened.share
     collection = opened.collection
-    view: dict[str, object] = {"expires": when(share.expires), "collection": collection is not None}
+    expires = local_when(share.expires)
+    view: dict[str, object] = {"expires": expires, "collection": collection is not None}
     if collection is None:
         asset = _asset_entry(opened, share.target_id, opened.asset_triples)
         return view | {

@@ -49,22 +49,14 @@ from app.web.assets import precondition_failed as stale_if_match
 from app.web.auth import answers_anonymous_itself, current_user, role_required
 from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
 from app.web.context import current_atrium, current_scope, may_change
+from app.web.i18n import N_
+from app.web.refusals import HIDDEN_DUPLICATE, NOT_YOURS, file_too_large
 
 versions = Blueprint("versions", __name__)
-
-HIDDEN_HOLDER = "This file is already stored as an asset you cannot see; it cannot be stored again."
 
 
 def _upload_bytes(config: Config) -> int:
     return config.max_upload_bytes + MULTIPART_ENVELOPE_BYTES
-
-
-def _too_large(config: Config) -> str:
-    limit = config.max_upload_bytes // (1024 * 1024)
-    return (
-        f"The file is larger than the {limit} MiB an upload may be. Send a smaller file, or ask "
-        "an administrator to raise ATRIUM_MAX_UPLOAD_MB."
-    )
 
 
 @versions.app_template_global()
@@ -84,13 +76,13 @@ def page(asset_id: str) -> Response:
 
 @versions.post("/assets/<asset_id>/versions")
 @role_required("contributor")
-@body_limit(_upload_bytes, _too_large)
+@body_limit(_upload_bytes, file_too_large)
 def upload(asset_id: str) -> Response:
     """Make the uploaded file the asset's current file (a new version)."""
     triples = _changeable(asset_id)
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _page(asset_id, triples, 422, problem="Choose a file to upload.")
+        return _page(asset_id, triples, 422, problem=N_("Choose a file to upload."))
     seen = _seen_version(asset_id)
     with _received(file) as path:
         return _answer_page(
@@ -144,7 +136,7 @@ def api_list(asset_id: str) -> Response:
 @versions.post("/api/assets/<asset_id>/versions")
 @answers_anonymous_itself
 @role_required("contributor")
-@body_limit(_upload_bytes, _too_large)
+@body_limit(_upload_bytes, file_too_large)
 def api_upload(asset_id: str) -> Response:
     """Upload a new version (multipart, field ``file``; ``version`` or ``If-Match``)."""
     _changeable(asset_id)
@@ -188,7 +180,7 @@ def _attempt(asset_id: str, work: Work) -> tuple[FileVersion | None, int, str, s
         return None, 200, f"Nothing changed: {unchanged}.", None
     except StoredElsewhere as elsewhere:
         if not current_atrium().assets.record(elsewhere.holder, current_scope()):
-            return None, 409, HIDDEN_HOLDER, None
+            return None, 409, HIDDEN_DUPLICATE, None
         message = (
             f"Not stored: this file is asset {elsewhere.holder}'s; a version of this asset "
             "cannot be another asset's file."
@@ -314,7 +306,7 @@ def _visible(asset_id: str) -> list[Triple]:
 def _changeable(asset_id: str) -> list[Triple]:
     triples = _visible(asset_id)
     if not may_change(asset_id):
-        abort(403, description="only contributors of the owning department may change this asset")
+        abort(403, description=NOT_YOURS)
     return triples
 
 
@@ -344,7 +336,7 @@ def _received(file: FileStorage) -> Iterator[Path]:
         path = folder / (clean_file_name(file.filename or "") or "upload")
         file.save(path)
         if path.stat().st_size > config.max_upload_bytes:  # the body had room to spare
-            abort(413, description=_too_large(config))
+            abort(413, description=file_too_large(config))
         yield path
 
 

@@ -22,13 +22,13 @@ from app.domain.vocab.autocomplete import DEFAULT_LIMIT, MAX_LIMIT
 from app.domain.vocab.browse import ROOTS_PER_PAGE, ConceptView
 from app.domain.vocab.files import EXPORT_FORMATS, export_format
 from app.domain.vocab.history import ChangeRecord
-from app.domain.vocab.languages import FALLBACK_ORDER, LanguagePreference
+from app.domain.vocab.languages import LanguagePreference
 from app.domain.vocab.model import Vocabulary
 from app.web.auth import current_user
 from app.web.browse import concept_search_url
 from app.web.context import current_atrium, current_scope
 from app.web.i18n import current_language
-from app.web.negotiation import negotiated
+from app.web.negotiation import negotiated, unknown_format
 from app.web.search_urls import search_from
 from app.web.vocab.blueprint import (
     _may_edit,
@@ -50,7 +50,6 @@ def index() -> str:
         vocabularies=vocabularies,
         titles={v.slug: v.title(prefs) for v in vocabularies},
         may_edit=_may_edit(),
-        fallback=FALLBACK_ORDER,
     )
 
 
@@ -99,7 +98,6 @@ def _scheme_response(vocabulary: Vocabulary) -> Response:
             formats=list(EXPORT_FORMATS),
             may_edit=_may_edit(),
             version=_vocab().editor.version(NamedNode(view.iri)) if _may_edit() else "",
-            fallback=FALLBACK_ORDER,
             prefs=prefs,
         ),
     )
@@ -151,7 +149,6 @@ def _concept_html(view: ConceptView, **extra: object) -> str:
         vocab_prefix=current_atrium().iris.vocab_graph("").value,
         may_edit=_may_edit(),
         version=_vocab().editor.version(concept) if _may_edit() else "",
-        fallback=FALLBACK_ORDER,
         saved=request.args.get("saved"),
         **extra,
     )
@@ -189,7 +186,6 @@ def search() -> str:
         found=found,
         scheme=vocabulary,
         titles={v.slug: v.title(prefs) for v in vocabularies},
-        fallback=FALLBACK_ORDER,
     )
 
 
@@ -237,7 +233,7 @@ def export() -> Response:
     """A whole vocabulary as a download: Turtle, RDF/XML, JSON-LD, N-Triples or CSV."""
     fmt = request.args.get("format", "ttl")
     if export_format(fmt) is None:
-        abort(400, description=f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+        abort(400, description=unknown_format(fmt, EXPORT_FORMATS))
     vocabulary = _vocabulary_or_404(request.args.get("vocabulary", ""))
     body, media_type, name = _vocab().export(vocabulary.slug, fmt)
     response = Response(body, mimetype=media_type)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from app.domain.iris import InvalidIri, parse_iri
@@ -21,6 +22,7 @@ from app.domain.vocab.editor import Conflict, EditError, NotFound, Refused
 from app.domain.vocab.model import Vocabulary
 from app.domain.vocab.terms import LABELS, MAPPINGS, NOTES
 from app.web.auth import current_actor, role_required
+from app.web.i18n import lazy_text as _l
 from app.web.vocab.blueprint import (
     _vocab,
     _vocabulary_or_404,
@@ -113,13 +115,12 @@ def _confirm_move(iri: str, impact) -> str:  # noqa: ANN001 - an Impact
     labels = link_labels(under)
     return render_template(
         "vocab_confirm.html",
-        title="Move this concept?",
+        title=gettext("Move this concept?"),
         moving=view.label if view is not None else iri,
         under=[labels.get(reference, reference) for reference in under],
         action=url_for("vocab.edit"),
         fields=[*fields, ("confirm_move", "1")],
         impact=impact,
-        what="move",
         back=url_for("vocab.edit", iri=iri),
     )
 
@@ -243,7 +244,7 @@ def _destructive(what: str) -> Response | str | tuple[str, int]:
 def _target(name: str, view: ConceptView) -> NamedNode:
     """The merge target, by IRI or by a label of the same vocabulary."""
     if not name:
-        raise Refused({"target": ["name the concept to merge into (its IRI or label)"]})
+        raise Refused({"target": [gettext("name the concept to merge into (its IRI or label)")]})
     if ":" in name:
         try:
             return parse_iri(name)
@@ -254,7 +255,10 @@ def _target(name: str, view: ConceptView) -> NamedNode:
     )
     found = [s for s in suggestions if s.matched.casefold() == name.casefold()]
     if len({s.iri for s in found}) != 1:
-        raise Refused({"target": [f'no single concept of this vocabulary is labelled "{name}"']})
+        ambiguous = gettext(
+            "no single concept of this vocabulary is labelled “%(name)s”", name=name
+        )
+        raise Refused({"target": [ambiguous]})
     return NamedNode(found[0].iri)
 
 
@@ -280,7 +284,10 @@ def revert() -> Response:
     try:
         _vocab().editor.revert(change, current_actor())
     except EditError as error:
-        abort(409, description=f"the change was not reverted: {error}")
+        abort(
+            409,
+            description=_l("the change was not reverted: %(reason)s", reason=str(error)),
+        )
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/vocab/") else url_for("vocab.index"), 303)
 
