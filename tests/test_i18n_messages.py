@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
 
 import pytest
@@ -22,6 +23,7 @@ from test_i18n import english_left, english_ui_strings, html_lang
 from werkzeug import exceptions
 
 from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.results.observations import Observation
 from app.domain.sparql.saved_queries import SavedQuery
 from app.domain.terms import NamedNode
 from app.domain.vocab.history import Actor
@@ -36,8 +38,8 @@ SELECT ?assetTitle WHERE { ?asset dct:title ?assetTitle } ORDER BY ?assetTitle""
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    """A served Atrium: a public asset tagged Team (below People), a changed concept, a saved
-    query, a revoked share link; an admin, a taxonomist and a viewer."""
+    """A served Atrium: a public asset tagged Team (below People) with results, a changed
+    concept, a saved query, a revoked share link; an admin, a taxonomist and a viewer."""
     folder = tmp_path_factory.mktemp("i18n-messages")
     atrium = make_atrium(folder / "data")
     picture = folder / "team.png"
@@ -45,6 +47,18 @@ def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     ingester = Ingester(atrium)
     options = ingester.resolve(IngestOptions("marketing", "public", subjects=["Team"]))
     asset_id = ingester.run([picture], options).outcomes[0].asset_id
+    concept = atrium.iris.concept
+    figures = {"impressions": 1200, "clicks": 90, "conversions": 12}
+    observation = Observation(
+        atrium.iris.asset(asset_id),
+        concept("audiences/consumers"),
+        concept("channels/email"),
+        concept("campaigns/spring-launch"),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+        **figures,
+    )
+    atrium.observations.write([observation])
     for name, role in (("admin1", "admin"), ("taxo1", "taxonomist"), ("viewer1", "viewer")):
         atrium.users.add(name, role, [], PASSWORD)
     _add_label(atrium, TEAM, "Squad", atrium.vocab.editor.version(NamedNode(TEAM)))
@@ -55,7 +69,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     atrium.shares.revoke(admin, share.id)
     try:
         with serving(atrium) as base_url:
-            yield atrium, base_url, token
+            yield atrium, base_url, token, asset_id
     finally:
         atrium.close()
 
@@ -101,7 +115,7 @@ PAGES = {
 
 
 def test_the_german_vocabulary_sparql_and_admin_pages_have_no_english_left(site) -> None:
-    _, base_url, _ = site
+    _, base_url, *_ = site
     admin, strings = german(base_url, "admin1"), english_ui_strings()
     for name, path in PAGES.items():
         response = admin.get(f"{base_url}{path}")
@@ -112,7 +126,7 @@ def test_the_german_vocabulary_sparql_and_admin_pages_have_no_english_left(site)
 
 def test_the_check_finds_english_in_these_pages_in_english(site) -> None:
     """The check can fail: the same pages in English show the catalogue's strings."""
-    _, base_url, _ = site
+    _, base_url, *_ = site
     admin, strings = german(base_url, "admin1"), english_ui_strings()
     admin.headers["Accept-Language"] = "en"
     expected = {
@@ -131,7 +145,7 @@ def test_the_check_finds_english_in_these_pages_in_english(site) -> None:
 
 
 def test_a_concept_page_counts_and_names_in_german(site) -> None:
-    _, base_url, _ = site
+    _, base_url, *_ = site
     page = german(base_url, "taxo1").get(f"{base_url}/vocab/concept?iri={PEOPLE}").text
     usage = " ".join(
         re.sub(r"<[^>]+>", "", re.search(r'<p class="usage">(.*?)</p>', page, re.S)[1]).split()
@@ -146,7 +160,7 @@ def test_a_concept_page_counts_and_names_in_german(site) -> None:
 
 
 def test_error_pages_in_german_say_why_in_german(site) -> None:
-    atrium, base_url, token = site
+    atrium, base_url, token, _ = site
     strings = english_ui_strings()
     viewer = german(base_url, "viewer1")
     refused = viewer.get(f"{base_url}/admin/users")
@@ -172,7 +186,7 @@ def test_error_pages_in_german_say_why_in_german(site) -> None:
 
 def test_an_error_without_words_of_its_own_has_werkzeugs_in_german(site) -> None:
     """A GET of a POST-only address: werkzeug's description of a 405, translated."""
-    _, base_url, _ = site
+    _, base_url, *_ = site
     page = german(base_url, "viewer1").get(f"{base_url}/logout")
     assert page.status_code == 405
     assert "Die Methode ist für die angeforderte URL nicht erlaubt." in page.text
@@ -204,7 +218,7 @@ def test_a_lazy_message_is_escaped_in_html_and_works_without_babel() -> None:
 
 
 def test_api_clients_read_refusals_in_english_whatever_their_language(site) -> None:
-    _, base_url, _ = site
+    _, base_url, *_ = site
     viewer = german(base_url, "viewer1")
     answer = viewer.get(f"{base_url}/admin/audit", headers={"Accept": "application/json"})
     assert answer.status_code == 403
@@ -242,3 +256,58 @@ def _add_label(atrium, iri: str, label: str, version: str) -> None:  # noqa: ANN
     draft = editor.draft(concept)
     draft.labels.append(("altLabel", "en", label))
     editor.save(concept, draft, version, Actor("anna", atrium.iris.user("anna")))
+
+
+def _results_profile_versions_upload_and_bulk(site, browser: requests.Session) -> dict:  # noqa: ANN001
+    """The performance (with and without a ranking), profile, versions, upload-done (of a
+    duplicate: nothing new is stored), bulk confirmation and bulk report pages."""
+    atrium, base_url, _, asset_id = site
+    segment = atrium.iris.concept("audiences/customers").value
+    paths = ("/performance", f"/performance?segment={segment}", "/users/admin1")
+    pages = {path: browser.get(f"{base_url}{path}") for path in paths}
+    pages["versions"] = browser.get(f"{base_url}/assets/{asset_id}/versions")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', pages["versions"].text)[1]
+    again = io.BytesIO()
+    Image.new("RGB", (320, 200), "olive").save(again, format="PNG")  # the stored picture
+    upload = {"csrf_token": token, "department": "marketing", "store_first": "1"}
+    files = [("file", ("again.png", again.getvalue(), "image/png"))]
+    pages["upload done"] = browser.post(f"{base_url}/upload", data=upload, files=files)
+    for action in ("edit", "access", "delete"):
+        review = {"asset": asset_id, "action": action, "csrf_token": token}
+        pages[action] = browser.post(f"{base_url}/bulk/review", data=review)
+    unchanged = {"asset": asset_id, "access": "public", "csrf_token": token}  # public already
+    pages["bulk report"] = browser.post(f"{base_url}/bulk/access", data=unchanged)
+    return pages
+
+
+def test_the_results_profile_versions_upload_and_bulk_pages_in_german(site) -> None:
+    browser, strings = german(site[1], "admin1"), english_ui_strings()
+    for name, response in _results_profile_versions_upload_and_bulk(site, browser).items():
+        assert response.status_code in (200, 409), (name, response.status_code)
+        assert html_lang(response.text) == "de", name
+        assert english_left(response.text, strings) == [], name
+    english = http_sign_in(site[1], "admin1", PASSWORD)
+    english.headers.update({"Accept-Language": "en", "Accept": "text/html"})
+    pages = _results_profile_versions_upload_and_bulk(site, english)
+    expected = {
+        "/performance": {"Segments", "Choose a segment to rank the assets by their results in it."},
+        f"/performance?segment={site[0].iris.concept('audiences/customers').value}": {
+            "Click rate",
+            "Scores of the top assets",
+            "Impressions",
+        },
+        "/users/admin1": {"departments", "Your API tokens"},
+        "versions": {
+            "Versions of the file of %(title)s",
+            "Upload a new version",
+            "Download version %(number)s",
+        },
+        "upload done": {"Nothing new was stored", "Already stored"},
+        "edit": {"Edit a field of %(num)s asset", "The change", "Apply the change"},
+        "access": {"New access level", "Change the access"},
+        "delete": {"You may change it", "Delete them"},
+        "bulk report": {"Outcome", "Back to the assets", "unchanged"},
+    }
+    for name, shown in expected.items():
+        assert html_lang(pages[name].text) == "en", name
+        assert shown <= set(english_left(pages[name].text, strings)), name

@@ -51,9 +51,10 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext convention pybabel extra
 
 
 # Texts the views hand to the main pages' templates (the error page's reason and message, the
-# sign-in refusals; the names of access levels, visibilities, renditions, roles, token states
-# and audit actions, which are also the values of form fields and filters), which the
-# templates translate with the ``translated`` filter.
+# sign-in refusals; the names of access levels, visibilities, renditions, roles, token states,
+# audit actions and bulk edit operations, which are also the values of form fields and
+# filters; the outcomes of a bulk action), which the templates translate with the
+# ``translated`` filter.
 VIEW_MESSAGES = (
     N_("public"),
     N_("internal"),
@@ -125,6 +126,14 @@ VIEW_MESSAGES = (
     N_("shared"),
     N_("share-revoked"),
     N_("share-used"),
+    N_("set"),
+    N_("add"),
+    N_("remove"),
+    N_("unchanged"),
+    N_("refused"),
+    N_("not allowed"),
+    N_("changed by someone else"),
+    N_("not found"),
 )
 
 

@@ -33,14 +33,14 @@ from app.domain.terms import NamedNode
 from app.web.asset_results import by_label, results_context
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_scope, may_change
-from app.web.i18n import current_language
+from app.web.i18n import N_, current_language
 from app.web.i18n import lazy_text as _l
 
 performance = Blueprint("performance", __name__)
 
 PER_PAGE = 20
 MAX_IRI_CHARS = 2_000
-SCORE = "Wilson score lower bound (95 %) of conversions per impression"
+SCORE = N_("Wilson score lower bound (95 %) of conversions per impression")  # English in the API
 FORM_FIELDS = (
     "segment",
     "channel",
