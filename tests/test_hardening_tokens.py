@@ -26,6 +26,7 @@ from werkzeug.security import generate_password_hash
 
 from app.cli.main import main
 from app.domain.people import api_tokens
+from app.domain.people.users import UserError
 
 REAL_NOW = api_tokens.utcnow
 
@@ -183,6 +184,20 @@ def test_tokens_a_bad_expiry_on_the_web_answers_400_and_issues_nothing(site) -> 
     assert "write a number of days (90d) or a day (2027-03-31)" in refused.text
     assert 'value="kept label"' in refused.text and 'value="next tuesday"' in refused.text
     assert atrium.users.tokens(name) == []
+
+
+def test_tokens_an_overlong_label_is_refused_on_the_web_and_in_the_domain(site) -> None:
+    atrium, base_url = site
+    name = add_user(atrium, "viewer")
+    browser = http_sign_in(base_url, name)
+    refused = issue_on_the_web(browser, base_url, "x" * 100_000, "")
+    assert refused.status_code == 400
+    assert "at most 200 characters (100000 given)" in refused.text
+    with pytest.raises(UserError, match="at most 200 characters"):
+        atrium.users.issue_token(name, "y" * 201)
+    assert atrium.users.tokens(name) == []
+    atrium.users.issue_token(name, "  " + "z" * 200 + "  ")
+    assert atrium.users.tokens(name)[0].label == "z" * 200
 
 
 def test_tokens_last_use_is_written_at_most_once_a_minute(

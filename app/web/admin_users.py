@@ -136,7 +136,7 @@ def reset_password(name: str) -> Response:
 @role_required("admin")
 def issue_token(name: str) -> Response:
     details = _details(name)
-    label = request.form.get("label", "").strip()[:200]
+    label = request.form.get("label", "").strip()
     expires = request.form.get("expires", "")
     form = Form(values={"label": label, "expires": expires})
     try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 LAST_USE_EVERY = 60  # seconds: a token's last use is written at most this often
 MAX_TOKEN_DAYS = 3650  # the furthest expiry a token can be given
+MAX_LABEL_CHARS = 200  # a token's label names the script or tool that holds it
 _DAYS = re.compile(r"^(\d{1,6})\s*d$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # How many of a user's tokens still work, as a column of a query on users (bind: now, ISO).

@@ -329,6 +329,13 @@ class UserStore:
             raise UserError(f"{name} is disabled")
         if expires is not None and expires <= api_tokens.utcnow():
             raise UserError("a token's expiry must be in the future")
+        label = label.strip()
+        if len(label) > api_tokens.MAX_LABEL_CHARS:
+            raise UserError(
+                f"a token's label holds at most {api_tokens.MAX_LABEL_CHARS} characters "
+                f"({len(label)} given)",
+                "label",
+            )
         with self._connect() as db:
             return api_tokens.insert(db, name, label, expires)
 
