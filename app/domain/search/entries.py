@@ -20,20 +20,11 @@ from app.domain.iris import Iris
 from app.domain.search.layout import TITLE, Facets
 from app.domain.search.stems import stem_text
 from app.domain.search.text import folded_text, sort_key
-from app.namespaces import DAM, DCT, RDF, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, Term
+from app.namespaces import DAM, DCT, RDF
+from app.storage.graphstore import GraphStore, Term
 
 _TYPE, _ASSET, _SUBMITTED = RDF.type, DAM.Asset, DCT.dateSubmitted
 _ALWAYS = frozenset({_TYPE, _SUBMITTED, TITLE})
-
-_RECORDS = (
-    sparql_prefixes()
-    + """
-SELECT ?a ?g ?p ?o WHERE {{
-  VALUES ?a {{ {assets} }}
-  GRAPH ?g {{ ?a ?p ?o }}
-}}"""
-)
 
 
 @dataclass(frozen=True)
@@ -63,13 +54,12 @@ def read_entries(
     """The entries of ``assets`` as the graph holds them now, for the fields of ``facets``."""
     if not assets:
         return {}
-    query = _RECORDS.format(assets=" ".join(str(a) for a in assets))
-    wanted = facets.predicates
+    wanted = facets.predicates | _ALWAYS
     records: dict[str, list[tuple[str, NamedNode, Term]]] = defaultdict(list)
-    for row in store.select(query, scope=Scope.everything()):
-        predicate = row["p"]  # (a VALUES of predicates makes Oxigraph scan them all)
-        if predicate in wanted or predicate in _ALWAYS:
-            records[row["a"].value].append((row["g"].value, predicate, row["o"]))
+    for quad in store.quads_about(assets):
+        predicate = quad.predicate
+        if predicate in wanted and isinstance(quad.graph_name, NamedNode):
+            records[quad.subject.value].append((quad.graph_name.value, predicate, quad.object))
     entries = {}
     for iri, quads in records.items():
         entry = _entry(iris, iri, quads, facets)

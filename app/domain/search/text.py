@@ -17,6 +17,8 @@ WORD = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     """``text`` casefolded, with accents and other combining marks removed."""
+    if text.isascii():  # most text: nothing to decompose, and casefold is lower
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
