@@ -29,6 +29,10 @@ ACTIVE_COUNT = (
 )
 
 
+def label_too_long(label: str) -> str:
+    return f"a token's label holds at most {MAX_LABEL_CHARS} characters ({len(label)} given)"
+
+
 class TokenError(ValueError):
     """A token could not be issued or was refused; the message says why."""
 

@@ -33,7 +33,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.iris import Iris
-from app.domain.people import api_tokens
+from app.domain.people import api_tokens, auth_db
 from app.domain.people.api_tokens import Token
 from app.domain.people.audit import SYSTEM_AGENT
 from app.namespaces import DAM, RDF, Namespace
@@ -46,41 +46,6 @@ USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
 # Names that are not people: the CLI's agent in the audit trail must never be a user's name.
 RESERVED_NAMES = frozenset({SYSTEM_AGENT})
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL,
-    departments TEXT NOT NULL DEFAULT '',
-    disabled INTEGER NOT NULL DEFAULT 0,
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    id TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name),
-    token_hash TEXT NOT NULL UNIQUE,
-    label TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0,
-    expires TEXT,
-    last_used TEXT
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id_hash TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name),
-    created TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user);
-"""
-
-
-# Columns added since the first release, with their types: an older auth.sqlite gains them.
-_ADDED_COLUMNS = {
-    "tokens": {"expires": "TEXT", "last_used": "TEXT"},
-    "users": {"last_sign_in": "TEXT"},
-}
 
 _FORGET_PROFILE = "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }"
 
@@ -134,14 +99,10 @@ class UserStore:
         self.session_seconds = session_seconds
         self.store = store
         self.iris = iris
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
-            _add_missing_columns(db)
+        auth_db.prepare(path)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.row_factory = sqlite3.Row
-        return db
+        return auth_db.connect(self.path)
 
     # Users ----------------------------------------------------------------------------------
 
@@ -329,13 +290,8 @@ class UserStore:
             raise UserError(f"{name} is disabled")
         if expires is not None and expires <= api_tokens.utcnow():
             raise UserError("a token's expiry must be in the future")
-        label = label.strip()
-        if len(label) > api_tokens.MAX_LABEL_CHARS:
-            raise UserError(
-                f"a token's label holds at most {api_tokens.MAX_LABEL_CHARS} characters "
-                f"({len(label)} given)",
-                "label",
-            )
+        if len(label := label.strip()) > api_tokens.MAX_LABEL_CHARS:
+            raise UserError(api_tokens.label_too_long(label), "label")
         with self._connect() as db:
             return api_tokens.insert(db, name, label, expires)
 
@@ -375,9 +331,7 @@ class UserStore:
                 for d in user.departments
             ]
         graph = self.iris.users_graph
-        forget = substitute(
-            "DELETE WHERE { GRAPH ?graph { ?user ?p ?o } }", {"graph": graph, "user": iri}
-        )
+        forget = substitute(_FORGET_PROFILE, {"graph": graph, "user": iri})
         quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
         self.store.update(update_request(forget, data_block("INSERT", quads)))
 
@@ -435,17 +389,6 @@ def _check_role(role: str) -> None:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError(f"a password needs at least {MIN_PASSWORD} characters", "password")
-
-
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Bring an auth.sqlite made by an older version up to date (no data changes)."""
-    db.execute("BEGIN IMMEDIATE")  # two processes starting at once add each column once
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-        for column, kind in columns.items():
-            if column not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    db.commit()
 
 
 def _now() -> str:
