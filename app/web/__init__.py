@@ -38,7 +38,11 @@ def create_app(atrium: Atrium) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.extensions["atrium"] = atrium
-    from app.web.i18n import in_english, init_i18n  # the interface in en, de, fr (issue 13)
+    from app.web.i18n import (
+        in_english,
+        init_i18n,
+        localized,
+    )  # the interface in en, de, fr (issue 13)
     from app.web.i18n import lazy_text as _l
 
     init_i18n(app)
@@ -115,7 +119,7 @@ def create_app(atrium: Atrium) -> Flask:
         a way back; JSON for API clients. Every error comes here (an unexpected exception as
         its 500), and keeps the headers it carries (``Allow`` on a 405, ``Retry-After``…)."""
         status = error.code or 500
-        message = error.description if status != 404 else "Not found."
+        message = localized(error.description) if status != 404 else "Not found."
         if isinstance(error, RequestEntityTooLarge):
             message = refusal_message(error)
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]

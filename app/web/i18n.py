@@ -36,6 +36,7 @@ from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
 from app.domain.assets.downloads import human_size
+from app.domain.messages import Message, message_of
 from app.domain.people.api_tokens import when
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -211,6 +212,8 @@ def language_name(code: str) -> str:
 
 def translated(text: object) -> str:
     """A text from a view, in the reader's language when the catalogue has it, else as it is."""
+    if isinstance(text, (Message, BaseException)):
+        return str(localized(text))
     return gettext(str(text)) if text else ""
 
 
@@ -236,6 +239,27 @@ def lazy_text(message: str, **values: object) -> LazyText:
     return LazyText(_translation, message, **values)
 
 
+def localized(said: object) -> object:
+    """A domain's :class:`~app.domain.messages.Message` (or an exception raised with one) as a
+    lazy message: in the language of whoever reads it, English for API clients. Another
+    exception as its text, anything else as it is."""
+    if isinstance(said, BaseException):
+        lazy = said.args[0] if len(said.args) == 1 else None
+        if isinstance(lazy, LazyText):
+            return lazy
+        said = message_of(said) or str(said)
+    if not isinstance(said, Message):
+        return said
+    values = {name: _local_value(value) for name, value in said.values}
+    return lazy_text(said.text, **values)
+
+
+def _local_value(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return LazyText(lambda: format_decimal(value))
+    return localized(value)
+
+
 def in_english(text: object) -> str:
     """A message as API clients get it: in English, whatever the reader's language (a lazy
     message from ``lazy_gettext`` is translated only where it is shown)."""
@@ -258,6 +282,11 @@ def local_when(stored: str | None) -> str:
 
 def local_number(value: int | float | None) -> str:
     return "" if value is None else format_decimal(value)
+
+
+def local_decimal(value: float | None, pattern: str = "0.0000") -> str:
+    """A number with a fixed count of decimals and the locale's decimal sign (``0,0123``)."""
+    return "" if value is None else format_decimal(value, format=pattern)
 
 
 def local_percent(rate: float) -> str:
@@ -336,6 +365,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters.update(
         translated=translated,
         number=local_number,
+        decimal=local_decimal,
         percent=local_percent,
         size=local_size,
         local_datetime=local_datetime,

@@ -33,7 +33,7 @@ from app.domain.terms import NamedNode
 from app.web.asset_results import by_label, results_context
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_scope, may_change
-from app.web.i18n import N_, current_language
+from app.web.i18n import N_, current_language, localized
 from app.web.i18n import lazy_text as _l
 
 performance = Blueprint("performance", __name__)
@@ -68,14 +68,14 @@ def _iri(args: Mapping[str, str], name: str, required: bool = False) -> NamedNod
     text = (args.get(name) or "").strip()
     if not text:
         if required:
-            raise BadInput(f"{name} is required: give the IRI of a concept")
+            raise BadInput(_l("%(name)s is required: give the IRI of a concept", name=name))
         return None
     if len(text) > MAX_IRI_CHARS or not text.startswith(("http://", "https://")):
-        raise BadInput(f"{name} must be an absolute http(s) IRI")
+        raise BadInput(_l("%(name)s must be an absolute http(s) IRI", name=name))
     try:
         return NamedNode(text)
     except ValueError:
-        raise BadInput(f"{name} is not a valid IRI") from None
+        raise BadInput(_l("%(name)s is not a valid IRI", name=name)) from None
 
 
 def _day(args: Mapping[str, str], name: str) -> dt.date | None:
@@ -85,7 +85,9 @@ def _day(args: Mapping[str, str], name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise BadInput(f"{name}={text[:40]!r} is not a date like 2026-03-31") from None
+        raise BadInput(
+            _l("%(name)s=%(text)s is not a date like 2026-03-31", name=name, text=repr(text[:40]))
+        ) from None
 
 
 def _number(args: Mapping[str, str], name: str, default: int, high: int) -> int:
@@ -93,7 +95,7 @@ def _number(args: Mapping[str, str], name: str, default: int, high: int) -> int:
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
-        raise BadInput(f"{name} must be a whole number from 1")
+        raise BadInput(_l("%(name)s must be a whole number from 1", name=name))
     return min(int(text), high)
 
 
@@ -106,7 +108,7 @@ def _filter(args: Mapping[str, str], segment_required: bool) -> ResultFilter:
         end=_day(args, "to"),
     )
     if want.start and want.end and want.end < want.start:
-        raise BadInput("to must be on or after from")
+        raise BadInput(_l("to must be on or after from"))
     return want
 
 
@@ -117,14 +119,14 @@ def _filter(args: Mapping[str, str], segment_required: bool) -> ResultFilter:
 def api() -> Response:
     """The visible assets ranked by their results in a segment (and the segments below it)."""
     if current_user() is None:
-        abort(401, description="sign in or send an API token: results are never public")
+        abort(401, description=_l("sign in or send an API token: results are never public"))
     try:
         want = _filter(request.args, segment_required=True)
         page = _number(request.args, "page", 1, 10_000)
         per_page = _number(request.args, "per_page", PER_PAGE, MAX_PER_PAGE)
         ranking = _engine().ranking(want, current_scope(), page, per_page)
     except (BadInput, UnknownSegment) as error:
-        abort(400, description=str(error))
+        abort(400, description=localized(error))
     iris = current_atrium().iris
     results = []
     for row in ranking.rows:
@@ -170,7 +172,7 @@ def page() -> tuple[str, int]:
         if want.segment is not None:
             ranking = engine.ranking(want, scope, page_number, PER_PAGE)
     except (BadInput, UnknownSegment) as problem:
-        error, status, want = str(problem), 400, ResultFilter()
+        error, status, want = localized(problem), 400, ResultFilter()
     kept = {
         name: request.args.get(name, "")
         for name in ("segment", "channel", "campaign", "from", "to")
@@ -218,7 +220,7 @@ def record(asset_id: str) -> object:
     errors: list[str] = []
     observation = _observation(asset_id, values, errors)
     if observation is not None:
-        errors += problems(observation)
+        errors += [localized(problem) for problem in problems(observation)]
     if observation is not None and not errors:
         atrium = current_atrium()
         context = atrium.concepts().context_triples([observation.segment, observation.channel])
@@ -236,20 +238,20 @@ def _observation(asset_id: str, values: dict[str, str], errors: list[str]) -> Ob
         try:
             parsed[name] = _iri(values, name, required=True)
         except BadInput as error:
-            errors.append(str(error))
+            errors.append(localized(error))
     try:
         parsed["campaign"] = _campaign(values["campaign"])
     except BadInput as error:
-        errors.append(str(error))
+        errors.append(localized(error))
     for name in ("start", "end"):
         try:
-            parsed[name] = _day(values, name) or _missing(name, "a date like 2026-03-31")
+            parsed[name] = _day(values, name) or _missing(name)
         except BadInput as error:
-            errors.append(str(error))
+            errors.append(localized(error))
     for name in ("impressions", "clicks", "conversions"):
         text = values[name]
         if not text.isdigit():
-            errors.append(f"{name} must be a whole number, zero or more")
+            errors.append(_l("%(name)s must be a whole number, zero or more", name=name))
         else:
             parsed[name] = int(text)
     if errors:
@@ -257,19 +259,19 @@ def _observation(asset_id: str, values: dict[str, str], errors: list[str]) -> Ob
     return Observation(asset=current_atrium().iris.asset(asset_id), **parsed)  # type: ignore[arg-type]
 
 
-def _missing(name: str, wanted: str) -> dt.date:
-    raise BadInput(f"{name} is required: {wanted}")
+def _missing(name: str) -> dt.date:
+    raise BadInput(_l("%(name)s is required: a date like 2026-03-31", name=name))
 
 
 def _campaign(text: str) -> NamedNode:
     """A campaign of the campaigns vocabulary by name, notation or IRI (``Campaigns.find``);
     failing that, any http(s) IRI (the results shape asks no more of a campaign)."""
     if not text:
-        raise BadInput("campaign is required: its name or IRI")
+        raise BadInput(_l("campaign is required: its name or IRI"))
     atrium = current_atrium()
     found = atrium.campaigns.find(text)
     if found is not None:
         return found
     if text.startswith(("http://", "https://")):
         return _iri({"campaign": text}, "campaign", required=True)  # type: ignore[return-value]
-    raise BadInput(f"no campaign named {text[:80]!r}: give its name or IRI")
+    raise BadInput(_l("no campaign named %(text)s: give its name or IRI", text=repr(text[:80])))

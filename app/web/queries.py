@@ -44,6 +44,7 @@ from app.domain.sparql.saved_queries import (
 from app.domain.sparql.service import QueryRequest
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium
+from app.web.i18n import in_english, localized
 from app.web.i18n import lazy_text as _l
 from app.web.negotiation import (
     ALTERNATES,
@@ -209,7 +210,8 @@ def _results(saved: SavedQuery, solutions_type: str | None, graph_type: str | No
     try:
         return streamed(start(_request_for(saved, solutions_type, graph_type)))
     except ProtocolError as error:
-        return Response(f"{error}\n", error.status, error.headers, mimetype="text/plain")
+        english = in_english(localized(error))
+        return Response(f"{english}\n", error.status, error.headers, mimetype="text/plain")
 
 
 def _results_page(saved: SavedQuery) -> str | tuple[str, int, dict[str, str]]:
@@ -260,7 +262,7 @@ def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int
             else protocol_error(error)
         )
         page = render_template(
-            "saved_query_form.html", query=draft, error=str(refused), is_new=is_new
+            "saved_query_form.html", query=draft, error=localized(error), is_new=is_new
         )
         return page, refused.status, refused.headers
     return redirect(url_for("queries.show", name=saved.name))

@@ -44,7 +44,7 @@ from app.domain.people.audit import Actor
 from app.domain.search import BadSearch, SearchQuery
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium, current_reader, current_scope
-from app.web.i18n import current_language
+from app.web.i18n import current_language, localized
 from app.web.i18n import lazy_text as _l
 
 selection = Blueprint("selection", __name__)
@@ -93,7 +93,7 @@ def _selected_ids(limit: int | None = None) -> list[str]:
     try:
         ids = parse_asset_ids(texts, limit)
     except BadSelection as error:
-        abort(400, description=str(error))
+        abort(400, description=localized(error))
     if not ids:
         abort(400, description=_l("choose at least one asset: tick its box, or choose all"))
     return ids
@@ -197,7 +197,7 @@ def review() -> str:
     atrium = current_atrium()
     previews = BulkActions(atrium).preview(ids, current_user(), current_scope())
     if not previews:
-        abort(404, description="none of the chosen assets is there any more")
+        abort(404, description=_l("none of the chosen assets is there any more"))
     departments = sorted({p.department for p in previews})
     fields = {f.name: f for d in departments for f in atrium.fields.editable(d)}
     return render_template(
@@ -260,7 +260,7 @@ def _answer(run) -> Response | str:  # noqa: ANN001 - BulkActions -> BulkReport
     try:
         report: BulkReport = run(BulkActions(current_atrium()))
     except BadSelection as error:
-        abort(400, description=str(error))
+        abort(400, description=localized(error))
     if request.is_json:
         return jsonify(report.as_json())
     return render_template("bulk_report.html", report=report)

@@ -53,6 +53,7 @@ from app.domain.sparql.update import (
 )
 from app.web.auth import answers_anonymous_itself, csrf_exempt, current_user
 from app.web.context import current_atrium, current_scope
+from app.web.i18n import in_english, localized
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
 from app.web.sparql_answers import (
     HTML,
@@ -107,7 +108,7 @@ def endpoint() -> Response:
         return answer(text)
     except ProtocolError as error:
         text = request.values.get("query")
-        return error_response(error.status, str(error), text, error.headers)
+        return error_response(error.status, localized(error), text, error.headers)
 
 
 def query_text() -> str | None:
@@ -172,7 +173,7 @@ def start(query: QueryRequest) -> QueryStream:
     try:
         return atrium.sparql.run(query, current_scope(), current_caller())
     except QuerySyntaxError as error:
-        raise ProtocolError(400, str(error)) from None
+        raise ProtocolError(400, localized(error)) from None
     except NotAcceptable as error:
         raise ProtocolError(406, not_acceptable_message(error.kind)) from None
     except StoreError as error:
@@ -282,14 +283,16 @@ def page_results(stream: QueryStream) -> dict[str, object]:
 
 
 def error_response(
-    status: int, message: str, text: str | None, headers: dict[str, str] | None = None
+    status: int, message: object, text: str | None, headers: dict[str, str] | None = None
 ) -> Response:
     """Plain text for SPARQL clients; the query page with the message for a browser."""
     if "format" not in request.values and preferred_type(["text/plain", HTML]) == HTML:
         response = page(text or "", status, error=message)
         response.headers.update(headers or {})
         return response
-    return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
+    return Response(
+        in_english(message) + "\n", status=status, mimetype="text/plain", headers=headers
+    )
 
 
 # Update --------------------------------------------------------------------------------------

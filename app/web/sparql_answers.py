@@ -51,7 +51,7 @@ class ProtocolError(Exception):
     """A request the protocol refuses; ``status`` and a message for the client, and when to
     try again (``retry_after`` seconds) if it is worth trying again."""
 
-    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, message: object, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after

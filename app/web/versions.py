@@ -49,10 +49,12 @@ from app.web.assets import precondition_failed as stale_if_match
 from app.web.auth import answers_anonymous_itself, current_user, role_required
 from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
 from app.web.context import current_atrium, current_scope, may_change
-from app.web.i18n import N_
+from app.web.i18n import N_, LazyText, in_english, localized
+from app.web.i18n import lazy_text as _l
 from app.web.refusals import HIDDEN_DUPLICATE, NOT_YOURS, file_too_large
 
 versions = Blueprint("versions", __name__)
+NOT_STORED = N_("Not stored: %(reason)s. The asset is unchanged.")
 
 
 def _upload_bytes(config: Config) -> int:
@@ -171,29 +173,35 @@ def _reverting(asset_id: str, number: int) -> Work:
     return lambda domain: domain.revert(asset_id, number, expected_version=seen)
 
 
-def _attempt(asset_id: str, work: Work) -> tuple[FileVersion | None, int, str, str | None]:
+def _attempt(
+    asset_id: str, work: Work
+) -> tuple[FileVersion | None, int, LazyText | str, str | None]:
     """Run ``work``: (the new version, status, what to tell the person, a holder they may see)."""
     user = current_user()
     try:
         return work(FileVersions(current_atrium(), user.name)), 201, "", None
     except NothingChanged as unchanged:
-        return None, 200, f"Nothing changed: {unchanged}.", None
+        return None, 200, _l("Nothing changed: %(reason)s.", reason=localized(unchanged)), None
     except StoredElsewhere as elsewhere:
         if not current_atrium().assets.record(elsewhere.holder, current_scope()):
             return None, 409, HIDDEN_DUPLICATE, None
-        message = (
-            f"Not stored: this file is asset {elsewhere.holder}'s; a version of this asset "
-            "cannot be another asset's file."
+        message = _l(
+            "Not stored: this file is asset %(holder)s's; a version of this asset cannot be "
+            "another asset's file.",
+            holder=elsewhere.holder,
         )
         return None, 409, message, elsewhere.holder
     except VersionRefused as refused:
-        return None, 422, f"Not stored: {refused}. The asset is unchanged.", None
+        return None, 422, _l(NOT_STORED, reason=localized(refused)), None
     except AssetRefused as refusal:
-        return None, 422, f"Not stored: {refusal}. The asset is unchanged.", None
+        return None, 422, _l(NOT_STORED, reason=str(refusal)), None
     except AssetConflict as conflict:
         if request.if_match:
             stale_if_match()
-        message = f"Not stored: {conflict}. Look at it again, then send your file again."
+        message = _l(
+            "Not stored: %(reason)s. Look at it again, then send your file again.",
+            reason=localized(conflict),
+        )
         return None, 409, message, None
     except KeyError:
         abort(404)
@@ -212,11 +220,13 @@ def _answer_page(asset_id: str, work: Work) -> Response:
 def _answer_json(asset_id: str, work: Work) -> Response:
     added, status, message, holder = _attempt(asset_id, work)
     if status >= 400:
-        body = {"error": message, "status": status}
+        body = {"error": in_english(message), "status": status}
         if holder:
             body["holder"] = holder
         return _with_status(jsonify(body), status)
-    response = _json(asset_id, _visible(asset_id), changed=added is not None, message=message)
+    response = _json(
+        asset_id, _visible(asset_id), changed=added is not None, message=in_english(message)
+    )
     if added is not None:
         response.status_code = 201
         response.headers["Location"] = url_for(

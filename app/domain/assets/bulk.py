@@ -28,6 +28,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets.records import AssetConflict, AssetDraft, AssetRefused
 from app.domain.iris import ASSET_ID
+from app.domain.messages import M_, Message, message_of
 from app.domain.people.access import ACCESS_LEVELS, Reader
 from app.domain.people.audit import Actor
 from app.domain.people.users import User
@@ -71,6 +72,7 @@ class BulkServices(Protocol):
 
 EDIT_OPERATIONS = ("set", "add", "remove")
 CONFLICT = "changed by someone else"
+DELETED_MEANWHILE = M_("deleted meanwhile")
 _REFERENCED = sparql_prefixes() + "ASK { ?file dam:sha256 ?hash }"
 
 
@@ -85,10 +87,14 @@ def parse_asset_ids(texts: Iterable[str], limit: int) -> list[str]:
     for text in texts:
         candidate = (text or "").strip()
         if not ASSET_ID.fullmatch(candidate):
-            raise BadSelection(f"{candidate[:40]!r} is not an asset id (16 hex digits)")
+            raise BadSelection(
+                M_("%(text)s is not an asset id (16 hex digits)", text=repr(candidate[:40]))
+            )
         ids[candidate] = None
         if len(ids) > limit:
-            raise BadSelection(f"at most {limit:,} assets at a time: narrow the selection")
+            raise BadSelection(
+                M_("at most %(limit)s assets at a time: narrow the selection", limit=limit)
+            )
     return list(ids)
 
 
@@ -100,7 +106,7 @@ class Outcome:
     asset_id: str
     title: str
     status: str
-    message: str = ""
+    message: Message | str = ""
 
     @property
     def done(self) -> bool:
@@ -109,7 +115,7 @@ class Outcome:
 
 @dataclass
 class BulkReport:
-    action: str  # what was asked, in words ("set Keywords to “harbour”")
+    action: Message  # what was asked, in words ("set Keywords to “harbour”")
     outcomes: list[Outcome] = field(default_factory=list)
 
     @property
@@ -118,10 +124,10 @@ class BulkReport:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "action": self.action,
+            "action": str(self.action),
             "counts": dict(self.counts),
             "assets": [
-                {"id": o.asset_id, "title": o.title, "status": o.status, "message": o.message}
+                {"id": o.asset_id, "title": o.title, "status": o.status, "message": str(o.message)}
                 for o in self.outcomes
             ],
         }
@@ -189,9 +195,14 @@ class BulkActions:
         """Set, add or remove one value of the field ``name`` on each asset (set with no
         value clears the field; remove takes the value to remove)."""
         if operation not in EDIT_OPERATIONS:
-            raise BadSelection(f"unknown operation {operation!r}: use set, add or remove")
+            raise BadSelection(
+                M_(
+                    "unknown operation %(operation)s: use set, add or remove",
+                    operation=repr(operation),
+                )
+            )
         if operation in ("add", "remove") and not text.strip():
-            raise BadSelection(f"give the value to {operation}")
+            raise BadSelection(M_("give the value to %(operation)s", operation=Message(operation)))
         report = BulkReport(_edit_words(operation, name, text))
         concepts = self.atrium.concepts()
         by_department: dict[str, list[AssetDraft]] = {}
@@ -204,7 +215,8 @@ class BulkActions:
                 chosen = self.atrium.fields.field(name, draft.department)
                 value = chosen.parse(text, concepts) if text.strip() else None
             except (UnknownField, ValueError) as error:
-                report.outcomes.append(Outcome(asset_id, _title(draft), "refused", str(error)))
+                why = message_of(error) or str(error)
+                report.outcomes.append(Outcome(asset_id, _title(draft), "refused", why))
                 continue
             before = set(draft.triples)
             draft.triples = _edited(draft, chosen, operation, value)
@@ -232,8 +244,15 @@ class BulkActions:
     ) -> BulkReport:
         """Move each asset to ``access`` (an incomplete asset cannot become public)."""
         if access not in ACCESS_LEVELS:
-            raise BadSelection(f"unknown access level {access!r}: use {', '.join(ACCESS_LEVELS)}")
-        report = BulkReport(f"change access to {access}")
+            raise BadSelection(
+                M_(
+                    "unknown access level %(access)s: use %(levels)s",
+                    access=repr(access),
+                    levels=", ".join(ACCESS_LEVELS),
+                )
+            )
+        level = Message(access)  # the name of an access level, a word of the catalogue
+        report = BulkReport(M_("change access to %(access)s", access=level))
         for asset_id in asset_ids:
             draft, refusal = self._writable(asset_id, user, scope, versions)
             if refusal is not None:
@@ -241,7 +260,8 @@ class BulkActions:
                 continue
             title = _title(draft)
             if draft.access == access:
-                report.outcomes.append(Outcome(asset_id, title, "unchanged", f"already {access}"))
+                already = M_("already %(access)s", access=level)
+                report.outcomes.append(Outcome(asset_id, title, "unchanged", already))
                 continue
             try:
                 self.assets.set_access(
@@ -252,9 +272,10 @@ class BulkActions:
             except AssetConflict:
                 report.outcomes.append(Outcome(asset_id, title, CONFLICT))
             except KeyError:
-                report.outcomes.append(Outcome(asset_id, title, "not found", "deleted meanwhile"))
+                report.outcomes.append(Outcome(asset_id, title, "not found", DELETED_MEANWHILE))
             else:
-                report.outcomes.append(Outcome(asset_id, title, "changed", f"now {access}"))
+                now = M_("now %(access)s", access=level)
+                report.outcomes.append(Outcome(asset_id, title, "changed", now))
         return report
 
     def delete(
@@ -265,7 +286,7 @@ class BulkActions:
         versions: Mapping[str, str] | None = None,
     ) -> BulkReport:
         """Delete each asset the user may change; its media files go when no record uses them."""
-        report = BulkReport("delete")
+        report = BulkReport(M_("delete"))
         for asset_id in asset_ids:
             with self.assets.editing(asset_id):
                 draft, refusal = self._writable(asset_id, user, scope, versions)
@@ -298,13 +319,15 @@ class BulkActions:
     ) -> tuple[AssetDraft, None] | tuple[None, Outcome]:
         """The stored draft of an asset the user may change, or the outcome saying why not."""
         if not self.assets.record(asset_id, scope):
-            return None, Outcome(asset_id, asset_id, "not found", "no such asset")
+            return None, Outcome(asset_id, asset_id, "not found", M_("no such asset"))
         draft = self.assets.stored_draft(asset_id)
         if draft is None:
-            return None, Outcome(asset_id, asset_id, "not found", "deleted meanwhile")
+            return None, Outcome(asset_id, asset_id, "not found", DELETED_MEANWHILE)
         title = _title(draft)
         if not user.may_change(draft.department):
-            why = f"only contributors of {draft.department} may change it"
+            why = M_(
+                "only contributors of %(department)s may change it", department=draft.department
+            )
             return None, Outcome(asset_id, title, "not allowed", why)
         seen = (versions or {}).get(asset_id)
         if seen and seen != draft.version:
@@ -357,18 +380,18 @@ def _title(draft: AssetDraft) -> str:
     return next(found, draft.asset_id)
 
 
-def _since(conflict: AssetConflict) -> str:
-    return str(conflict).replace(" since you opened it", "")
+def _since(conflict: AssetConflict) -> Message:
+    return conflict.words(since_opened=False)
 
 
 def _actor(user: User) -> Actor:
     return Actor.user(user.name)
 
 
-def _edit_words(operation: str, name: str, text: str) -> str:
-    value = f"“{text.strip()}”" if text.strip() else "nothing"
+def _edit_words(operation: str, name: str, text: str) -> Message:
+    value = M_("“%(label)s”", label=text.strip()) if text.strip() else M_("nothing")
     return {
-        "set": f"set {name} to {value}",
-        "add": f"add {value} to {name}",
-        "remove": f"remove {value} from {name}",
+        "set": M_("set %(field)s to %(value)s", field=name, value=value),
+        "add": M_("add %(value)s to %(field)s", field=name, value=value),
+        "remove": M_("remove %(value)s from %(field)s", field=name, value=value),
     }[operation]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets.validation import Problem, ValidationReport
+from app.domain.messages import M_, Message
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import AuditEvent
 from app.namespaces import DAM, XSD
@@ -57,12 +58,30 @@ class AssetConflict(Exception):
         self.asset_id = asset_id
         self.current_version = current_version
         self.last = last
-        if current_version is None:
-            message = "someone deleted this asset since you opened it"
-        else:
-            by = f" ({last.action} by {last.agent} at {_minute(last.time)} UTC)" if last else ""
-            message = f"someone else changed this asset since you opened it{by}"
-        super().__init__(message)
+        super().__init__(self.words())
+
+    def words(self, since_opened: bool = True) -> Message:
+        """What happened, for the person whose change it stopped (without "since you opened
+        it" where they did not open the asset, as in a bulk action)."""
+        if self.current_version is None:
+            if since_opened:
+                return M_("someone deleted this asset since you opened it")
+            return M_("someone deleted this asset")
+        last = self.last
+        if last is None:
+            if since_opened:
+                return M_("someone else changed this asset since you opened it")
+            return M_("someone else changed this asset")
+        values = {"action": Message(last.action), "agent": last.agent, "time": _minute(last.time)}
+        if since_opened:
+            return M_(
+                "someone else changed this asset since you opened it "
+                "(%(action)s by %(agent)s at %(time)s UTC)",
+                **values,
+            )
+        return M_(
+            "someone else changed this asset (%(action)s by %(agent)s at %(time)s UTC)", **values
+        )
 
 
 def _minute(time: str) -> str:

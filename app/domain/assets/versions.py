@@ -34,6 +34,7 @@ from app.domain.assets.records import AssetDraft
 from app.domain.media.ingest import Ingester, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.media.record import Describer
+from app.domain.messages import M_
 from app.domain.people.audit import Actor
 from app.namespaces import DAM, DCAT, DCT, PROV, RDF, SCHEMA, XSD, sparql_prefixes
 from app.storage.graphstore import Scope
@@ -146,7 +147,9 @@ class FileVersions:
         if chosen is None:
             raise KeyError(f"asset {asset_id} has no version {number}")
         if chosen.current:
-            raise NothingChanged(f"version {number} is the current file already")
+            raise NothingChanged(
+                M_("version %(number)s is the current file already", number=str(number))
+            )
         with work_folders(self.atrium.config).folder("revert") as folder:
             # under its own name, which tells the decoder its type as the upload did
             path = folder / _safe_name(chosen.name)
@@ -173,7 +176,7 @@ class FileVersions:
                 raise assets.conflict(asset_id, draft.version)
             versions = self.versions_in(asset_id, draft.triples)
             if prepared.sha256 == versions[0].sha256:
-                raise NothingChanged("this file is the asset's current file already")
+                raise NothingChanged(M_("this file is the asset's current file already"))
             holder = assets.holder_of(prepared.sha256)
             if holder is not None and holder != asset_id:
                 raise StoredElsewhere(holder)

@@ -206,7 +206,7 @@ class ResultsImporter:
         )
         found = problems(observation)
         if found:
-            summary.refused.append((number, "; ".join(found)))
+            summary.refused.append((number, "; ".join(map(str, found))))
             return None
         asset = None if observation.asset == _PLACEHOLDER else observation.asset
         return _Parsed(number, values["asset"], asset, values["campaign"], observation)  # type: ignore[arg-type]

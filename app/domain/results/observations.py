@@ -22,6 +22,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from app.domain.assets.validation import Validator
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
+from app.domain.messages import M_, Message
 from app.domain.results.cube import AMOUNTS, COUNTS, Observation
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
@@ -33,17 +34,17 @@ if TYPE_CHECKING:
 RESULTS_SHAPE = SHAPES_DIR / "results.ttl"
 
 
-def problems(observation: Observation) -> list[str]:
+def problems(observation: Observation) -> list[Message]:
     """What is wrong with the figures, in words (empty: nothing)."""
     found = [
-        f"{name} must not be negative"
+        M_("%(name)s must not be negative", name=name)
         for name in (*COUNTS, *AMOUNTS)
         if (getattr(observation, name) or 0) < 0
     ]
     if observation.clicks > observation.impressions:
-        found.append("clicks cannot be more than impressions")
+        found.append(M_("clicks cannot be more than impressions"))
     if observation.end < observation.start:
-        found.append("the period ends before it starts")
+        found.append(M_("the period ends before it starts"))
     return found
 
 

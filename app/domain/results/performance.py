@@ -41,6 +41,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
+from app.domain.messages import M_
 from app.domain.results.index import COUNTS, ResultsIndex, Snapshot
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
@@ -170,7 +171,9 @@ class Performance:
         rows = self.store.select(_BELOW, scope=self._vocabulary(SEGMENTS, scope), bindings=bindings)
         found = [row["s"] for row in rows]
         if segment not in found:
-            raise UnknownSegment(f"{segment.value} is not a segment of the audiences vocabulary")
+            raise UnknownSegment(
+                M_("%(iri)s is not a segment of the audiences vocabulary", iri=segment.value)
+            )
         return sorted(set(found), key=lambda n: n.value)
 
     def concepts(self, slug: str, scope: Scope, language: str) -> dict[str, tuple[str, set[str]]]:
@@ -199,7 +202,7 @@ class Performance:
     ) -> Ranking:
         """One page of the visible assets with results in ``want.segment``, best first."""
         if want.segment is None:
-            raise UnknownSegment("choose a segment")
+            raise UnknownSegment(M_("choose a segment"))
         per_page = min(max(per_page, 1), MAX_PER_PAGE)
         page = max(page, 1)
         segments = self.segments_under(want.segment, scope)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
+from app.domain.messages import M_, message_of
 from app.domain.sparql.service import Caller, SparqlService
 from app.domain.sparql.text import QueryRefused, variables
 from app.namespaces import DAM, DCT, PREFIXES, RDF, XSD, Namespace
@@ -205,20 +206,28 @@ def check_saved_query(query: SavedQuery, parameters: Callable[[str], list[str]])
     """
     if not NAME.match(query.name):
         raise SavedQueryError(
-            "the name must be 1 to 63 lowercase letters, digits and hyphens, like "
-            "assets-per-department; it becomes part of the query's URL"
+            M_(
+                "the name must be 1 to 63 lowercase letters, digits and hyphens, like "
+                "assets-per-department; it becomes part of the query's URL"
+            )
         )
     if not query.title.strip():
-        raise SavedQueryError("give the query a title")
+        raise SavedQueryError(M_("give the query a title"))
     try:
         found = parameters(query.sparql)  # parsed in a query worker, over an empty store
     except QueryRefused as error:
-        raise SavedQueryError(str(error)) from error
+        raise SavedQueryError(message_of(error) or str(error)) from error
     except QuerySyntaxError as error:
-        raise SavedQueryError(f"the query is not valid SPARQL 1.1: {error}") from error
+        invalid = M_("the query is not valid SPARQL 1.1: %(detail)s", detail=str(error))
+        raise SavedQueryError(invalid) from error
     clash = RESERVED_PARAMETERS & set(found)
     if clash:
-        raise SavedQueryError(f"rename the variable ?{min(clash)}: it is a reserved URL parameter")
+        raise SavedQueryError(
+            M_(
+                "rename the variable ?%(name)s: it is a reserved URL parameter",
+                name=min(clash),
+            )
+        )
     return found
 
 

@@ -37,6 +37,7 @@ from collections.abc import Iterator, Mapping
 
 from pyoxigraph import BlankNode
 
+from app.domain.messages import M_
 from app.storage.graphstore import QuerySyntaxError, Term
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -213,7 +214,8 @@ def dataset_clauses(text: str, base_iri: str | None = None) -> tuple[list[str], 
         query = translateQuery(parseQuery(text), base=base_iri)
         clauses = query.algebra.get("datasetClause") or []
     except Exception as error:  # noqa: BLE001 - rdflib raises several kinds of parse errors
-        raise QuerySyntaxError(f"cannot read the query's FROM clauses: {error}") from error
+        unread = M_("cannot read the query's FROM clauses: %(detail)s", detail=str(error))
+        raise QuerySyntaxError(unread) from error
     default = [_graph_iri(clause["default"]) for clause in clauses if "default" in clause]
     named = [_graph_iri(clause["named"]) for clause in clauses if "named" in clause]
     return (default, named) if default or named else None

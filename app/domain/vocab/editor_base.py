@@ -24,7 +24,7 @@ from app.domain.assets.repository import RecordWatcher
 from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.hierarchy import quads
-from app.domain.vocab.history import Actor, Change, ChangeRecord, History
+from app.domain.vocab.history import A_CONCEPT, QUOTED, Actor, Change, ChangeRecord, History
 from app.domain.vocab.merge import MergeRules
 from app.domain.vocab.quality import Issue
 from app.domain.vocab.terms import LABELS
@@ -196,11 +196,9 @@ def _label_of(triples: list[Triple]) -> str:
         ),
         key=lambda label: (not (label.language or "").startswith("en"), label.value),
     )
-    return (
-        f"“{labels[0].value}”"
-        if labels
-        else (f"<{triples[0].subject.value}>" if triples else "a concept")
-    )
+    if labels:
+        return str(QUOTED(label=labels[0].value))
+    return f"<{triples[0].subject.value}>" if triples else str(A_CONCEPT)
 
 
 def _update_request(removed: list[Quad], added: list[Quad]) -> str:

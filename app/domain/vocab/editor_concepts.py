@@ -24,7 +24,17 @@ from app.domain.vocab.editor_base import (
     _replace_managed,
 )
 from app.domain.vocab.hierarchy import children_of, parents_of, quads
-from app.domain.vocab.history import Actor, Change
+from app.domain.vocab.history import (
+    A_CONCEPT,
+    CREATED,
+    DELETED,
+    DEPRECATED,
+    EDITED,
+    QUOTED,
+    UNDEPRECATED,
+    Actor,
+    Change,
+)
 from app.namespaces import OWL, RDF, SKOS, sparql_prefixes
 from app.storage.graphstore import Scope, Term
 
@@ -76,7 +86,7 @@ class ConceptEditor(EditorBase):
             own, incoming = self._statements(concept, graph)
             broader, related = self._resolve_links(concept, graph, draft)
             wanted = draft.statements(concept, broader, related)
-            change = Change("edited", f"Edited {_name(draft)}", [concept])
+            change = Change("edited", str(EDITED(concept=_name(draft))), [concept])
             _replace_managed(change, graph, concept, managed(concept, own), wanted)
             hierarchy.keep_consistent(change, graph, concept, own, incoming, broader, related)
             self._apply(change, actor)
@@ -106,7 +116,8 @@ class ConceptEditor(EditorBase):
                 *draft.statements(concept, broader, related),
                 *(Triple(concept, predicate, value) for predicate, value in extra),
             ]
-            change = Change("created", f"Created {_name(draft)}", [concept, *broader])
+            said = str(CREATED(concept=_name(draft)))
+            change = Change("created", said, [concept, *broader])
             change.added += [
                 Quad(t.subject, t.predicate, t.object, vocab.graph) for t in statements
             ]
@@ -131,7 +142,7 @@ class ConceptEditor(EditorBase):
                     }
                 )
             own, incoming = self._statements(concept, graph)
-            change = Change("deleted", f"Deleted {_label_of(own)}", [concept])
+            change = Change("deleted", str(DELETED(concept=_label_of(own))), [concept])
             change.removed += quads(own + incoming, graph)
             hierarchy.adopt_orphans(change, graph, concept, own, incoming, self._statements)
             self._apply(change, actor, tolerated=(EMPTY_SCHEME,))
@@ -145,8 +156,8 @@ class ConceptEditor(EditorBase):
             self._check_version(concept, graph, version)
             own, _ = self._statements(concept, graph)
             flags = [t for t in own if t.predicate == OWL.deprecated]
-            verb = "Undeprecated" if undo else "Deprecated"
-            change = Change(verb.lower(), f"{verb} {_label_of(own)}", [concept])
+            said = (UNDEPRECATED if undo else DEPRECATED)(concept=_label_of(own))
+            change = Change("undeprecated" if undo else "deprecated", str(said), [concept])
             change.removed += quads(flags, graph)
             if not undo:
                 change.added.append(Quad(concept, OWL.deprecated, TRUE, graph))
@@ -197,4 +208,4 @@ class ConceptEditor(EditorBase):
 
 def _name(draft: ConceptDraft) -> str:
     pref = [text for kind, _, text in draft.labels if kind == "prefLabel"]
-    return f"“{sorted(pref)[0]}”" if pref else "a concept"
+    return str(QUOTED(label=sorted(pref)[0])) if pref else str(A_CONCEPT)

@@ -24,7 +24,7 @@ from app.domain.vocab.editor_base import (
     _refuse_if,
 )
 from app.domain.vocab.hierarchy import quads
-from app.domain.vocab.history import Actor, Change, ChangeRecord
+from app.domain.vocab.history import MERGED, REVERTED, Actor, Change, ChangeRecord
 from app.namespaces import DCT, OWL, SKOS
 from app.storage.graphstore import Scope
 
@@ -51,7 +51,7 @@ class MergeEditor(EditorBase):
                 _refuse_if({"target": problems} if problems else {})
                 change = Change(
                     "merged",
-                    f"Merged {_label_of(own)} into {_label_of(target_own)}",
+                    str(MERGED(source=_label_of(own), target=_label_of(target_own))),
                     [source, target],
                 )
                 change.removed += quads(
@@ -88,7 +88,7 @@ class MergeEditor(EditorBase):
                                               "revert them first, newest first"]})  # fmt: skip
                 return Change(
                     "reverted",
-                    f"Reverted: {record.summary}",
+                    str(REVERTED(change=record.summary)),
                     touched,
                     removed=record.added,
                     added=record.removed,

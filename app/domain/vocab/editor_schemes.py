@@ -16,7 +16,15 @@ from app.domain.vocab.editor_base import (
     _replace_managed,
 )
 from app.domain.vocab.hierarchy import quads
-from app.domain.vocab.history import Actor, Change
+from app.domain.vocab.history import (
+    CREATED_SCHEME,
+    DELETED_SCHEME,
+    EDITED_SCHEME,
+    QUOTED,
+    WITHOUT_A_NAME,
+    Actor,
+    Change,
+)
 from app.namespaces import DCT, RDF, SKOS
 from app.storage.graphstore import Scope
 
@@ -40,7 +48,8 @@ class SchemeEditor(EditorBase):
         with self._lock:
             scheme = self.iris.scheme(slug)
             graph = self.iris.vocab_graph(slug)
-            change = Change("created scheme", f"Created the scheme {_title(draft)}", [scheme])
+            said = str(CREATED_SCHEME(scheme=_title(draft)))
+            change = Change("created scheme", said, [scheme])
             statements = [
                 Triple(scheme, RDF.type, SKOS.ConceptScheme),
                 *_scheme_statements(scheme, draft),
@@ -64,7 +73,8 @@ class SchemeEditor(EditorBase):
                 if t.predicate in (SKOS.prefLabel, DCT.description)
                 and isinstance(t.object, Literal)
             ]
-            change = Change("edited scheme", f"Edited the scheme {_title(draft)}", [scheme])
+            said = str(EDITED_SCHEME(scheme=_title(draft)))
+            change = Change("edited scheme", said, [scheme])
             _replace_managed(change, graph, scheme, managed_now, _scheme_statements(scheme, draft))
             self._apply(change, actor)
 
@@ -87,7 +97,8 @@ class SchemeEditor(EditorBase):
                 scope=Scope.everything(),
                 bindings={"g": graph},
             )
-            change = Change("deleted scheme", f"Deleted the vocabulary {graph.value}", [scheme])
+            said = str(DELETED_SCHEME(graph=graph.value))
+            change = Change("deleted scheme", said, [scheme])
             change.removed += quads(triples, graph)
             self._apply(change, actor)
 
@@ -103,4 +114,4 @@ def _scheme_statements(scheme: NamedNode, draft: SchemeDraft) -> list[Triple]:
 
 
 def _title(draft: SchemeDraft) -> str:
-    return f"“{draft.titles[0][1]}”" if draft.titles else "without a name"
+    return str(QUOTED(label=draft.titles[0][1])) if draft.titles else str(WITHOUT_A_NAME)

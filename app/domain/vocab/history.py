@@ -24,11 +24,54 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
 from app.domain.iris import Iris
+from app.domain.messages import M_, Message, parsed
 from app.namespaces import DAM, PROV, RDF, RDFS, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
 HISTORY_LIMIT = 100
 COMMAND_LINE = "command line"
+
+# What a change did, in words: stored in English (rdfs:label), shown in the reader's language
+# (:attr:`ChangeRecord.said` reads a stored summary back as the message it was written from).
+QUOTED = M_("“%(label)s”")
+A_CONCEPT = M_("a concept")
+WITHOUT_A_NAME = M_("without a name")
+REVERTED = M_("Reverted: %(change)s")
+CREATED_SCHEME = M_("Created the scheme %(scheme)s")
+EDITED_SCHEME = M_("Edited the scheme %(scheme)s")
+DELETED_SCHEME = M_("Deleted the vocabulary %(graph)s")
+CREATED = M_("Created %(concept)s")
+EDITED = M_("Edited %(concept)s")
+DELETED = M_("Deleted %(concept)s")
+DEPRECATED = M_("Deprecated %(concept)s")
+UNDEPRECATED = M_("Undeprecated %(concept)s")
+MERGED = M_("Merged %(source)s into %(target)s")
+IMPORTED_CHANGES = M_(
+    "Imported %(file)s: %(count)s concepts (%(added)s concepts added, %(removed)s removed, "
+    "%(relabelled)s relabelled, %(moved)s moved)"
+)
+REIMPORTED_CHANGES = M_(
+    "Re-imported %(file)s: %(count)s concepts (%(added)s concepts added, %(removed)s removed, "
+    "%(relabelled)s relabelled, %(moved)s moved)"
+)
+IMPORTED = M_("Imported %(file)s: %(count)s concepts")
+REIMPORTED = M_("Re-imported %(file)s: %(count)s concepts")
+SUMMARIES = (  # the more specific first: "Edited the scheme …" before "Edited …"
+    REVERTED,
+    CREATED_SCHEME,
+    EDITED_SCHEME,
+    DELETED_SCHEME,
+    CREATED,
+    EDITED,
+    DELETED,
+    DEPRECATED,
+    UNDEPRECATED,
+    MERGED,
+    IMPORTED_CHANGES,
+    REIMPORTED_CHANGES,
+    IMPORTED,
+    REIMPORTED,
+)
 
 _RECORDS = (
     sparql_prefixes()
@@ -89,6 +132,11 @@ class ChangeRecord:
     removed: list[Quad]
     reverts: str | None = None
     reverted_by: str | None = None
+
+    @property
+    def said(self) -> Message:
+        """The summary as the message it was written from, to show in the reader's language."""
+        return parsed(self.summary, SUMMARIES, (A_CONCEPT, WITHOUT_A_NAME), (QUOTED,))
 
     def in_graphs(self, prefix: str) -> tuple[list[Quad], list[Quad]]:
         """(added, removed) statements in graphs whose IRI starts with ``prefix``."""

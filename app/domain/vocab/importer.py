@@ -33,7 +33,15 @@ from app.domain.vocab.catalogue import Catalogue, slug_for
 from app.domain.vocab.cleaning import CleaningReport, clean
 from app.domain.vocab.diff import VocabularyDiff, diff_versions
 from app.domain.vocab.files import EmptyVocabularyError, read_vocabulary, to_oxigraph
-from app.domain.vocab.history import Actor, Change, History
+from app.domain.vocab.history import (
+    IMPORTED,
+    IMPORTED_CHANGES,
+    REIMPORTED,
+    REIMPORTED_CHANGES,
+    Actor,
+    Change,
+    History,
+)
 from app.domain.vocab.quality import QualityGate, QualityReport, check_depth, quiet_rdflib
 from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import RDF as OX_RDF
@@ -199,11 +207,19 @@ class Importer:
 
     def _record(self, report: ImportReport, actor: Actor, scheme: NamedNode) -> list[Quad]:
         """The history record of the import, to write in the same update as the graph."""
-        verb = "Re-imported" if report.replaced else "Imported"
-        summary = f"{verb} {report.path.name}: {report.concepts:,} concepts"
-        if report.diff is not None:
-            summary += f" ({report.diff.summary()})"
-        change = Change("imported", summary, [scheme])
+        said = {"file": report.path.name, "count": report.concepts}
+        if report.diff is None:
+            summary = (REIMPORTED if report.replaced else IMPORTED)(**said)
+        else:
+            diff = report.diff
+            summary = (REIMPORTED_CHANGES if report.replaced else IMPORTED_CHANGES)(
+                **said,
+                added=len(diff.added),
+                removed=len(diff.removed),
+                relabelled=len(diff.relabelled),
+                moved=len(diff.moved),
+            )
+        change = Change("imported", str(summary), [scheme])
         return self.history.record(change, actor, self.history.new_iri())
 
 

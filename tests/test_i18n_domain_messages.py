@@ -1,0 +1,394 @@
+"""The sentences the domain writes (bulk reports, the performance page's refusals, the versions
+page's notices, the vocabulary history, a saved query's refusal) in the reader's language, and
+the numbers of the performance page in the locale's way (issue 13).
+
+The domain knows nothing of Flask-Babel: it says a :class:`app.domain.messages.Message` (an
+English message id and its values), which the web translates where it shows it. API clients
+read the same messages in English. ``english_left`` (:mod:`test_i18n`) is the check; each test
+also shows that the English page has the strings, so the check fails without a translation."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import html
+import io
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import http_sign_in, make_atrium, serving
+from PIL import Image
+from test_i18n import english_left, english_ui_strings, html_lang
+
+from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.messages import M_, Message, parsed
+from app.domain.results.observations import Observation
+from app.domain.terms import NamedNode
+from app.domain.vocab.history import A_CONCEPT, QUOTED, SUMMARIES, WITHOUT_A_NAME, Actor
+
+PASSWORD = "a-long-enough-password"
+TEAM = "http://atrium.test/vocab/subjects/team"
+
+
+def _png(colour: str) -> bytes:
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 200), colour).save(picture, format="PNG")
+    return picture.getvalue()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A served Atrium: a public asset with results, a concept edited and reverted; an admin
+    (with an API token) and a taxonomist."""
+    folder = tmp_path_factory.mktemp("i18n-domain")
+    atrium = make_atrium(folder / "data")
+    picture = folder / "team.png"
+    picture.write_bytes(_png("olive"))
+    ingester = Ingester(atrium)
+    options = ingester.resolve(IngestOptions("marketing", "public", subjects=["Team"]))
+    asset_id = ingester.run([picture], options).outcomes[0].asset_id
+    concept = atrium.iris.concept
+    atrium.observations.write(
+        [
+            Observation(
+                atrium.iris.asset(asset_id),
+                concept("audiences/consumers"),
+                concept("channels/email"),
+                concept("campaigns/spring-launch"),
+                dt.date(2026, 3, 1),
+                dt.date(2026, 3, 31),
+                impressions=1200,
+                clicks=90,
+                conversions=12,
+            )
+        ]
+    )
+    atrium.users.add("admin1", "admin", [], PASSWORD)
+    atrium.users.add("taxo1", "taxonomist", [], PASSWORD)
+    token = atrium.users.issue_token("admin1", "test")[1]
+    editor, team = atrium.vocab.editor, NamedNode(TEAM)
+    draft = editor.draft(team)
+    draft.labels.append(("altLabel", "en", "Squad"))
+    anna = Actor("anna", atrium.iris.user("anna"))
+    editor.save(team, draft, editor.version(team), anna)
+    editor.revert(NamedNode(atrium.vocab.history.of(team)[0].iri), anna)
+    try:
+        with serving(atrium) as base_url:
+            yield atrium, base_url, asset_id, token
+    finally:
+        atrium.close()
+
+
+def _browser(base_url: str, name: str = "admin1", language: str = "de") -> requests.Session:
+    browser = http_sign_in(base_url, name, PASSWORD)
+    browser.headers.update({"Accept-Language": language, "Accept": "text/html"})
+    return browser
+
+
+def _csrf(browser: requests.Session, base_url: str, asset_id: str) -> tuple[str, str]:
+    """The CSRF token and the record's version, from the versions page's form."""
+    page = browser.get(f"{base_url}/assets/{asset_id}/versions").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    return token, re.search(r'name="version" value="(\w+)"', page)[1]
+
+
+def _text(response: requests.Response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
+
+
+def _api(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept-Language": "de"}
+
+
+def _no_english_left(*responses: requests.Response) -> None:
+    strings = english_ui_strings()
+    for response in responses:
+        assert html_lang(response.text) == "de", response.url
+        assert english_left(response.text, strings) == [], response.url
+
+
+def _shows(response: requests.Response, *msgids: str) -> None:
+    """The English page shows these catalogue strings: without German, the check would fail."""
+    assert html_lang(response.text) == "en", response.url
+    assert set(msgids) <= set(english_left(response.text, english_ui_strings())), response.url
+
+
+# Bulk reports ------------------------------------------------------------------------------------
+
+
+def _bulk_pages(browser: requests.Session, base_url: str, asset_id: str) -> dict:
+    token, _ = _csrf(browser, base_url, asset_id)
+    post = lambda path, **data: browser.post(f"{base_url}{path}", data=data)  # noqa: E731
+    stale = {f"version-{asset_id}": "0" * 16}
+    return {
+        "unchanged": post("/bulk/access", asset=asset_id, access="public", csrf_token=token),
+        "conflict": post(
+            "/bulk/access", asset=asset_id, access="internal", csrf_token=token, **stale
+        ),
+        "bad id": post("/bulk/access", asset="xyz", access="public", csrf_token=token),
+        "bad operation": post(
+            "/bulk/edit", asset=asset_id, operation="swap", field="title", csrf_token=token
+        ),
+    }
+
+
+def test_a_bulk_report_says_what_and_why_in_german(site) -> None:
+    _, base_url, asset_id, _ = site
+    pages = _bulk_pages(_browser(base_url), base_url, asset_id)
+    unchanged, conflict = _text(pages["unchanged"]), _text(pages["conflict"])
+    assert "Bericht: Zugriffsstufe ändern: öffentlich" in unchanged
+    assert "unverändert bereits öffentlich" in unchanged
+    assert "Jemand anderes hat dieses Medium geändert" in conflict
+    assert "since you opened it" not in conflict and "seit Sie" not in conflict
+    assert pages["bad id"].status_code == 400
+    assert "'xyz' ist keine Medien-ID (16 Hexadezimalziffern)" in _text(pages["bad id"])
+    assert pages["bad operation"].status_code == 400
+    assert "Unbekannte Operation 'swap'; möglich sind: set, add, remove" in _text(
+        pages["bad operation"]
+    )
+    _no_english_left(*pages.values())
+    english = _bulk_pages(_browser(base_url, language="en"), base_url, asset_id)
+    _shows(english["unchanged"], "change access to %(access)s", "already %(access)s")
+    _shows(english["bad id"], "%(text)s is not an asset id (16 hex digits)")
+    _shows(
+        english["conflict"],
+        "someone else changed this asset (%(action)s by %(agent)s at %(time)s UTC)",
+    )
+
+
+def test_the_bulk_api_answers_in_english_whatever_the_language(site) -> None:
+    _, base_url, asset_id, token = site
+    answer = requests.post(
+        f"{base_url}/api/bulk/access",
+        json={"assets": [asset_id], "access": "public"},
+        headers=_api(token),
+    ).json()
+    assert answer["action"] == "change access to public"
+    assert answer["assets"][0]["message"] == "already public"
+    refused = requests.post(
+        f"{base_url}/api/bulk/access",
+        json={"assets": ["xyz"], "access": "public"},
+        headers=_api(token),
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "'xyz' is not an asset id (16 hex digits)"
+
+
+# The performance page ----------------------------------------------------------------------------
+
+
+def test_the_performance_page_refuses_bad_input_in_german(site) -> None:
+    atrium, base_url, _, token = site
+    browser, segment = _browser(base_url), atrium.iris.concept("audiences/consumers").value
+    bad_date = browser.get(
+        f"{base_url}/performance", params={"segment": segment, "from": "2026-13-01"}
+    )
+    unknown = browser.get(f"{base_url}/performance", params={"segment": "http://nowhere.test/x"})
+    backwards = browser.get(
+        f"{base_url}/performance",
+        params={"segment": segment, "from": "2026-03-02", "to": "2026-03-01"},
+    )
+    assert bad_date.status_code == unknown.status_code == backwards.status_code == 400
+    assert "from='2026-13-01' ist kein Datum wie 2026-03-31" in _text(bad_date)
+    assert "http://nowhere.test/x ist kein Segment des Zielgruppen-Vokabulars" in _text(unknown)
+    assert "Das Enddatum („Bis“) darf nicht vor dem Anfangsdatum („Von“) liegen" in _text(backwards)
+    _no_english_left(bad_date, unknown, backwards)
+    english = _browser(base_url, language="en")
+    _shows(
+        english.get(f"{base_url}/performance", params={"segment": "http://nowhere.test/x"}),
+        "%(iri)s is not a segment of the audiences vocabulary",
+    )
+    _shows(
+        english.get(f"{base_url}/performance", params={"segment": segment, "from": "x"}),
+        "%(name)s=%(text)s is not a date like 2026-03-31",
+    )
+    api = requests.get(
+        f"{base_url}/api/performance", params={"segment": segment, "from": "x"}, headers=_api(token)
+    )
+    assert (
+        api.status_code == 400 and api.json()["error"] == "from='x' is not a date like 2026-03-31"
+    )
+    unknown_api = requests.get(
+        f"{base_url}/api/performance",
+        params={"segment": "http://nowhere.test/x"},
+        headers=_api(token),
+    )
+    assert unknown_api.json()["error"] == (
+        "http://nowhere.test/x is not a segment of the audiences vocabulary"
+    )
+
+
+def test_scores_and_rates_have_the_locales_decimal_sign(site) -> None:
+    atrium, base_url, asset_id, _ = site
+    segment = atrium.iris.concept("audiences/consumers").value
+    pages = {
+        language: _browser(base_url, language=language).get(
+            f"{base_url}/performance", params={"segment": segment}
+        )
+        for language in ("en", "de", "fr")
+    }
+    for language, sign in (("en", "."), ("de", ","), ("fr", ",")):
+        page = pages[language].text
+        assert re.search(rf'<td class="num">0{re.escape(sign)}\d{{4}}</td>', page), language
+        assert re.search(rf'class="bar-value">0{re.escape(sign)}\d{{3}}</text>', page), language
+        assert re.search(r'<rect x="220" y="4" width="\d+\.\d"', page), language  # SVG: a dot
+    asset_page = _browser(base_url).get(f"{base_url}/assets/{asset_id}").text
+    assert '<td class="num">1,00 %</td>' in asset_page  # 12 conversions of 1,200 impressions
+
+
+def test_any_agrees_with_the_noun_it_stands_for_in_french(site) -> None:
+    _, base_url, *_ = site
+    french = _browser(base_url, language="fr")
+    results = french.get(f"{base_url}/performance").text
+    channel = re.search(r'<select name="channel">\s*<option value="">([^<]+)<', results)[1]
+    campaign = re.search(r'<select name="campaign">\s*<option value="">([^<]+)<', results)[1]
+    audit = french.get(f"{base_url}/admin/audit").text
+    action = re.search(r'<select name="action">\s*<option value="">([^<]+)<', audit)[1]
+    assert (channel, campaign, action) == ("tous", "toutes", "toutes")  # le canal, la campagne…
+    german = _browser(base_url).get(f"{base_url}/performance").text
+    assert re.search(r'<select name="channel">\s*<option value="">alle<', german)
+
+
+# The versions page -------------------------------------------------------------------------------
+
+
+def _version_pages(browser: requests.Session, base_url: str, asset_id: str) -> dict:
+    token, version = _csrf(browser, base_url, asset_id)
+    url = f"{base_url}/assets/{asset_id}/versions"
+
+    def upload(colour: str, seen: str) -> requests.Response:
+        files = {"file": ("again.png", _png(colour), "image/png")}
+        return browser.post(url, data={"csrf_token": token, "version": seen}, files=files)
+
+    revert = browser.post(f"{url}/1/revert", data={"csrf_token": token, "version": version})
+    return {
+        "same file": upload("olive", version),
+        "current version": revert,
+        "stale form": upload("navy", "0" * 16),
+    }
+
+
+def test_the_versions_page_says_why_nothing_was_stored_in_german(site) -> None:
+    _, base_url, asset_id, token = site
+    pages = _version_pages(_browser(base_url), base_url, asset_id)
+    assert pages["same file"].status_code == 200
+    assert "Nichts geändert: Diese Datei ist bereits die aktuelle Datei des Mediums." in _text(
+        pages["same file"]
+    )
+    assert "Nichts geändert: Version 1 ist bereits die aktuelle Datei." in _text(
+        pages["current version"]
+    )
+    assert pages["stale form"].status_code == 409
+    assert (
+        "Nicht gespeichert: Jemand anderes hat dieses Medium geändert, seit Sie es geöffnet haben"
+        in _text(pages["stale form"])
+    )
+    _no_english_left(*pages.values())
+    english = _version_pages(_browser(base_url, language="en"), base_url, asset_id)
+    _shows(english["same file"], "this file is the asset's current file already")
+    _shows(
+        english["stale form"],
+        "someone else changed this asset since you opened it "
+        "(%(action)s by %(agent)s at %(time)s UTC)",
+    )
+    api = requests.post(
+        f"{base_url}/api/assets/{asset_id}/versions",
+        files={"file": ("again.png", _png("olive"), "image/png")},
+        headers=_api(token),
+    )
+    assert api.status_code == 200
+    assert (
+        api.json()["message"] == "Nothing changed: this file is the asset's current file already."
+    )
+
+
+# The vocabulary history --------------------------------------------------------------------------
+
+
+def test_the_vocabulary_history_says_what_changed_in_german(site) -> None:
+    atrium, base_url, *_ = site
+    page = _browser(base_url, "taxo1").get(f"{base_url}/vocab/concept", params={"iri": TEAM})
+    shown = _text(page)
+    assert "Rückgängig gemacht: Begriff „Team“ bearbeitet" in shown
+    assert "Begriff „Team“ bearbeitet" in shown
+    _no_english_left(page)
+    english = _browser(base_url, "taxo1", "en").get(
+        f"{base_url}/vocab/concept", params={"iri": TEAM}
+    )
+    _shows(english, "Edited %(concept)s")
+    french = _browser(base_url, "taxo1", "fr").get(
+        f"{base_url}/vocab/concept", params={"iri": TEAM}
+    )
+    assert "Annulé : Concept « Team » modifié" in _text(french)
+    stored = [change.summary for change in atrium.vocab.history.of(NamedNode(TEAM))]
+    assert stored[:2] == ["Reverted: Edited “Team”", "Edited “Team”"]  # the graph keeps English
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Edited “Cars”",
+        "Reverted: Merged “A” into “B (old)”",
+        "Created a concept",
+        "Edited the scheme without a name",
+        "Deleted <http://atrium.test/vocab/x>",
+        "Imported cars.ttl: 1,234 concepts (3 concepts added, 0 removed, 1 relabelled, 0 moved)",
+        "Edited “Created works”",
+        "Something the history wrote long ago",
+    ],
+)
+def test_a_stored_summary_reads_back_as_its_message(summary: str) -> None:
+    said = parsed(summary, SUMMARIES, (A_CONCEPT, WITHOUT_A_NAME), (QUOTED,))
+    assert str(said) == summary
+
+
+def test_a_stored_summary_keeps_its_values_apart() -> None:
+    said = parsed("Reverted: Edited “Created works”", SUMMARIES, (A_CONCEPT,), (QUOTED,))
+    assert said.text == "Reverted: %(change)s"
+    edited = said.params["change"]
+    assert edited.text == "Edited %(concept)s"
+    assert edited.params["concept"] == QUOTED(label="Created works")  # a label is not parsed
+    counted = parsed("Imported a.ttl: 1,234 concepts", SUMMARIES)
+    assert counted.params == {"file": "a.ttl", "count": 1234}
+
+
+def test_a_message_is_english_as_text() -> None:
+    message = M_("%(count)s of %(word)s", count=12345, word=Message("public"))
+    assert str(message) == "12,345 of public"
+    assert str(ValueError(message)) == "12,345 of public"
+
+
+def test_the_domain_does_not_import_the_web() -> None:
+    domain = Path(__file__).resolve().parent.parent / "app" / "domain"
+    for module in domain.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not name.startswith(("flask", "app.web")), (module, name)
+
+
+# A saved query's refusal -------------------------------------------------------------------------
+
+
+def test_a_saved_query_that_is_not_sparql_is_refused_in_german(site) -> None:
+    _, base_url, *_ = site
+
+    def save(browser: requests.Session, **fields: str) -> requests.Response:
+        form = browser.get(f"{base_url}/queries/new").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
+        data = {"name": "broken", "title": "Broken", "sparql": "SELEKT", **fields}
+        return browser.post(f"{base_url}/queries", data={**data, "csrf_token": token})
+
+    german = _browser(base_url)
+    invalid, untitled = save(german), save(german, title=" ")
+    assert invalid.status_code == untitled.status_code == 400
+    assert "Die Abfrage ist kein gültiges SPARQL 1.1: " in _text(invalid)
+    assert "Geben Sie der Abfrage einen Titel" in _text(untitled)
+    _no_english_left(invalid, untitled)
+    _shows(save(_browser(base_url, language="en")), "the query is not valid SPARQL 1.1: %(detail)s")
