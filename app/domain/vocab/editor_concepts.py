@@ -42,7 +42,7 @@ _DESCENDANTS = (
     sparql_prefixes()
     + """
 SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {
-  GRAPH ?g { ?d (skos:broader|^skos:narrower)+ ?c . ?d a skos:Concept } }"""
+  GRAPH ?g { ?d (skos:broader|^skos:narrower)+ ?c FILTER EXISTS { ?d a skos:Concept } } }"""
 )
 _LABELLED = (
     sparql_prefixes()
