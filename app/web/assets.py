@@ -41,7 +41,7 @@ from app.web.context import current_atrium, current_scope, may_change
 from app.web.i18n import current_language
 from app.web.i18n import lazy_text as _l
 from app.web.negotiation import negotiated
-from app.web.refusals import NOT_YOURS
+from app.web.refusals import NOT_YOURS, refused_because
 
 assets = Blueprint("assets", __name__)
 
@@ -163,7 +163,7 @@ def change_access(asset_id: str) -> Response | tuple[str, int]:
     except ValueError as error:
         abort(400, description=str(error))
     except AssetRefused as refusal:
-        abort(409, description=_l("not changed: %(reason)s", reason=str(refusal)))
+        abort(409, description=_l("not changed: %(reason)s", reason=refused_because(refusal)))
     except AssetConflict as conflict:
         if request.if_match:
             precondition_failed()

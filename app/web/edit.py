@@ -22,6 +22,7 @@ input, who changed it and when, and what is stored now; a script's stale ``If-Ma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from app.domain.assets.validation import Problem
 from app.domain.iris import ASSET_ID
 from app.domain.media.ingest import Ingester, Outcome, Resolved, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
+from app.domain.messages import Message
 from app.domain.operations.health import INGESTED_FILES
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
@@ -91,7 +93,7 @@ def edit_asset(asset_id: str) -> Response:
         apply_values(draft, fields, typed, concepts, keep_empty=False)
         atrium.assets.save(draft, actor=Actor.user(current_user().name))
     except AssetRefused as refusal:
-        problems = place_problems(fields, refusal.report.refusals)
+        problems = place_problems(fields, refusal.report.refusals, current_language())
         return _edit_page(draft, title, fields, problems, 422)
     except AssetConflict as conflict:
         return _conflict_page(draft, title, fields, conflict)
@@ -123,7 +125,7 @@ def _edit_page(
     draft: AssetDraft,
     title: str,
     fields: list[FormField],
-    problems: list[str],
+    problems: Sequence[str | Message],
     status: int = 200,
     version: str | None = None,
     **conflict: object,
@@ -207,7 +209,7 @@ def _receive(
         problems = _refusals(ingester, prepared, options)
         if problems:
             INGESTED_FILES.add("upload", "failed")
-            general = place_problems(fields, problems)
+            general = place_problems(fields, problems, current_language())
             return _upload_page(departments, department, access, fields, general, 422)
         outcome = ingester.store(prepared, options)  # a racing upload may have stored it first
         INGESTED_FILES.add("upload", outcome.status)
@@ -347,7 +349,7 @@ def _upload_page(
     department: str,
     access: str,
     fields: list[FormField],
-    problems: list[str],
+    problems: Sequence[str | Message],
     status: int = 200,
 ) -> tuple[str, int]:
     page = render_template(

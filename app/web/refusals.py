@@ -6,7 +6,8 @@ language of whoever reads it (English for API clients)."""
 from __future__ import annotations
 
 from app.config import Config
-from app.web.i18n import N_, LazyText
+from app.domain.assets.records import AssetRefused
+from app.web.i18n import N_, LazyText, current_language
 from app.web.i18n import lazy_text as _l
 
 NOT_YOURS = _l("only contributors of the owning department may change this asset")
@@ -49,3 +50,11 @@ def too_many_files(config: Config) -> LazyText:
 
 def department_not_yours(departments: list[str]) -> LazyText:
     return _l("you may upload for %(departments)s only", departments=", ".join(departments))
+
+
+def refused_because(refusal: AssetRefused) -> LazyText:
+    """Why the shapes refused a write: each problem's field and message in the language of
+    whoever reads it, as the shapes give them (English for API clients)."""
+    return LazyText(
+        lambda: "; ".join(p.in_language(current_language()) for p in refusal.report.refusals)
+    )

@@ -53,7 +53,7 @@ from app.domain.sparql.update import (
 )
 from app.web.auth import answers_anonymous_itself, csrf_exempt, current_user
 from app.web.context import current_atrium, current_scope
-from app.web.i18n import in_english, localized
+from app.web.i18n import current_language, in_english, localized
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
 from app.web.sparql_answers import (
     HTML,
@@ -240,7 +240,8 @@ def page(text: str, status: int = 200, **results: object) -> Response:
     ``shared`` tells the page script that the query came in the request (a share link, an
     example, a query run), so it wins over the one the browser remembers."""
     atrium = current_atrium()
-    shown = [(e, example_query(e, atrium.iris)) for e in examples(atrium.fields)]
+    chosen = examples(atrium.fields, current_language())
+    shown = [(e, example_query(e, atrium.iris)) for e in chosen]
     user = current_user()
     html = render_template(
         "sparql.html",

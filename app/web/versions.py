@@ -51,7 +51,7 @@ from app.web.body_limits import MULTIPART_ENVELOPE_BYTES, body_limit
 from app.web.context import current_atrium, current_scope, may_change
 from app.web.i18n import N_, LazyText, in_english, localized
 from app.web.i18n import lazy_text as _l
-from app.web.refusals import HIDDEN_DUPLICATE, NOT_YOURS, file_too_large
+from app.web.refusals import HIDDEN_DUPLICATE, NOT_YOURS, file_too_large, refused_because
 
 versions = Blueprint("versions", __name__)
 NOT_STORED = N_("Not stored: %(reason)s. The asset is unchanged.")
@@ -194,7 +194,7 @@ def _attempt(
     except VersionRefused as refused:
         return None, 422, _l(NOT_STORED, reason=localized(refused)), None
     except AssetRefused as refusal:
-        return None, 422, _l(NOT_STORED, reason=str(refusal)), None
+        return None, 422, _l(NOT_STORED, reason=refused_because(refusal)), None
     except AssetConflict as conflict:
         if request.if_match:
             stale_if_match()

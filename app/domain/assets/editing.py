@@ -27,6 +27,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app.domain.assets.records import AssetDraft
 from app.domain.assets.validation import Problem
 from app.domain.concepts import ConceptIndex
+from app.domain.messages import M_, Message
 from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.shapes.fields import CHOICE, CONCEPT, Field
 from app.domain.shapes.registry import FieldRegistry
@@ -50,6 +51,7 @@ class FormField:
     errors: list[str] = field(default_factory=list)
     languages: tuple[str, ...] = ()  # the languages of a one-per-language field's boxes
     by_language: dict[str, str] = field(default_factory=dict)  # its texts ("": no language)
+    language: str = "en"  # the reader's, for the shapes' words in what is wrong
 
     @property
     def name(self) -> str:
@@ -113,7 +115,7 @@ def _form_field(chosen: Field, language: str, languages: tuple[str, ...]) -> For
             f"required by the {chosen.department} profile" if chosen.department else "required"
         )
     help_text, label = chosen.description(language), chosen.label(language)
-    return FormField(chosen, requirement, help_text, label, languages=languages)
+    return FormField(chosen, requirement, help_text, label, languages=languages, language=language)
 
 
 def _fill(form_field: FormField, vocabulary: ConceptLookup, language: str, record: list) -> None:
@@ -162,9 +164,9 @@ def read_form(
         values = []
         for text in texts:
             try:
-                values.append(form_field.field.parse(text, concepts))
+                values.append(form_field.field.parse(text, concepts, form_field.language))
             except ValueError as error:  # UnknownConcept is one too
-                form_field.errors.append(_without_field_name(str(error), form_field.field))
+                form_field.errors.append(_without_field_name(str(error), form_field))
         if not form_field.field.repeatable and len(values) > 1:
             form_field.errors.append("takes one value")
         typed[form_field.name] = values
@@ -182,9 +184,9 @@ def _read_languages(form_field: FormField, form: Mapping, concepts: ConceptIndex
             continue
         form_field.by_language[code] = text
         try:
-            value = form_field.field.parse(text, concepts)
+            value = form_field.field.parse(text, concepts, form_field.language)
         except ValueError as error:
-            form_field.errors.append(_without_field_name(str(error), form_field.field))
+            form_field.errors.append(_without_field_name(str(error), form_field))
             continue
         values.append(Literal(value.value, language=code) if code else value)
     form_field.values = list(form_field.by_language.values())
@@ -198,8 +200,8 @@ def _texts(form_field: FormField, form: Mapping) -> list[str]:
     return [text.strip() for text in raw if text and text.strip()]
 
 
-def _without_field_name(message: str, form_field: Field) -> str:
-    prefix = f"{form_field.label()}: "
+def _without_field_name(message: str, form_field: FormField) -> str:
+    prefix = f"{form_field.field.label(form_field.language)}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
@@ -225,16 +227,24 @@ def apply_values(
     draft.context = concepts.context_triples(linked)
 
 
-def place_problems(fields: list[FormField], problems: Iterable[Problem]) -> list[str]:
-    """Put each problem next to its field; returns those about no field of the form."""
+def place_problems(
+    fields: list[FormField], problems: Iterable[Problem], language: str = "en"
+) -> list[str | Message]:
+    """Put each problem next to its field, in ``language``; returns those about no field of
+    the form. A message the shapes do not give (one of Atrium's own English sentences) stays a
+    message id, for the web to translate where it shows it."""
     by_predicate = {f.field.path.value: f for f in fields}
-    general = []
+    general: list[str | Message] = []
     for problem in problems:
         form_field = by_predicate.get(problem.path or "")
+        message = problem.message_in(language)
         if form_field is not None:
-            form_field.errors.append(problem.message)
+            form_field.errors.append(message)
+        elif problem.message_texts:
+            general.append(f"{problem.field_in(language)}: {message}")
         else:
-            general.append(f"{problem.field}: {problem.message}")
+            field_name = problem.field_in(language)
+            general.append(M_("%(field)s: %(message)s", field=field_name, message=Message(message)))
     return general
 
 

@@ -12,6 +12,15 @@ result of the validation report (SHACL 1.0 section 3.6: ``sh:focusNode``, ``sh:r
 ``sh:sourceShape``, ``sh:resultMessage``) becomes a :class:`Problem` in plain words: the
 field is the ``sh:name`` of the shape that failed, the message its ``sh:message``.
 
+Both in every language the shapes give (SHACL allows one ``sh:name`` and one ``sh:message`` per
+language): pySHACL writes one ``sh:resultMessage`` per ``sh:message``, keeping its language tag,
+but a SHACL-SPARQL constraint's messages come back untagged once their ``{?var}`` are filled in,
+so each is matched back to the ``sh:message`` it was made from. :attr:`Problem.message` and
+``str()`` are English (the API, the CLI, the logs); :meth:`Problem.message_in` is the reader's
+language by the fallback every surface uses (:func:`app.domain.shapes.fields.best_text`). A
+shape without any ``sh:message`` gets a sentence of Atrium's own by the kind of constraint
+that failed, not pySHACL's technical one: an English message id the web translates.
+
 The shape files use relative IRIs for Atrium's own concepts and are parsed with the base
 ``{base_iri}vocab/``, so ``<departments>`` is the departments scheme. Checks of linked
 concepts (asset type, department, rights, sites, channels, audiences) read only their
@@ -33,6 +42,8 @@ checked, so nothing may be stored.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +55,23 @@ from rdflib.namespace import RDFS, SH
 from rdflib.term import Node
 
 from app.domain.assets.stored_literals import short_datatype, stored_forms
-from app.domain.shapes.fields import local_name, members
+from app.domain.messages import M_, Message
+from app.domain.shapes.fields import best_text, local_name, members
 
 RdflibTerm = URIRef | BNode | Literal
+Texts = tuple[tuple[str, str], ...]  # (language tag, "" for none; text)
 OWL_IMPORTS = URIRef("http://www.w3.org/2002/07/owl#imports")
 _SKOLEM = "/.well-known/genid/"
+_VARIABLE = re.compile(r"\{[?$]\w+\}")  # {?value} in a SHACL-SPARQL sh:message (§5.3.2)
+# What a shape without sh:message says, by the constraint component that failed (SHACL §4).
+_NOT_VALID = M_("is not valid")
+_WITHOUT_MESSAGE: dict[URIRef, Message] = {
+    SH.MinCountConstraintComponent: M_("is missing"),
+    SH.MaxCountConstraintComponent: M_("has more values than it may"),
+    SH.DatatypeConstraintComponent: M_("is not a value of the right type"),
+    SH.PatternConstraintComponent: M_("does not have the expected form"),
+    SH.InConstraintComponent: M_("is not one of the values allowed"),
+}
 
 
 class ShapesCannotRun(ValueError):
@@ -64,9 +87,26 @@ class Problem:
     field: str
     message: str
     value: str | None = None  # sh:value: the value at fault, when the result names one
+    # The field's name and the message in each language the shapes give; none: the message is
+    # one of Atrium's own English sentences (the shape has no sh:message), for the web to
+    # translate.
+    field_texts: Texts = dataclasses.field(default=(), compare=False)
+    message_texts: Texts = dataclasses.field(default=(), compare=False)
 
     def __str__(self) -> str:
         return f"{self.focus}: {self.field}: {self.message}"
+
+    def field_in(self, language: str) -> str:
+        """The field's name in ``language``, else by the fallback order of labels."""
+        return best_text(dict(self.field_texts), language) or self.field
+
+    def message_in(self, language: str) -> str:
+        """The message in ``language``, else by the fallback order (English if none)."""
+        return best_text(dict(self.message_texts), language) or self.message
+
+    def in_language(self, language: str) -> str:
+        """``str()`` in ``language``: focus, field and message."""
+        return f"{self.focus}: {self.field_in(language)}: {self.message_in(language)}"
 
 
 @dataclass
@@ -232,8 +272,11 @@ def _store_changes(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Problem]:
             )
         path = str(predicate)
         shape = shapes.value(None, SH.path, predicate)
-        field = _best_text(shapes.objects(shape, SH.name)) if shape is not None else None
-        problems.append(Problem(str(subject), path, field or local_name(path), message, str(value)))
+        names = _texts(shapes.objects(shape, SH.name)) if shape is not None else {}
+        field = best_text(names) or local_name(path)
+        problems.append(
+            Problem(str(subject), path, field, message, str(value), tuple(names.items()))
+        )
     return problems
 
 
@@ -244,13 +287,51 @@ def _problem(report: rdflib.Graph, result: Node, shapes: rdflib.Graph) -> Proble
     if path is None and rule is not None:
         path = _iri_or_none(shapes.value(rule, SH.path))
     value = report.value(result, SH.value)
+    names = _field_names(shapes, shape, rule, path)
+    messages = _messages(report, result, shapes)
     return Problem(
         focus=str(report.value(result, SH.focusNode)),
         path=path,
-        field=_field_name(shapes, shape, rule, path),
-        message=_best_text(report.objects(result, SH.resultMessage)) or "is not valid",
+        field=best_text(names) or "asset",
+        message=best_text(messages) or str(_fallback(report, result)),
         value=str(value) if value is not None else None,
+        field_texts=tuple(names.items()),
+        message_texts=tuple(messages.items()),
     )
+
+
+def _messages(report: rdflib.Graph, result: Node, shapes: rdflib.Graph) -> dict[str, str]:
+    """The result's messages by language, as pySHACL wrote them: a SHACL-SPARQL constraint's
+    own (pySHACL writes its shape's after them, untagged too), else its shape's; none when
+    neither has an sh:message."""
+    written = sorted(m for m in report.objects(result, SH.resultMessage) if isinstance(m, Literal))
+    sources = (report.value(result, SH.sourceConstraint), report.value(result, SH.sourceShape))
+    for source in (s for s in sources if s is not None):
+        templates = [m for m in shapes.objects(source, SH.message) if isinstance(m, Literal)]
+        texts: dict[str, str] = {}
+        for message in written:
+            language = message.language or _language_of(str(message), templates)
+            if language is not None:
+                texts.setdefault(language.lower(), str(message))
+        if texts:
+            return texts
+    return {}
+
+
+def _language_of(message: str, templates: list[Literal]) -> str | None:
+    """The language ("" for none) of the ``sh:message`` a message was made from by filling in
+    its ``{?var}``; None if it was made from none of ``templates``."""
+    for template in templates:
+        parts = _VARIABLE.split(str(template))
+        if re.fullmatch(".*?".join(re.escape(part) for part in parts), message, re.S):
+            return template.language or ""
+    return None
+
+
+def _fallback(report: rdflib.Graph, result: Node) -> Message:
+    component = report.value(result, SH.sourceConstraintComponent)
+    found = _WITHOUT_MESSAGE.get(component) if isinstance(component, URIRef) else None
+    return found or _NOT_VALID
 
 
 def _rule_shape(shapes: rdflib.Graph, shape: Node | None) -> Node | None:
@@ -261,26 +342,26 @@ def _rule_shape(shapes: rdflib.Graph, shape: Node | None) -> Node | None:
     return with_path.pop() if len(with_path) == 1 else None
 
 
-def _field_name(
+def _field_names(
     shapes: rdflib.Graph, shape: Node | None, rule: Node | None, path: str | None
-) -> str:
+) -> dict[str, str]:
+    """The field's name by language: the sh:name of the shape or of the one inside its sh:or,
+    else its rdfs:label, else the local name of the path."""
     for candidate in (shape, rule):
         if candidate is not None:
-            name = _best_text(shapes.objects(candidate, SH.name))
-            if name:
-                return name
-    label = _best_text(shapes.objects(shape, RDFS.label)) if shape is not None else None
-    return label or (local_name(path) if path else "asset")
+            names = _texts(shapes.objects(candidate, SH.name))
+            if names:
+                return names
+    labels = _texts(shapes.objects(shape, RDFS.label)) if shape is not None else {}
+    return labels or ({"": local_name(path)} if path else {})
 
 
-def _best_text(literals: Iterable[Node]) -> str | None:
-    """English if there is any, else text without a language, else any text."""
-    texts = [node for node in literals if isinstance(node, Literal)]
-    for wanted in ("en", None):
-        for text in texts:
-            if text.language == wanted:
-                return str(text)
-    return str(texts[0]) if texts else None
+def _texts(literals: Iterable[Node]) -> dict[str, str]:
+    """One text per language tag ("" for none), the first in order where there are several."""
+    texts: dict[str, str] = {}
+    for literal in sorted(node for node in literals if isinstance(node, Literal)):
+        texts.setdefault((literal.language or "").lower(), str(literal))
+    return texts
 
 
 def _iri_or_none(node: Node | None) -> str | None:

@@ -87,7 +87,8 @@ class Field:
     unique_lang: bool = False  # one value per language: one value on a form
     multiline: bool = False  # dash:singleLine false: a text area
     pattern: str | None = None
-    pattern_message: str = ""  # the sh:message of the shape holding sh:pattern
+    pattern_message: str = ""  # the sh:message of the shape holding sh:pattern, in English
+    pattern_messages: Mapping[str, str] = field(default_factory=dict)  # … in each language
     facet: bool = False
     searchable: bool = False
     editable: bool = True
@@ -115,9 +116,10 @@ class Field:
         """A concept field open to every scheme that no other field claims."""
         return self.kind == CONCEPT and self.scheme is None
 
-    def parse(self, text: str, resolve: ConceptResolver) -> Term:
-        """The RDF value of ``text``; ValueError with a readable reason if it is bad."""
-        return parse_value(self, text, resolve)
+    def parse(self, text: str, resolve: ConceptResolver, language: str = "en") -> Term:
+        """The RDF value of ``text``; ValueError with a readable reason if it is bad (the
+        field's label and the shapes' message in ``language``)."""
+        return parse_value(self, text, resolve, language)
 
 
 class ConceptResolver:
@@ -137,13 +139,14 @@ def best_text(texts: Mapping[str, str], language: str = "en") -> str | None:
     return texts[min(texts, key=preference.rank)]
 
 
-def parse_value(field: Field, text: str, concepts: ConceptResolver) -> Term:
+def parse_value(field: Field, text: str, concepts: ConceptResolver, language: str = "en") -> Term:
     text = text.strip()
-    label = field.label()
+    label = field.label(language)
     if not text:
         raise ValueError(f"{label}: empty value")
     if field.pattern and not re.search(field.pattern, text):
-        raise ValueError(f"{label}: {field.pattern_message or 'must match ' + field.pattern}")
+        said = best_text(field.pattern_messages, language) or field.pattern_message
+        raise ValueError(f"{label}: {said or 'must match ' + field.pattern}")
     if field.kind == CONCEPT:
         return concepts.resolve_for(field, text)
     if field.kind == CHOICE:
@@ -283,6 +286,7 @@ def _field(
         multiline=not _flag(values(DASH.singleLine), default=True),
         pattern=patterns[0] if patterns else None,
         pattern_message=best_text(pattern_messages) or "",
+        pattern_messages=pattern_messages,
         facet=facet,
         searchable=searchable,
         editable=editable,

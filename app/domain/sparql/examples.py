@@ -3,6 +3,10 @@
 Their text is built with the configured base IRI (``vocab:``, ``dept:`` prefixes), and every
 one runs against the demo collection in the tests. Besides the fixed ones, each department
 profile gets an example written from its fields (:func:`examples`).
+
+Titles and what each teaches are messages (:class:`~app.domain.messages.Message`): English as
+text, in the reader's language where the web shows them; a profile's example names its fields
+by their ``sh:name`` in the reader's language.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.iris import Iris
+from app.domain.messages import M_, Message
 from app.domain.shapes.fields import Field
 from app.domain.shapes.registry import FieldRegistry
 from app.namespaces import PREFIXES
@@ -18,17 +23,19 @@ from app.namespaces import PREFIXES
 @dataclass(frozen=True)
 class Example:
     name: str
-    title: str
-    teaches: str
+    title: Message
+    teaches: Message
     body: str
 
 
 EXAMPLES: tuple[Example, ...] = (
     Example(
         "assets-per-department",
-        "Assets per department",
-        "Every asset has one owning department (dam:department), a concept of the departments "
-        "scheme with labels in several languages.",
+        M_("Assets per department"),
+        M_(
+            "Every asset has one owning department (dam:department), a concept of the departments "
+            "scheme with labels in several languages."
+        ),
         """SELECT ?department (COUNT(?asset) AS ?assets) WHERE {
   ?asset a dam:Asset ; dam:department ?d .
   ?d skos:prefLabel ?department .
@@ -39,8 +46,8 @@ ORDER BY DESC(?assets)""",
     ),
     Example(
         "most-used-concepts",
-        "Most used subjects",
-        "Assets link to subject concepts with dct:subject; the concepts live in SKOS schemes.",
+        M_("Most used subjects"),
+        M_("Assets link to subject concepts with dct:subject; the concepts live in SKOS schemes."),
         """SELECT ?concept ?label (COUNT(?asset) AS ?uses) WHERE {
   ?asset a dam:Asset ; dct:subject ?concept .
   OPTIONAL { ?concept skos:prefLabel ?label . FILTER(LANG(?label) = "en") }
@@ -51,9 +58,11 @@ LIMIT 20""",
     ),
     Example(
         "assets-by-subtree",
-        "Assets about people (a concept and everything narrower)",
-        "skos:broader* walks down a concept's subtree: staff portraits, teams, customers… are "
-        "all people.",
+        M_("Assets about people (a concept and everything narrower)"),
+        M_(
+            "skos:broader* walks down a concept's subtree: staff portraits, teams, customers… are "
+            "all people."
+        ),
         """SELECT ?asset ?title ?concept WHERE {
   ?concept skos:broader* subjects:people .
   ?asset a dam:Asset ; dct:subject ?concept ; dct:title ?title .
@@ -62,12 +71,14 @@ ORDER BY ?title""",
     ),
     Example(
         "results-per-segment",
-        "Results per segment and channel (a segment includes its narrower ones)",
-        "Results are W3C Data Cube observations (qb:Observation), each credited to the segment "
-        "it reached (dam:segment). skos:broader* rolls them up: consumers include students and "
-        "families, customers include every customer segment. The inner DISTINCT counts each "
-        "observation once per segment; impressions, clicks and conversions are different "
-        "measures, so each has its own sum and they are never added together.",
+        M_("Results per segment and channel (a segment includes its narrower ones)"),
+        M_(
+            "Results are W3C Data Cube observations (qb:Observation), each credited to the segment "
+            "it reached (dam:segment). skos:broader* rolls them up: consumers include students and "
+            "families, customers include every customer segment. The inner DISTINCT counts each "
+            "observation once per segment; impressions, clicks and conversions are different "
+            "measures, so each has its own sum and they are never added together."
+        ),
         """SELECT ?segment ?segmentLabel ?channelLabel ?impressions ?clicks ?conversions WHERE {
   {
     SELECT ?segment ?channel (SUM(?i) AS ?impressions) (SUM(?c) AS ?clicks)
@@ -87,12 +98,14 @@ ORDER BY ?segmentLabel ?channelLabel""",
     ),
     Example(
         "made-for-versus-reached",
-        "Made for a segment versus results observed in it",
-        "Two different claims: schema:audience says which segments an asset was made for; "
-        "dam:segment on an observation says which segment its results were observed in. Per "
-        "segment reached (rolled up through skos:broader*), this splits the results between "
-        "assets made for it (their audience is the segment, inside it or includes it) and "
-        "assets made for someone else, or for no segment at all.",
+        M_("Made for a segment versus results observed in it"),
+        M_(
+            "Two different claims: schema:audience says which segments an asset was made for; "
+            "dam:segment on an observation says which segment its results were observed in. Per "
+            "segment reached (rolled up through skos:broader*), this splits the results between "
+            "assets made for it (their audience is the segment, inside it or includes it) and "
+            "assets made for someone else, or for no segment at all."
+        ),
         """SELECT ?segment ?segmentLabel ?madeForIt ?assets ?impressions ?clicks ?conversions
 WHERE {
   {
@@ -117,12 +130,15 @@ ORDER BY ?segmentLabel DESC(?madeForIt)""",
 )
 
 
-def examples(fields: FieldRegistry) -> tuple[Example, ...]:
-    """The fixed examples, then one per department profile, written from its fields."""
-    return EXAMPLES + tuple(_profile_example(d, fields.profiles[d]) for d in fields.departments)
+def examples(fields: FieldRegistry, language: str = "en") -> tuple[Example, ...]:
+    """The fixed examples, then one per department profile, written from its fields (named
+    in ``language``)."""
+    return EXAMPLES + tuple(
+        _profile_example(d, fields.profiles[d], language) for d in fields.departments
+    )
 
 
-def _profile_example(department: str, fields: tuple[Field, ...]) -> Example:
+def _profile_example(department: str, fields: tuple[Field, ...], language: str) -> Example:
     """The department's assets with the values of each field its profile adds."""
     shown = [f for f in fields if f.kind != "resource"]
     columns, patterns = [], []
@@ -140,7 +156,7 @@ def _profile_example(department: str, fields: tuple[Field, ...]) -> Example:
             patterns.append(f"  OPTIONAL {{ ?asset <{f.path.value}> {value} }}")
             shown_value = f"STR({value})"
         columns.append(f'(GROUP_CONCAT(DISTINCT {shown_value}; separator=", ") AS ?{f.name})')
-    names = ", ".join(f"{f.name} ({f.label()})" for f in shown)
+    names = ", ".join(f"{f.name} ({f.label(language)})" for f in shown)
     body = (
         f"SELECT ?asset ?title {' '.join(columns)} WHERE {{\n"
         f"  ?asset a dam:Asset ; dam:department dept:{department} .\n"
@@ -149,9 +165,13 @@ def _profile_example(department: str, fields: tuple[Field, ...]) -> Example:
     )
     return Example(
         f"profile-{department}",
-        f"What the {department} profile records",
-        f"Each department's SHACL profile adds fields; the {department} profile's are {names}. "
-        "This query is written from the profile itself.",
+        M_("What the %(department)s profile records", department=department),
+        M_(
+            "Each department's SHACL profile adds fields; the %(department)s profile's are "
+            "%(fields)s. This query is written from the profile itself.",
+            department=department,
+            fields=names,
+        ),
         body,
     )
 
