@@ -36,7 +36,7 @@ run: $(VENV)/.installed $(YASGUI) ## set up, load the demo collection once, serv
 	$(PY) -m app serve --port $(PORT)
 
 test: $(VENV)/.installed $(YASGUI) $(AXE) ## run the test suite (slow tests: with CI set or ATRIUM_SLOW=1)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff check app tests benchmarks
