@@ -6,6 +6,7 @@ translation fails here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,6 +19,7 @@ from conftest import http_sign_in, make_atrium, serving
 from PIL import Image
 
 from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.results.observations import Observation
 from app.service import Atrium
 from app.web.i18n import LANGUAGE_COOKIE, TRANSLATIONS, interface_languages
 
@@ -30,6 +32,30 @@ def ingest_one(atrium: Atrium, path: Path, access: str, *settings: str) -> str:
     outcome = ingester.run([path], options).outcomes[0]
     assert outcome.status == "ingested", outcome.reason
     return outcome.asset_id
+
+
+def public_team_asset_with_results(atrium: Atrium, folder: Path) -> str:
+    """An olive picture, public and tagged Team, with a month of email results for consumers
+    from the spring launch: what the pages of the i18n tests show their numbers and labels on."""
+    picture = folder / "team.png"
+    Image.new("RGB", (320, 200), "olive").save(picture)
+    ingester = Ingester(atrium)
+    options = ingester.resolve(IngestOptions("marketing", "public", subjects=["Team"]))
+    asset_id = ingester.run([picture], options).outcomes[0].asset_id
+    concept = atrium.iris.concept
+    observation = Observation(
+        atrium.iris.asset(asset_id),
+        concept("audiences/consumers"),
+        concept("channels/email"),
+        concept("campaigns/spring-launch"),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 31),
+        impressions=1200,
+        clicks=90,
+        conversions=12,
+    )
+    atrium.observations.write([observation])
+    return asset_id
 
 
 @pytest.fixture(scope="module")

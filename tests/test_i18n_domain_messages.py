@@ -10,7 +10,6 @@ also shows that the English page has the strings, so the check fails without a t
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import html
 import io
 import re
@@ -20,11 +19,9 @@ import pytest
 import requests
 from conftest import http_sign_in, make_atrium, serving
 from PIL import Image
-from test_i18n import english_left, english_ui_strings, html_lang
+from test_i18n import english_left, english_ui_strings, html_lang, public_team_asset_with_results
 
-from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.messages import M_, Message, parsed
-from app.domain.results.observations import Observation
 from app.domain.terms import NamedNode
 from app.domain.vocab.history import A_CONCEPT, QUOTED, SUMMARIES, WITHOUT_A_NAME, Actor
 
@@ -44,27 +41,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     (with an API token) and a taxonomist."""
     folder = tmp_path_factory.mktemp("i18n-domain")
     atrium = make_atrium(folder / "data")
-    picture = folder / "team.png"
-    picture.write_bytes(_png("olive"))
-    ingester = Ingester(atrium)
-    options = ingester.resolve(IngestOptions("marketing", "public", subjects=["Team"]))
-    asset_id = ingester.run([picture], options).outcomes[0].asset_id
-    concept = atrium.iris.concept
-    atrium.observations.write(
-        [
-            Observation(
-                atrium.iris.asset(asset_id),
-                concept("audiences/consumers"),
-                concept("channels/email"),
-                concept("campaigns/spring-launch"),
-                dt.date(2026, 3, 1),
-                dt.date(2026, 3, 31),
-                impressions=1200,
-                clicks=90,
-                conversions=12,
-            )
-        ]
-    )
+    asset_id = public_team_asset_with_results(atrium, folder)
     atrium.users.add("admin1", "admin", [], PASSWORD)
     atrium.users.add("taxo1", "taxonomist", [], PASSWORD)
     token = atrium.users.issue_token("admin1", "test")[1]

@@ -19,11 +19,9 @@ from conftest import http_sign_in, make_atrium, serving
 from flask import Flask
 from markupsafe import escape
 from PIL import Image
-from test_i18n import english_left, english_ui_strings, html_lang
+from test_i18n import english_left, english_ui_strings, html_lang, public_team_asset_with_results
 from werkzeug import exceptions
 
-from app.domain.media.ingest import Ingester, IngestOptions
-from app.domain.results.observations import Observation
 from app.domain.sparql.saved_queries import SavedQuery
 from app.domain.terms import NamedNode
 from app.domain.vocab.history import Actor
@@ -42,23 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     concept, a saved query, a revoked share link; an admin, a taxonomist and a viewer."""
     folder = tmp_path_factory.mktemp("i18n-messages")
     atrium = make_atrium(folder / "data")
-    picture = folder / "team.png"
-    Image.new("RGB", (320, 200), "olive").save(picture)
-    ingester = Ingester(atrium)
-    options = ingester.resolve(IngestOptions("marketing", "public", subjects=["Team"]))
-    asset_id = ingester.run([picture], options).outcomes[0].asset_id
-    concept = atrium.iris.concept
-    figures = {"impressions": 1200, "clicks": 90, "conversions": 12}
-    observation = Observation(
-        atrium.iris.asset(asset_id),
-        concept("audiences/consumers"),
-        concept("channels/email"),
-        concept("campaigns/spring-launch"),
-        dt.date(2026, 3, 1),
-        dt.date(2026, 3, 31),
-        **figures,
-    )
-    atrium.observations.write([observation])
+    asset_id = public_team_asset_with_results(atrium, folder)
     for name, role in (("admin1", "admin"), ("taxo1", "taxonomist"), ("viewer1", "viewer")):
         atrium.users.add(name, role, [], PASSWORD)
     _add_label(atrium, TEAM, "Squad", atrium.vocab.editor.version(NamedNode(TEAM)))

@@ -149,13 +149,7 @@ def test_the_german_edit_form_says_in_german_what_is_wrong_and_names_fields_in_g
     assert ">Kampagne<" in campaign and "campaign</label>" not in campaign
     assert "Die Kampagne, für die das Asset gemacht wurde" in campaign
     assert "Wer das Asset sehen darf" not in form  # not an editable field: not on the form
-    response = client.post(
-        f"/assets/{asset}/edit",
-        data={"csrf_token": csrf_token(client), "title": ""},
-        headers=GERMAN,
-    )
-    assert response.status_code == 422
-    error = _field_html(response.get_data(as_text=True), "title")
+    error = _title_refusal(client, asset, GERMAN)
     assert "fehlt (jedes Asset braucht einen Titel)" in error
     assert "every asset needs a title" not in error
 
@@ -163,14 +157,19 @@ def test_the_german_edit_form_says_in_german_what_is_wrong_and_names_fields_in_g
 def test_the_french_edit_form_says_in_french_what_is_wrong(client, sign_in, atrium) -> None:
     asset = put_asset(atrium, "Printemps")
     sign_in(client, "contributor", ("marketing",))
+    error = _title_refusal(client, asset, FRENCH)
+    assert "manque (chaque ressource a besoin d&#39;un titre)" in error
+
+
+def _title_refusal(client, asset: str, headers: dict[str, str]) -> str:
+    """The title field's markup after an edit that empties the title was refused."""
     response = client.post(
         f"/assets/{asset}/edit",
         data={"csrf_token": csrf_token(client), "title": ""},
-        headers=FRENCH,
+        headers=headers,
     )
     assert response.status_code == 422
-    error = _field_html(response.get_data(as_text=True), "title")
-    assert "manque (chaque ressource a besoin d&#39;un titre)" in error
+    return _field_html(response.get_data(as_text=True), "title")
 
 
 def test_the_german_upload_form_explains_a_malformed_value_in_the_shapes_german(
