@@ -240,3 +240,27 @@ def test_a_profiles_field_labels_and_missing_fields_in_german_and_french(atrium)
     assert fields["consentGiven"].label("de") == "Einwilligung erteilt"
     assert fields["consentGiven"].label("fr") == "consentement donné"
     assert atrium.assets.missing_fields(asset)[0].field_in("de") == "Einwilligung endet"
+
+
+def test_the_results_form_says_in_german_which_segment_the_shape_refuses(
+    client, sign_in, atrium
+) -> None:
+    asset = put_asset(atrium, "Plakat")
+    sign_in(client, "contributor", ("marketing",))
+    concept = atrium.iris.concept
+    form = {
+        "segment": concept("channels/web").value,  # a channel where a segment belongs
+        "channel": concept("channels/email").value,
+        "campaign": concept("campaigns/spring-launch").value,
+        "start": "2026-04-01",
+        "end": "2026-04-30",
+        "impressions": "800",
+        "clicks": "80",
+        "conversions": "8",
+        "csrf_token": csrf_token(client),
+    }
+    response = client.post(f"/assets/{asset}/results", data=form, headers=GERMAN)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Segment: muss genau ein Segment aus dem Zielgruppenvokabular sein" in page
+    assert "from the audiences vocabulary" not in page

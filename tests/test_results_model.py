@@ -83,4 +83,5 @@ def test_the_shape_refuses_a_segment_from_another_scheme(atrium) -> None:
     wrong = Observation(**{**wrong.__dict__, "segment": atrium.iris.concept("channels/web")})
     context = atrium.concepts().context_triples([wrong.segment, wrong.channel])
     found = atrium.observations.shape_problems([wrong], context)
-    assert any("segment" in p for p in found[wrong.iri(atrium.iris).value])
+    said = [p.field_and_message_in("en") for p in found[wrong.iri(atrium.iris).value]]
+    assert any("segment" in p for p in said), said

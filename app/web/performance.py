@@ -225,7 +225,8 @@ def record(asset_id: str) -> object:
         atrium = current_atrium()
         context = atrium.concepts().context_triples([observation.segment, observation.channel])
         found = atrium.observations.shape_problems([observation], context)
-        errors += [message for messages in found.values() for message in messages]
+        language = current_language()
+        errors += [p.field_and_message_in(language) for each in found.values() for p in each]
     if errors:
         return _asset_page(asset_id, triples, results_context(asset_id, values, errors)), 400
     current_atrium().observations.write([observation])

@@ -106,7 +106,11 @@ class Problem:
 
     def in_language(self, language: str) -> str:
         """``str()`` in ``language``: focus, field and message."""
-        return f"{self.focus}: {self.field_in(language)}: {self.message_in(language)}"
+        return f"{self.focus}: {self.field_and_message_in(language)}"
+
+    def field_and_message_in(self, language: str) -> str:
+        """The field and the message in ``language``, for a page that names the focus itself."""
+        return f"{self.field_in(language)}: {self.message_in(language)}"
 
 
 @dataclass

@@ -306,7 +306,7 @@ class ResultsImporter:
     def _shape_problems(self, observation: Observation) -> list[str]:
         context = self._concepts.context_triples([observation.segment, observation.channel])  # type: ignore[union-attr]
         found = self.atrium.observations.shape_problems([observation], context)
-        return [p for each in found.values() for p in each]
+        return [p.field_and_message_in("en") for each in found.values() for p in each]
 
     def _finish_campaigns(self, summary: ImportSummary) -> None:
         """Widen each campaign created to the period and channels of all its rows."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets.validation import Validator
+from app.domain.assets.validation import Problem, Validator
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.messages import M_, Message
@@ -74,13 +74,13 @@ class Observations:
 
     def shape_problems(
         self, observations: list[Observation], context: list[Triple]
-    ) -> dict[str, list[str]]:
+    ) -> dict[str, list[Problem]]:
         """SHACL problems by observation IRI (``context``: the concepts' type and scheme)."""
         triples = [t for o in observations for t in o.triples(self.iris)]
         report = self._shape.check(to_rdflib_graph(triples + context), None)
-        found: dict[str, list[str]] = {}
+        found: dict[str, list[Problem]] = {}
         for problem in report.refusals:
-            found.setdefault(problem.focus, []).append(f"{problem.field}: {problem.message}")
+            found.setdefault(problem.focus, []).append(problem)
         return found
 
     def write(
