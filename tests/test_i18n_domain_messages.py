@@ -24,6 +24,7 @@ from test_i18n import english_left, english_ui_strings, html_lang, public_team_a
 from app.domain.messages import M_, Message, parsed
 from app.domain.terms import NamedNode
 from app.domain.vocab.history import A_CONCEPT, QUOTED, SUMMARIES, WITHOUT_A_NAME, Actor
+from app.storage.graphstore import Scope
 
 PASSWORD = "a-long-enough-password"
 TEAM = "http://atrium.test/vocab/subjects/team"
@@ -369,3 +370,45 @@ def test_a_saved_query_that_is_not_sparql_is_refused_in_german(site) -> None:
     assert "Geben Sie der Abfrage einen Titel" in _text(untitled)
     _no_english_left(invalid, untitled)
     _shows(save(_browser(base_url, language="en")), "the query is not valid SPARQL 1.1: %(detail)s")
+
+
+# Collections, search and zip refusals ------------------------------------------------------------
+
+
+def _collection_refusals(browser: requests.Session, base_url: str) -> dict:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{base_url}/").text)[1]
+    create = lambda **data: browser.post(f"{base_url}/collections", data=data)  # noqa: E731
+    return {
+        "untitled": create(title=" ", visibility="personal", csrf_token=token),
+        "too long": create(title="x" * 201, visibility="personal", csrf_token=token),
+        "bad page": browser.get(f"{base_url}/search", params={"page": "0"}),
+        "too many for a zip": browser.post(
+            f"{base_url}/bulk/zip", data={"asset": ["0" * 16] * 2001, "csrf_token": token}
+        ),
+    }
+
+
+def test_collection_search_and_zip_refusals_are_in_german(site) -> None:
+    atrium, base_url, *_ = site
+    pages = _collection_refusals(_browser(base_url), base_url)
+    assert [pages[k].status_code for k in pages] == [400, 400, 400, 413]
+    assert "Eine Sammlung braucht einen Titel" in _text(pages["untitled"])
+    assert "Titel: muss ein Titel mit 1 bis 200 Zeichen sein" in _text(pages["too long"])
+    assert "page='0' ist nicht eine Seite von 1 bis 10.000" in _text(pages["bad page"])
+    assert "Höchstens 2.000 Medien passen in ein Zip" in _text(pages["too many for a zip"])
+    _no_english_left(*pages.values())
+    english = _collection_refusals(_browser(base_url, language="en"), base_url)
+    _shows(english["untitled"], "a collection needs a title")
+    _shows(english["bad page"], "a page from 1 to %(last)s")
+    assert "title: must be one title of 1 to 200 characters" in _text(english["too long"])
+    assert atrium.collections.list(Scope.everything()) == []  # nothing stored
+
+
+def test_the_collections_api_refuses_in_english_whatever_the_language(site) -> None:
+    _, base_url, _, token = site
+    answer = requests.post(
+        f"{base_url}/api/collections", json={"title": "x" * 201}, headers=_api(token), timeout=30
+    )
+    assert answer.status_code == 400
+    assert "title: must be one title of 1 to 200 characters" in answer.text
+    assert "Titel" not in answer.text

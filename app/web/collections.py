@@ -34,14 +34,16 @@ from app.domain.collections import (
     CollectionError,
     CollectionForbidden,
     CollectionNotFound,
+    CollectionRefused,
     Collections,
 )
 from app.domain.iris import COLLECTION_ID
 from app.web.auth import answers_anonymous_itself, current_user
 from app.web.context import current_atrium, current_reader, current_scope
-from app.web.i18n import current_language
+from app.web.i18n import current_language, localized
 from app.web.i18n import lazy_text as _l
 from app.web.negotiation import negotiated
+from app.web.refusals import problems_said
 
 collections = Blueprint("collections", __name__)
 
@@ -79,7 +81,7 @@ def create() -> Response | tuple[str, int]:
     """Make a collection from the form."""
     _signed_in()
     form = request.form
-    with _refusals(page=True):
+    with collection_refusals():
         collection_id = current_atrium().collections.create(
             current_reader(),
             form.get("title", ""),
@@ -147,7 +149,7 @@ def delete(collection_id: str) -> Response | tuple[str, int]:
     _signed_in()
     if request.form.get("confirm") != "yes":
         abort(400, description=_l("tick the box to confirm that the collection should go"))
-    with _refusals(page=True):
+    with collection_refusals():
         current_atrium().collections.delete(
             collection_id,
             current_reader(),
@@ -203,7 +205,7 @@ def move(collection_id: str) -> Response | tuple[str, int]:
 def _form_change(collection_id: str, change: Callable) -> Response | tuple[str, int]:
     version = request.form.get("version") or None
     try:
-        with _refusals(page=True, conflicts=False):
+        with collection_refusals(conflicts=False):
             change(current_atrium().collections, version)
     except CollectionConflict as conflict:
         return _page(_visible(collection_id), str(conflict)), 409
@@ -224,7 +226,7 @@ def _form_members() -> list:
     references = [m for m in request.form.getlist("member") if m.strip()]
     if not references:
         abort(400, description=_l("choose an asset or a collection"))
-    with _refusals(page=True):
+    with collection_refusals():
         return [current_atrium().collections.reference(m) for m in references]
 
 
@@ -266,7 +268,7 @@ def api_create() -> tuple[Response, int]:
     """Make a collection."""
     _signed_in()
     body = _json_body()
-    with _refusals():
+    with collection_refusals():
         collection_id = current_atrium().collections.create(
             current_reader(),
             body.get("title"),
@@ -295,7 +297,7 @@ def api_update(collection_id: str) -> Response:
         visibility=body.get("visibility"),
         department=body.get("department"),
     )
-    with _refusals():
+    with collection_refusals():
         current_atrium().collections.update(
             collection_id,
             current_reader(),
@@ -312,7 +314,7 @@ def api_delete(collection_id: str) -> tuple[str, int]:
     """Delete a collection."""
     _signed_in()
     body = _json_body(optional=True)
-    with _refusals():
+    with collection_refusals():
         current_atrium().collections.delete(
             collection_id, current_reader(), current_scope(), expected_version=_version(body)
         )
@@ -329,7 +331,7 @@ def api_members(collection_id: str) -> Response:
     if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
         abort(400, description='send {"members": [IRI or id, …]}')
     atrium, reader, scope = current_atrium(), current_reader(), current_scope()
-    with _refusals():
+    with collection_refusals():
         members = [atrium.collections.reference(m) for m in raw]
         version = _version(body)
         change = _MEMBER_CHANGES[request.method]
@@ -376,20 +378,23 @@ def _version(body: dict) -> str | None:
 
 
 @contextmanager
-def _refusals(*, page: bool = False, conflicts: bool = True) -> Iterator[None]:
-    """The domain's refusals as HTTP answers: 404, 403, 409, else 400."""
+def collection_refusals(*, conflicts: bool = True) -> Iterator[None]:
+    """The domain's refusals as HTTP answers in the reader's language: 404, 403, 409, else
+    400 (``conflicts=False``: a conflict is left to the caller)."""
     try:
         yield
     except CollectionNotFound:
         abort(404)
     except CollectionForbidden as error:
-        abort(403, description=str(error))
+        abort(403, description=localized(error))
     except CollectionConflict as error:
         if not conflicts:
             raise
-        abort(409, description=str(error))
+        abort(409, description=localized(error))
+    except CollectionRefused as error:
+        abort(400, description=problems_said(error.problems))
     except CollectionError as error:
-        abort(400, description=str(error))
+        abort(400, description=localized(error))
 
 
 def _safe_next(target: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.config import Config
 from app.domain.assets.records import AssetRefused
+from app.domain.assets.validation import Problem
 from app.web.i18n import N_, LazyText, current_language
 from app.web.i18n import lazy_text as _l
 
@@ -58,3 +59,9 @@ def refused_because(refusal: AssetRefused) -> LazyText:
     return LazyText(
         lambda: "; ".join(p.in_language(current_language()) for p in refusal.report.refusals)
     )
+
+
+def problems_said(problems: list[Problem]) -> LazyText:
+    """The shapes' problems as their fields and messages, in the language of whoever reads
+    them, for a page that names what was refused itself (English for API clients)."""
+    return LazyText(lambda: "; ".join(p.field_and_message_in(current_language()) for p in problems))

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from app.domain.search import BadSearch, SearchQuery
 from app.domain.search.query import PARAMETERS
 from app.web.context import current_atrium
-from app.web.i18n import interface_languages
+from app.web.i18n import interface_languages, localized
 
 VIEWS = ("grid", "list")
 FROM_SEARCH = "in"  # the asset page's parameter naming the search it was reached from
@@ -34,7 +34,7 @@ def request_query() -> SearchQuery:
     try:
         return SearchQuery.from_args(request.args, current_atrium().search.facets().names)
     except BadSearch as error:
-        abort(400, description=str(error))
+        abort(400, description=localized(error))
 
 
 class SearchUrls:

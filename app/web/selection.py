@@ -33,16 +33,12 @@ from app.domain.assets.bulk import (
     parse_asset_ids,
 )
 from app.domain.assets.zips import TooManyForZip, check_count, stream_zip
-from app.domain.collections import (
-    CollectionError,
-    CollectionForbidden,
-    CollectionNotFound,
-)
 from app.domain.iris import COLLECTION_ID
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
 from app.domain.search import BadSearch, SearchQuery
 from app.web.auth import current_user, role_required
+from app.web.collections import collection_refusals
 from app.web.context import current_atrium, current_reader, current_scope
 from app.web.i18n import current_language, localized
 from app.web.i18n import lazy_text as _l
@@ -89,7 +85,7 @@ def _selected_ids(limit: int | None = None) -> list[str]:
         try:
             check_count(len(texts), limit)
         except TooManyForZip as error:
-            abort(413, description=str(error))
+            abort(413, description=localized(error))
     try:
         ids = parse_asset_ids(texts, limit)
     except BadSelection as error:
@@ -105,7 +101,7 @@ def _query(form: MultiDict) -> SearchQuery:
     try:
         return SearchQuery.from_args(MultiDict(pairs), current_atrium().search.facets().names)
     except BadSearch as error:
-        abort(400, description=str(error))
+        abort(400, description=localized(error))
 
 
 def _versions(asset_ids: list[str]) -> dict[str, str]:
@@ -159,16 +155,10 @@ def add_to_collection() -> Response | str | tuple[str, int]:
     if not COLLECTION_ID.fullmatch(collection_id):
         abort(400, description=_l("choose a collection"))
     ids = _selected_ids()
-    try:
+    with collection_refusals():
         added, already = BulkActions(current_atrium()).add_to_collection(
             collection_id, current_reader(), current_scope(), ids
         )
-    except CollectionNotFound as error:
-        abort(404, description=str(error))
-    except CollectionForbidden as error:
-        abort(403, description=str(error))
-    except CollectionError as error:
-        abort(400, description=str(error))
     if request.is_json:
         return jsonify({"collection": collection_id, "added": added, "already": already})
     return render_template(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from pyoxigraph import NamedNode, Triple
 
 from app.domain.assets.downloads import download_name, extension_for
+from app.domain.messages import M_
 from app.domain.people.access import ACCESS_NAMES
 from app.domain.people.audit import Actor
 from app.domain.search.concept_lookup import ConceptLookup
@@ -111,8 +112,11 @@ def check_count(count: int, limit: int) -> None:
     """:class:`TooManyForZip` when ``count`` assets are more than a zip may hold."""
     if count > limit:
         raise TooManyForZip(
-            f"at most {limit:,} assets go in one zip or bulk action, and more were chosen: "
-            "narrow the search or choose fewer"
+            M_(
+                "at most %(limit)s assets go in one zip or bulk action, and more were chosen: "
+                "narrow the search or choose fewer",
+                limit=limit,
+            )
         )
 
 

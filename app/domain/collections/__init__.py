@@ -18,6 +18,7 @@ from app.domain.collections.model import (
     CollectionError,
     CollectionForbidden,
     CollectionNotFound,
+    CollectionRefused,
     Member,
     Summary,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "CollectionError",
     "CollectionForbidden",
     "CollectionNotFound",
+    "CollectionRefused",
     "Collections",
     "Member",
     "Membership",

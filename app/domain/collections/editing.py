@@ -14,6 +14,7 @@ from app.domain.collections.model import (
 from app.domain.collections.record import StoredCollection
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
+from app.domain.messages import M_
 from app.domain.people.access import Reader
 from app.storage.graphstore import Scope
 
@@ -66,9 +67,9 @@ class Editing:
             else None
         )
         if stored is None or not collections._sees(iri, self.scope):
-            raise CollectionNotFound(f"no collection {self.collection_id}")
+            raise CollectionNotFound(M_("no collection %(id)s", id=self.collection_id))
         if not (reader.admin or (reader.signed_in and reader.name == stored.owner)):
-            raise CollectionForbidden("only its owner and administrators change a collection")
+            raise CollectionForbidden(M_("only its owner and administrators change a collection"))
         if self.expected_version is not None and self.expected_version != stored.version:
             raise CollectionConflict(stored.version)
         return stored

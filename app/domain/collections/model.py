@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
 
+from app.domain.assets.validation import Problem
 from app.domain.concepts import ONTOLOGY_FILE, read_turtle
+from app.domain.messages import M_
 from app.namespaces import DAM, RDF, RDFS, sparql_prefixes
 
-MAX_TITLE = 200
-MAX_DESCRIPTION = 5_000
 MAX_MEMBERS_PER_CALL = 1_000
 MEAN_GAP = 1_000  # the mean of the random gaps between order keys
 PREFIXES = sparql_prefixes()
@@ -70,6 +70,15 @@ class CollectionError(ValueError):
     """A request about a collection cannot be met; the message says what to change."""
 
 
+class CollectionRefused(CollectionError):
+    """The shapes refuse the collection as described; ``problems`` say why, in each language
+    the shapes give (the exception's text is English)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.field_and_message_in("en") for p in problems))
+
+
 class CollectionNotFound(CollectionError):
     """No such collection, or the reader may not see it (the same answer for both)."""
 
@@ -88,7 +97,7 @@ class CollectionConflict(CollectionError):
     def __init__(self, current_version: str | None) -> None:
         self.current_version = current_version
         super().__init__(
-            "someone else changed this collection since you opened it; reload it and try again"
+            M_("someone else changed this collection since you opened it; reload it and try again")
         )
 
 
@@ -184,9 +193,7 @@ class Changes:
 
 def clean_title(title: object) -> str:
     if not isinstance(title, str) or not title.strip():
-        raise CollectionError("a collection needs a title")
-    if len(title.strip()) > MAX_TITLE:
-        raise CollectionError(f"the title is longer than {MAX_TITLE} characters")
+        raise CollectionError(M_("a collection needs a title"))
     return title.strip()
 
 
@@ -194,14 +201,18 @@ def clean_description(description: object) -> str:
     if description is None:
         return ""
     if not isinstance(description, str):
-        raise CollectionError("the description must be text")
-    if len(description) > MAX_DESCRIPTION:
-        raise CollectionError(f"the description is longer than {MAX_DESCRIPTION} characters")
+        raise CollectionError(M_("the description must be text"))
     return description.strip()
 
 
 def check_visibility(visibility: object) -> str:
     if visibility not in VISIBILITIES:
         choices = ", ".join(VISIBILITIES)
-        raise CollectionError(f"unknown visibility {visibility!r}: use one of {choices}")
+        raise CollectionError(
+            M_(
+                "unknown visibility %(given)s: use one of %(choices)s",
+                given=repr(visibility),
+                choices=choices,
+            )
+        )
     return str(visibility)

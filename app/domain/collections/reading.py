@@ -23,6 +23,7 @@ from app.domain.collections.model import (
 )
 from app.domain.collections.record import ASSET, COLLECTION, member_homes, read_stored
 from app.domain.iris import Iris, parse_iri
+from app.domain.messages import M_
 from app.domain.people.access import Reader
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore, Scope
@@ -115,23 +116,31 @@ class CollectionReads:
             for iri in (self.iris.asset(text), self.iris.collection(text)):
                 if member_homes(self.store, self.iris, [iri]):
                     return iri
-            raise CollectionError(f"no asset or collection {text}")
+            raise CollectionError(M_("no asset or collection %(member)s", member=text))
         try:
             parse_iri(text)
         except ValueError as error:
-            raise CollectionError(f"{text[:80]!r} names no asset or collection: {error}") from None
-        raise CollectionError(f"{text[:80]!r} is not an asset or collection of this Atrium")
+            raise CollectionError(
+                M_(
+                    "%(text)s names no asset or collection: %(error)s",
+                    text=repr(text[:80]),
+                    error=str(error),
+                )
+            ) from None
+        raise CollectionError(
+            M_("%(text)s is not an asset or collection of this Atrium", text=repr(text[:80]))
+        )
 
     def get(self, collection_id: str, reader: Reader, scope: Scope) -> Collection:
         """The collection as ``reader`` sees it; :class:`CollectionNotFound` if they may not."""
         iri = self.iris.collection(collection_id)
         rows = self.store.select(_DESCRIPTION, scope=scope, bindings={"c": iri})
         if not rows:
-            raise CollectionNotFound(f"no collection {collection_id}")
+            raise CollectionNotFound(M_("no collection %(id)s", id=collection_id))
         row = rows[0]
         stored = read_stored(self.store, self.iris, iri)
         if stored is None:
-            raise CollectionNotFound(f"no collection {collection_id}")
+            raise CollectionNotFound(M_("no collection %(id)s", id=collection_id))
         owner = row["creator"].value.rsplit("/", 1)[-1]
         shared = row.get("shared")
         collection = Collection(

@@ -31,6 +31,7 @@ from app.domain.collections.model import (
     CollectionCycle,
     CollectionError,
     CollectionForbidden,
+    CollectionRefused,
     check_visibility,
     clean_description,
     clean_title,
@@ -47,6 +48,7 @@ from app.domain.collections.record import (
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
+from app.domain.messages import M_
 from app.domain.people.access import Reader
 from app.domain.people.audit import Actor, AuditTrail
 from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
@@ -91,12 +93,12 @@ class Collections(CollectionReads):
     ) -> str:
         """A new collection owned by ``owner`` (default: the reader); returns its id."""
         if not reader.signed_in:
-            raise CollectionForbidden("sign in to make a collection")
+            raise CollectionForbidden(M_("sign in to make a collection"))
         owner = owner or reader.name
         if not owner:
-            raise CollectionError("a collection needs an owner (a user name)")
+            raise CollectionError(M_("a collection needs an owner (a user name)"))
         if owner != reader.name and not reader.admin:
-            raise CollectionForbidden("only administrators make collections for someone else")
+            raise CollectionForbidden(M_("only administrators make collections for someone else"))
         chosen = self._placement(reader, check_visibility(visibility), department, owner)
         collection_id = secrets.token_hex(8)
         iri = self.iris.collection(collection_id)
@@ -245,8 +247,12 @@ class Collections(CollectionReads):
             wanted = [m.value for m in order]
             if sorted(wanted) != sorted(visible) or len(set(wanted)) != len(wanted):
                 raise CollectionError(
-                    "give every member of the collection once, in the new order "
-                    f"({len(visible)} members, {len(wanted)} given)"
+                    M_(
+                        "give every member of the collection once, in the new order "
+                        "(%(members)s members, %(given)s given)",
+                        members=len(visible),
+                        given=len(wanted),
+                    )
                 )
             self._renumber(stored, visible, wanted)
 
@@ -257,7 +263,7 @@ class Collections(CollectionReads):
         with self._editing(collection_id, reader, scope, None) as stored:
             visible = [m.iri for m in self.members(stored.iri, scope)]
             if member.value not in visible:
-                raise CollectionError("that is not a member of this collection")
+                raise CollectionError(M_("that is not a member of this collection"))
             wanted = list(visible)
             at = wanted.index(member.value)
             wanted.insert(max(0, min(len(wanted) - 1, at + offset)), wanted.pop(at))
@@ -297,17 +303,21 @@ class Collections(CollectionReads):
 
     def _may_use(self, member: NamedNode, homes: dict, scope: Scope) -> None:
         if member.value not in homes or not self._sees(member, scope):
-            raise CollectionError(f"no asset or collection {member.value}")
+            raise CollectionError(M_("no asset or collection %(member)s", member=member.value))
 
     def _refuse_cycle(self, outer: NamedNode, inner: NamedNode) -> None:
         if inner == outer or self.store.ask(
             _WITHIN, scope=Scope.everything(), bindings={"inner": inner, "outer": outer}
         ):
             raise CollectionCycle(
-                "a collection cannot hold itself, nor a collection that holds it: "
-                f"{inner.value} already holds {outer.value}"
+                M_(
+                    "a collection cannot hold itself, nor a collection that holds it: "
+                    "%(inner)s already holds %(outer)s",
+                    inner=inner.value,
+                    outer=outer.value,
+                )
                 if inner != outer
-                else "a collection cannot hold itself"
+                else M_("a collection cannot hold itself")
             )
 
     def _placement(
@@ -316,7 +326,7 @@ class Collections(CollectionReads):
         if visibility != "department":
             return visibility, None
         if not isinstance(department, str) or not department.strip():
-            raise CollectionError("a collection shared with a department needs its department")
+            raise CollectionError(M_("a collection shared with a department needs its department"))
         department = department.strip()
         known = self.store.ask(
             _DEPARTMENT,
@@ -327,10 +337,15 @@ class Collections(CollectionReads):
             },
         )
         if "/" in department or not known:
-            raise CollectionError(f"unknown department {department!r}")
+            raise CollectionError(
+                M_("unknown department %(department)s", department=repr(department))
+            )
         if not reader.admin and department not in reader.departments:
             raise CollectionForbidden(
-                f"you can only share with your own departments, not {department}"
+                M_(
+                    "you can only share with your own departments, not %(department)s",
+                    department=department,
+                )
             )
         return visibility, department
 
@@ -379,7 +394,7 @@ class Collections(CollectionReads):
     def _check(self, triples: list[Triple]) -> None:
         report = self._shape.check(to_rdflib_graph(triples), None)
         if report.refusals:
-            raise CollectionError("; ".join(f"{p.field}: {p.message}" for p in report.refusals))
+            raise CollectionRefused(report.refusals)
 
 
 _DESCRIBED = (DCT.title, DCT.description, DCT.modified, DAM.visibility, DAM.sharedWith)
@@ -387,9 +402,9 @@ _DESCRIBED = (DCT.title, DCT.description, DCT.modified, DAM.visibility, DAM.shar
 
 def _few(members: Sequence[NamedNode]) -> Sequence[NamedNode]:
     if not members:
-        raise CollectionError("name at least one asset or collection")
+        raise CollectionError(M_("name at least one asset or collection"))
     if len(members) > MAX_MEMBERS_PER_CALL:
-        raise CollectionError(f"at most {MAX_MEMBERS_PER_CALL} members at a time")
+        raise CollectionError(M_("at most %(limit)s members at a time", limit=MAX_MEMBERS_PER_CALL))
     return members
 
 

@@ -25,6 +25,8 @@ from typing import Protocol
 
 from pyoxigraph import NamedNode
 
+from app.domain.messages import M_, Message
+
 SORTS = ("relevance", "newest", "oldest", "title")
 BEST = "best:"  # ``sort=best:IRI``: by the results in segment IRI (and below it)
 PER_PAGE = 48
@@ -68,16 +70,26 @@ class SearchQuery:
         sort = (args.get("sort") or "relevance").strip()
         if sort not in SORTS and not _best_sort(sort):
             choices = ", ".join((*SORTS, f"{BEST}SEGMENT-IRI"))
-            raise BadSearch(f"unknown sort {sort[:80]!r}: use one of {choices}")
+            raise BadSearch(
+                M_(
+                    "unknown sort %(sort)s: use one of %(choices)s",
+                    sort=repr(sort[:80]),
+                    choices=choices,
+                )
+            )
         filters = {name: _values(args.getlist(name)) for name in facets}
         return cls(
             text=(args.get("q") or "").strip()[:MAX_TEXT_CHARS],
             filters={name: values for name, values in filters.items() if values},
-            year_from=_number(args, "from", 1, 9999, "a year like 2019"),
-            year_to=_number(args, "to", 1, 9999, "a year like 2024"),
+            year_from=_number(args, "from", 1, 9999, M_("a year like 2019")),
+            year_to=_number(args, "to", 1, 9999, M_("a year like 2024")),
             sort=sort,
-            page=_number(args, "page", 1, MAX_PAGE, f"a page from 1 to {MAX_PAGE}") or 1,
-            per_page=_number(args, "per_page", 1, MAX_PER_PAGE, f"1 to {MAX_PER_PAGE}") or PER_PAGE,
+            page=_number(args, "page", 1, MAX_PAGE, M_("a page from 1 to %(last)s", last=MAX_PAGE))
+            or 1,
+            per_page=_number(
+                args, "per_page", 1, MAX_PER_PAGE, M_("1 to %(last)s", last=MAX_PER_PAGE)
+            )
+            or PER_PAGE,
             expand=_values(args.getlist("expand")),
             more=tuple(name for name in _values(args.getlist("more")) if name in facets),
         )
@@ -167,10 +179,10 @@ def _values(raw: list[str]) -> tuple[str, ...]:
     return tuple(kept)[:MAX_VALUES]
 
 
-def _number(args: Args, name: str, low: int, high: int, wanted: str) -> int | None:
+def _number(args: Args, name: str, low: int, high: int, wanted: Message) -> int | None:
     text = (args.get(name) or "").strip()
     if not text:
         return None
     if not text.isdigit() or not low <= int(text) <= high:
-        raise BadSearch(f"{name}={text!r} is not {wanted}")
+        raise BadSearch(M_("%(given)s is not %(wanted)s", given=f"{name}={text!r}", wanted=wanted))
     return int(text)
