@@ -412,3 +412,28 @@ def test_the_collections_api_refuses_in_english_whatever_the_language(site) -> N
     assert answer.status_code == 400
     assert "title: must be one title of 1 to 200 characters" in answer.text
     assert "Titel" not in answer.text
+
+
+# The SPARQL page's refusals ----------------------------------------------------------------------
+
+UPDATE = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+NESTED = "SELECT * WHERE { " + "{ " * 300 + "}" * 300 + " }"
+
+
+def test_the_sparql_page_refuses_an_update_and_a_deep_query_in_german(site) -> None:
+    _, base_url, *_ = site
+    browser = _browser(base_url)
+    update, nested = (
+        browser.get(f"{base_url}/sparql", params={"query": q}) for q in (UPDATE, NESTED)
+    )
+    assert update.status_code == nested.status_code == 400
+    assert "Das ist ein SPARQL Update; der Abfrage-Endpunkt ist nur lesend" in _text(update)
+    assert "Abfrage: die Klammern { }, ( ) und [ ] sind 301 Ebenen tief" in _text(nested)
+    _no_english_left(update, nested)
+    tool = requests.get(
+        f"{base_url}/sparql",
+        params={"query": UPDATE},
+        headers={"Accept-Language": "de", "Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    assert tool.status_code == 400 and tool.text.startswith("this is a SPARQL Update;")

@@ -196,7 +196,7 @@ def _request_for(
     try:
         bindings = bindings_from(saved, arguments)
     except SavedQueryError as error:
-        raise ProtocolError(400, str(error)) from None
+        raise ProtocolError(400, localized(error)) from None
     return QueryRequest(
         sparql=saved.sparql,
         solutions_type=solutions_type,
@@ -257,7 +257,7 @@ def _save(*, is_new: bool, name: str | None = None) -> Response | tuple[str, int
         saved = saved_queries.save(draft, caller)
     except (SavedQueryError, StoreError) as error:
         refused = (
-            ProtocolError(400, str(error))
+            ProtocolError(400, localized(error))
             if isinstance(error, SavedQueryError)
             else protocol_error(error)
         )

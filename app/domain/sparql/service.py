@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.config import Config
+from app.domain.messages import M_
 from app.domain.sparql.text import (
     QueryRefused,
     bind_values,
@@ -195,13 +196,17 @@ def check_query(sparql: str) -> None:
     check_bounds(sparql)
     if looks_like_update(sparql):
         raise QueryRefused(
-            "this is a SPARQL Update; the query endpoint is read-only. Administrators send "
-            "updates to /sparql/update"
+            M_(
+                "this is a SPARQL Update; the query endpoint is read-only. Administrators send "
+                "updates to /sparql/update"
+            )
         )
     if uses_keyword(sparql, "SERVICE"):
         raise QueryRefused(
-            "SERVICE (federated query) is not allowed here: Atrium does not fetch other "
-            "endpoints on a reader's behalf"
+            M_(
+                "SERVICE (federated query) is not allowed here: Atrium does not fetch other "
+                "endpoints on a reader's behalf"
+            )
         )
 
 

@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping
 
 from pyoxigraph import BlankNode
 
-from app.domain.messages import M_
+from app.domain.messages import M_, Message
 from app.storage.graphstore import QuerySyntaxError, Term
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -88,19 +88,33 @@ class QueryRefused(QuerySyntaxError):
     """A query or update Atrium will not run (too big, an update, SERVICE); says why."""
 
 
-def check_bounds(text: str, kind: str = "query") -> None:
+A_QUERY, AN_UPDATE = M_("query"), M_("update")
+
+
+def check_bounds(text: str, kind: Message = A_QUERY) -> None:
     """Refuse a text too long or nested too deeply for the parsers, before any parser sees it."""
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > MAX_TEXT_BYTES:
         raise QueryRefused(
-            f"the {kind} is {size:,} bytes long; Atrium accepts at most {MAX_TEXT_BYTES:,} "
-            f"bytes ({MAX_TEXT_BYTES // 1024} KiB)"
+            M_(
+                "the %(kind)s is %(size)s bytes long; Atrium accepts at most %(limit)s bytes "
+                "(%(kib)s KiB)",
+                kind=kind,
+                size=size,
+                limit=MAX_TEXT_BYTES,
+                kib=MAX_TEXT_BYTES // 1024,
+            )
         )
     depth = nesting_depth(text)
     if depth > MAX_NESTING:
         raise QueryRefused(
-            f"the {kind} nests its brackets {{ }}, ( ) and [ ] {depth:,} levels deep; Atrium "
-            f"accepts at most {MAX_NESTING} levels"
+            M_(
+                "the %(kind)s nests its brackets { }, ( ) and [ ] %(depth)s levels deep; Atrium "
+                "accepts at most %(limit)s levels",
+                kind=kind,
+                depth=depth,
+                limit=MAX_NESTING,
+            )
         )
 
 
@@ -243,7 +257,7 @@ def bind_values(text: str, bindings: Mapping[str, Term]) -> str:
         return text
     for name, term in bindings.items():
         if isinstance(term, BlankNode):
-            raise QueryRefused(f"?{name} cannot be given a blank node as its value")
+            raise QueryRefused(M_("?%(name)s cannot be given a blank node as its value", name=name))
     _refuse_ambiguous(text, set(bindings))
     return _written(text, {name: f" {term} " for name, term in bindings.items()})
 
@@ -280,21 +294,32 @@ def _refuse_ambiguous(text: str, names: set[str]) -> None:
         inside = sorted({found.group("name") for found in _VARIABLE.finditer(token)} & names)
         if inside:
             raise QueryRefused(
-                f"?{inside[0]} is written inside {token}, which SPARQL can also read as an IRI, "
-                f"so its value cannot be bound safely; put spaces around comparisons "
-                f"(?o < ?{inside[0]}) and save the query again"
+                M_(
+                    "?%(name)s is written inside %(token)s, which SPARQL can also read as an "
+                    "IRI, so its value cannot be bound safely; put spaces around comparisons "
+                    "(?o < ?%(name)s) and save the query again",
+                    name=inside[0],
+                    token=token,
+                )
             )
         if "'" in token:
             raise QueryRefused(
-                f"this query writes {token}, which SPARQL can read as an IRI or as code with a "
-                "string in it, so no value can be bound safely; put spaces around comparisons "
-                '(?a < ?b), and write an IRI with an apostrophe as IRI("…")'
+                M_(
+                    "this query writes %(token)s, which SPARQL can read as an IRI or as code "
+                    "with a string in it, so no value can be bound safely; put spaces around "
+                    'comparisons (?a < ?b), and write an IRI with an apostrophe as IRI("…")',
+                    token=token,
+                )
             )
     for match in _CODEPOINT.finditer(text):
         character = unescape_codepoints(match.group(0))
         if character.isascii() and not character.isalnum():
             raise QueryRefused(
-                f"this query writes {character!r} as {match.group(0)}, which some SPARQL "
-                "parsers read before anything else, so no value can be bound safely; write "
-                'the character itself (inside a string: with a backslash, like \\" )'
+                M_(
+                    "this query writes %(character)s as %(escape)s, which some SPARQL parsers "
+                    "read before anything else, so no value can be bound safely; write the "
+                    'character itself (inside a string: with a backslash, like \\" )',
+                    character=repr(character),
+                    escape=match.group(0),
+                )
             )

@@ -67,7 +67,7 @@ from app.domain.sparql.dry_run import (
     UpdateDataset,
     to_oxigraph,
 )
-from app.domain.sparql.text import check_bounds, uses_keyword
+from app.domain.sparql.text import AN_UPDATE, check_bounds, uses_keyword
 from app.namespaces import DAM, SKOS
 from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, data_block
 
@@ -175,7 +175,7 @@ class SparqlUpdater:
         """
         from rdflib.plugins.sparql.processor import prepareUpdate
 
-        check_bounds(text, "update")
+        check_bounds(text, AN_UPDATE)
         if uses_keyword(text, "SERVICE"):
             raise UpdateRefused("SERVICE is not allowed: Atrium does not fetch other endpoints")
         try:
