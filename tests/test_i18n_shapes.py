@@ -38,8 +38,8 @@ DAM = rdflib.Namespace("https://w3id.org/atrium/ns#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 LANGUAGES = {"en", "de", "fr"}
 # The shapes of things people describe and read on the main pages: assets (core and the
-# department profiles), collections and results. shapes/skos-quality.ttl holds the taxonomist's
-# quality rules, whose report is still English (see the module docstring of quality.py).
+# department profiles), collections and results. The taxonomist's quality rules
+# (shapes/skos-quality.ttl) are checked in test_i18n_quality.py.
 SHIPPED = sorted(
     [SHAPES_DIR / "core.ttl", SHAPES_DIR / "collections.ttl", SHAPES_DIR / "results.ttl"]
     + list((SHAPES_DIR / "profiles").glob("*.ttl"))

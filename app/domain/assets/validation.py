@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,10 +56,9 @@ from rdflib.term import Node
 
 from app.domain.assets.stored_literals import short_datatype, stored_forms
 from app.domain.messages import M_, Message
-from app.domain.shapes.fields import best_text, local_name, members
+from app.domain.shapes.fields import Texts, best_text, local_name, members, texts_by_language
 
 RdflibTerm = URIRef | BNode | Literal
-Texts = tuple[tuple[str, str], ...]  # (language tag, "" for none; text)
 OWL_IMPORTS = URIRef("http://www.w3.org/2002/07/owl#imports")
 _SKOLEM = "/.well-known/genid/"
 _VARIABLE = re.compile(r"\{[?$]\w+\}")  # {?value} in a SHACL-SPARQL sh:message (§5.3.2)
@@ -276,7 +275,7 @@ def _store_changes(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Problem]:
             )
         path = str(predicate)
         shape = shapes.value(None, SH.path, predicate)
-        names = _texts(shapes.objects(shape, SH.name)) if shape is not None else {}
+        names = texts_by_language(shapes.objects(shape, SH.name)) if shape is not None else {}
         field = best_text(names) or local_name(path)
         problems.append(
             Problem(str(subject), path, field, message, str(value), tuple(names.items()))
@@ -353,19 +352,11 @@ def _field_names(
     else its rdfs:label, else the local name of the path."""
     for candidate in (shape, rule):
         if candidate is not None:
-            names = _texts(shapes.objects(candidate, SH.name))
+            names = texts_by_language(shapes.objects(candidate, SH.name))
             if names:
                 return names
-    labels = _texts(shapes.objects(shape, RDFS.label)) if shape is not None else {}
+    labels = texts_by_language(shapes.objects(shape, RDFS.label)) if shape is not None else {}
     return labels or ({"": local_name(path)} if path else {})
-
-
-def _texts(literals: Iterable[Node]) -> dict[str, str]:
-    """One text per language tag ("" for none), the first in order where there are several."""
-    texts: dict[str, str] = {}
-    for literal in sorted(node for node in literals if isinstance(node, Literal)):
-        texts.setdefault((literal.language or "").lower(), str(literal))
-    return texts
 
 
 def _iri_or_none(node: Node | None) -> str | None:

@@ -225,7 +225,7 @@ def _home_group(shapes: rdflib.Graph, node_shape: Node | None) -> Group | None:
     orders = [
         float(v) for v in shapes.objects(node_shape, SH.order) if isinstance(v, rdflib.Literal)
     ]
-    labels = _texts(shapes.objects(node_shape, RDFS.label))
+    labels = texts_by_language(shapes.objects(node_shape, RDFS.label))
     return Group(str(node_shape), labels, min(orders, default=PROFILE_GROUP_ORDER))
 
 
@@ -267,14 +267,16 @@ def _field(
     orders = [float(v) for v in values(SH.order) if isinstance(v, rdflib.Literal)]
     patterned = [shape for shape in members if shapes.value(shape, SH.pattern) is not None]
     patterns = [str(shapes.value(shape, SH.pattern)) for shape in patterned]
-    pattern_messages = _texts(o for shape in patterned for o in shapes.objects(shape, SH.message))
+    pattern_messages = texts_by_language(
+        o for shape in patterned for o in shapes.objects(shape, SH.message)
+    )
     groups = [g for g in values(SH.group) if isinstance(g, URIRef)]
     return Field(
         name=local_name(str(path)),
         path=NamedNode(str(path)),
         kind=kind,
-        labels=_texts(values(SH.name)),
-        help=_texts(values(SH.description)),
+        labels=texts_by_language(values(SH.name)),
+        help=texts_by_language(values(SH.description)),
         order=min(orders, default=math.inf),
         group=_group(shapes, groups[0]) if groups else home,
         department=department,
@@ -339,14 +341,19 @@ def _scheme_of(shapes: rdflib.Graph, node_shape: Node) -> str | None:
 
 def _group(shapes: rdflib.Graph, iri: URIRef) -> Group:
     orders = [float(v) for v in shapes.objects(iri, SH.order) if isinstance(v, rdflib.Literal)]
-    return Group(str(iri), _texts(shapes.objects(iri, RDFS.label)), min(orders, default=math.inf))
+    return Group(
+        str(iri), texts_by_language(shapes.objects(iri, RDFS.label)), min(orders, default=math.inf)
+    )
 
 
-def _texts(literals: Iterable[Node]) -> dict[str, str]:
+Texts = tuple[tuple[str, str], ...]  # (language tag, "" for none; text), as a frozen value
+
+
+def texts_by_language(literals: Iterable[Node]) -> dict[str, str]:
+    """One text per language tag ("" for none), the first in order where there are several."""
     texts: dict[str, str] = {}
-    for literal in literals:
-        if isinstance(literal, rdflib.Literal):
-            texts.setdefault((literal.language or "").lower(), str(literal))
+    for literal in sorted(node for node in literals if isinstance(node, rdflib.Literal)):
+        texts.setdefault((literal.language or "").lower(), str(literal))
     return texts
 
 

@@ -57,12 +57,18 @@ class Conflict(EditError):
 
 
 class Refused(EditError):
-    """The change breaks a rule: ``fields`` maps form fields to reasons."""
+    """The change breaks a rule: ``fields`` maps form fields to reasons (in English)."""
 
     def __init__(self, fields: dict[str, list[str]], issues: list[Issue] | None = None) -> None:
         self.fields = fields
         self.issues = issues or []
         super().__init__("; ".join(m for ms in fields.values() for m in ms))
+
+    def fields_in(self, language: str) -> dict[str, list[str]]:
+        """``fields`` with the quality gates' reasons in ``language`` (:meth:`Issue.describe_in`);
+        the other reasons as they are."""
+        said = {issue.describe(): issue.describe_in(language) for issue in self.issues}
+        return {name: [said.get(m, m) for m in ms] for name, ms in self.fields.items()}
 
 
 @dataclass

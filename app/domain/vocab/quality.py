@@ -10,6 +10,13 @@ names the concept, the rule and the problem in words:
   unusable), ``sh:Warning`` a *warning*;
 - the editor field is the rule's ``sh:group``.
 
+The message and the rule's name come in every language the shapes give them (pySHACL writes one
+``sh:resultMessage`` per ``sh:message``, keeping its language tag): :attr:`Issue.message`,
+:meth:`Issue.describe` and ``str()`` are English (the CLI, the logs, the guard's comparisons);
+:meth:`Issue.describe_in` is the reader's language, by the fallback every surface uses
+(:func:`app.domain.shapes.fields.best_text`). The checks made here in Python (ill-typed
+literals, the depth of the hierarchy) say so in English only.
+
 One check SHACL cannot say without listing every datatype is done here: typed literals whose
 text is not a valid value of their datatype (RDF 1.1 Concepts §3.3, "ill-typed"), such as
 ``"1986-21-00"^^xsd:date``.
@@ -38,6 +45,7 @@ from pyshacl import validate
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
+from app.domain.shapes.fields import Texts, best_text, texts_by_language
 from app.domain.vocab.quality_sparql import Solution, VocabularyRules
 
 DAM_VOCABULARY = URIRef("https://w3id.org/atrium/ns#Vocabulary")
@@ -46,6 +54,7 @@ WELL_FORMED = "well-formed-literals"
 HIERARCHY_DEPTH = "hierarchy-depth"
 MAX_HIERARCHY_DEPTH = 1000  # levels; documented in docs and the module docstring
 _FRAMES_PER_LEVEL = 2  # rdflib's path evaluation, measured with headroom
+_BREAKS_A_RULE = "breaks a quality rule"  # a rule without sh:message
 
 
 @dataclass(frozen=True, order=True)
@@ -59,15 +68,33 @@ class Issue:
     rule_label: str = dataclasses.field(compare=False)
     field: str = dataclasses.field(compare=False, default="")
     label: str = dataclasses.field(compare=False, default="")
+    # The message and the rule's name in each language the shapes give; none: English only.
+    message_texts: Texts = dataclasses.field(compare=False, default=())
+    rule_labels: Texts = dataclasses.field(compare=False, default=())
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    def message_in(self, language: str) -> str:
+        """The message in ``language``, else by the fallback order (English if none)."""
+        return best_text(dict(self.message_texts), language) or self.message
+
+    def rule_label_in(self, language: str) -> str:
+        """The rule's name in ``language``, else by the fallback order (English if none)."""
+        return best_text(dict(self.rule_labels), language) or self.rule_label
+
     def describe(self) -> str:
         """``"Concept 2" <iri>: is broader than itself … [no cycle in broader]``."""
+        return self._described(self.message, self.rule_label)
+
+    def describe_in(self, language: str) -> str:
+        """:meth:`describe` in ``language``."""
+        return self._described(self.message_in(language), self.rule_label_in(language))
+
+    def _described(self, message: str, rule_label: str) -> str:
         name = f'"{self.label}" <{self.concept}>' if self.label else f"<{self.concept}>"
-        return f"{name}: {self.message} [{self.rule_label}]"
+        return f"{name}: {message} [{rule_label}]"
 
     def __str__(self) -> str:
         return f"{self.severity.upper()}: {self.describe()}"
@@ -98,6 +125,7 @@ class _Rule:
     id: str
     label: str
     field: str
+    labels: Texts = ()
 
 
 class QualityGate:
@@ -117,10 +145,16 @@ class QualityGate:
 
     def _rule(self, shape: rdflib.term.Node) -> _Rule:
         group = self.shapes.value(shape, SH.group)
+        # The group's English label names the editor's field (a form key, not a text).
+        fields = (
+            texts_by_language(self.shapes.objects(group, RDFS.label)) if group is not None else {}
+        )
+        labels = texts_by_language(self.shapes.objects(shape, RDFS.label))
         return _Rule(
             id=str(shape).rsplit("#", 1)[-1],
-            label=str(self.shapes.value(shape, RDFS.label)),
-            field=str(self.shapes.value(group, RDFS.label)) if group is not None else "",
+            label=best_text(labels) or "",
+            field=best_text(fields) or "",
+            labels=tuple(labels.items()),
         )
 
     def check(
@@ -162,10 +196,12 @@ class QualityGate:
             severity=ERROR if found.severity == SH.Violation else WARNING,
             rule=rule.id,
             concept=found.value,
-            message=found.message,
+            message=best_text(dict(found.messages)) or _BREAKS_A_RULE,
             rule_label=rule.label,
             field=rule.field,
             label=display_label(data, URIRef(found.value)),
+            message_texts=found.messages,
+            rule_labels=rule.labels,
         )
 
     def _issue(
@@ -175,18 +211,22 @@ class QualityGate:
         value = report.value(result, SH.value)
         concept = value if focus == vocabulary else focus
         rule = self._rules.get(report.value(result, SH.sourceShape), _Rule("shape", "shape", ""))
-        message = str(report.value(result, SH.resultMessage) or "breaks a quality rule")
+        messages = texts_by_language(report.objects(result, SH.resultMessage)) or {
+            "": _BREAKS_A_RULE
+        }
         if focus != vocabulary and isinstance(value, Literal):
-            message = f'{message}: "{value}"'
+            messages = {language: f'{text}: "{value}"' for language, text in messages.items()}
         severity = ERROR if report.value(result, SH.resultSeverity) == SH.Violation else WARNING
         return Issue(
             severity=severity,
             rule=rule.id,
             concept=str(concept),
-            message=message,
+            message=best_text(messages) or _BREAKS_A_RULE,
             rule_label=rule.label,
             field=rule.field,
             label=display_label(data, concept),
+            message_texts=tuple(messages.items()),
+            rule_labels=rule.labels,
         )
 
 

@@ -6,7 +6,8 @@ the vocabulary node. pySHACL evaluates them with rdflib, which parses each query
 run and walks property paths in Python: on a 5,000-concept neighbourhood, most of a gate's time.
 Here each such shape is read once from the shapes graph and run on an in-memory Oxigraph store,
 with the SHACL semantics the shapes use: ``$this`` is the vocabulary, each solution is a result
-with ``?value``, and ``{?name}`` in ``sh:message`` is replaced by the solution's ``?name``.
+with ``?value``, and ``{?name}`` in ``sh:message`` is replaced by the solution's ``?name``, in
+each language the shape gives a message in (SHACL allows one ``sh:message`` per language).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import rdflib
 from pyoxigraph import Quad, Store
 from rdflib.namespace import SH
 
+from app.domain.shapes.fields import Texts, texts_by_language
 from app.storage.terms import to_oxigraph_triples
 
 _PLACEHOLDER = re.compile(r"\{[?$](\w+)\}")
@@ -26,11 +28,12 @@ _PLACEHOLDER = re.compile(r"\{[?$](\w+)\}")
 
 @dataclass(frozen=True)
 class Solution:
-    """One result of a vocabulary-wide rule: the shape, the node it is about, the message."""
+    """One result of a vocabulary-wide rule: the shape, the node it is about, the message in
+    each language."""
 
     shape: rdflib.term.Node
     value: str
-    message: str
+    messages: Texts
     severity: rdflib.term.Node
 
 
@@ -38,7 +41,7 @@ class Solution:
 class _Rule:
     shape: rdflib.term.Node
     query: str
-    message: str
+    messages: Texts
     severity: rdflib.term.Node
 
 
@@ -65,11 +68,15 @@ class VocabularyRules:
                 value = bound.get("value")
                 if value is None:
                     continue
-                message = _PLACEHOLDER.sub(
-                    lambda m, bound=bound: bound[m.group(1)].value if m.group(1) in bound else "",
-                    rule.message,
+                messages = tuple(
+                    (language, _PLACEHOLDER.sub(lambda m, b=bound: _filled(b, m[1]), template))
+                    for language, template in rule.messages
                 )
-                yield Solution(rule.shape, value.value, message, rule.severity)
+                yield Solution(rule.shape, value.value, messages, rule.severity)
+
+
+def _filled(bound: dict, name: str) -> str:
+    return bound[name].value if name in bound else ""
 
 
 def _rule(shapes: rdflib.Graph, shape: rdflib.term.Node, constraint: rdflib.term.Node) -> _Rule:
@@ -81,6 +88,6 @@ def _rule(shapes: rdflib.Graph, shape: rdflib.term.Node, constraint: rdflib.term
     return _Rule(
         shape=shape,
         query=prefixes + str(shapes.value(constraint, SH.select)),
-        message=str(shapes.value(constraint, SH.message) or "breaks a quality rule"),
+        messages=tuple(texts_by_language(shapes.objects(constraint, SH.message)).items()),
         severity=shapes.value(shape, SH.severity) or SH.Violation,
     )

@@ -22,6 +22,7 @@ from app.domain.vocab.editor import Conflict, EditError, NotFound, Refused
 from app.domain.vocab.model import Vocabulary
 from app.domain.vocab.terms import LABELS, MAPPINGS, NOTES
 from app.web.auth import current_actor, role_required
+from app.web.i18n import current_language
 from app.web.i18n import lazy_text as _l
 from app.web.vocab.blueprint import (
     _vocab,
@@ -55,6 +56,19 @@ def plain_words(fields: dict[str, list[str]]) -> dict[str, list[str]]:
     return {name: [_NAMED_IRI.sub(named, t) for t in ms] for name, ms in fields.items()}
 
 
+def refusal_words(refused: Refused) -> dict[str, list[str]]:
+    """:func:`plain_words` of a refusal, the quality gates' reasons in the reader's language
+    (the domain and the API keep them in English)."""
+    return plain_words(refused.fields_in(current_language()))
+
+
+def _reason(error: EditError) -> str:
+    """Why a change was not made, for an error page: a refusal in the reader's language."""
+    if isinstance(error, Refused):
+        return "; ".join(m for ms in refusal_words(error).values() for m in ms)
+    return str(error)
+
+
 @vocab.route("/vocab/edit", methods=["GET", "POST"])
 @role_required("taxonomist")
 def edit() -> Response | str | tuple[str, int]:
@@ -77,7 +91,7 @@ def edit() -> Response | str | tuple[str, int]:
             iri, draft, conflict.current_version, conflict=conflict, current=stored
         ), 409
     except Refused as refused:
-        errors = plain_words(refused.fields)
+        errors = refusal_words(refused)
         return _edit_form(iri, draft, request.form.get("version", ""), errors=errors), 422
     return redirect(vocab_url(iri) + ("&" if "?" in vocab_url(iri) else "?") + "saved=1", 303)
 
@@ -174,7 +188,7 @@ def new_concept() -> Response | str | tuple[str, int]:
     try:
         concept = _vocab().editor.create(vocabulary.slug, draft, current_actor())
     except Refused as refused:
-        return _new_form(vocabulary, draft, plain_words(refused.fields)), 422
+        return _new_form(vocabulary, draft, refusal_words(refused)), 422
     return redirect(vocab_url(concept.value), 303)
 
 
@@ -227,8 +241,10 @@ def _destructive(what: str) -> Response | str | tuple[str, int]:
             editor.delete(concept, request.form.get("version", ""), current_actor())
             return redirect(url_for("vocab.scheme_page", iri=view.vocabulary.slug), 303)
         except (Refused, Conflict, NotFound) as error:
-            errors = error.fields if isinstance(error, Refused) else {"concept": [str(error)]}
-            errors = plain_words(errors)
+            if isinstance(error, Refused):
+                errors = refusal_words(error)
+            else:
+                errors = plain_words({"concept": [str(error)]})
             status = 409 if isinstance(error, Conflict) else 422
     return render_template(
         "vocab_destructive.html",
@@ -272,7 +288,7 @@ def deprecate() -> Response:
         version, undo = request.form.get("version", ""), bool(request.form.get("undo"))
         _vocab().editor.deprecate(concept, version, current_actor(), undo=undo)
     except EditError as error:
-        abort(409, description=str(error))
+        abort(409, description=_reason(error))
     return redirect(vocab_url(iri), 303)
 
 
@@ -286,7 +302,7 @@ def revert() -> Response:
     except EditError as error:
         abort(
             409,
-            description=_l("the change was not reverted: %(reason)s", reason=str(error)),
+            description=_l("the change was not reverted: %(reason)s", reason=_reason(error)),
         )
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/vocab/") else url_for("vocab.index"), 303)
@@ -316,7 +332,7 @@ def new_scheme() -> Response | str | tuple[str, int]:
     try:
         _vocab().editor.create_scheme(slug, draft, current_actor())
     except Refused as refused:
-        return _scheme_form(draft, slug, plain_words(refused.fields), scheme=None), 422
+        return _scheme_form(draft, slug, refusal_words(refused), scheme=None), 422
     return redirect(url_for("vocab.scheme_page", iri=slug), 303)
 
 
@@ -338,7 +354,7 @@ def edit_scheme() -> Response | str | tuple[str, int]:
     try:
         _vocab().editor.save_scheme(scheme, draft, version, current_actor())
     except Refused as refused:
-        errors = plain_words(refused.fields)
+        errors = refusal_words(refused)
         form = _scheme_form(draft, vocabulary.slug, errors, scheme=view, version=version)
         return form, 422
     except Conflict as conflict:
@@ -359,7 +375,7 @@ def delete_scheme() -> Response | str | tuple[str, int]:
             _vocab().editor.delete_scheme(NamedNode(vocabulary.scheme.iri), current_actor())
             return redirect(url_for("vocab.index"), 303)
         except Refused as refused:
-            errors = plain_words(refused.fields)
+            errors = refusal_words(refused)
     page = render_template(
         "vocab_delete_scheme.html",
         vocabulary=vocabulary,
