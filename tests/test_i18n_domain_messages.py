@@ -23,7 +23,14 @@ from test_i18n import english_left, english_ui_strings, html_lang, public_team_a
 
 from app.domain.messages import M_, Message, parsed
 from app.domain.terms import NamedNode
-from app.domain.vocab.history import A_CONCEPT, QUOTED, SUMMARIES, WITHOUT_A_NAME, Actor
+from app.domain.vocab.history import (
+    A_CONCEPT,
+    IMPORTED,
+    QUOTED,
+    SUMMARIES,
+    WITHOUT_A_NAME,
+    Actor,
+)
 from app.storage.graphstore import Scope
 
 PASSWORD = "a-long-enough-password"
@@ -312,7 +319,8 @@ def test_the_vocabulary_history_says_what_changed_in_german(site) -> None:
         "Created a concept",
         "Edited the scheme without a name",
         "Deleted <http://atrium.test/vocab/x>",
-        "Imported cars.ttl: 1,234 concepts (3 concepts added, 0 removed, 1 relabelled, 0 moved)",
+        "Imported cars.ttl: 1,234 concepts (3 added, 0 removed, 1 relabelled, 0 moved)",
+        "Re-imported one.ttl: 1 concept",
         "Edited “Created works”",
         "Something the history wrote long ago",
     ],
@@ -336,6 +344,27 @@ def test_a_message_is_english_as_text() -> None:
     message = M_("%(count)s of %(word)s", count=12345, word=Message("public"))
     assert str(message) == "12,345 of public"
     assert str(ValueError(message)) == "12,345 of public"
+
+
+@pytest.mark.parametrize(
+    ("language", "counts"),
+    [
+        ("en", {0: "0 concepts", 1: "1 concept", 2: "2 concepts", 1200: "1,200 concepts"}),
+        ("de", {0: "0 Begriffe", 1: "1 Begriff", 2: "2 Begriffe", 1200: "1.200 Begriffe"}),
+        ("fr", {0: "0 concept", 1: "1 concept", 2: "2 concepts", 1200: "1\u202f200 concepts"}),
+    ],
+)
+def test_a_count_agrees_with_its_noun_in_each_language(site, language, counts) -> None:
+    from app.web import create_app
+    from app.web.i18n import localized
+
+    atrium, *_ = site
+    with create_app(atrium).test_request_context("/", headers={"Accept-Language": language}):
+        for count, words in counts.items():
+            said = localized(IMPORTED(file="one.ttl", count=count))
+            assert str(said).endswith(f": {words}"), (count, str(said))
+    english = {count: str(IMPORTED(file="x.ttl", count=count)) for count in (1, 2)}
+    assert english == {1: "Imported x.ttl: 1 concept", 2: "Imported x.ttl: 2 concepts"}
 
 
 def test_the_domain_does_not_import_the_web() -> None:

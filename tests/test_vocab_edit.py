@@ -256,7 +256,7 @@ def test_delete_is_refused_while_assets_use_the_concept(atrium: Atrium, tmp_path
     assert impact.assets == 1 and impact.narrower == 0
     with pytest.raises(Refused) as refused:
         editor(atrium).delete(team, editor(atrium).version(team), alice(atrium))
-    assert "1 assets are tagged" in refused.value.fields["delete"][0]
+    assert "1 asset is tagged" in str(refused.value.fields["delete"][0])
 
 
 def test_delete_moves_the_narrower_concepts_up(colours: Atrium) -> None:
@@ -283,7 +283,7 @@ def test_a_revert_is_refused_when_later_changes_touched_the_same_statements(
     oldest = colours.vocab.history.of(RED)[-1]
     with pytest.raises(Refused) as refused:
         editor(colours).revert(NamedNode(oldest.iri), alice(colours))
-    assert "later changes" in refused.value.fields["revert"][0]
+    assert "later changes" in str(refused.value.fields["revert"][0])
 
 
 def test_schemes_are_created_edited_and_deleted(atrium: Atrium) -> None:
@@ -307,7 +307,7 @@ def test_a_vocabulary_in_use_cannot_be_deleted(atrium: Atrium, tmp_path: Path) -
     tag(atrium, tmp_path, "in-use", "public", "Team")
     with pytest.raises(Refused) as refused:
         editor(atrium).delete_scheme(atrium.iris.concept("subjects"), alice(atrium))
-    assert "1 assets are tagged with its concepts" in refused.value.fields["delete"][0]
+    assert "1 asset is tagged with its concepts" in str(refused.value.fields["delete"][0])
     assert atrium.vocab.catalogue.get("subjects") is not None
 
 
@@ -470,6 +470,27 @@ def test_a_conflicting_save_keeps_the_taxonomists_edits(web, sign_in, colours: A
     assert "someone else changed" in page and "bob" in page
     assert 'value="Cherry red"' in page and "Ruby" in page  # theirs kept, the stored one shown
     assert re.search(r'name="version" value="(\w+)"', page).group(1) == editor(colours).version(RED)
+
+
+def test_the_impact_counts_agree_with_their_nouns_in_each_language(
+    web, sign_in, colours: Atrium, tmp_path: Path
+) -> None:  # noqa: ANN001
+    tag(colours, tmp_path, "poster", "public", "Red")
+    sign_in(web, role="taxonomist")
+
+    def impact(path: str, language: str) -> str:
+        page = web.get(path, headers={"Accept-Language": language}).get_data(as_text=True)
+        return " ".join(re.findall(r"<li>(.*?)</li>", page, re.S))
+
+    merge_red, delete_colour = f"/vocab/merge?iri={EX}red", f"/vocab/delete?iri={EX}colour"
+    assert "<strong>1</strong> asset tagged with it is re-tagged" in impact(merge_red, "en")
+    assert "<strong>2</strong> narrower concepts move up" in impact(delete_colour, "en")
+    german = impact(merge_red, "de")
+    assert "<strong>1</strong> damit verschlagwortetes Medium wird mit dem Begriff" in german
+    assert "<strong>0</strong> Unterbegriffe wandern" in german  # 0 is plural in German
+    french = impact(merge_red, "fr")
+    assert "<strong>0</strong> concept spécifique passe sous ce concept" in french  # singular
+    assert "<strong>2</strong> concepts spécifiques remontent" in impact(delete_colour, "fr")
 
 
 def test_merge_and_delete_pages_show_the_impact_first(web, sign_in, colours: Atrium) -> None:  # noqa: ANN001

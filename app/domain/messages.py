@@ -22,24 +22,37 @@ from dataclasses import dataclass
 class Message:
     text: str
     values: tuple[tuple[str, object], ...] = ()
+    plural: str = ""  # the English plural of ``text``, chosen by the value named ``count``
 
     def __call__(self, **values: object) -> Message:
         """The same message with (more) values: ``GREETING(name="Ada")``."""
-        return Message(self.text, (*self.values, *values.items()))
+        return Message(self.text, (*self.values, *values.items()), self.plural)
 
     @property
     def params(self) -> dict[str, object]:
         return dict(self.values)
 
+    @property
+    def count(self) -> int:
+        """The number a plural message agrees with."""
+        count = self.params.get("count", 0)
+        return count if isinstance(count, int) else 0
+
     def __str__(self) -> str:
+        text = self.plural if self.plural and self.count != 1 else self.text
         if not self.values:
-            return self.text
-        return self.text % {name: english(value) for name, value in self.values}
+            return text
+        return text % {name: english(value) for name, value in self.values}
 
 
 def M_(text: str, /, **values: object) -> Message:  # noqa: N802 (a gettext-style marker)
     """A message for people, its id marked for the catalogue."""
     return Message(text, tuple(values.items()))
+
+
+def MN_(singular: str, plural: str, /, **values: object) -> Message:  # noqa: N802
+    """A message whose words agree with its ``count`` (``ngettext`` where it is shown)."""
+    return Message(singular, tuple(values.items()), plural)
 
 
 def english(value: object) -> str:
@@ -82,7 +95,8 @@ def parsed(
     templates, quotes = tuple(templates), tuple(quotes)
     words = {str(word): word for word in words}
     for template in templates:
-        found = _pattern(template.text).fullmatch(text)
+        forms = (template.text, template.plural) if template.plural else (template.text,)
+        found = next(filter(None, (_pattern(form).fullmatch(text) for form in forms)), None)
         if found is None:
             continue
         values: dict[str, object] = {}

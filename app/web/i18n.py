@@ -251,7 +251,15 @@ def localized(said: object) -> object:
     if not isinstance(said, Message):
         return said
     values = {name: _local_value(value) for name, value in said.values}
+    if said.plural:
+        return LazyText(_plural_translation, said.text, said.plural, said.count, values)
     return lazy_text(said.text, **values)
+
+
+def _plural_translation(singular: str, plural: str, number: int, values: dict) -> str:
+    if "babel" not in current_app.extensions:
+        return (singular if number == 1 else plural) % values
+    return ngettext(singular, plural, number, **values)
 
 
 def _local_value(value: object) -> object:

@@ -21,6 +21,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 import app.domain.vocab.asset_rewrites as asset_rewrites
 from app.domain.assets.repository import RecordWatcher
+from app.domain.messages import Message
 from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.hierarchy import quads
@@ -56,17 +57,20 @@ class Conflict(EditError):
         self.last = last
 
 
-class Refused(EditError):
-    """The change breaks a rule: ``fields`` maps form fields to reasons (in English)."""
+Reason = str | Message  # a quality gate's description (English), or a message of the editor's
 
-    def __init__(self, fields: dict[str, list[str]], issues: list[Issue] | None = None) -> None:
+
+class Refused(EditError):
+    """The change breaks a rule: ``fields`` maps form fields to reasons (``str()``: English)."""
+
+    def __init__(self, fields: dict[str, list[Reason]], issues: list[Issue] | None = None) -> None:
         self.fields = fields
         self.issues = issues or []
-        super().__init__("; ".join(m for ms in fields.values() for m in ms))
+        super().__init__("; ".join(str(m) for ms in fields.values() for m in ms))
 
-    def fields_in(self, language: str) -> dict[str, list[str]]:
+    def fields_in(self, language: str) -> dict[str, list[Reason]]:
         """``fields`` with the quality gates' reasons in ``language`` (:meth:`Issue.describe_in`);
-        the other reasons as they are."""
+        the editor's messages as they are, for the web to translate."""
         said = {issue.describe(): issue.describe_in(language) for issue in self.issues}
         return {name: [said.get(m, m) for m in ms] for name, ms in self.fields.items()}
 

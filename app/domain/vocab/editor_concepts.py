@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 import app.domain.vocab.hierarchy as hierarchy
+from app.domain.messages import MN_
 from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, label_slug, managed
 from app.domain.vocab.editor_base import (
     EMPTY_SCHEME,
@@ -136,8 +137,13 @@ class ConceptEditor(EditorBase):
                 raise Refused(
                     {
                         "delete": [
-                            f"{used:,} assets are tagged with it: merge it into another concept, "
-                            "or deprecate it"
+                            MN_(
+                                "%(count)s asset is tagged with it: merge it into another "
+                                "concept, or deprecate it",
+                                "%(count)s assets are tagged with it: merge it into another "
+                                "concept, or deprecate it",
+                                count=used,
+                            )
                         ]
                     }
                 )

@@ -15,6 +15,7 @@ from pyoxigraph import NamedNode, Quad
 
 import app.domain.vocab.asset_rewrites as asset_rewrites
 import app.domain.vocab.hierarchy as hierarchy
+from app.domain.messages import M_
 from app.domain.vocab.editor_base import (
     TRUE,
     EditorBase,
@@ -75,17 +76,17 @@ class MergeEditor(EditorBase):
             if record is None:
                 raise NotFound(f"no change <{change_iri.value}>")
             if record.reverted_by:
-                raise Refused({"revert": ["this change has been reverted already"]})
+                raise Refused({"revert": [M_("this change has been reverted already")]})
             if not (record.added or record.removed):
                 raise Refused(
-                    {"revert": ["an import cannot be reverted; import the earlier file again"]}
+                    {"revert": [M_("an import cannot be reverted; import the earlier file again")]}
                 )
             touched = self.history.touched(change_iri)
 
             def plan() -> Change:  # checked again holding the locks of the assets it re-tags
                 if not self._still_applies(record):
-                    raise Refused({"revert": ["later changes touched the same statements; "
-                                              "revert them first, newest first"]})  # fmt: skip
+                    raise Refused({"revert": [M_("later changes touched the same statements; "
+                                                 "revert them first, newest first")]})  # fmt: skip
                 return Change(
                     "reverted",
                     str(REVERTED(change=record.summary)),

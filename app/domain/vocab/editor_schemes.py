@@ -6,6 +6,7 @@ import re
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from app.domain.messages import MN_
 from app.domain.vocab.catalogue import RESERVED_SLUGS
 from app.domain.vocab.drafts import SchemeDraft
 from app.domain.vocab.editor_base import (
@@ -87,8 +88,13 @@ class SchemeEditor(EditorBase):
                 raise Refused(
                     {
                         "delete": [
-                            f"{used:,} assets are tagged with its concepts: merge or deprecate "
-                            "them first"
+                            MN_(
+                                "%(count)s asset is tagged with its concepts: merge or deprecate "
+                                "them first",
+                                "%(count)s assets are tagged with its concepts: merge or "
+                                "deprecate them first",
+                                count=used,
+                            )
                         ]
                     }
                 )

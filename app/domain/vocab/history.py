@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
 from app.domain.iris import Iris
-from app.domain.messages import M_, Message, parsed
+from app.domain.messages import M_, MN_, Message, parsed
 from app.namespaces import DAM, PROV, RDF, RDFS, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 
@@ -46,16 +46,22 @@ DELETED = M_("Deleted %(concept)s")
 DEPRECATED = M_("Deprecated %(concept)s")
 UNDEPRECATED = M_("Undeprecated %(concept)s")
 MERGED = M_("Merged %(source)s into %(target)s")
-IMPORTED_CHANGES = M_(
-    "Imported %(file)s: %(count)s concepts (%(added)s concepts added, %(removed)s removed, "
-    "%(relabelled)s relabelled, %(moved)s moved)"
+IMPORTED_CHANGES = MN_(
+    "Imported %(file)s: %(count)s concept (%(added)s added, %(removed)s removed, "
+    "%(relabelled)s relabelled, %(moved)s moved)",
+    "Imported %(file)s: %(count)s concepts (%(added)s added, %(removed)s removed, "
+    "%(relabelled)s relabelled, %(moved)s moved)",
 )
-REIMPORTED_CHANGES = M_(
-    "Re-imported %(file)s: %(count)s concepts (%(added)s concepts added, %(removed)s removed, "
-    "%(relabelled)s relabelled, %(moved)s moved)"
+REIMPORTED_CHANGES = MN_(
+    "Re-imported %(file)s: %(count)s concept (%(added)s added, %(removed)s removed, "
+    "%(relabelled)s relabelled, %(moved)s moved)",
+    "Re-imported %(file)s: %(count)s concepts (%(added)s added, %(removed)s removed, "
+    "%(relabelled)s relabelled, %(moved)s moved)",
 )
-IMPORTED = M_("Imported %(file)s: %(count)s concepts")
-REIMPORTED = M_("Re-imported %(file)s: %(count)s concepts")
+IMPORTED = MN_("Imported %(file)s: %(count)s concept", "Imported %(file)s: %(count)s concepts")
+REIMPORTED = MN_(
+    "Re-imported %(file)s: %(count)s concept", "Re-imported %(file)s: %(count)s concepts"
+)
 SUMMARIES = (  # the more specific first: "Edited the scheme …" before "Edited …"
     REVERTED,
     CREATED_SCHEME,

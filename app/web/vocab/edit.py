@@ -22,7 +22,7 @@ from app.domain.vocab.editor import Conflict, EditError, NotFound, Refused
 from app.domain.vocab.model import Vocabulary
 from app.domain.vocab.terms import LABELS, MAPPINGS, NOTES
 from app.web.auth import current_actor, role_required
-from app.web.i18n import current_language
+from app.web.i18n import current_language, localized
 from app.web.i18n import lazy_text as _l
 from app.web.vocab.blueprint import (
     _vocab,
@@ -59,7 +59,8 @@ def plain_words(fields: dict[str, list[str]]) -> dict[str, list[str]]:
 def refusal_words(refused: Refused) -> dict[str, list[str]]:
     """:func:`plain_words` of a refusal, the quality gates' reasons in the reader's language
     (the domain and the API keep them in English)."""
-    return plain_words(refused.fields_in(current_language()))
+    fields = refused.fields_in(current_language())
+    return plain_words({name: [str(localized(m)) for m in ms] for name, ms in fields.items()})
 
 
 def _reason(error: EditError) -> str:
