@@ -202,3 +202,15 @@ def test_too_many_files_or_too_many_bytes_get_a_clear_413(tmp_path: Path) -> Non
         assert not any((atrium.config.data_dir / "work").rglob("*.png"))
     finally:
         atrium.close()
+
+
+def test_the_uploads_notes_are_in_the_readers_language(site: tuple[Atrium, str]) -> None:
+    atrium, base_url = site
+    client = http_sign_in(base_url, add_user(atrium, "contributor", ("hr",)))
+    client.headers["Accept-Language"] = "de"
+    files = [("teal.png", png_bytes("teal")), ("olive.png", png_bytes("olive"))]
+    answer = post_files(base_url, client, files, department="hr", access="public")
+    assert answer.status_code == 200, answer.text
+    assert answer.text.count("bleibt eingeschränkt, bis die Pflichtfelder") == 2
+    assert answer.text.count("unvollständig: Einwilligung endet, Einwilligung erteilt") == 2
+    assert "incomplete" not in answer.text and "kept restricted" not in answer.text

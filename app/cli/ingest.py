@@ -70,7 +70,10 @@ def print_ingest_summary(report: IngestReport) -> None:
     failed = report.with_status("failed")
     print(f"{len(ingested)} ingested, {len(duplicates)} duplicates skipped, {len(failed)} failed")
     for outcome in ingested:
-        for note in outcome.notes:
+        incomplete = (
+            [f"incomplete: {', '.join(outcome.missing_fields())}"] if outcome.missing else []
+        )
+        for note in [*outcome.notes, *incomplete]:
             print(f"  note    {outcome.path.name} ({outcome.asset_id}): {note}")
     for outcome in duplicates:
         print(f"  skipped {outcome.path}: {outcome.reason}")

@@ -248,7 +248,8 @@ class Arrival:
     asset_id: str | None = None
     title: str = ""
     reason: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[object] = field(default_factory=list)  # texts and messages, for |translated
+    missing: list[str] = field(default_factory=list)  # fields to fill in, in the reader's words
     may_edit: bool = False
 
 
@@ -279,7 +280,7 @@ def _receive_many(
             again = _stored(ingester, [prepared[i] for i in refused], bare)
             for index, outcome in zip(refused, again, strict=True):
                 why = outcomes[index].reason
-                outcome.notes.insert(0, f"your description was not applied ({why})")
+                outcome.notes.insert(0, _l("your description was not applied (%(why)s)", why=why))
                 outcomes[index] = outcome
     for outcome in outcomes:
         INGESTED_FILES.add("upload", outcome.status)
@@ -297,7 +298,8 @@ def _receive_many(
 def _described_in_full(arrivals: list[Arrival], unread: list[str]) -> bool:
     """One file, stored with all of its description and nothing to note about it."""
     only = arrivals[0] if len(arrivals) == 1 else None
-    return only is not None and only.status == "ingested" and not only.notes and not unread
+    described = only is not None and not only.notes and not only.missing
+    return described and only.status == "ingested" and not unread
 
 
 def _saved(uploads: list[FileStorage], folder: Path, config: Config) -> list[PreparedFile]:
@@ -340,6 +342,7 @@ def _arrival(name: str, outcome: Outcome) -> Arrival:
         outcome.asset_id,
         titles[0] if titles else outcome.asset_id,
         notes=outcome.notes,
+        missing=outcome.missing_fields(current_language()),
         may_edit=owner in _departments(),
     )
 

@@ -20,11 +20,12 @@ from pyoxigraph import NamedNode, Triple
 
 from app.config import Config
 from app.domain.assets.records import AssetDraft
-from app.domain.assets.validation import ValidationReport
+from app.domain.assets.validation import Problem, ValidationReport
 from app.domain.concepts import ConceptIndex
 from app.domain.iris import Iris
 from app.domain.media.prepare import PreparedFile, prepare_all
 from app.domain.media.record import Describer
+from app.domain.messages import M_, Message
 from app.domain.operations.health import INGESTED_FILES
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
@@ -64,7 +65,12 @@ class Outcome:
     status: str  # ingested | duplicate | failed
     asset_id: str | None = None
     reason: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[str | Message] = field(default_factory=list)
+    missing: list[Problem] = field(default_factory=list)  # what the profile still asks for
+
+    def missing_fields(self, language: str = "en") -> list[str]:
+        """The names of the fields the profile still asks for, in ``language``."""
+        return sorted({problem.field_in(language) for problem in self.missing})
 
 
 @dataclass
@@ -73,7 +79,7 @@ class Checked:
 
     draft: AssetDraft
     report: ValidationReport
-    notes: list[str]
+    notes: list[str | Message]
 
 
 @dataclass
@@ -255,11 +261,15 @@ class Ingester:
     def _decide(
         self, prepared: PreparedFile, draft: AssetDraft, report: ValidationReport
     ) -> Outcome | Checked:
-        notes = []
+        notes: list[str | Message] = []
         asked = draft.access
         report = self.atrium.assets.settle_access(draft, report)
         if draft.access != asked:
-            notes.append(f"kept {draft.access} until its department's required fields are filled")
+            kept = M_(
+                "kept %(access)s until its department's required fields are filled",
+                access=Message(draft.access),
+            )
+            notes.append(kept)
         if not report.accepted:
             refusal = "; ".join(str(problem) for problem in report.refusals)
             return Outcome(prepared.path, "failed", draft.asset_id, f"refused: {refusal}")
@@ -285,10 +295,10 @@ class Ingester:
             except BaseException:
                 self.remove_media(created)
                 raise
-        notes = list(checked.notes)
-        if result.incomplete:
-            notes.append("incomplete: " + ", ".join(sorted({p.field for p in result.missing})))
-        return Outcome(prepared.path, "ingested", draft.asset_id, notes=notes)
+        missing = list(result.missing) if result.incomplete else []
+        return Outcome(
+            prepared.path, "ingested", draft.asset_id, notes=list(checked.notes), missing=missing
+        )
 
     def write_media(self, prepared: PreparedFile) -> list[str]:
         """Store the file and its renditions; the hashes of those that were not stored yet
