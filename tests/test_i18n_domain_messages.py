@@ -2,7 +2,7 @@
 page's notices, the vocabulary history, a saved query's refusal) in the reader's language, and
 the numbers of the performance page in the locale's way (issue 13).
 
-The domain knows nothing of Flask-Babel: it says a :class:`app.domain.messages.Message` (an
+The domain knows nothing of Flask-Babel: it says a :class:`app.messages.Message` (an
 English message id and its values), which the web translates where it shows it. API clients
 read the same messages in English. ``english_left`` (:mod:`test_i18n`) is the check; each test
 also shows that the English page has the strings, so the check fails without a translation."""
@@ -19,9 +19,9 @@ import pytest
 import requests
 from conftest import http_sign_in, make_atrium, serving
 from PIL import Image
+from sparql_helpers import WAIT, with_test_functions
 from test_i18n import english_left, english_ui_strings, html_lang, public_team_asset_with_results
 
-from app.domain.messages import M_, Message, parsed
 from app.domain.terms import NamedNode
 from app.domain.vocab.history import (
     A_CONCEPT,
@@ -31,6 +31,7 @@ from app.domain.vocab.history import (
     WITHOUT_A_NAME,
     Actor,
 )
+from app.messages import M_, Message, parsed
 from app.storage.graphstore import Scope
 
 PASSWORD = "a-long-enough-password"
@@ -445,6 +446,8 @@ def test_the_collections_api_refuses_in_english_whatever_the_language(site) -> N
 
 # The SPARQL page's refusals ----------------------------------------------------------------------
 
+GERMAN = {"Accept-Language": "de"}
+SOLUTIONS = "application/sparql-results+json"
 UPDATE = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
 NESTED = "SELECT * WHERE { " + "{ " * 300 + "}" * 300 + " }"
 
@@ -466,3 +469,20 @@ def test_the_sparql_page_refuses_an_update_and_a_deep_query_in_german(site) -> N
         timeout=30,
     )
     assert tool.status_code == 400 and tool.text.startswith("this is a SPARQL Update;")
+
+
+def test_a_query_stopped_at_its_time_limit_says_so_in_german(tmp_path: Path) -> None:
+    from app.web import create_app
+
+    atrium = with_test_functions(make_atrium(tmp_path / "data", query_timeout=0.5))
+    never = f'SELECT ?ok WHERE {{ BIND(<{WAIT}>("{tmp_path / "never"}") AS ?ok) }}'
+    try:
+        web = create_app(atrium).test_client()
+        asked = {"query": never}
+        page = web.get("/sparql", query_string=asked, headers={**GERMAN, "Accept": "text/html"})
+        tool = web.get("/sparql", query_string=asked, headers={**GERMAN, "Accept": SOLUTIONS})
+    finally:
+        atrium.close()
+    assert page.status_code == tool.status_code == 503
+    assert "Die Abfrage lief über ihre Zeitgrenze von 0.5 s" in page.get_data(as_text=True)
+    assert tool.get_data(as_text=True).startswith("the query ran past its time limit of 0.5 s")

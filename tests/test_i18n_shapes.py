@@ -88,8 +88,8 @@ def test_a_problem_has_the_field_and_message_in_each_language_english_as_text() 
     (title,) = [p for p in report.refusals if p.path == str(DCT.title)]
     assert (title.field, title.message) == ("title", "is missing (every asset needs a title)")
     assert title.field_in("de") == "Titel"
-    assert title.message_in("de") == "fehlt (jedes Asset braucht einen Titel)"
-    assert title.message_in("fr") == "manque (chaque ressource a besoin d'un titre)"
+    assert title.message_in("de") == "fehlt (jedes Medium braucht einen Titel)"
+    assert title.message_in("fr") == "manque (chaque média a besoin d'un titre)"
     assert title.message_in("it") == title.message  # no Italian: English
     assert str(title).endswith(": title: is missing (every asset needs a title)")
 
@@ -147,10 +147,10 @@ def test_the_german_edit_form_says_in_german_what_is_wrong_and_names_fields_in_g
     form = client.get(f"/assets/{asset}/edit", headers=GERMAN).get_data(as_text=True)
     campaign = _field_html(form, "campaign")
     assert ">Kampagne<" in campaign and "campaign</label>" not in campaign
-    assert "Die Kampagne, für die das Asset gemacht wurde" in campaign
-    assert "Wer das Asset sehen darf" not in form  # not an editable field: not on the form
+    assert "Die Kampagne, für die das Medium gemacht wurde" in campaign
+    assert "Wer das Medium sehen darf" not in form  # not an editable field: not on the form
     error = _title_refusal(client, asset, GERMAN)
-    assert "fehlt (jedes Asset braucht einen Titel)" in error
+    assert "fehlt (jedes Medium braucht einen Titel)" in error
     assert "every asset needs a title" not in error
 
 
@@ -158,7 +158,7 @@ def test_the_french_edit_form_says_in_french_what_is_wrong(client, sign_in, atri
     asset = put_asset(atrium, "Printemps")
     sign_in(client, "contributor", ("marketing",))
     error = _title_refusal(client, asset, FRENCH)
-    assert "manque (chaque ressource a besoin d&#39;un titre)" in error
+    assert "manque (chaque média a besoin d&#39;un titre)" in error
 
 
 def _title_refusal(client, asset: str, headers: dict[str, str]) -> str:
@@ -209,7 +209,7 @@ def test_the_api_reads_a_refusal_in_english_a_german_page_in_german(atrium) -> N
     app = create_app(atrium)
     reason = _l("not changed: %(reason)s", reason=refused_because(refusal))
     with app.test_request_context("/", headers={**GERMAN, "Accept": "text/html"}):
-        assert "Titel: fehlt (jedes Asset braucht einen Titel)" in str(reason)
+        assert "Titel: fehlt (jedes Medium braucht einen Titel)" in str(reason)
         assert "title: is missing (every asset needs a title)" in in_english(reason)
     with app.test_request_context("/", headers={**GERMAN, "Accept": "application/json"}):
         answer = app.handle_user_exception(Conflict(description=reason))
@@ -224,7 +224,7 @@ def test_the_api_reads_a_refusal_in_english_a_german_page_in_german(atrium) -> N
 def test_the_german_sparql_page_lists_the_examples_in_german(client, atrium) -> None:
     page = client.get("/sparql", headers={**GERMAN, "Accept": "text/html"}).get_data(as_text=True)
     examples = page.split('class="examples"')[1].split("</section>")[0]
-    assert "Assets je Abteilung" in examples and "Assets per department" not in examples
+    assert "Medien je Abteilung" in examples and "Assets per department" not in examples
     assert "Was das Profil marketing erfasst" in examples
     assert "campaign (Kampagne)" in examples  # the profile's fields by their German sh:name
     english = client.get("/sparql", headers={"Accept-Language": "en", "Accept": "text/html"})

@@ -307,6 +307,32 @@ def test_bad_form_input_is_a_clear_400_that_keeps_the_choice(served) -> None:
     assert requests.post(f"{base_url}/shares", data=data).status_code == 401
 
 
+def test_a_refused_link_is_explained_in_the_readers_language(served) -> None:
+    atrium, base_url, photos, users = served
+    contributor = http_sign_in(base_url, users["contributor"])
+    contributor.headers["Accept-Language"] = "de"
+    page = f"{base_url}/assets/{photos['public']}"
+    data = {"kind": "asset", "target": photos["public"], "allows": "preview"}
+    for expires, german in [
+        (_day(500), "Ein Freigabelink gilt höchstens ein Jahr"),
+        ("31.12.2027", "Schreiben Sie einen Tag als JJJJ-MM-TT"),
+    ]:
+        data["expires"] = expires
+        refused = contributor.post(
+            f"{base_url}/shares", data={**data, "csrf_token": _csrf(contributor, page)}
+        )
+        assert refused.status_code == 400 and german in refused.text
+        assert "at most a year" not in refused.text and "write a day" not in refused.text
+    token = atrium.users.issue_token(users["contributor"], "test")[1]
+    api = requests.post(
+        f"{base_url}/api/shares",
+        json={**data, "expires": _day(500)},
+        headers={"Accept-Language": "de", "Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert api.status_code == 400 and "a share link lasts at most a year" in api.text
+
+
 def test_the_json_api(served) -> None:
     atrium, base_url, photos, users = served
     token = atrium.users.issue_token(users["contributor"], "test")[1]

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter
 
+from app.messages import M_, MN_, Message
 from app.storage.query_jobs import Admission, TooManyQueries, WorkersBusy
 
 
@@ -87,18 +88,25 @@ class Admissions:
         """Within the lock: let the job in, or refuse it (counting the refusal by its rule)."""
         caller, limit = admission.caller, admission.caller_limit
         if caller and limit is not None and limit <= 0:
-            who = "anonymous callers" if admission.anonymous else "you"
-            raise self._refused_by(
-                "caller", TooManyQueries(f"{who} may not send SPARQL queries here (a limit of 0)")
+            refusal = (
+                M_("anonymous callers may not send SPARQL queries here (a limit of 0)")
+                if admission.anonymous
+                else M_("you may not send SPARQL queries here (a limit of 0)")
             )
+            raise self._refused_by("caller", TooManyQueries(refusal))
         if caller and limit is not None and self._per_caller[caller] >= limit:
             theirs = [p for p in self._places if p.admission.caller == caller]
             raise self._refused_by(
                 "caller",
                 TooManyQueries(
-                    f"you already have {limit} SPARQL {_queries(limit)} running or waiting, as "
-                    f"many as {_who(admission)} may; try again when {_it_or_one(limit)} has "
-                    "finished",
+                    MN_(
+                        "you already have %(count)s SPARQL query running or waiting, as many as "
+                        "%(who)s may; try again when it has finished",
+                        "you already have %(count)s SPARQL queries running or waiting, as many as "
+                        "%(who)s may; try again when one has finished",
+                        count=limit,
+                        who=_who(admission),
+                    ),
                     _retry_after(theirs),
                 ),
             )
@@ -108,8 +116,11 @@ class Admissions:
                 raise self._refused_by(
                     "anonymous",
                     WorkersBusy(
-                        f"the SPARQL endpoint is running as many queries for anonymous callers "
-                        f"as it takes ({self.anonymous}); sign in, or try again later",
+                        M_(
+                            "the SPARQL endpoint is running as many queries for anonymous "
+                            "callers as it takes (%(limit)s); sign in, or try again later",
+                            limit=self.anonymous,
+                        ),
                         _retry_after(anonymous),
                     ),
                 )
@@ -117,8 +128,11 @@ class Admissions:
             raise self._refused_by(
                 "full",
                 WorkersBusy(
-                    f"the SPARQL endpoint is busy: {self.total} queries are running or waiting, "
-                    "as many as it takes at once; try again later",
+                    M_(
+                        "the SPARQL endpoint is busy: %(total)s queries are running or waiting, "
+                        "as many as it takes at once; try again later",
+                        total=self.total,
+                    ),
                     _retry_after(self._places),
                 ),
             )
@@ -144,13 +158,5 @@ def _retry_after(places: list[Place]) -> int:
     return max(1, math.ceil(min(p.deadline for p in places) - time.monotonic()))
 
 
-def _queries(count: int) -> str:
-    return "query" if count == 1 else "queries"
-
-
-def _it_or_one(count: int) -> str:
-    return "it" if count == 1 else "one"
-
-
-def _who(admission: Admission) -> str:
-    return "an anonymous caller at one address" if admission.anonymous else "one user"
+def _who(admission: Admission) -> Message:
+    return M_("an anonymous caller at one address") if admission.anonymous else M_("one user")

@@ -29,7 +29,7 @@ class WorkersBusy(StoreError):
     """No worker could take the job: they stayed busy until its time limit, or the queue is
     full. ``retry_after``: seconds after which a place is likely to be free."""
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
+    def __init__(self, message: object, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

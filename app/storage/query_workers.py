@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.messages import M_
 from app.storage.graphstore import QuerySyntaxError, StoreError, WorkerReader
 from app.storage.query_admission import Admissions, Place
 from app.storage.query_jobs import (
@@ -194,8 +195,12 @@ class QueryWorkers:
                     if remaining <= 0 or self._closed:
                         self.counts["waited_out"] += 1
                         raise WorkersBusy(
-                            f"all {self.size} query workers stayed busy for the whole time "
-                            f"limit of {place.timeout:g} s; try again later"
+                            M_(
+                                "all %(size)s query workers stayed busy for the whole time "
+                                "limit of %(seconds)s s; try again later",
+                                size=self.size,
+                                seconds=f"{place.timeout:g}",
+                            )
                         )
                     self._ready.wait(remaining)
             finally:
@@ -333,9 +338,12 @@ class _Worker:
         if remaining <= 0 or not self.connection.poll(remaining):
             self.kill()
             raise QueryTimeout(
-                f"the query ran past its time limit of {timeout:g} s (ATRIUM_QUERY_TIMEOUT) "
-                "and was stopped; make it more selective, add a LIMIT, or ask an "
-                "administrator to raise the limit"
+                M_(
+                    "the query ran past its time limit of %(seconds)s s (ATRIUM_QUERY_TIMEOUT) "
+                    "and was stopped; make it more selective, add a LIMIT, or ask an "
+                    "administrator to raise the limit",
+                    seconds=f"{timeout:g}",
+                )
             )
         try:
             return self.connection.recv()

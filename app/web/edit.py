@@ -43,10 +43,10 @@ from app.domain.assets.validation import Problem
 from app.domain.iris import ASSET_ID
 from app.domain.media.ingest import Ingester, Outcome, Resolved, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
-from app.domain.messages import Message
 from app.domain.operations.health import INGESTED_FILES
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
+from app.messages import Message
 from app.namespaces import DCT
 from app.web.assets import clean_file_name, precondition_failed, require_version
 from app.web.auth import current_user, role_required

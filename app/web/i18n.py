@@ -36,8 +36,8 @@ from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
 from app.domain.assets.downloads import human_size
-from app.domain.messages import Message, message_of
 from app.domain.people.api_tokens import when
+from app.messages import Message, message_of
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 SOURCE_LANGUAGE = "en"
@@ -240,7 +240,7 @@ def lazy_text(message: str, **values: object) -> LazyText:
 
 
 def localized(said: object) -> object:
-    """A domain's :class:`~app.domain.messages.Message` (or an exception raised with one) as a
+    """A domain's :class:`~app.messages.Message` (or an exception raised with one) as a
     lazy message: in the language of whoever reads it, English for API clients. Another
     exception as its text, anything else as it is."""
     if isinstance(said, BaseException):

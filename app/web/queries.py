@@ -225,7 +225,7 @@ def _results_page(saved: SavedQuery) -> str | tuple[str, int, dict[str, str]]:
         )
         context.update(page_results(stream))
     except StoreError as error:  # a time limit reached while reading the answer
-        return render_template("saved_query.html", error=str(error), **context), 503, {}
+        return render_template("saved_query.html", error=localized(error), **context), 503, {}
     except ProtocolError as error:
         page = render_template("saved_query.html", error=str(error), **context)
         return page, error.status, error.headers

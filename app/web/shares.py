@@ -59,7 +59,7 @@ from app.namespaces import DAM, DCT, SCHEMA
 from app.web.assets import _download_name, _facts, _rendition_kinds, _send
 from app.web.auth import answers_anonymous_itself, current_user, failure_log
 from app.web.context import current_atrium
-from app.web.i18n import N_, LazyText, local_when
+from app.web.i18n import N_, LazyText, local_when, localized
 from app.web.i18n import lazy_text as _l
 
 shares = Blueprint("shares", __name__)
@@ -97,7 +97,7 @@ def create() -> Response:
     try:
         share, token = _create(user, {**kept, "password": form.get("password", "")})
     except ShareError as error:
-        return _list_page(user, error=str(error), form=kept, status=_status(error))
+        return _list_page(user, error=localized(error), form=kept, status=_status(error))
     return _list_page(user, issued=(share, _link(token)), status=201)
 
 
@@ -126,7 +126,7 @@ def api_create() -> tuple[Response, int]:
     try:
         share, token = _create(user, body)
     except ShareError as error:
-        abort(_status(error), description=str(error))
+        abort(_status(error), description=localized(error))
     return jsonify({"share": share.as_json(), "url": _link(token)}), 201
 
 

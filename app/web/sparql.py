@@ -266,7 +266,7 @@ def results_page(text: str, stream: QueryStream) -> Response:
     try:
         results = page_results(stream)
     except StoreError as error:
-        return error_response(503, str(error), text)
+        return error_response(503, localized(error), text)
     return page(text, **results)
 
 

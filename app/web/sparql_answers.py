@@ -32,6 +32,7 @@ from app.domain.sparql.protocol import (
     query_formats,
 )
 from app.web.context import current_atrium
+from app.web.i18n import localized
 
 HTML = "text/html"
 JSON_RESULTS, XML_RESULTS = "application/sparql-results+json", "application/sparql-results+xml"
@@ -81,12 +82,12 @@ def negotiate() -> tuple[str | None, str | None]:
 def protocol_error(error: StoreError) -> ProtocolError:
     """A store's failure to answer, as the client is told it."""
     if isinstance(error, TooManyQueries):
-        return ProtocolError(429, str(error), error.retry_after)
+        return ProtocolError(429, localized(error), error.retry_after)
     if isinstance(error, WorkersBusy):
-        return ProtocolError(503, str(error), error.retry_after)
+        return ProtocolError(503, localized(error), error.retry_after)
     if isinstance(error, QueryTimeout):
-        return ProtocolError(503, str(error))
-    return ProtocolError(500, str(error))
+        return ProtocolError(503, localized(error))
+    return ProtocolError(500, localized(error))
 
 
 def not_acceptable_message(kind: str) -> str:

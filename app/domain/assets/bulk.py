@@ -28,11 +28,11 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets.records import AssetConflict, AssetDraft, AssetRefused
 from app.domain.iris import ASSET_ID
-from app.domain.messages import M_, Message, message_of
 from app.domain.people.access import ACCESS_LEVELS, Reader
 from app.domain.people.audit import Actor
 from app.domain.people.users import User
 from app.domain.shapes.fields import Field, UnknownField
+from app.messages import M_, Message, message_of
 from app.namespaces import DAM, DCT, sparql_prefixes
 from app.storage.graphstore import Scope
 

@@ -27,10 +27,10 @@ from pyoxigraph import Literal, NamedNode, Triple
 from app.domain.assets.records import AssetDraft
 from app.domain.assets.validation import Problem
 from app.domain.concepts import ConceptIndex
-from app.domain.messages import M_, Message
 from app.domain.search.concept_lookup import ConceptLookup
 from app.domain.shapes.fields import CHOICE, CONCEPT, Field
 from app.domain.shapes.registry import FieldRegistry
+from app.messages import M_, Message
 from app.storage.graphstore import Term
 
 EMPTY_SUBJECT_INPUTS = 3  # blank subject boxes a form offers, for more without JavaScript

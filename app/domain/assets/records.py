@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Triple
 
 from app.domain.assets.validation import Problem, ValidationReport
-from app.domain.messages import M_, Message
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import AuditEvent
+from app.messages import M_, Message
 from app.namespaces import DAM, XSD
 
 TRUE = Literal("true", datatype=XSD.boolean)

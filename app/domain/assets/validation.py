@@ -55,8 +55,8 @@ from rdflib.namespace import RDFS, SH
 from rdflib.term import Node
 
 from app.domain.assets.stored_literals import short_datatype, stored_forms
-from app.domain.messages import M_, Message
 from app.domain.shapes.fields import Texts, best_text, local_name, members, texts_by_language
+from app.messages import M_, Message
 
 RdflibTerm = URIRef | BNode | Literal
 OWL_IMPORTS = URIRef("http://www.w3.org/2002/07/owl#imports")

@@ -34,8 +34,8 @@ from app.domain.assets.records import AssetDraft
 from app.domain.media.ingest import Ingester, work_folders
 from app.domain.media.prepare import PreparedFile, prepare
 from app.domain.media.record import Describer
-from app.domain.messages import M_
 from app.domain.people.audit import Actor
+from app.messages import M_
 from app.namespaces import DAM, DCAT, DCT, PROV, RDF, SCHEMA, XSD, sparql_prefixes
 from app.storage.graphstore import Scope
 

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Protocol
 from pyoxigraph import NamedNode, Triple
 
 from app.domain.assets.downloads import download_name, extension_for
-from app.domain.messages import M_
 from app.domain.people.access import ACCESS_NAMES
 from app.domain.people.audit import Actor
 from app.domain.search.concept_lookup import ConceptLookup
+from app.messages import M_
 from app.namespaces import DAM, DCT, SCHEMA
 from app.storage.graphstore import Scope
 

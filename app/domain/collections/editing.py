@@ -14,8 +14,8 @@ from app.domain.collections.model import (
 from app.domain.collections.record import StoredCollection
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
-from app.domain.messages import M_
 from app.domain.people.access import Reader
+from app.messages import M_
 from app.storage.graphstore import Scope
 
 

@@ -32,7 +32,7 @@ from pyoxigraph import NamedNode
 
 from app.domain.assets.validation import Problem
 from app.domain.concepts import ONTOLOGY_FILE, read_turtle
-from app.domain.messages import M_
+from app.messages import M_
 from app.namespaces import DAM, RDF, RDFS, sparql_prefixes
 
 MAX_MEMBERS_PER_CALL = 1_000

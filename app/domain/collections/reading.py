@@ -23,8 +23,8 @@ from app.domain.collections.model import (
 )
 from app.domain.collections.record import ASSET, COLLECTION, member_homes, read_stored
 from app.domain.iris import Iris, parse_iri
-from app.domain.messages import M_
 from app.domain.people.access import Reader
+from app.messages import M_
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore, Scope
 

@@ -48,9 +48,9 @@ from app.domain.collections.record import (
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.keyed_locks import KeyedLocks
-from app.domain.messages import M_
 from app.domain.people.access import Reader
 from app.domain.people.audit import Actor, AuditTrail
+from app.messages import M_
 from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 from app.storage.terms import to_rdflib_graph

@@ -25,11 +25,11 @@ from app.domain.concepts import ConceptIndex
 from app.domain.iris import Iris
 from app.domain.media.prepare import PreparedFile, prepare_all
 from app.domain.media.record import Describer
-from app.domain.messages import M_, Message
 from app.domain.operations.health import INGESTED_FILES
 from app.domain.people.access import ACCESS_LEVELS
 from app.domain.people.audit import Actor
 from app.domain.shapes.fields import Field
+from app.messages import M_, Message
 from app.namespaces import DAM, DCT
 from app.storage.graphstore import Term
 from app.storage.work_folders import WorkFolders

@@ -36,6 +36,7 @@ from app.domain.iris import ASSET_ID, COLLECTION_ID, Iris
 from app.domain.people import api_tokens
 from app.domain.people.access import Reader, scope_for
 from app.domain.people.users import User, UserStore
+from app.messages import M_, Message
 from app.storage.graphstore import GraphStore, Scope
 
 MAX_SHARE_DAYS = 366  # a link works at most a year (and a day: through the last day chosen)
@@ -141,20 +142,20 @@ def share_expiry(text: object) -> dt.datetime:
     """The expiry a person chose: a day ``2027-03-31`` (the link works through that day, UTC),
     in the future and at most :data:`MAX_SHARE_DAYS` ahead; a :class:`ShareError` otherwise."""
     if not isinstance(text, str) or not text.strip():
-        raise ShareError("choose the last day the link works (an expiry date is required)")
+        raise ShareError(M_("choose the last day the link works (an expiry date is required)"))
     text = text.strip()
     if not _DATE.match(text):
-        raise ShareError(f"expiry {text[:40]!r}: write a day as YYYY-MM-DD")
+        raise ShareError(M_("expiry %(given)s: write a day as YYYY-MM-DD", given=repr(text[:40])))
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ShareError(f"expiry {text!r}: no such date") from None
+        raise ShareError(M_("expiry %(given)s: no such date", given=repr(text))) from None
     expires = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
     now = api_tokens.utcnow()
     if expires <= now:
-        raise ShareError(f"expiry {text} is not in the future")
+        raise ShareError(M_("expiry %(day)s is not in the future", day=text))
     if expires > now + dt.timedelta(days=MAX_SHARE_DAYS):
-        raise ShareError(f"expiry {text}: a share link lasts at most a year")
+        raise ShareError(M_("expiry %(day)s: a share link lasts at most a year", day=text))
     return expires
 
 
@@ -199,17 +200,29 @@ class ShareLinks:
         """A new link to an asset or collection ``user`` may share: (the link, its token).
         The token is shown this once; only its hash is kept."""
         if user.disabled:
-            raise ShareForbidden(f"{user.name} is disabled")
+            raise ShareForbidden(M_("%(user)s is disabled", user=user.name))
         if kind not in KINDS:
-            raise ShareError(f"share an asset or a collection, not {str(kind)[:40]!r}")
+            raise ShareError(
+                M_("share an asset or a collection, not %(kind)s", kind=repr(str(kind)[:40]))
+            )
         if not isinstance(target_id, str) or not _id_pattern(kind).match(target_id):
-            raise ShareNotFound(f"no {kind} {str(target_id)[:40]!r}")
+            raise ShareNotFound(
+                M_("no %(kind)s %(id)s", kind=Message(kind), id=repr(str(target_id)[:40]))
+            )
         if allows not in ALLOWS:
-            raise ShareError(f"a link allows {' or '.join(ALLOWS)}, not {str(allows)[:40]!r}")
+            raise ShareError(
+                M_(
+                    "a link allows %(choices)s, not %(given)s",
+                    choices=" or ".join(ALLOWS),
+                    given=repr(str(allows)[:40]),
+                )
+            )
         if password is not None and not isinstance(password, str):
-            raise ShareError("the password must be text")
+            raise ShareError(M_("the password must be text"))
         if password and len(password) > MAX_PASSWORD:
-            raise ShareError(f"the password is longer than {MAX_PASSWORD} characters")
+            raise ShareError(
+                M_("the password is longer than %(limit)s characters", limit=MAX_PASSWORD)
+            )
         expiry = share_expiry(expires)
         self._require_may_share(user, kind, target_id)
         share_id, token = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -259,7 +272,7 @@ class ShareLinks:
         """Revoke a link (its creator or an admin); revoking a revoked link is no error."""
         share = self.get(share_id) if isinstance(share_id, str) else None
         if share is None or (share.creator != user.name and not user.is_admin):
-            raise ShareNotFound(f"no share link {str(share_id)[:40]!r} of yours")
+            raise ShareNotFound(M_("no share link %(id)s of yours", id=repr(str(share_id)[:40])))
         with self._connect() as db:
             db.execute("UPDATE shares SET revoked = 1 WHERE id = ?", (share_id,))
         return self._require(share_id)
@@ -322,16 +335,16 @@ class ShareLinks:
         if kind == "asset":
             home = self.assets.access_of(target_id)
             if home is None or not self.assets.record(target_id, scope):
-                raise ShareNotFound(f"no asset {target_id}")
+                raise ShareNotFound(M_("no asset %(id)s", id=target_id))
             if not user.may_change(home[1]):
-                raise ShareForbidden("only contributors of the owning department may share it")
+                raise ShareForbidden(M_("only contributors of the owning department may share it"))
             return
         try:
             collection = self.collections.get(target_id, reader, scope)
         except CollectionNotFound:
-            raise ShareNotFound(f"no collection {target_id}") from None
+            raise ShareNotFound(M_("no collection %(id)s", id=target_id)) from None
         if not collection.may_edit:
-            raise ShareForbidden("only the collection's owner may share it")
+            raise ShareForbidden(M_("only the collection's owner may share it"))
 
     def _note_use(self, share_id: str) -> None:
         now = api_tokens.utcnow()

@@ -22,8 +22,8 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from app.domain.assets.validation import Problem, Validator
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
-from app.domain.messages import M_, Message
 from app.domain.results.cube import AMOUNTS, COUNTS, Observation
+from app.messages import M_, Message
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 from app.storage.terms import to_rdflib_graph

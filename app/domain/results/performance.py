@@ -41,8 +41,8 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
-from app.domain.messages import M_
 from app.domain.results.index import COUNTS, ResultsIndex, Snapshot
+from app.messages import M_
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from pyoxigraph import NamedNode
 
-from app.domain.messages import M_, Message
+from app.messages import M_, Message
 
 SORTS = ("relevance", "newest", "oldest", "title")
 BEST = "best:"  # ``sort=best:IRI``: by the results in segment IRI (and below it)

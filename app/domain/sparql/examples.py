@@ -4,7 +4,7 @@ Their text is built with the configured base IRI (``vocab:``, ``dept:`` prefixes
 one runs against the demo collection in the tests. Besides the fixed ones, each department
 profile gets an example written from its fields (:func:`examples`).
 
-Titles and what each teaches are messages (:class:`~app.domain.messages.Message`): English as
+Titles and what each teaches are messages (:class:`~app.messages.Message`): English as
 text, in the reader's language where the web shows them; a profile's example names its fields
 by their ``sh:name`` in the reader's language.
 """
@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.iris import Iris
-from app.domain.messages import M_, Message
 from app.domain.shapes.fields import Field
 from app.domain.shapes.registry import FieldRegistry
+from app.messages import M_, Message
 from app.namespaces import PREFIXES
 
 

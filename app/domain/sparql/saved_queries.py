@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
-from app.domain.messages import M_, message_of
 from app.domain.sparql.service import Caller, SparqlService
 from app.domain.sparql.text import QueryRefused, variables
+from app.messages import M_, message_of
 from app.namespaces import DAM, DCT, PREFIXES, RDF, XSD, Namespace
 from app.storage.graphstore import (
     GraphStore,

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from app.config import Config
-from app.domain.messages import M_
 from app.domain.sparql.text import (
     QueryRefused,
     bind_values,
@@ -52,6 +51,7 @@ from app.domain.sparql.text import (
     uses_keyword,
     variables,
 )
+from app.messages import M_
 from app.namespaces import DAM, RDF, XSD, Namespace
 from app.storage.formats import GRAPH_FORMATS
 from app.storage.formats import RESULT_FORMATS as RESULT_TABLE

@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping
 
 from pyoxigraph import BlankNode
 
-from app.domain.messages import M_, Message
+from app.messages import M_, Message
 from app.storage.graphstore import QuerySyntaxError, Term
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")

@@ -21,7 +21,6 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 import app.domain.vocab.asset_rewrites as asset_rewrites
 from app.domain.assets.repository import RecordWatcher
-from app.domain.messages import Message
 from app.domain.vocab.catalogue import Catalogue
 from app.domain.vocab.guard import ChangeGuard
 from app.domain.vocab.hierarchy import quads
@@ -30,6 +29,7 @@ from app.domain.vocab.merge import MergeRules
 from app.domain.vocab.quality import Issue
 from app.domain.vocab.terms import LABELS
 from app.domain.vocab.usage import ConceptUsage
+from app.messages import Message
 from app.namespaces import XSD
 from app.storage.graphstore import GraphStore, Scope, data_block, update_request
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 import app.domain.vocab.hierarchy as hierarchy
-from app.domain.messages import MN_
 from app.domain.vocab.drafts import ABSOLUTE_IRI, ConceptDraft, label_slug, managed
 from app.domain.vocab.editor_base import (
     EMPTY_SCHEME,
@@ -36,6 +35,7 @@ from app.domain.vocab.history import (
     Actor,
     Change,
 )
+from app.messages import MN_
 from app.namespaces import OWL, RDF, SKOS, sparql_prefixes
 from app.storage.graphstore import Scope, Term
 

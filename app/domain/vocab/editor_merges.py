@@ -15,7 +15,6 @@ from pyoxigraph import NamedNode, Quad
 
 import app.domain.vocab.asset_rewrites as asset_rewrites
 import app.domain.vocab.hierarchy as hierarchy
-from app.domain.messages import M_
 from app.domain.vocab.editor_base import (
     TRUE,
     EditorBase,
@@ -26,6 +25,7 @@ from app.domain.vocab.editor_base import (
 )
 from app.domain.vocab.hierarchy import quads
 from app.domain.vocab.history import MERGED, REVERTED, Actor, Change, ChangeRecord
+from app.messages import M_
 from app.namespaces import DCT, OWL, SKOS
 from app.storage.graphstore import Scope
 

@@ -6,7 +6,6 @@ import re
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.messages import MN_
 from app.domain.vocab.catalogue import RESERVED_SLUGS
 from app.domain.vocab.drafts import SchemeDraft
 from app.domain.vocab.editor_base import (
@@ -26,6 +25,7 @@ from app.domain.vocab.history import (
     Actor,
     Change,
 )
+from app.messages import MN_
 from app.namespaces import DCT, RDF, SKOS
 from app.storage.graphstore import Scope
 

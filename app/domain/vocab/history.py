@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
 from app.domain.iris import Iris
-from app.domain.messages import M_, MN_, Message, parsed
+from app.messages import M_, MN_, Message, parsed
 from app.namespaces import DAM, PROV, RDF, RDFS, XSD, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 

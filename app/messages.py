@@ -1,4 +1,4 @@
-"""Sentences the domain says to people, translatable without the domain knowing of the web.
+"""Sentences the domain and the store say to people, translatable without knowing of the web.
 
 A :class:`Message` is an English message id with its values: ``str()`` of it is the English
 sentence (what the API, the CLI, the logs and the graph read), and the web layer looks the id
