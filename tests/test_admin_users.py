@@ -99,6 +99,18 @@ def test_bad_input_gives_the_form_again_with_the_message_on_the_field(
     assert len(atrium.users.all()) == before
 
 
+def test_a_german_admin_reads_the_refusals_in_german(admin_site) -> None:
+    atrium, base_url, admin, _ = admin_site
+    admin.headers["Accept-Language"] = "de"
+    url = f"{base_url}/admin/users"
+    short = post(admin, url, {"name": "fred", "role": "viewer", "password": "short"})
+    assert re.search(r'id="e-password">[^<]*Ein Passwort braucht mindestens 10 Zeichen', short.text)
+    (only_admin,) = [user.name for user in atrium.users.all() if user.role == "admin"]
+    last = post(admin, f"{url}/{only_admin}/disable", {}, page=url)
+    assert "ist der letzte aktive Administrator" in last.text, last.text[:500]
+    assert "last enabled admin" not in last.text and "at least 10" not in short.text
+
+
 def test_a_duplicate_name_is_refused_on_the_name(admin_site) -> None:
     atrium, base_url, admin, _ = admin_site
     name = add_user(atrium, "viewer")

@@ -129,7 +129,7 @@ def test_tokens_with_an_expiry_from_the_cli_are_refused_with_401_once_it_passes(
         ("90", "write a number of days (90d) or a day (2027-03-31)"),
         ("2020-01-01", "is not in the future"),
         ("2027-02-30", "no such date"),
-        ("99999d", "at most 3650 days"),
+        ("99999d", "at most 3,650 days"),
         ("0d", "is not in the future"),
     ],
 )
@@ -192,7 +192,7 @@ def test_tokens_an_overlong_label_is_refused_on_the_web_and_in_the_domain(site) 
     browser = http_sign_in(base_url, name)
     refused = issue_on_the_web(browser, base_url, "x" * 100_000, "")
     assert refused.status_code == 400
-    assert "at most 200 characters (100000 given)" in refused.text
+    assert "at most 200 characters (100,000 given)" in refused.text
     with pytest.raises(UserError, match="at most 200 characters"):
         atrium.users.issue_token(name, "y" * 201)
     assert atrium.users.tokens(name) == []

@@ -28,7 +28,8 @@ from app.domain.people.api_tokens import TokenError, token_expiry
 from app.domain.people.users import ROLES, UserDetails, UserError, check_departments
 from app.web.auth import current_user, role_required
 from app.web.context import current_atrium
-from app.web.i18n import current_language
+from app.web.i18n import current_language, localized
+from app.web.i18n import lazy_text as _l
 
 admin_users = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 PAGE_SIZE = 50
@@ -39,17 +40,17 @@ class Form:
     """What was typed into a form, and what is wrong with it, by field."""
 
     values: dict[str, object] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, object] = field(default_factory=dict)  # texts and lazy messages
 
     def refuse(self, error: UserError | TokenError, default_field: str) -> None:
-        self.errors[getattr(error, "field", None) or default_field] = str(error)
+        self.errors[getattr(error, "field", None) or default_field] = localized(error)
 
 
 @admin_users.before_request
 def browser_sessions_only() -> None:
     if request.headers.get("Authorization"):
         current_user()  # an unknown or expired token still answers 401
-        abort(403, description="manage users from a signed-in browser session")
+        abort(403, description=_l("manage users from a signed-in browser session"))
 
 
 @admin_users.get("")
@@ -112,7 +113,7 @@ def disable(name: str) -> Response:
     try:
         current_atrium().users.disable(name)
     except UserError as error:
-        return _user_page(details, form=Form(errors={"disabled": str(error)}), status=422)
+        return _user_page(details, form=Form(errors={"disabled": localized(error)}), status=422)
     return redirect(url_for("admin_users.user", name=name, changed="disabled"), 303)
 
 
@@ -157,7 +158,7 @@ def revoke_token(name: str, token_id: str) -> Response:
     try:
         current_atrium().users.revoke_token(token_id, owner=name)
     except UserError as error:
-        abort(404, description=str(error))
+        abort(404, description=localized(error))
     return redirect(url_for("admin_users.user", name=name, changed="revoked"), 303)
 
 
@@ -167,7 +168,7 @@ def revoke_token(name: str, token_id: str) -> Response:
 def _details(name: str) -> UserDetails:
     details = current_atrium().users.details(name)
     if details is None:
-        abort(404, description=f"no user named {name!r}")
+        abort(404, description=_l("no user named %(name)s", name=repr(name)))
     return details
 
 

@@ -22,6 +22,7 @@ from app.domain.people.api_tokens import TokenError, token_expiry
 from app.domain.people.users import User, UserError
 from app.web.atrium import current_atrium
 from app.web.auth import bearer_token, current_user
+from app.web.i18n import localized
 
 tokens = Blueprint("tokens", __name__)
 
@@ -49,7 +50,7 @@ def issue() -> object:
         )
     except (TokenError, UserError) as error:
         form = {"label": label, "expires": expires_text}
-        return _tokens_page(user, error=str(error), form=form, status=400)
+        return _tokens_page(user, error=localized(error), form=form, status=400)
     return _tokens_page(user, issued=(token_id, secret), status=201)
 
 
@@ -61,7 +62,7 @@ def revoke(token_id: str) -> object:
     try:
         current_atrium().users.revoke_token(token_id, owner=user.name)
     except UserError as error:
-        abort(404, description=str(error))
+        abort(404, description=localized(error))
     return redirect(url_for("tokens.page"))
 
 

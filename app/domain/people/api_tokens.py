@@ -17,6 +17,8 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
+from app.messages import M_, Message
+
 LAST_USE_EVERY = 60  # seconds: a token's last use is written at most this often
 MAX_TOKEN_DAYS = 3650  # the furthest expiry a token can be given
 MAX_LABEL_CHARS = 200  # a token's label names the script or tool that holds it
@@ -29,8 +31,12 @@ ACTIVE_COUNT = (
 )
 
 
-def label_too_long(label: str) -> str:
-    return f"a token's label holds at most {MAX_LABEL_CHARS} characters ({len(label)} given)"
+def label_too_long(label: str) -> Message:
+    return M_(
+        "a token's label holds at most %(limit)s characters (%(given)s given)",
+        limit=MAX_LABEL_CHARS,
+        given=len(label),
+    )
 
 
 class TokenError(ValueError):
@@ -79,14 +85,25 @@ def token_expiry(text: str) -> dt.datetime | None:
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise TokenError(f"expiry {text!r}: no such date") from None
+            raise TokenError(M_("expiry %(given)s: no such date", given=repr(text))) from None
         expires = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
     else:
-        raise TokenError(f"expiry {text!r}: write a number of days (90d) or a day (2027-03-31)")
+        raise TokenError(
+            M_(
+                "expiry %(given)s: write a number of days (90d) or a day (2027-03-31)",
+                given=repr(text),
+            )
+        )
     if expires <= now:
-        raise TokenError(f"expiry {text!r} is not in the future")
+        raise TokenError(M_("expiry %(given)s is not in the future", given=repr(text)))
     if expires > now + dt.timedelta(days=MAX_TOKEN_DAYS):
-        raise TokenError(f"expiry {text!r}: a token lasts at most {MAX_TOKEN_DAYS} days")
+        raise TokenError(
+            M_(
+                "expiry %(given)s: a token lasts at most %(days)s days",
+                given=repr(text),
+                days=MAX_TOKEN_DAYS,
+            )
+        )
     return expires
 
 

@@ -36,6 +36,7 @@ from app.domain.iris import Iris
 from app.domain.people import api_tokens, auth_db
 from app.domain.people.api_tokens import Token
 from app.domain.people.audit import SYSTEM_AGENT
+from app.messages import M_
 from app.namespaces import DAM, RDF, Namespace
 from app.storage.graphstore import GraphStore, data_block, substitute, update_request
 
@@ -54,7 +55,7 @@ class UserError(ValueError):
     """A user operation was refused; the message says why, and ``field`` names the input at
     fault (``name``, ``role``, ``departments``, ``password``, ``disabled``), where one is."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: object, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -120,7 +121,9 @@ class UserStore:
                     (name, generate_password_hash(password), role, ",".join(departments), _now()),
                 )
         except sqlite3.IntegrityError:
-            raise UserError(f"a user named {name!r} exists already", "name") from None
+            raise UserError(
+                M_("a user named %(name)s exists already", name=repr(name)), "name"
+            ) from None
         self._publish(name)
         return password
 
@@ -232,7 +235,7 @@ class UserStore:
     def _require(self, name: str) -> User:
         user = self.get(name)
         if user is None:
-            raise UserError(f"no user named {name!r}")
+            raise UserError(M_("no user named %(name)s", name=repr(name)))
         return user
 
     def _user(self, row: sqlite3.Row) -> User:
@@ -251,7 +254,7 @@ class UserStore:
         """A new session for ``name`` (who must be enabled); returns its secret for the cookie."""
         user = self._require(name)
         if user.disabled:
-            raise UserError(f"{name} is disabled")
+            raise UserError(M_("%(user)s is disabled", user=name))
         secret = secrets.token_urlsafe(32)
         now = time.time()
         with self._connect() as db:
@@ -287,9 +290,9 @@ class UserStore:
         (token id, secret). Only its hash is kept."""
         user = self._require(name)
         if user.disabled:
-            raise UserError(f"{name} is disabled")
+            raise UserError(M_("%(user)s is disabled", user=name))
         if expires is not None and expires <= api_tokens.utcnow():
-            raise UserError("a token's expiry must be in the future")
+            raise UserError(M_("a token's expiry must be in the future"))
         if len(label := label.strip()) > api_tokens.MAX_LABEL_CHARS:
             raise UserError(api_tokens.label_too_long(label), "label")
         with self._connect() as db:
@@ -310,7 +313,7 @@ class UserStore:
         """Revoke a token (only one of ``owner``'s, if given: the same error for another's)."""
         with self._connect() as db:
             if not api_tokens.revoke(db, token_id, owner):
-                raise UserError(f"no token with id {token_id!r}")
+                raise UserError(M_("no token with id %(id)s", id=repr(token_id)))
 
     # The public profile in the graph --------------------------------------------------------
 
@@ -344,8 +347,11 @@ def check_departments(departments: Iterable[str], known: Iterable[str]) -> list[
     unknown = [d for d in chosen if d not in known]
     if unknown:
         raise UserError(
-            f"unknown department {', '.join(map(repr, unknown))}; use one of "
-            + ", ".join(sorted(known)),
+            M_(
+                "unknown department %(unknown)s; use one of %(known)s",
+                unknown=", ".join(map(repr, unknown)),
+                known=", ".join(sorted(known)),
+            ),
             "departments",
         )
     return chosen
@@ -353,15 +359,23 @@ def check_departments(departments: Iterable[str], known: Iterable[str]) -> list[
 
 def _check_name(name: str) -> None:
     if not name:
-        raise UserError("give the user a name", "name")
+        raise UserError(M_("give the user a name"), "name")
     if not USER_NAME.match(name):
         raise UserError(
-            f"user name {name!r}: use 2–40 lower-case letters, digits, dots, dashes or underscores",
+            M_(
+                "user name %(name)s: use 2–40 lower-case letters, digits, dots, dashes or "
+                "underscores",
+                name=repr(name),
+            ),
             "name",
         )
     if name in RESERVED_NAMES:
         raise UserError(
-            f"user name {name!r} is reserved: Atrium's CLI records its work under it", "name"
+            M_(
+                "user name %(name)s is reserved: Atrium's CLI records its work under it",
+                name=repr(name),
+            ),
+            "name",
         )
 
 
@@ -374,7 +388,10 @@ def _keep_an_admin(db: sqlite3.Connection, name: str, field: str) -> None:
     ).fetchone()[0]
     row = db.execute("SELECT role, disabled FROM users WHERE name = ?", (name,)).fetchone()
     if row["role"] == "admin" and not row["disabled"] and others == 0:
-        raise UserError(f"{name} is the last enabled admin; make another user admin first", field)
+        raise UserError(
+            M_("%(user)s is the last enabled admin; make another user admin first", user=name),
+            field,
+        )
 
 
 def _end_sessions(db: sqlite3.Connection, name: str) -> None:
@@ -383,12 +400,21 @@ def _end_sessions(db: sqlite3.Connection, name: str) -> None:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}", "role")
+        raise UserError(
+            M_(
+                "unknown role %(role)s; use one of %(roles)s",
+                role=repr(role),
+                roles=", ".join(ROLES),
+            ),
+            "role",
+        )
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"a password needs at least {MIN_PASSWORD} characters", "password")
+        raise UserError(
+            M_("a password needs at least %(limit)s characters", limit=MIN_PASSWORD), "password"
+        )
 
 
 def _now() -> str:
