@@ -15,7 +15,7 @@ import rdflib
 from conftest import REPO, csrf_token
 from pyoxigraph import NamedNode
 from rdflib.namespace import RDFS, SH
-from vocab_helpers import VOCAB_DATA, import_file
+from vocab_helpers import VOCAB_DATA, import_file, post_new_concept
 
 from app.cli.vocab import print_quality
 from app.domain.vocab.drafts import ConceptDraft
@@ -220,17 +220,7 @@ def test_a_refused_edit_gives_the_reason_in_the_readers_language(
 
 def test_a_new_concept_refused_in_french(web, sign_in) -> None:  # noqa: ANN001
     sign_in(web, role="taxonomist")
-    response = web.post(
-        "/vocab/new",
-        data={
-            "vocabulary": "colours",
-            "csrf_token": csrf_token(web),
-            "label_kind": ["prefLabel"],
-            "label_lang": ["en"],
-            "label_text": ["Red"],
-        },
-        headers={"Accept-Language": "fr"},
-    )
+    response = post_new_concept(web, "Red", {"Accept-Language": "fr"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "a le prefLabel Red, comme “Red” dans le même schéma" in _label_errors(page)

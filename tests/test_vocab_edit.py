@@ -10,7 +10,7 @@ from conftest import csrf_token
 from PIL import Image
 from pyoxigraph import NamedNode
 from virtuoso_server import known_limitation
-from vocab_helpers import VOCAB_DATA, import_file
+from vocab_helpers import VOCAB_DATA, import_file, post_new_concept
 
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.search import SearchQuery
@@ -538,31 +538,12 @@ def test_new_concept_and_scheme_forms(web, sign_in, colours: Atrium) -> None:  #
     sign_in(web, role="taxonomist")
     form = web.get(f"/vocab/new?vocabulary=colours&broader={EX}colour").get_data(as_text=True)
     assert f'value="{EX}colour"' in form
-    response = web.post(
-        "/vocab/new",
-        data={
-            "vocabulary": "colours",
-            "csrf_token": csrf_token(web),
-            "label_kind": ["prefLabel"],
-            "label_lang": ["en"],
-            "label_text": ["Green"],
-            "broader": [EX + "colour"],
-        },
-    )
+    response = post_new_concept(web, "Green", broader=[EX + "colour"])
     assert response.status_code == 303 and response.headers["Location"].endswith(
         "/vocab/colours/green"
     )
     assert "Green" in web.get(response.headers["Location"]).get_data(as_text=True)
-    refused = web.post(
-        "/vocab/new",
-        data={
-            "vocabulary": "colours",
-            "csrf_token": csrf_token(web),
-            "label_kind": ["prefLabel"],
-            "label_lang": ["en"],
-            "label_text": ["Red"],
-        },
-    )
+    refused = post_new_concept(web, "Red")
     assert refused.status_code == 422 and "prefLabels unique within a scheme" in refused.get_data(
         as_text=True
     )

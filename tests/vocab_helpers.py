@@ -51,3 +51,12 @@ def corpus_vocabularies(
         reports[path.name] = import_file(atrium, path, clean=clean, merge=merge)
     yield atrium, reports
     atrium.close()
+
+
+def post_new_concept(web, label: str, headers: dict | None = None, **fields: list[str]):  # noqa: ANN001, ANN201 - a Flask test client and its response
+    """Post the new-concept form of the colours vocabulary: one English prefLabel."""
+    from conftest import csrf_token
+
+    form = {"vocabulary": "colours", "csrf_token": csrf_token(web), "label_kind": ["prefLabel"]}
+    data = {**form, "label_lang": ["en"], "label_text": [label], **fields}
+    return web.post("/vocab/new", data=data, headers=headers or {})
