@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, corpus_params, make_atrium, need_corpus
+from conftest import CORPUS, corpus_params, csrf_token, make_atrium, need_corpus
 
 from app.domain.vocab.history import CLI_ACTOR, Actor
 from app.domain.vocab.importer import ImportOptions, ImportReport
@@ -55,8 +55,6 @@ def corpus_vocabularies(
 
 def post_new_concept(web, label: str, headers: dict | None = None, **fields: list[str]):  # noqa: ANN001, ANN201 - a Flask test client and its response
     """Post the new-concept form of the colours vocabulary: one English prefLabel."""
-    from conftest import csrf_token
-
     form = {"vocabulary": "colours", "csrf_token": csrf_token(web), "label_kind": ["prefLabel"]}
     data = {**form, "label_lang": ["en"], "label_text": [label], **fields}
     return web.post("/vocab/new", data=data, headers=headers or {})
