@@ -61,7 +61,7 @@ def bench_ingest(images: int, work: Path) -> None:
     rate = images / seconds
     print(
         f"ingested {images} in {seconds:.1f} s: {rate:.1f} images/s with {cores} worker "
-        f"processes = {rate / cores:.1f} images/s per core (target ≥ 25)"
+        f"processes = {rate / cores:.1f} images/s per core (target ≥ 40, issue 14)"
     )
     where_the_time_goes(paths[:40], atrium, ingester, options)
     atrium.close()
