@@ -8,7 +8,10 @@ id for the catalogue (``keywords`` in ``babel.cfg``)::
     raise UnknownSegment(M_("%(iri)s is not a segment", iri=segment.value))
 
 A value may itself be a message (a word the sentence names, translated with it); a whole
-number is written with thousands separators.
+number is written with thousands separators. ``MN_`` builds one whose words agree with its
+``count`` (``ngettext`` where it is shown)::
+
+    MN_("%(count)s asset is tagged with it", "%(count)s assets are tagged with it", count=n)
 """
 
 from __future__ import annotations
