@@ -434,6 +434,21 @@ def test_collection_search_and_zip_refusals_are_in_german(site) -> None:
     assert atrium.collections.list(Scope.everything()) == []  # nothing stored
 
 
+def test_a_stale_collection_edit_is_refused_in_german(site) -> None:
+    atrium, base_url, *_ = site
+    browser = _browser(base_url)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{base_url}/").text)[1]
+    made = browser.post(f"{base_url}/collections", data={"title": "Frühling", "csrf_token": token})
+    collection_id = made.url.rstrip("/").rsplit("/", 1)[-1]
+    stale = browser.post(
+        f"{base_url}/collections/{collection_id}/edit",
+        data={"title": "Sommer", "version": "0" * 16, "csrf_token": token},
+    )
+    assert stale.status_code == 409, stale.text[:300]
+    assert "Jemand anderes hat diese Sammlung geändert, seit Sie sie geöffnet haben" in _text(stale)
+    _no_english_left(stale)
+
+
 def test_the_collections_api_refuses_in_english_whatever_the_language(site) -> None:
     _, base_url, _, token = site
     answer = requests.post(

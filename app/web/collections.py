@@ -104,7 +104,7 @@ def page(collection_id: str) -> Response:
     )
 
 
-def _page(collection, message: str | None = None) -> str:  # noqa: ANN001 - a Collection
+def _page(collection, message: object = None) -> str:  # noqa: ANN001 - a Collection
     atrium, scope, user = current_atrium(), current_scope(), current_user()
     vocabulary = atrium.search.concept_lookup(scope)
     ids = [m.id for m in collection.assets]
@@ -208,7 +208,7 @@ def _form_change(collection_id: str, change: Callable) -> Response | tuple[str, 
         with collection_refusals(conflicts=False):
             change(current_atrium().collections, version)
     except CollectionConflict as conflict:
-        return _page(_visible(collection_id), str(conflict)), 409
+        return _page(_visible(collection_id), localized(conflict)), 409
     target = _safe_next(request.form.get("next", ""))
     return redirect(target or url_for("collections.page", collection_id=collection_id))
 
