@@ -19,6 +19,7 @@ from app.domain.assets.records import AssetRefused
 from app.domain.demo.synthetic import load_synthetic
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.people.access import ANONYMOUS, Reader, scope_for
+from app.domain.search import entries as entries_module
 from app.domain.search import index as index_module
 from app.namespaces import DCT
 from app.service import Atrium
@@ -111,6 +112,36 @@ def test_a_bulk_load_is_indexed_by_a_rebuild(atrium: Atrium, tmp_path: Path) -> 
     admin = Reader.signed_in_as("a", [], True)
     query = search_query(atrium)
     assert atrium.search.search(query, scope_for(admin, atrium.iris, atrium.store)).total == 40
+
+
+def test_a_rebuild_read_in_parallel_builds_the_same_index(
+    atrium: Atrium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_synthetic(atrium, tmp_path / "synthetic.nq", 90)
+    admin = Reader.signed_in_as("a", [], True)
+    scope = scope_for(admin, atrium.iris, atrium.store)
+
+    def answers() -> list[object]:
+        result = atrium.search.search(search_query(atrium, {"per_page": "100"}), scope)
+        return [result.total, sorted(c.asset_id for c in result.cards), result.facets]
+
+    atrium.search_index.rebuild()
+    serial = answers()
+    pools = []
+
+    class CountedPool(entries_module.ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(entries_module, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(entries_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(index_module, "BATCH", 20)  # several batches, in order
+    monkeypatch.setattr(entries_module.os, "cpu_count", lambda: 2)
+    assert atrium.search_index.rebuild() == 90
+    assert len(pools) == 1, "read by other processes"
+    assert atrium.search_index.differences() == []
+    assert answers() == serial
 
 
 def test_an_index_made_over_a_full_store_builds_itself(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -201,6 +201,12 @@ class EmbeddedReader(WorkerReader):
                     raise
                 time.sleep(RETRY_SECONDS * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def quads_about(self, subjects: Sequence[NamedNode]) -> list[Quad]:
+        if self._store is None:
+            self._open((0, self._version()))
+        assert self._store is not None
+        return [q for s in subjects for q in self._store.quads_for_pattern(s, None, None, None)]
 
     def _version(self) -> tuple[str, int] | None:
         """Which MANIFEST is current, and how long it is (None while the writer swaps it)."""

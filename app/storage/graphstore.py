@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -98,6 +98,11 @@ class WorkerReader(ABC):
         ``generation`` is the writer's write counter when the job was made
         (:meth:`GraphStore.publish_for_readers`): a reader that keeps a snapshot of the store
         opens it again when the counter moved."""
+
+    def quads_about(self, subjects: Sequence[NamedNode]) -> list[Quad]:
+        """Every quad whose subject is one of ``subjects``, as the writer last published them;
+        a reader that cannot list quads raises :class:`StoreError`."""
+        raise StoreError(f"{type(self).__name__} cannot list quads")
 
 
 class GraphStore(ABC):

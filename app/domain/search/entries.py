@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from pyoxigraph import NamedNode
 
@@ -21,10 +25,13 @@ from app.domain.search.layout import TITLE, Facets
 from app.domain.search.stems import stem_text
 from app.domain.search.text import folded_text, sort_key
 from app.namespaces import DAM, DCT, RDF
-from app.storage.graphstore import GraphStore, Term
+from app.storage.graphstore import GraphStore, StoreError, Term, WorkerReader
 
 _TYPE, _ASSET, _SUBMITTED = RDF.type, DAM.Asset, DCT.dateSubmitted
 _ALWAYS = frozenset({_TYPE, _SUBMITTED, TITLE})
+# Assets from which a rebuild reads in one process per core: below, starting them costs more
+# than they save.
+PARALLEL_FROM = 5_000
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,35 @@ class Entry:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+def entries_in_batches(
+    store: GraphStore, iris: Iris, assets: Sequence[NamedNode], facets: Facets, batch: int
+) -> Iterator[dict[str, Entry]]:
+    """:func:`read_entries` of each ``batch`` of ``assets``, in order. Reading the graph and
+    folding the text take most of a rebuild, so from :data:`PARALLEL_FROM` assets on a store
+    that other processes can read (the data folder's), one process per core does it while the
+    caller writes the rows."""
+    batches = [assets[start : start + batch] for start in range(0, len(assets), batch)]
+    reader = _parallel_reader(store, len(assets))
+    if reader is None:
+        yield from (read_entries(store, iris, chunk, facets) for chunk in batches)
+        return
+    store.publish_for_readers()  # what the readers open must hold every write so far
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        yield from pool.map(partial(read_entries, reader, iris, facets=facets), batches)
+
+
+def _parallel_reader(store: GraphStore, assets: int) -> WorkerReader | None:
+    if assets < PARALLEL_FROM or store.shared or (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        return store.worker_reader(http_timeout=60)
+    except StoreError:  # a store in memory
+        return None
+
+
 def read_entries(
-    store: GraphStore, iris: Iris, assets: Sequence[NamedNode], facets: Facets
+    store: GraphStore | WorkerReader, iris: Iris, assets: Sequence[NamedNode], facets: Facets
 ) -> dict[str, Entry]:
     """The entries of ``assets`` as the graph holds them now, for the fields of ``facets``."""
     if not assets:

@@ -59,7 +59,7 @@ import app.domain.search.columns as columnar
 from app.domain.iris import Iris
 from app.domain.search.checking import differences
 from app.domain.search.columns import Columns
-from app.domain.search.entries import read_entries
+from app.domain.search.entries import entries_in_batches, read_entries
 from app.domain.search.layout import Facets, facets_for
 from app.domain.search.rows import Interner, replace_row
 from app.domain.search.snapshot import SearchUnavailable, Snapshot, readable
@@ -292,12 +292,12 @@ class SearchIndex:
             db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM sqlite_sequence")
         interner = Interner(db)
-        for start in range(0, len(assets), BATCH):
-            entries = read_entries(self.store, self.iris, assets[start : start + BATCH], facets)
+        batches = entries_in_batches(self.store, self.iris, assets, facets, BATCH)
+        for number, entries in enumerate(batches, 1):
             for asset_id, entry in sorted(entries.items()):
                 replace_row(db, interner, asset_id, entry)
             if progress:
-                progress(min(start + BATCH, len(assets)), len(assets))
+                progress(min(number * BATCH, len(assets)), len(assets))
         db.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
         db.execute("UPDATE meta SET value = ? WHERE key = ?", (facets.signature, _FIELDS))
         return len(assets)
