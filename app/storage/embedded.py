@@ -121,7 +121,7 @@ class EmbeddedStore(GraphStore):
         return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)]
 
     def quads_about(self, subjects: Iterable[NamedNode]) -> list[Quad]:
-        return [q for s in subjects for q in self._store.quads_for_pattern(s, None, None, None)]
+        return _quads_about(self._store, subjects)
 
     def clear(self) -> None:
         self._store.clear()
@@ -206,7 +206,7 @@ class EmbeddedReader(WorkerReader):
         if self._store is None:
             self._open((0, self._version()))
         assert self._store is not None
-        return [q for s in subjects for q in self._store.quads_for_pattern(s, None, None, None)]
+        return _quads_about(self._store, subjects)
 
     def _version(self) -> tuple[str, int] | None:
         """Which MANIFEST is current, and how long it is (None while the writer swaps it)."""
@@ -221,6 +221,10 @@ class EmbeddedReader(WorkerReader):
         self._store = None
         self._store = Store.read_only(self.path)
         self._opened_at = state
+
+
+def _quads_about(store: Store, subjects: Iterable[NamedNode]) -> list[Quad]:
+    return [q for s in subjects for q in store.quads_for_pattern(s, None, None, None)]
 
 
 def _dataset_options(dataset: Dataset) -> dict[str, Any]:

@@ -54,14 +54,18 @@ def department_not_yours(departments: list[str]) -> LazyText:
 
 
 def refused_because(refusal: AssetRefused) -> LazyText:
-    """Why the shapes refused a write: each problem's field and message in the language of
-    whoever reads it, as the shapes give them (English for API clients)."""
-    return LazyText(
-        lambda: "; ".join(p.in_language(current_language()) for p in refusal.report.refusals)
-    )
+    """Why the shapes refused a write: each problem's focus, field and message in the language
+    of whoever reads it, as the shapes give them (English for API clients)."""
+    return problems_said(refusal.report.refusals, with_focus=True)
 
 
-def problems_said(problems: list[Problem]) -> LazyText:
-    """The shapes' problems as their fields and messages, in the language of whoever reads
-    them, for a page that names what was refused itself (English for API clients)."""
-    return LazyText(lambda: "; ".join(p.field_and_message_in(current_language()) for p in problems))
+def problems_said(problems: list[Problem], *, with_focus: bool = False) -> LazyText:
+    """The shapes' problems, their fields and messages (and foci: what each is about) in the
+    language of whoever reads them (English for API clients)."""
+
+    def said(problem: Problem, language: str) -> str:
+        if with_focus:
+            return problem.in_language(language)
+        return problem.field_and_message_in(language)
+
+    return LazyText(lambda: "; ".join(said(p, current_language()) for p in problems))

@@ -77,7 +77,7 @@ def _parallel_reader(store: GraphStore, assets: int) -> WorkerReader | None:
     if assets < PARALLEL_FROM or store.shared or (os.cpu_count() or 1) < 2:
         return None
     try:
-        return store.worker_reader(http_timeout=60)
+        return store.worker_reader(http_timeout=60)  # unused: not a remote store (shared)
     except StoreError:  # a store in memory
         return None
 
