@@ -38,6 +38,7 @@ from markupsafe import escape
 from app.domain.assets.downloads import human_size
 from app.domain.people.api_tokens import when
 from app.messages import Message, message_of
+from app.web.page_text import install_page_text, local_count
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 SOURCE_LANGUAGE = "en"
@@ -289,7 +290,7 @@ def local_when(stored: str | None) -> str:
 
 
 def local_number(value: int | float | None) -> str:
-    return "" if value is None else format_decimal(value)
+    return "" if value is None else local_count(value)
 
 
 def local_decimal(value: float | None, pattern: str = "0.0000") -> str:
@@ -363,6 +364,7 @@ def init_i18n(app: Flask) -> None:
     """Flask-Babel with Atrium's catalogues, language choice and template helpers."""
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled_translations())
     Babel(app, locale_selector=select_language)
+    install_page_text(app)
     app.after_request(_remember_language)
     app.jinja_env.globals.update(
         current_language=current_language,

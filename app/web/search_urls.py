@@ -12,6 +12,7 @@ asset page can lead back to that search and on to the results before and after i
 from __future__ import annotations
 
 import unicodedata
+from functools import cached_property
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, request, url_for
@@ -48,8 +49,12 @@ class SearchUrls:
     def to(self, query: SearchQuery, **presentation: str | None) -> str:
         """The URL of another state of the search."""
         params = self._params(query, **presentation)
-        base = url_for("browse.search")
+        base = self._search_page
         return f"{base}?{urlencode(params)}" if params else base
+
+    @cached_property
+    def _search_page(self) -> str:
+        return url_for("browse.search")
 
     def here(self) -> str:
         """The URL of this state of the search."""
@@ -57,9 +62,17 @@ class SearchUrls:
 
     def asset(self, asset_id: str, page: int | None = None) -> str:
         """An asset's page, reached from this search (or from its page ``page``)."""
+        found_by = self._found_by_here if page is None else self._found_by(page)
+        return f"{url_for('assets.page', asset_id=asset_id)}?{found_by}"
+
+    @cached_property
+    def _found_by_here(self) -> str:
+        """The ``in=`` parameter of every result's link on this page (written once)."""
+        return self._found_by(None)
+
+    def _found_by(self, page: int | None) -> str:
         query = self.query if page is None else self.query.replace(page=page)
-        found_by = urlencode(self._params(query))
-        return url_for("assets.page", asset_id=asset_id, **{FROM_SEARCH: found_by})
+        return urlencode({FROM_SEARCH: urlencode(self._params(query))})
 
     def _params(self, query: SearchQuery, **presentation: str | None) -> list[tuple[str, str]]:
         view = presentation.get("view", self.view)
