@@ -125,6 +125,22 @@ def test_the_list_counts_assets_and_collections_held_directly(filled) -> None:
     }
 
 
+def test_a_kept_list_follows_every_write(filled) -> None:
+    """The list is kept per scope until the next write (the search page asks for it on every
+    page): each write shows at once, and one owner's list is never another's."""
+    atrium, ids, name = filled
+    reader, scope = _reader(atrium, name)
+    made = atrium.collections.create(reader, "Kept", visibility="personal")
+    assert [(c.title, c.assets) for c in atrium.collections.list(scope)] == [("Kept", 0)]
+    atrium.collections.add(made, reader, scope, [atrium.iris.asset(ids[0])])
+    assert [(c.title, c.assets) for c in atrium.collections.list(scope)] == [("Kept", 1)]
+    other = add_user(atrium, "viewer", ("marketing",))
+    assert atrium.collections.list(scope, owner=other) == []
+    assert [c.title for c in atrium.collections.list(scope, owner=name)] == ["Kept"]
+    atrium.collections.delete(made, reader, scope)
+    assert atrium.collections.list(scope) == []
+
+
 def test_only_the_owner_changes_a_collection_and_versions_catch_stale_writes(filled) -> None:
     atrium, ids, name = filled
     owner, _ = _reader(atrium, name)

@@ -27,6 +27,11 @@ from app.domain.people.access import Reader
 from app.messages import M_
 from app.namespaces import DAM
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.read_cache import ReadCache
+
+# Lists kept per (scope, owner) until the next write: the search page offers its reader's
+# collections as bulk targets on every page, and most readers share a few scopes.
+KEPT_LISTS = 64
 
 _DESCRIPTION = (
     PREFIXES
@@ -106,6 +111,7 @@ class CollectionReads:
     def __init__(self, store: GraphStore, iris: Iris) -> None:
         self.store = store
         self.iris = iris
+        self._lists: ReadCache[tuple[Summary, ...]] = ReadCache(store, keep=KEPT_LISTS)
 
     def reference(self, text: str) -> NamedNode:
         """A member named by its IRI, or by the id of an asset or a collection."""
@@ -180,6 +186,9 @@ class CollectionReads:
 
     def list(self, scope: Scope, owner: str | None = None) -> list[Summary]:
         """The collections ``scope`` sees (only ``owner``'s, if given), by title."""
+        return list(self._lists.get((scope, owner), lambda: self._read_list(scope, owner)))
+
+    def _read_list(self, scope: Scope, owner: str | None) -> tuple[Summary, ...]:
         condition = "FILTER(?creator = ?owner)" if owner else ""
         bindings = {"owner": self.iris.user(owner)} if owner else None
         found: dict[str, Summary] = {}
@@ -197,7 +206,7 @@ class CollectionReads:
                 assets=int(row["assets"].value) if "assets" in row else 0,
                 collections=int(row["collections"].value) if "collections" in row else 0,
             )
-        return list(found.values())
+        return tuple(found.values())
 
     def containing(self, member: NamedNode, scope: Scope) -> list[tuple[str, str]]:
         """(id, title) of the collections ``scope`` sees that hold ``member`` directly."""
