@@ -38,7 +38,7 @@ from markupsafe import escape
 from app.domain.assets.downloads import human_size
 from app.domain.people.api_tokens import when
 from app.messages import Message, message_of
-from app.web.page_text import install_page_text, local_count
+from app.web.page_text import install_page_text
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 SOURCE_LANGUAGE = "en"
@@ -289,10 +289,6 @@ def local_when(stored: str | None) -> str:
     return when(stored, gettext("never"))
 
 
-def local_number(value: int | float | None) -> str:
-    return "" if value is None else local_count(value)
-
-
 def local_decimal(value: float | None, pattern: str = "0.0000") -> str:
     """A number with a fixed count of decimals and the locale's decimal sign (``0,0123``)."""
     return "" if value is None else format_decimal(value, format=pattern)
@@ -374,7 +370,6 @@ def init_i18n(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         translated=translated,
-        number=local_number,
         decimal=local_decimal,
         percent=local_percent,
         size=local_size,

@@ -3,8 +3,9 @@
 Flask-Babel's template ``gettext`` finds the reader's catalogue anew for every string, through
 the request context, and ``format_decimal`` parses the locale's number pattern for every
 count. A search page shows some 170 strings and 60 counts, so that lookup was a fifth of the
-page's time. Here a context processor hands each render the catalogue once, and the template
-callables read it from the render's context; a count is formatted once per locale.
+page's time. Here a context processor hands each render the catalogue and the locale once,
+and the template callables and the ``number`` filter read them from the render's context; a
+count is formatted once per locale.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-CATALOGUE = "_catalogue"  # the context variable of a render's catalogue
+CATALOGUE = "_catalogue"  # the context variables of a render's catalogue and locale
+LOCALE = "_locale"
 FORMATTED_COUNTS = 4096  # distinct (locale, count) pairs kept formatted
 
 
@@ -69,20 +71,29 @@ def install_page_text(app: Flask) -> None:
     They are installed as they are, not wrapped by Jinja's i18n extension as
     ``install_gettext_callables`` would: its ``_`` alias and newstyle wrapper made three calls
     through Jinja's context for each string, a third of a search page's calls."""
-    app.context_processor(lambda: {CATALOGUE: get_translations()})
+    app.context_processor(lambda: {CATALOGUE: get_translations(), LOCALE: _locale_name()})
     environment = app.jinja_env
+    environment.filters["number"] = _number
     environment.newstyle_gettext = True  # type: ignore[attr-defined]
     environment.globals.update(
         _=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
     )
 
 
-def local_count(value: int | float) -> str:
-    """A number in the reader's locale (``12,345``, ``12.345``, ``12 345``)."""
-    locale = str(get_locale() or "en")
+@pass_context
+def _number(context: Context, value: int | float | None) -> str:
+    """The ``number`` filter: a number in the render's locale (``12,345``, ``12.345``,
+    ``12 345``); "" for None."""
+    if value is None:
+        return ""
+    locale = context.get(LOCALE) or _locale_name()
     if isinstance(value, int) and not isinstance(value, bool):
         return _formatted_count(locale, value)
     return babel_format_decimal(value, locale=locale)
+
+
+def _locale_name() -> str:
+    return str(get_locale() or "en")
 
 
 @lru_cache(maxsize=FORMATTED_COUNTS)
