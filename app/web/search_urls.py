@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cached_property
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -27,6 +27,7 @@ VIEWS = ("grid", "list")
 FROM_SEARCH = "in"  # the asset page's parameter naming the search it was reached from
 MAX_FROM_SEARCH_CHARS = 8_000
 MAX_FROM_SEARCH_FIELDS = 200
+_NEW_VALUE = "atrium-new-facet-value"  # written unchanged by urlencode
 
 
 def request_query() -> SearchQuery:
@@ -45,6 +46,7 @@ class SearchUrls:
         self.query = query
         self.view = view
         self.language = language  # only when the reader chose it with ?lang=
+        self._new_value_urls: dict[str, tuple[str, str] | None] = {}
 
     def to(self, query: SearchQuery, **presentation: str | None) -> str:
         """The URL of another state of the search."""
@@ -85,7 +87,20 @@ class SearchUrls:
         return params
 
     def toggle(self, facet: str, value: str) -> str:
-        return self.to(self.query.toggled(facet, value))
+        """The URL with ``value`` of ``facet`` chosen, or no longer chosen. A page links some
+        fifty values that are not chosen yet: each such URL is its facet's, around the value."""
+        around = None if value in self.query.selected(facet) else self._around_new_value(facet)
+        if around is None:
+            return self.to(self.query.toggled(facet, value))
+        return quote_plus(value).join(around)
+
+    def _around_new_value(self, facet: str) -> tuple[str, str] | None:
+        """The URL of one more value of ``facet``, cut where the value goes (None in the rare
+        case that the marker shows elsewhere in it, as part of the search's text)."""
+        if facet not in self._new_value_urls:
+            parts = self.to(self.query.toggled(facet, _NEW_VALUE)).split(_NEW_VALUE)
+            self._new_value_urls[facet] = (parts[0], parts[1]) if len(parts) == 2 else None
+        return self._new_value_urls[facet]
 
     def page(self, number: int) -> str:
         return self.to(self.query.replace(page=number))

@@ -1,0 +1,50 @@
+"""The search page's links (app/web/search_urls.py): a value's link built around its facet's
+URL is the very URL the query itself would write, whatever the values and the state."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from flask import Flask
+
+from app.domain.search import SearchQuery
+from app.web.search_urls import SearchUrls
+
+FACETS = ("subject", "department", "format")
+ODD_VALUES = ("http://example.org/a b?c=d&e#f", "ü/€+%", "atrium-new-facet-value", "", "x" * 300)
+STATES = {
+    "plain": SearchQuery(),
+    "text and filters": SearchQuery(
+        text="harbour & crane", filters={"department": ("hr",), "subject": ("http://x/1",)}
+    ),
+    "the marker in the text": SearchQuery(text="atrium-new-facet-value", page=3),
+    "years, sort, more, expand, page": SearchQuery(
+        year_from=1990, year_to=2000, sort="title", more=("subject",), expand=("http://x/2",),
+        page=4,
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def page_context():  # noqa: ANN201
+    app = Flask(__name__)
+    app.add_url_rule("/search", "browse.search")
+    with app.test_request_context("/search"):
+        yield
+
+
+@pytest.mark.parametrize("state", STATES.values(), ids=STATES.keys())
+@pytest.mark.parametrize("view, language", [("grid", None), ("list", "de")])
+def test_a_value_link_is_the_url_of_the_toggled_query(page_context, state, view, language) -> None:
+    urls = SearchUrls(state, view, language)
+    for facet in FACETS:
+        for value in (*ODD_VALUES, *state.selected(facet), "http://x/1"):
+            expected = urls.to(state.toggled(facet, value))
+            assert urls.toggle(facet, value) == expected, (facet, value)
+
+
+def test_a_chosen_value_links_to_the_query_without_it(page_context) -> None:
+    state = SearchQuery(filters={"department": ("hr", "sales")}, page=2)
+    link = SearchUrls(state).toggle("department", "hr")
+    assert parse_qsl(urlsplit(link).query) == [("department", "sales")]
