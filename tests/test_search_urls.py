@@ -3,12 +3,14 @@ URL is the very URL the query itself would write, whatever the values and the st
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 
 from app.domain.search import SearchQuery
+from app.domain.search.cards import Card
+from app.web import create_app
 from app.web.search_urls import SearchUrls
 
 FACETS = ("subject", "department", "format")
@@ -48,3 +50,21 @@ def test_a_chosen_value_links_to_the_query_without_it(page_context) -> None:
     state = SearchQuery(filters={"department": ("hr", "sales")}, page=2)
     link = SearchUrls(state).toggle("department", "hr")
     assert parse_qsl(urlsplit(link).query) == [("department", "sales")]
+
+
+def test_a_card_links_its_page_and_thumbnail_as_url_for_writes_them(atrium) -> None:
+
+    cards = [
+        Card("0123456789abcdef", "i", "With", True),
+        Card("fedcba9876543210", "j", "No", False),
+    ]
+    with create_app(atrium).test_request_context("/search"):
+        urls = SearchUrls(SearchQuery(text="x", page=2), "list", "fr")
+        found_by = "in=" + quote_plus("q=x&page=2&view=list&lang=fr")
+        links = urls.cards(cards)
+        assert [link.card for link in links] == cards
+        assert [link.href for link in links] == [
+            f"{url_for('assets.page', asset_id=card.asset_id)}?{found_by}" for card in cards
+        ]
+        thumbnail = url_for("assets.rendition", asset_id=cards[0].asset_id, kind="thumbnail")
+        assert [link.thumbnail for link in links] == [thumbnail, None]

@@ -12,13 +12,16 @@ asset page can lead back to that search and on to the results before and after i
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import parse_qsl, quote_plus, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.domain.search import BadSearch, SearchQuery
+from app.domain.search.cards import Card
 from app.domain.search.query import PARAMETERS
 from app.web.context import current_atrium
 from app.web.i18n import interface_languages, localized
@@ -27,7 +30,8 @@ VIEWS = ("grid", "list")
 FROM_SEARCH = "in"  # the asset page's parameter naming the search it was reached from
 MAX_FROM_SEARCH_CHARS = 8_000
 MAX_FROM_SEARCH_FIELDS = 200
-_NEW_VALUE = "atrium-new-facet-value"  # written unchanged by urlencode
+_NEW_VALUE = "atrium-new-facet-value"  # markers that URL quoting writes unchanged
+_ASSET_ID = "atrium-asset-id"
 
 
 def request_query() -> SearchQuery:
@@ -47,6 +51,7 @@ class SearchUrls:
         self.view = view
         self.language = language  # only when the reader chose it with ?lang=
         self._new_value_urls: dict[str, tuple[str, str] | None] = {}
+        self._asset_pages: tuple[str, str] | None = None
 
     def to(self, query: SearchQuery, **presentation: str | None) -> str:
         """The URL of another state of the search."""
@@ -65,7 +70,24 @@ class SearchUrls:
     def asset(self, asset_id: str, page: int | None = None) -> str:
         """An asset's page, reached from this search (or from its page ``page``)."""
         found_by = self._found_by_here if page is None else self._found_by(page)
-        return f"{url_for('assets.page', asset_id=asset_id)}?{found_by}"
+        return f"{self._asset_page(asset_id)}?{found_by}"
+
+    def cards(self, cards: Sequence[Card]) -> list[CardLinks]:
+        """Each result with its page's link (reached from this search) and its thumbnail's."""
+        thumbnail = _with_asset_id("assets.rendition", kind="thumbnail")
+        return [
+            CardLinks(
+                card,
+                self.asset(card.asset_id),
+                quote(card.asset_id, safe="").join(thumbnail) if card.has_thumbnail else None,
+            )
+            for card in cards
+        ]
+
+    def _asset_page(self, asset_id: str) -> str:
+        if self._asset_pages is None:
+            self._asset_pages = _with_asset_id("assets.page")
+        return quote(asset_id, safe="").join(self._asset_pages)
 
     @cached_property
     def _found_by_here(self) -> str:
@@ -148,6 +170,22 @@ class SearchUrls:
         if self.language:
             params.append(("lang", self.language))
         return params
+
+
+@dataclass(frozen=True)
+class CardLinks:
+    """A result as the search page links it."""
+
+    card: Card
+    href: str
+    thumbnail: str | None
+
+
+def _with_asset_id(endpoint: str, **values: str) -> tuple[str, str]:
+    """The URL of ``endpoint`` for an asset, cut where the id goes: a page links some fifty
+    assets, and an id (16 hex digits, :class:`~app.domain.iris.Iris`) is written as it is."""
+    before, after = url_for(endpoint, asset_id=_ASSET_ID, **values).split(_ASSET_ID)
+    return before, after
 
 
 def search_from(found_by: str | None, facets: tuple[str, ...]) -> SearchUrls | None:
