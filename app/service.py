@@ -99,7 +99,7 @@ class Atrium:
         """Every observation in memory, kept in step with every results write."""
         return ResultsIndex(self.store, self.iris, self.config.data_dir / "results-index.npz")
 
-    @property
+    @cached_property
     def performance(self) -> Performance:
         """Which assets work best for a segment, from the results index."""
         return Performance(self.store, self.iris, self.results_index)

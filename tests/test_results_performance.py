@@ -11,7 +11,7 @@ from search_helpers import inline_scripts, put_asset, search_query
 
 from app.domain.people.access import ANONYMOUS, Reader, scope_for
 from app.domain.results.observations import Observation
-from app.domain.results.performance import ResultFilter, wilson_lower_bounds
+from app.domain.results.performance import SEGMENTS, ResultFilter, wilson_lower_bounds
 
 MEMBER = Reader.signed_in_as("m", ["marketing"], admin=False)
 OUTSIDER = Reader.signed_in_as("o", ["hr"], admin=False)
@@ -264,3 +264,21 @@ def test_search_sorts_by_best_for_a_segment(atrium) -> None:
     assert titles == ["Harbour none", "Harbour fair", "Harbour good"]  # no results: newest
     with pytest.raises(ValueError, match="unknown sort"):
         search_query(atrium, {"sort": "best:not an iri"})
+
+
+def test_the_segments_read_for_a_page_follow_the_vocabulary_at_once(atrium) -> None:
+    """The segments and their labels are kept until the store's next write (an asset page
+    asks for them twice): a segment a taxonomist adds shows on the next read."""
+    scope = scope_for(MEMBER, atrium.iris, atrium.store)
+    before = atrium.performance.concepts(SEGMENTS, scope, "en")
+    new = atrium.iris.concept("audiences/night-owls")
+    assert new.value not in before
+    graph = atrium.iris.vocab_graph(SEGMENTS)
+    scheme = atrium.iris.concept(SEGMENTS)
+    atrium.store.update(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> INSERT DATA { GRAPH "
+        f'{graph} {{ {new} skos:inScheme {scheme} ; skos:prefLabel "Night owls"@en }} }}'
+    )
+    after = atrium.performance.concepts(SEGMENTS, scope, "en")
+    assert after[new.value] == ("Night owls", frozenset())
+    assert after.keys() - before.keys() == {new.value}

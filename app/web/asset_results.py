@@ -36,5 +36,5 @@ def results_context(
     return {"results": rows, "results_form": form}
 
 
-def by_label(item: tuple[str, tuple[str, set[str]]]) -> str:
+def by_label(item: tuple[str, tuple[str, frozenset[str]]]) -> str:
     return item[1][0].casefold()

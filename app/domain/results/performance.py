@@ -34,8 +34,9 @@ or as ``VALUES`` of validated IRIs (``str(NamedNode)``), never as pasted text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode
@@ -45,6 +46,7 @@ from app.domain.results.index import COUNTS, ResultsIndex, Snapshot
 from app.messages import M_
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
+from app.storage.read_cache import ReadCache
 
 Z = 1.96  # 95 % two-sided
 PRIOR_IMPRESSIONS = 1000  # how much evidence the pooled rate counts for, per asset
@@ -162,6 +164,7 @@ class Performance:
         self.store = store
         self.iris = iris
         self.index = index
+        self._concepts: ReadCache[Mapping[str, tuple[str, frozenset[str]]]] = ReadCache(store)
 
     # Segments ------------------------------------------------------------------------------
 
@@ -176,8 +179,17 @@ class Performance:
             )
         return sorted(set(found), key=lambda n: n.value)
 
-    def concepts(self, slug: str, scope: Scope, language: str) -> dict[str, tuple[str, set[str]]]:
-        """The concepts of scheme ``slug``: IRI → (label in ``language``, broader IRIs)."""
+    def concepts(
+        self, slug: str, scope: Scope, language: str
+    ) -> Mapping[str, tuple[str, frozenset[str]]]:
+        """The concepts of scheme ``slug``: IRI → (label in ``language``, broader IRIs). Kept
+        until the store's next write: an asset page asks for segments and channels twice."""
+        key = (slug, scope, language)
+        return self._concepts.get(key, lambda: self._read_concepts(slug, scope, language))
+
+    def _read_concepts(
+        self, slug: str, scope: Scope, language: str
+    ) -> Mapping[str, tuple[str, frozenset[str]]]:
         rows = self.store.select(
             _CONCEPTS,
             scope=self._vocabulary(slug, scope),
@@ -193,7 +205,12 @@ class Performance:
             label = row.get("label")
             if isinstance(label, Literal):
                 labels.setdefault(iri, {})[label.language or ""] = label.value
-        return {iri: (_pick(labels.get(iri, {}), language, iri), up) for iri, up in broader.items()}
+        return MappingProxyType(
+            {
+                iri: (_pick(labels.get(iri, {}), language, iri), frozenset(up))
+                for iri, up in broader.items()
+            }
+        )
 
     # Rankings ------------------------------------------------------------------------------
 
