@@ -321,6 +321,7 @@ def test_the_api_answers_in_its_documented_shape(catalogue) -> None:
     assert set(first) >= {"id", "iri", "title", "thumbnail"}
     assert first["id"] == ids["bike"] and first["iri"] == atrium.iris.asset(ids["bike"]).value
     assert first["thumbnail"] is None  # metadata-only asset
+    assert first["url"] == f"http://localhost/assets/{ids['bike']}"
     names = [f["name"] for f in body["facets"]]
     # The registry's facets: the subject tree first, then in the order of the fields.
     assert names == list(atrium.search.facets().names) and names[0] == "subject"

@@ -11,7 +11,7 @@ from flask import Flask, url_for
 from app.domain.search import SearchQuery
 from app.domain.search.cards import Card
 from app.web import create_app
-from app.web.search_urls import SearchUrls
+from app.web.search_urls import SearchUrls, asset_urls
 
 FACETS = ("subject", "department", "format")
 ODD_VALUES = ("http://example.org/a b?c=d&e#f", "ü/€+%", "atrium-new-facet-value", "", "x" * 300)
@@ -68,3 +68,8 @@ def test_a_card_links_its_page_and_thumbnail_as_url_for_writes_them(atrium) -> N
         ]
         thumbnail = url_for("assets.rendition", asset_id=cards[0].asset_id, kind="thumbnail")
         assert [link.thumbnail for link in links] == [thumbnail, None]
+        external = asset_urls("assets.rendition", kind="thumbnail", _external=True)
+        expected = url_for(
+            "assets.rendition", asset_id="0123456789abcdef", kind="thumbnail", _external=True
+        )
+        assert external("0123456789abcdef") == expected

@@ -25,8 +25,9 @@ from __future__ import annotations
 import hmac
 import io
 import json
+from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, jsonify, request, session, url_for
+from flask import Blueprint, Response, abort, jsonify, request, session
 
 from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImporter
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
@@ -34,7 +35,7 @@ from app.web.auth import STALE_FORM, csrf_exempt, current_actor, current_user, r
 from app.web.body_limits import body_limit
 from app.web.context import current_atrium, current_scope
 from app.web.i18n import current_language
-from app.web.search_urls import request_query
+from app.web.search_urls import asset_urls, request_query
 
 api = Blueprint("api", __name__)
 RESULTS_MAX_BYTES = 32 * 1024 * 1024  # about 300,000 rows of CSV
@@ -104,27 +105,26 @@ def _results_body() -> io.StringIO | list[object]:
 
 
 def result_json(result: SearchResult) -> dict[str, object]:
+    asset_page = asset_urls("assets.page", _external=True)
+    thumbnail = asset_urls("assets.rendition", kind="thumbnail", _external=True)
     return {
         "total": result.total,
         "page": result.query.page,
         "per_page": result.query.per_page,
-        "results": [_card(card) for card in result.cards],
+        "results": [_card(card, asset_page, thumbnail) for card in result.cards],
         "facets": [_facet(facet) for facet in result.facets],
     } | ({"suggestions": result.suggestions} if result.suggestions else {})  # "did you mean"
 
 
-def _card(card: Card) -> dict[str, object]:
-    thumbnail = (
-        url_for("assets.rendition", asset_id=card.asset_id, kind="thumbnail", _external=True)
-        if card.has_thumbnail
-        else None
-    )
+def _card(
+    card: Card, page: Callable[[str], str], thumbnail: Callable[[str], str]
+) -> dict[str, object]:
     return {
         "id": card.asset_id,
         "iri": card.iri,
         "title": card.title,
-        "thumbnail": thumbnail,
-        "url": url_for("assets.page", asset_id=card.asset_id, _external=True),
+        "thumbnail": thumbnail(card.asset_id) if card.has_thumbnail else None,
+        "url": page(card.asset_id),
         "format": card.format,
         "created": card.created,
         "department": card.department,

@@ -12,7 +12,7 @@ asset page can lead back to that search and on to the results before and after i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode
@@ -51,7 +51,6 @@ class SearchUrls:
         self.view = view
         self.language = language  # only when the reader chose it with ?lang=
         self._new_value_urls: dict[str, tuple[str, str] | None] = {}
-        self._asset_pages: tuple[str, str] | None = None
 
     def to(self, query: SearchQuery, **presentation: str | None) -> str:
         """The URL of another state of the search."""
@@ -72,22 +71,21 @@ class SearchUrls:
         found_by = self._found_by_here if page is None else self._found_by(page)
         return f"{self._asset_page(asset_id)}?{found_by}"
 
+    @cached_property
+    def _asset_page(self) -> Callable[[str], str]:
+        return asset_urls("assets.page")
+
     def cards(self, cards: Sequence[Card]) -> list[CardLinks]:
         """Each result with its page's link (reached from this search) and its thumbnail's."""
-        thumbnail = _with_asset_id("assets.rendition", kind="thumbnail")
+        thumbnail = asset_urls("assets.rendition", kind="thumbnail")
         return [
             CardLinks(
                 card,
                 self.asset(card.asset_id),
-                quote(card.asset_id, safe="").join(thumbnail) if card.has_thumbnail else None,
+                thumbnail(card.asset_id) if card.has_thumbnail else None,
             )
             for card in cards
         ]
-
-    def _asset_page(self, asset_id: str) -> str:
-        if self._asset_pages is None:
-            self._asset_pages = _with_asset_id("assets.page")
-        return quote(asset_id, safe="").join(self._asset_pages)
 
     @cached_property
     def _found_by_here(self) -> str:
@@ -181,11 +179,11 @@ class CardLinks:
     thumbnail: str | None
 
 
-def _with_asset_id(endpoint: str, **values: str) -> tuple[str, str]:
-    """The URL of ``endpoint`` for an asset, cut where the id goes: a page links some fifty
-    assets, and an id (16 hex digits, :class:`~app.domain.iris.Iris`) is written as it is."""
+def asset_urls(endpoint: str, **values: object) -> Callable[[str], str]:
+    """``url_for(endpoint, asset_id=…, **values)`` for the many assets of a page: one url_for,
+    cut where the id goes (an id is 16 hex digits, :class:`~app.domain.iris.Iris`)."""
     before, after = url_for(endpoint, asset_id=_ASSET_ID, **values).split(_ASSET_ID)
-    return before, after
+    return lambda asset_id: f"{before}{quote(asset_id, safe='')}{after}"
 
 
 def search_from(found_by: str | None, facets: tuple[str, ...]) -> SearchUrls | None:
