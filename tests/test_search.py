@@ -287,11 +287,13 @@ def test_every_state_is_in_the_url(catalogue) -> None:
 
 def test_the_page_escapes_what_it_shows(tmp_path: Path) -> None:
     atrium = make_atrium(tmp_path / "data")
-    put_asset(atrium, "<b>bold</b> title", keywords=["<i>x</i>"])
+    put_asset(atrium, '"quoted" <b>bold</b> title', keywords=["<i>x</i>"])
     client = create_app(atrium).test_client()
     html = client.get("/search?q=bold").get_data(as_text=True)
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold" not in html
     assert "&lt;i&gt;x&lt;/i&gt;" in html
+    # An attribute too: the checkbox's label, whose words are translated once per page.
+    assert 'aria-label="Select &#34;quoted&#34; &lt;b&gt;bold&lt;/b&gt; title"' in html
     atrium.close()
 
 

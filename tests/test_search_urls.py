@@ -38,12 +38,16 @@ def page_context():  # noqa: ANN201
 
 @pytest.mark.parametrize("state", STATES.values(), ids=STATES.keys())
 @pytest.mark.parametrize("view, language", [("grid", None), ("list", "de")])
-def test_a_value_link_is_the_url_of_the_toggled_query(page_context, state, view, language) -> None:
+def test_value_and_tree_links_are_the_urls_of_the_changed_query(
+    page_context, state, view, language
+) -> None:
     urls = SearchUrls(state, view, language)
     for facet in FACETS:
         for value in (*ODD_VALUES, *state.selected(facet), "http://x/1"):
             expected = urls.to(state.toggled(facet, value))
             assert urls.toggle(facet, value) == expected, (facet, value)
+    for iri in ODD_VALUES:
+        assert urls.expand(iri) == urls.to(state.expanded(iri)), iri
 
 
 def test_a_chosen_value_links_to_the_query_without_it(page_context) -> None:

@@ -50,7 +50,7 @@ class SearchUrls:
         self.query = query
         self.view = view
         self.language = language  # only when the reader chose it with ?lang=
-        self._new_value_urls: dict[str, tuple[str, str] | None] = {}
+        self._cut_urls: dict[tuple[str, ...], tuple[str, str] | None] = {}
 
     def to(self, query: SearchQuery, **presentation: str | None) -> str:
         """The URL of another state of the search."""
@@ -107,20 +107,10 @@ class SearchUrls:
         return params
 
     def toggle(self, facet: str, value: str) -> str:
-        """The URL with ``value`` of ``facet`` chosen, or no longer chosen. A page links some
-        fifty values that are not chosen yet: each such URL is its facet's, around the value."""
-        around = None if value in self.query.selected(facet) else self._around_new_value(facet)
-        if around is None:
+        """The URL with ``value`` of ``facet`` chosen, or no longer chosen."""
+        if value in self.query.selected(facet):
             return self.to(self.query.toggled(facet, value))
-        return quote_plus(value).join(around)
-
-    def _around_new_value(self, facet: str) -> tuple[str, str] | None:
-        """The URL of one more value of ``facet``, cut where the value goes (None in the rare
-        case that the marker shows elsewhere in it, as part of the search's text)."""
-        if facet not in self._new_value_urls:
-            parts = self.to(self.query.toggled(facet, _NEW_VALUE)).split(_NEW_VALUE)
-            self._new_value_urls[facet] = (parts[0], parts[1]) if len(parts) == 2 else None
-        return self._new_value_urls[facet]
+        return self._with_new_value(("facet", facet), value, lambda v: self.query.toggled(facet, v))
 
     def page(self, number: int) -> str:
         return self.to(self.query.replace(page=number))
@@ -135,7 +125,19 @@ class SearchUrls:
         return self.to(self.query.replace(page=self.query.page), lang=language)
 
     def expand(self, iri: str) -> str:
-        return self.to(self.query.expanded(iri))
+        return self._with_new_value(("expand",), iri, self.query.expanded)
+
+    def _with_new_value(
+        self, kind: tuple[str, ...], value: str, changed: Callable[[str], SearchQuery]
+    ) -> str:
+        """``self.to(changed(value))``, from the URL of ``changed`` cut once where a value goes:
+        a page links some fifty values this way (facet values, tree nodes to open). The cut
+        is skipped in the rare case that the marker shows elsewhere, in the search's text."""
+        if kind not in self._cut_urls:
+            parts = self.to(changed(_NEW_VALUE)).split(_NEW_VALUE)
+            self._cut_urls[kind] = (parts[0], parts[1]) if len(parts) == 2 else None
+        around = self._cut_urls[kind]
+        return self.to(changed(value)) if around is None else quote_plus(value).join(around)
 
     def more(self, facet: str) -> str:
         return self.to(self.query.replace(page=self.query.page, more=(*self.query.more, facet)))
