@@ -55,6 +55,9 @@ SEGMENTS = "audiences"
 CHANNELS = "channels"
 
 
+Concepts = Mapping[str, tuple[str, frozenset[str]]]  # IRI → (label, broader IRIs)
+
+
 class UnknownSegment(ValueError):
     """The IRI is not a concept of the audiences scheme."""
 
@@ -164,7 +167,7 @@ class Performance:
         self.store = store
         self.iris = iris
         self.index = index
-        self._concepts: ReadCache[Mapping[str, tuple[str, frozenset[str]]]] = ReadCache(store)
+        self._concepts: ReadCache[Concepts] = ReadCache(store)
 
     # Segments ------------------------------------------------------------------------------
 
@@ -179,22 +182,14 @@ class Performance:
             )
         return sorted(set(found), key=lambda n: n.value)
 
-    def concepts(
-        self, slug: str, scope: Scope, language: str
-    ) -> Mapping[str, tuple[str, frozenset[str]]]:
-        """The concepts of scheme ``slug``: IRI → (label in ``language``, broader IRIs). Kept
-        until the store's next write: an asset page asks for segments and channels twice."""
+    def concepts(self, slug: str, scope: Scope, language: str) -> Concepts:
+        """The concepts of scheme ``slug``; kept until the store's next write."""
         key = (slug, scope, language)
         return self._concepts.get(key, lambda: self._read_concepts(slug, scope, language))
 
-    def _read_concepts(
-        self, slug: str, scope: Scope, language: str
-    ) -> Mapping[str, tuple[str, frozenset[str]]]:
-        rows = self.store.select(
-            _CONCEPTS,
-            scope=self._vocabulary(slug, scope),
-            bindings={"scheme": self.iris.concept(slug)},
-        )
+    def _read_concepts(self, slug: str, scope: Scope, language: str) -> Concepts:
+        bindings = {"scheme": self.iris.concept(slug)}
+        rows = self.store.select(_CONCEPTS, scope=self._vocabulary(slug, scope), bindings=bindings)
         labels: dict[str, dict[str, str]] = {}
         broader: dict[str, set[str]] = {}
         for row in rows:
@@ -202,15 +197,13 @@ class Performance:
             broader.setdefault(iri, set())
             if "broader" in row:
                 broader[iri].add(row["broader"].value)
-            label = row.get("label")
-            if isinstance(label, Literal):
+            if isinstance(label := row.get("label"), Literal):
                 labels.setdefault(iri, {})[label.language or ""] = label.value
-        return MappingProxyType(
-            {
-                iri: (_pick(labels.get(iri, {}), language, iri), frozenset(up))
-                for iri, up in broader.items()
-            }
-        )
+        found = {
+            iri: (_pick(labels.get(iri, {}), language, iri), frozenset(up))
+            for iri, up in broader.items()
+        }
+        return MappingProxyType(found)
 
     # Rankings ------------------------------------------------------------------------------
 
