@@ -16,8 +16,10 @@ from app.cli.status import EXIT_OK, UsageError
 from app.service import Atrium
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: stop serving the way Ctrl-C does, removing the admin socket."""
+class _Terminated(SystemExit):
+    """SIGTERM arrived: stop serving the way Ctrl-C does, removing the admin socket. A
+    SystemExit, because waitress's loop re-raises only those (and Ctrl-C's): arriving while it
+    handled a connection, an Exception was logged and swallowed, and the server kept on."""
 
 
 def serve(
