@@ -39,12 +39,16 @@ _RENDER: ContextVar[_Render | None] = ContextVar("atrium_render", default=None)
 
 
 def _start_render() -> dict[str, object]:
-    _RENDER.set(_Render(get_translations(), str(get_locale() or "en")))
+    _RENDER.set(_looked_up())
     return {}
 
 
 def _current() -> _Render:
-    return _RENDER.get() or _Render(get_translations(), str(get_locale() or "en"))
+    return _RENDER.get() or _looked_up()
+
+
+def _looked_up() -> _Render:
+    return _Render(get_translations(), str(get_locale() or "en"))
 
 
 @pass_eval_context
