@@ -105,6 +105,9 @@ def create_app(atrium: Atrium) -> Flask:
     app.before_request(limit_request_body)  # first: before any user lookup or form parsing
     app.before_request(check_csrf)
     app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)
+    from app.web.kept_parts import install_kept_parts
+
+    install_kept_parts(app, keep=2 * atrium.config.remembered_searches)  # a page's two parts
     app.jinja_env.filters["iri_link"] = iri_link
 
     @app.after_request
