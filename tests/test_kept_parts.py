@@ -134,3 +134,36 @@ def test_a_reader_never_sees_the_parts_of_another_readers_search(site, reader: s
         department = r'data-facet="department" data-value=[^>]*>.*?<span class="n">(\d+)</span>'
         assert re.findall(department, page, re.DOTALL) == [str(len(READERS[reader]))]
     assert clients["admin"].get(f"{base_url}/search?view=list").text.count('class="card"') == 3
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_reader_never_gets_the_json_of_another_readers_search(site, reader: str) -> None:
+    _, base_url, _, clients = site
+    assert clients["admin"].get(f"{base_url}/api/search").json()["total"] == 3
+    for _ in range(2):
+        found = clients[reader].get(f"{base_url}/api/search").json()
+        assert found["total"] == len(READERS[reader])
+        titles = sorted(card["title"] for card in found["results"])
+        assert titles == sorted(f"{level} photo" for level in READERS[reader])
+        counts = [
+            value["count"]
+            for facet in found["facets"]
+            for value in facet["values"]
+            if facet["name"] == "department"
+        ]
+        assert counts == [len(READERS[reader])]
+
+
+def test_the_json_of_a_search_is_written_once_and_follows_writes(atrium) -> None:
+    put_asset(atrium, "Harbour at dawn", keywords=["coast"])
+    client = create_app(atrium).test_client()
+    first = client.get("/api/search")
+    assert first.mimetype == "application/json" and first.json["total"] == 1
+    assert client.get("/api/search").data == first.data
+    assert (
+        client.get("/api/search", base_url="http://other.test/")
+        .json["results"][0]["url"]
+        .startswith("http://other.test/")
+    )
+    put_asset(atrium, "Lighthouse")
+    assert client.get("/api/search").json["total"] == 2

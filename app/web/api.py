@@ -27,7 +27,7 @@ import io
 import json
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, jsonify, request, session
+from flask import Blueprint, Response, abort, current_app, jsonify, request, session
 
 from app.domain.results.importer import AssetHome, ResultsFileError, ResultsImporter
 from app.domain.search import Card, FacetResult, FacetValue, SearchResult
@@ -35,6 +35,7 @@ from app.web.auth import STALE_FORM, csrf_exempt, current_actor, current_user, r
 from app.web.body_limits import body_limit
 from app.web.context import current_atrium, current_scope
 from app.web.i18n import current_language
+from app.web.kept_parts import kept
 from app.web.search_urls import asset_urls, request_query
 
 api = Blueprint("api", __name__)
@@ -45,7 +46,8 @@ RESULTS_MAX_BYTES = 32 * 1024 * 1024  # about 300,000 rows of CSV
 def search() -> Response:
     """Search results and facets as JSON; parameters as for ``/search``."""
     result = current_atrium().search.search(request_query(), current_scope(), current_language())
-    return jsonify(result_json(result))
+    body = kept(result, "api.search", lambda: f"{current_app.json.dumps(result_json(result))}\n")
+    return Response(body, mimetype=current_app.json.mimetype)
 
 
 @api.post("/api/results")

@@ -5,14 +5,15 @@ and hands the very same :class:`~app.domain.search.SearchResult` to every identi
 a reader with the same access (:meth:`SearchEngine.search`). The search page's facets and
 results are written from that answer, the request's query string (the links) and the
 interface language alone, and were most of the page's time (1.3 and 0.8 of its 2.5 ms at
-10,000 assets). So they are rendered once per answer and kept beside it:
+10,000 assets); the JSON of ``/api/search`` is written from the same. So they are rendered once
+per answer and kept beside it:
 
 - an entry holds a weak reference to its answer, and is used only while that answer is the
   very object the page was given: once the engine lets an answer go (a write, the store moved,
   too many kept), its parts are never shown again. A store with other writers keeps no answer,
   so nothing here is ever shown twice for it;
-- the key holds everything else such a part may read: the part's name, the application root,
-  the query string and the interface language. Nothing of the reader goes into a part (the
+- the key holds everything else such a part may read: the part's name, the site's address and
+  root, the query string and the interface language. Nothing of the reader goes into a part (the
   selection bar, with its CSRF token and the reader's collections, stays outside), and an
   answer is already the answer for one reader's access.
 """
@@ -24,9 +25,11 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 from markupsafe import Markup
+
+EXTENSION = "atrium.kept_parts"
 
 
 class KeptParts:
@@ -35,9 +38,9 @@ class KeptParts:
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self._lock = threading.Lock()
-        self._kept: OrderedDict[Hashable, tuple[weakref.ref[object], Markup]] = OrderedDict()
+        self._kept: OrderedDict[Hashable, tuple[weakref.ref[object], str]] = OrderedDict()
 
-    def get(self, answer: object, key: Hashable, render: Callable[[], str]) -> Markup:
+    def get(self, answer: object, key: Hashable, render: Callable[[], str]) -> str:
         """The part kept for ``answer`` and ``key``, else ``render()``, kept."""
         entry_key = (id(answer), key)  # the id alone could be a dead answer's: see the entry's ref
         with self._lock:
@@ -45,28 +48,29 @@ class KeptParts:
             if entry is not None and entry[0]() is answer:
                 self._kept.move_to_end(entry_key)
                 return entry[1]
-        html = Markup(render())
+        text = render()
         if self.keep:
             with self._lock:
-                self._kept[entry_key] = (weakref.ref(answer), html)
+                self._kept[entry_key] = (weakref.ref(answer), text)
                 self._kept.move_to_end(entry_key)
                 while len(self._kept) > self.keep:
                     self._kept.popitem(last=False)
-        return html
+        return text
+
+
+def kept(answer: object, name: str, render: Callable[[], str]) -> str:
+    """The part ``name`` of ``answer`` for this request's URL and language, rendered by
+    ``render`` the first time only."""
+    parts: KeptParts = current_app.extensions[EXTENSION]
+    key = (name, request.host_url, request.script_root, request.query_string, str(get_locale()))
+    return parts.get(answer, key, render)
+
+
+def _kept_part(answer: object, part: Callable[[], str]) -> Markup:
+    """The template global ``kept_part(answer, macro)``."""
+    return Markup(kept(answer, getattr(part, "name", repr(part)), part))
 
 
 def install_kept_parts(app: Flask, keep: int) -> None:
-    """The template global ``kept_part(answer, macro)``: the macro's output for this answer and
-    this request's URL and language, rendered on the first call only."""
-    parts = KeptParts(keep)
-
-    def kept_part(answer: object, part: Callable[[], str]) -> Markup:
-        key = (
-            getattr(part, "name", repr(part)),
-            request.script_root,
-            request.query_string,
-            str(get_locale()),
-        )
-        return parts.get(answer, key, part)
-
-    app.jinja_env.globals["kept_part"] = kept_part
+    app.extensions[EXTENSION] = KeptParts(keep)
+    app.jinja_env.globals["kept_part"] = _kept_part
