@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 OPEN_ATTEMPTS = 8  # a read-only open can race the writer's compaction; it then tries again
 RETRY_SECONDS = 0.02
+R = TypeVar("R")
 
 
 class EmbeddedStore(GraphStore):
@@ -181,18 +182,31 @@ class EmbeddedReader(WorkerReader):
         functions: Mapping[str, Callable[..., Term | None]],
         generation: int,
     ) -> QueryResult:
+        def run(store: Store) -> QueryResult:
+            return store.query(
+                sparql,
+                base_iri=base_iri,
+                custom_functions={NamedNode(iri): f for iri, f in functions.items()},
+                **_dataset_options(dataset),
+            )
+
+        return self._read(run, generation)
+
+    def quads_about(self, subjects: Sequence[NamedNode]) -> list[Quad]:
+        return self._read(lambda store: _quads_about(store, subjects), None)
+
+    def _read(self, read: Callable[[Store], R], generation: int | None) -> R:
+        """``read(store)`` on the instance, opened again first if the writer's generation or
+        the store's version moved (``generation`` None: as first opened, for a rebuild's one
+        pass); tried again on a fresh instance when the open raced a compaction."""
         for attempt in range(OPEN_ATTEMPTS):
             try:
-                state = (generation, self._version())
-                if self._store is None or self._opened_at != state:
+                state = (generation or 0, self._version())
+                moved = generation is not None and self._opened_at != state
+                if self._store is None or moved:
                     self._open(state)
                 assert self._store is not None
-                return self._store.query(
-                    sparql,
-                    base_iri=base_iri,
-                    custom_functions={NamedNode(iri): f for iri, f in functions.items()},
-                    **_dataset_options(dataset),
-                )
+                return read(self._store)
             except (OSError, RuntimeError):
                 # The writer compacted away a file this instance expected (RocksDB reports
                 # "Corruption: … No such file"): open it again.
@@ -201,12 +215,6 @@ class EmbeddedReader(WorkerReader):
                     raise
                 time.sleep(RETRY_SECONDS * (attempt + 1))
         raise AssertionError("unreachable")
-
-    def quads_about(self, subjects: Sequence[NamedNode]) -> list[Quad]:
-        if self._store is None:
-            self._open((0, self._version()))
-        assert self._store is not None
-        return _quads_about(self._store, subjects)
 
     def _version(self) -> tuple[str, int] | None:
         """Which MANIFEST is current, and how long it is (None while the writer swaps it)."""
