@@ -13,7 +13,9 @@ random pick of the mix:
 - ``/sparql``: a small SELECT (assets per department), as an analytics tool sends it.
 
 Then 8 clients send searches only, for the searches/s the server reaches when nothing else
-competes. Then, at the largest number of clients, the same mix runs twice more, without and with one
+competes. The same searches come back again and again, so most are answered from the kept
+answers and their written parts (``ATRIUM_REMEMBERED_SEARCHES``); the last phase runs them on a
+server that keeps none, every answer computed and written anew. Then, at the largest number of clients, the same mix runs twice more, without and with one
 client posting a SPARQL query that runs to its time limit (``--query-timeout``, a three-way
 cross join) over and over: the issue's target is that it adds no more than 20% to the p95 of
 the pages (``/search`` and ``/assets/<id>``).
@@ -242,6 +244,9 @@ def main() -> None:
             print("\n# Searches only (the two search routes, nothing else in the mix)")
             run(base, dataclasses.replace(targets, routes=SEARCH_ROUTES), 8, args.seconds)
             with_a_heavy_query(base, targets, max(levels), args.seconds)
+        print("\n# Searches only, nothing remembered: every answer computed and written anew")
+        with atrium_serve(folder, ATRIUM_REMEMBERED_SEARCHES="0") as base:
+            run(base, dataclasses.replace(targets, routes=SEARCH_ROUTES), 8, args.seconds)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ For N synthetic assets (as ``atrium demo --synthetic N`` loads them: a bulk load
 rebuild of the search index), three requests to ``/api/search``, each with every facet and
 the first page, as a signed-in member of the marketing department:
 
-- no filter (target at 100,000 assets: < 150 ms; at 1,000,000: < 1 s);
-- a subject (a whole subtree) plus a department (< 250 ms; < 1 s);
-- a text query (< 300 ms; < 1 s).
+- no filter (target at 100,000 assets: < 150 ms; at 1,000,000: < 100 ms; at 10,000,000: < 1 s);
+- a subject (a whole subtree) plus a department (< 250 ms; < 100 ms; < 1 s);
+- a text query (< 300 ms; < 100 ms; < 1 s).
+
+Every request is computed: the server's kept answers (``ATRIUM_REMEMBERED_SEARCHES``) are off,
+or a repeated request would time the kept answer.
 
 Each is compared with the bare store (a pyoxigraph ``Store`` on the same files, same dataset):
 
@@ -39,7 +42,8 @@ from app.service import Atrium
 from app.storage.graphstore import Scope, substitute
 from app.web import create_app
 
-TARGETS_MS = {100_000: (150, 250, 300), 1_000_000: (1000, 1000, 1000)}
+# 100k: the search issue's; 1M and 10M: issue 14's (< 100 ms and < 1 s for all three)
+TARGETS_MS = {100_000: (150, 250, 300), 1_000_000: (100, 100, 100), 10_000_000: (1000, 1000, 1000)}
 READER = ("bench-marketing", "viewer", ["marketing"])
 SUBJECT_ROOTS = ("people", "transport", "buildings", "nature", "events", "products", "safety",
                  "technology", "documents", "marketing-material")  # fmt: skip
@@ -106,7 +110,9 @@ def scenarios(base: str) -> dict[str, list[tuple[str, str]]]:
 
 def measure_atrium(folder: Path, rounds: int) -> tuple[dict, dict, Scope]:
     """Median ms of each request, the SPARQL each sent to the store, and the reader's scope."""
-    with Atrium(Config.from_env({"ATRIUM_DATA": str(folder)})) as atrium:
+    # Every request computed: an answer kept for the same search would be timed instead.
+    config = Config.from_env({"ATRIUM_DATA": str(folder), "ATRIUM_REMEMBERED_SEARCHES": "0"})
+    with Atrium(config) as atrium:
         name, role, departments = READER
         if atrium.users.get(name) is None:
             atrium.users.add(name, role, departments, "benchmark password")
