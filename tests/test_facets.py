@@ -118,3 +118,21 @@ def test_columns_caught_up_after_writes_equal_a_fresh_load(atrium: Atrium) -> No
         got = caught_up.counts(name, mask)
         want = fresh.counts(name, fresh.alive)
         assert np.array_equal(got[: len(want)], want) and not got[len(want) :].any(), name
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_levels_counts_equal_counting_each_concept_alone(seed: int) -> None:
+    """A tree level is counted in one pass (columns.distinct_owners_by_group): the same as
+    counting each group's distinct assets on its own, also with terms in several groups (two
+    broader concepts), empty groups and assets holding several terms of one group."""
+    rng = np.random.default_rng(seed)
+    terms = int(rng.integers(2, 40))
+    pairs = {(int(o), int(t)) for o, t in rng.integers(0, [60, terms], size=(200, 2))}
+    owner, term = (np.array(column, dtype=np.int32) for column in zip(*sorted(pairs), strict=True))
+    entries = columnar.FactColumn(owner, term)
+    groups = [
+        sorted({int(t) for t in rng.integers(0, terms, size=rng.integers(0, 6))})
+        for _ in range(int(rng.integers(1, 9)))
+    ]
+    alone = [len({o for o, t in sorted(pairs) if t in set(group)}) for group in groups]
+    assert columnar.distinct_owners_by_group(entries, groups, terms).tolist() == alone

@@ -57,9 +57,13 @@ class Terms:
     def lookup(self, facet: str, values: Iterable[str]) -> np.ndarray:
         """A boolean array over term ids, true for the given values of ``facet``."""
         found = np.zeros(self.size, dtype=bool)
-        chosen = [self.ids[(facet, v)] for v in values if (facet, v) in self.ids]
-        found[chosen] = True
+        found[self.ids_of(facet, values)] = True
         return found
+
+    def ids_of(self, facet: str, values: Iterable[str]) -> list[int]:
+        """The term ids of those of ``values`` that ``facet`` holds."""
+        ids = self.ids
+        return [ids[key] for key in ((facet, v) for v in values) if key in ids]
 
 
 @dataclass(frozen=True)
@@ -121,14 +125,6 @@ class Columns:
             return FactColumn(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
         inside = mask[column.owner]
         return FactColumn(column.owner[inside], column.term[inside])
-
-    @staticmethod
-    def distinct_owners_of(entries: FactColumn, lookup: np.ndarray) -> int:
-        """How many assets hold at least one term that ``lookup`` marks, each counted once."""
-        owners = entries.owner[lookup[entries.term]]
-        if owners.size == 0:
-            return 0
-        return int(1 + np.count_nonzero(owners[1:] != owners[:-1]))
 
     def terms_of(self, facet: str, ordinal: int) -> np.ndarray:
         """The term ids one asset holds in ``facet``."""
@@ -295,3 +291,45 @@ def _grown(array: np.ndarray, size: int) -> np.ndarray:
     grown = np.zeros(size, dtype=array.dtype)
     grown[: len(array)] = array
     return grown
+
+
+def distinct_owners_by_group(
+    entries: FactColumn, groups: Sequence[list[int]], terms: int
+) -> np.ndarray:
+    """For each group of term ids (below ``terms``), how many assets of ``entries`` hold at
+    least one of them, each asset counted once per group; all groups in a few passes over the
+    entries (a concept tree's level: one group per concept, its subtree's terms)."""
+    owner, group = _entries_by_group(entries, groups, terms)
+    if owner.size == 0:
+        return np.zeros(len(groups), dtype=np.int64)
+    # Group by group, each group's owners still ascending (a stable sort: a radix sort for
+    # 16-bit keys), so an asset's first entry in a group is where the pair changes.
+    keys = group.astype(np.int16 if len(groups) < 2**15 else np.int32)
+    order = np.argsort(keys, kind="stable")
+    owner, group = owner[order], group[order]
+    first = np.ones(owner.size, dtype=bool)
+    first[1:] = (owner[1:] != owner[:-1]) | (group[1:] != group[:-1])
+    return np.bincount(group[first], minlength=len(groups))
+
+
+def _entries_by_group(
+    entries: FactColumn, groups: Sequence[list[int]], terms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, group) of each entry whose term is in a group, once per group it is in (SKOS
+    lets a concept sit under two broader ones of a level), owners ascending."""
+    term_ids = np.fromiter((t for g in groups for t in g), dtype=np.int64)
+    group_ids = np.repeat(np.arange(len(groups), dtype=np.int32), [len(g) for g in groups])
+    in_groups = np.bincount(term_ids, minlength=terms)
+    if in_groups.max(initial=0) <= 1:
+        group_of = np.full(terms, -1, dtype=np.int32)
+        group_of[term_ids] = group_ids
+        group = group_of[entries.term]
+        inside = group >= 0
+        return entries.owner[inside], group[inside]
+    order = np.argsort(term_ids, kind="stable")
+    first_pair = np.concatenate(([0], np.cumsum(in_groups)))  # of each term, in ``order``
+    repeats = in_groups[entries.term]
+    owner = np.repeat(entries.owner, repeats)
+    starts = np.repeat(first_pair[entries.term], repeats)
+    offsets = np.arange(owner.size) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    return owner, group_ids[order][starts + offsets]

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from app.domain.search.columns import FactColumn
+from app.domain.search.columns import FactColumn, distinct_owners_by_group
 from app.domain.search.facets import (
     FacetContext,
     FacetRequest,
@@ -69,8 +69,8 @@ class _Tree:
     ) -> tuple[list[FacetValue], bool]:
         """The concepts of one level that have assets (or are chosen), most assets first."""
         nodes = []
-        for concept in concepts:
-            node = self.node(concept, path)
+        for concept, count in zip(concepts, self._counts(concepts), strict=True):
+            node = self.node(concept, path, count)
             if node.count or node.selected:
                 nodes.append(node)
         nodes.sort(key=lambda n: (-n.count, n.label.casefold()))
@@ -79,8 +79,11 @@ class _Tree:
         kept = nodes[:limit] + [n for n in nodes[limit:] if n.selected]
         return kept, True
 
-    def node(self, concept: str, path: frozenset[str] = frozenset()) -> FacetValue:
-        """One concept with its count; its level below if opened (``path``: the levels above)."""
+    def node(
+        self, concept: str, path: frozenset[str] = frozenset(), count: int | None = None
+    ) -> FacetValue:
+        """One concept with its count (counted here unless given); its level below if opened
+        (``path``: the levels above)."""
         self.context.budget.check()
         vocabulary, language = self.context.vocabulary, self.context.language
         path = path | {concept}
@@ -88,7 +91,7 @@ class _Tree:
         value = FacetValue(
             concept,
             vocabulary.label(concept, language),
-            self._count(concept),
+            self._counts([concept])[0] if count is None else count,
             selected=concept in self.request.selected,
             expandable=bool(children),
         )
@@ -98,7 +101,8 @@ class _Tree:
             value.expanded = True
         return value
 
-    def _count(self, concept: str) -> int:
-        columns = self.context.columns
-        lookup = columns.terms.lookup(self.facet.name, self.context.vocabulary.subtree(concept))
-        return columns.distinct_owners_of(self.entries, lookup)
+    def _counts(self, concepts: list[str]) -> list[int]:
+        """Each concept's count: the assets holding it or anything in its subtree, once."""
+        columns, vocabulary = self.context.columns, self.context.vocabulary
+        groups = [columns.terms.ids_of(self.facet.name, vocabulary.subtree(c)) for c in concepts]
+        return distinct_owners_by_group(self.entries, groups, columns.terms.size).tolist()
