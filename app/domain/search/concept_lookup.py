@@ -55,6 +55,10 @@ class ConceptLookup:
         self.concepts = concepts
         self.iris = iris
         self._roots: dict[tuple[str | None, frozenset[str]], list[str]] = {}
+        # A search shows some 130 labels and counts some 80 subtrees: each worked out once
+        # for the lookup's life (it never changes; a write makes a new one).
+        self._labels: dict[tuple[str, str | LanguagePreference], str] = {}
+        self._subtrees: dict[str, frozenset[str]] = {}
         self._replaces: dict[str, set[str]] = defaultdict(set)
         for concept in concepts.values():
             for successor in concept.replaced_by:
@@ -81,7 +85,11 @@ class ConceptLookup:
         """The concept's prefLabel as the reader's languages choose it
         (:class:`~app.domain.vocab.languages.LanguagePreference`), else its notation, else its
         name."""
-        return (self.concepts.get(iri) or Concept(iri)).label(language)
+        label = self._labels.get((iri, language))
+        if label is None:
+            label = (self.concepts.get(iri) or Concept(iri)).label(language)
+            self._labels[(iri, language)] = label
+        return label
 
     @cached_property
     def _words(self) -> dict[str, set[str]]:
@@ -151,12 +159,15 @@ class ConceptLookup:
                 final.add(current)
         return final or {iri}
 
-    def subtree(self, iri: str) -> set[str]:
+    def subtree(self, iri: str) -> frozenset[str]:
         """The concept, everything narrower (transitively), and every concept merged into any.
 
         Selecting a concept finds assets tagged with any of these; its count counts them.
         """
-        return self._closure([iri], self._down)
+        found = self._subtrees.get(iri)
+        if found is None:
+            found = self._subtrees[iri] = frozenset(self._closure([iri], self._down))
+        return found
 
     def ancestors(self, iri: str) -> set[str]:
         """Everything broader than the concept, transitively (the concept itself left out)."""
