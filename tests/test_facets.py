@@ -120,14 +120,19 @@ def test_columns_caught_up_after_writes_equal_a_fresh_load(atrium: Atrium) -> No
         assert np.array_equal(got[: len(want)], want) and not got[len(want) :].any(), name
 
 
+@pytest.mark.parametrize("dense_cells", [columnar.DENSE_CELLS, 0])  # flags, or a sort
 @pytest.mark.parametrize("seed", range(20))
-def test_a_levels_counts_equal_counting_each_concept_alone(seed: int) -> None:
+def test_a_levels_counts_equal_counting_each_concept_alone(
+    seed: int, dense_cells: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A tree level is counted in one pass (columns.distinct_owners_by_group): the same as
     counting each group's distinct assets on its own, also with terms in several groups (two
     broader concepts), empty groups and assets holding several terms of one group."""
+    monkeypatch.setattr(columnar, "DENSE_CELLS", dense_cells)
     rng = np.random.default_rng(seed)
     terms = int(rng.integers(2, 40))
-    pairs = {(int(o), int(t)) for o, t in rng.integers(0, [60, terms], size=(200, 2))}
+    size = (int(rng.integers(1, 200)), 2)  # the fewer, the likelier one entry per asset
+    pairs = {(int(o), int(t)) for o, t in rng.integers(0, [300, terms], size=size)}
     owner, term = (np.array(column, dtype=np.int32) for column in zip(*sorted(pairs), strict=True))
     entries = columnar.FactColumn(owner, term)
     groups = [

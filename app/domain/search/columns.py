@@ -27,6 +27,7 @@ import numpy as np
 GRAPH = "graph"  # the pseudo-facet of each asset's named graph (its access scope)
 RELOAD_DEAD_SHARE = 0.3  # reload when this share of ordinals is dead
 RELOAD_NEW_SHARE = 0.2  # reload rather than append when this share is new
+DENSE_CELLS = 32_000_000  # up to this, a tree level is counted with a flag per (concept, asset)
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,13 @@ def distinct_owners_by_group(
     owner, group = _entries_by_group(entries, groups, terms)
     if owner.size == 0:
         return np.zeros(len(groups), dtype=np.int64)
+    if not np.any(owner[1:] == owner[:-1]):  # one entry per asset: none to count twice
+        return np.bincount(group, minlength=len(groups))
+    assets = int(owner[-1]) + 1
+    if len(groups) * assets <= DENSE_CELLS:  # a flag per (group, asset): 1M x 10 in 14 ms
+        held = np.zeros((len(groups), assets), dtype=bool)
+        held[group, owner] = True
+        return np.count_nonzero(held, axis=1)
     # Group by group, each group's owners still ascending (a stable sort: a radix sort for
     # 16-bit keys), so an asset's first entry in a group is where the pair changes.
     keys = group.astype(np.int16 if len(groups) < 2**15 else np.int32)
