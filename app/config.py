@@ -113,6 +113,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ATRIUM_SERVER_THREADS", "8", "Threads of `atrium serve` that answer requests."),
     Setting(
+        "ATRIUM_RUNNING_REQUESTS",
+        "",
+        "Requests that run at once; the others wait for a place (a request waiting on a SPARQL "
+        "worker gives its place back). Unset: one per CPU core.",
+    ),
+    Setting(
+        "ATRIUM_RUNNING_WAIT_SECONDS",
+        "0.25",
+        "Longest a request waits for a place before it runs anyway, in seconds.",
+    ),
+    Setting(
         "ATRIUM_INGEST_WORKERS",
         "",
         "Processes that read files during an ingest. Unset: one per CPU core, at most 8.",
@@ -212,6 +223,8 @@ class Config:
     rights_check_seconds: float
     metrics_token: str  # empty: /metrics for administrators only
     server_threads: int
+    running_requests: int  # 0: one per CPU core
+    running_wait_seconds: float
     ingest_workers: int  # 0: one per CPU core, at most 8
     facet_seconds: float
     facets_seconds: float
@@ -290,6 +303,10 @@ class Config:
             rights_check_seconds=decimal("ATRIUM_RIGHTS_CHECK_MINUTES") * 60,
             metrics_token=get("ATRIUM_METRICS_TOKEN"),
             server_threads=whole("ATRIUM_SERVER_THREADS", 1),
+            running_requests=_whole(
+                "ATRIUM_RUNNING_REQUESTS", get("ATRIUM_RUNNING_REQUESTS") or "0"
+            ),
+            running_wait_seconds=decimal("ATRIUM_RUNNING_WAIT_SECONDS"),
             ingest_workers=_whole("ATRIUM_INGEST_WORKERS", get("ATRIUM_INGEST_WORKERS") or "0"),
             facet_seconds=decimal("ATRIUM_FACET_SECONDS"),
             facets_seconds=decimal("ATRIUM_FACETS_SECONDS"),

@@ -97,10 +97,11 @@ def create_app(atrium: Atrium) -> Flask:
     app.register_blueprint(admin_users)
     from app.web.health import health  # health, metrics and access logs (issue 16)
     from app.web.metrics import metrics, request_metrics
-    from app.web.serving import observe_requests
+    from app.web.serving import observe_requests, run_requests
 
     app.register_blueprint(health)
     app.register_blueprint(metrics)
+    run_requests(app, atrium.config)  # inside the observation: its time includes the wait
     observe_requests(app, request_metrics(app))
     app.before_request(limit_request_body)  # first: before any user lookup or form parsing
     app.before_request(check_csrf)
