@@ -115,8 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ATRIUM_RUNNING_REQUESTS",
         "",
-        "Requests that run at once; the others wait for a place (a request waiting on a SPARQL "
-        "worker gives its place back). Unset: one per CPU core.",
+        "Requests that run at once; the others wait for a place (one waiting on a SPARQL "
+        "worker gives its place up). Unset: one per CPU core.",
     ),
     Setting(
         "ATRIUM_RUNNING_WAIT_SECONDS",

@@ -16,7 +16,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote_plus
@@ -62,8 +61,8 @@ class RunningRequests:
     Python runs one thread at a time, and threads that take turns pay for every turn: eight
     computing searches at once cost 20 ms of CPU each on two cores, two at once 12.5 ms. The
     server keeps its other threads for requests that wait rather than compute: a request
-    waiting on a SPARQL worker gives its place back meanwhile (:func:`waiting_elsewhere`), and
-    a streamed body is sent after its place is given back."""
+    waiting on a SPARQL worker gives its place up (:func:`give_up_place`), and a streamed body
+    is sent after its place is given back."""
 
     def __init__(
         self, wsgi_app: Callable[..., Iterable[bytes]], places: int, patience: float
@@ -79,34 +78,21 @@ class RunningRequests:
         try:
             return self.wsgi_app(environ, start_response)
         finally:
-            self._give_back()
+            self.give_up_place()
 
-    @contextmanager
-    def elsewhere(self) -> Iterator[None]:
-        held = self._give_back()
-        try:
-            yield
-        finally:
-            if held:
-                self._held.place = self._places.acquire(timeout=self.patience)
-
-    def _give_back(self) -> bool:
-        held = getattr(self._held, "place", False)
-        if held:
-            self._places.release()
+    def give_up_place(self) -> None:
+        if getattr(self._held, "place", False):
             self._held.place = False
-        return held
+            self._places.release()
 
 
-@contextmanager
-def waiting_elsewhere() -> Iterator[None]:
-    """While the current request waits on another process, its place goes to another."""
+def give_up_place() -> None:
+    """The current request waits on another process from here on: its place goes to another.
+    It does not wait for a place again afterwards, since a SPARQL answer holds the caller's
+    share of the workers until it has been sent (waiting again meant more 429s)."""
     running = request.environ.get(_RUNNING)
-    if running is None:
-        yield
-        return
-    with running.elsewhere():
-        yield
+    if running is not None:
+        running.give_up_place()
 
 
 def run_requests(app: Flask, config: Config) -> None:

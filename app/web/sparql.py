@@ -55,7 +55,7 @@ from app.web.auth import answers_anonymous_itself, csrf_exempt, current_user
 from app.web.context import current_atrium, current_scope
 from app.web.i18n import current_language, in_english, localized
 from app.web.negotiation import RDF_TYPES, preferred_type, rdf_response, with_alternates
-from app.web.serving import waiting_elsewhere
+from app.web.serving import give_up_place
 from app.web.sparql_answers import (
     HTML,
     JSON_RESULTS,
@@ -172,8 +172,8 @@ def start(query: QueryRequest) -> QueryStream:
     """Start the query; its failures become protocol errors."""
     atrium = current_atrium()
     try:
-        with waiting_elsewhere():  # for a worker: another request may run meanwhile
-            return atrium.sparql.run(query, current_scope(), current_caller())
+        give_up_place()  # it waits for a worker: another request may run meanwhile
+        return atrium.sparql.run(query, current_scope(), current_caller())
     except QuerySyntaxError as error:
         raise ProtocolError(400, localized(error)) from None
     except NotAcceptable as error:
@@ -266,8 +266,7 @@ def page(text: str, status: int = 200, **results: object) -> Response:
 def results_page(text: str, stream: QueryStream) -> Response:
     """The results as a table (SELECT), a yes/no (ASK) or Turtle (CONSTRUCT), under the form."""
     try:
-        with waiting_elsewhere():
-            results = page_results(stream)
+        results = page_results(stream)
     except StoreError as error:
         return error_response(503, localized(error), text)
     return page(text, **results)
