@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, request
@@ -33,29 +33,47 @@ EXTENSION = "atrium.kept_parts"
 
 
 class KeptParts:
-    """Rendered parts by (answer, part, request), at most ``keep`` of them."""
+    """Rendered parts by (answer, part, request), at most ``keep`` of them; a part goes with
+    its answer (over a remote store no answer is kept, and its parts would otherwise stay)."""
 
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self._lock = threading.Lock()
         self._kept: OrderedDict[Hashable, tuple[weakref.ref[object], str]] = OrderedDict()
+        # Filled by the answers' weak reference callbacks, which may run in any thread at any
+        # moment, even while this one holds the lock: they only note the key, get() drops it.
+        self._gone: deque[Hashable] = deque()
 
     def get(self, answer: object, key: Hashable, render: Callable[[], str]) -> str:
         """The part kept for ``answer`` and ``key``, else ``render()``, kept."""
         entry_key = (id(answer), key)  # the id alone could be a dead answer's: see the entry's ref
         with self._lock:
+            self._drop_gone()
             entry = self._kept.get(entry_key)
             if entry is not None and entry[0]() is answer:
                 self._kept.move_to_end(entry_key)
                 return entry[1]
         text = render()
         if self.keep:
+            gone = self._gone.append
             with self._lock:
-                self._kept[entry_key] = (weakref.ref(answer), text)
+                self._kept[entry_key] = (weakref.ref(answer, lambda _: gone(entry_key)), text)
                 self._kept.move_to_end(entry_key)
                 while len(self._kept) > self.keep:
                     self._kept.popitem(last=False)
         return text
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._drop_gone()
+            return len(self._kept)
+
+    def _drop_gone(self) -> None:
+        while self._gone:
+            entry_key = self._gone.popleft()
+            entry = self._kept.get(entry_key)
+            if entry is not None and entry[0]() is None:  # not a newer answer's, with that id
+                del self._kept[entry_key]
 
 
 def kept(answer: object, name: str, render: Callable[[], str]) -> str:
