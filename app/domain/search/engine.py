@@ -403,7 +403,7 @@ class SearchEngine:
         column = columns.facts[facets.subject.name]
         lookup = np.zeros(columns.terms.size, dtype=bool)
         lookup[subjects] = True
-        shared = np.bincount(column.owner[lookup[column.term]], minlength=columns.size)
+        shared = np.bincount(np.compress(lookup[column.term], column.owner), minlength=columns.size)
         visible = snapshot.visible(scope.graphs)
         visible[ordinal] = False
         candidates = np.flatnonzero(visible & (shared > 0))
