@@ -95,3 +95,8 @@ def inline_scripts(html: str) -> list[str]:
     """The page's ``<script>`` tags without a ``src``: a page whose state lives in its URL needs
     none (script files only enhance it)."""
     return [tag for tag in re.findall(r"<script[^>]*>", html) if "src=" not in tag]
+
+
+def page_titles(page: str) -> list[str]:
+    """The titles of the result cards in a search page's HTML."""
+    return re.findall(r'<span class="title">([^<]*)</span>', page)

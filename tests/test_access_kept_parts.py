@@ -10,10 +10,7 @@ import re
 import pytest
 from access_matrix import READERS
 from access_matrix import matrix_site as matrix_site  # noqa: F401 - the fixture site
-
-
-def _titles(page: str) -> list[str]:
-    return re.findall(r'<span class="title">([^<]*)</span>', page)
+from search_helpers import page_titles
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -22,10 +19,10 @@ def test_a_reader_never_sees_the_parts_of_another_readers_search(site, reader: s
     then shows and counts only what they may see, and so does the admin's again."""
     _, base_url, assets, clients = site
     admin_page = clients["admin"].get(f"{base_url}/search?view=list").text
-    assert sorted(_titles(admin_page)) == ["internal photo", "public photo", "restricted photo"]
+    assert sorted(page_titles(admin_page)) == ["internal photo", "public photo", "restricted photo"]
     for _ in range(2):
         page = clients[reader].get(f"{base_url}/search?view=list").text
-        assert sorted(_titles(page)) == sorted(f"{level} photo" for level in READERS[reader])
+        assert sorted(page_titles(page)) == sorted(f"{level} photo" for level in READERS[reader])
         hidden = [asset for level, asset in assets.items() if level not in READERS[reader]]
         assert not any(asset in page for asset in hidden)
         department = r'data-facet="department" data-value=[^>]*>.*?<span class="n">(\d+)</span>'

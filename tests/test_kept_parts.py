@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import re
 
-from search_helpers import put_asset
+from search_helpers import page_titles, put_asset
 
 from app.web import create_app
 from app.web.kept_parts import EXTENSION, KeptParts
@@ -70,10 +70,6 @@ def _page(client, url: str = "/search", **headers: str) -> str:  # noqa: ANN001
     return re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
 
 
-def _titles(page: str) -> list[str]:
-    return re.findall(r'<span class="title">([^<]*)</span>', page)
-
-
 def test_the_same_search_shows_the_same_page_and_renders_its_parts_once(
     atrium, monkeypatch
 ) -> None:
@@ -90,7 +86,7 @@ def test_the_same_search_shows_the_same_page_and_renders_its_parts_once(
     first = _page(client, "/search?view=list")
     assert _page(client, "/search?view=list") == first
     assert sorted(rendered) == ["facets_part", "results_part"]
-    assert 'class="list"' in first and len(_titles(first)) == 3
+    assert 'class="list"' in first and len(page_titles(first)) == 3
     assert 'class="grid"' in _page(client, "/search")  # another URL: its own parts
 
 
@@ -110,10 +106,10 @@ def test_a_write_shows_at_once(atrium) -> None:
     put_asset(atrium, "Harbour at dawn", keywords=["coast"])
     client = create_app(atrium).test_client()
     before = _page(client)
-    assert _titles(before) == ["Harbour at dawn"]
+    assert page_titles(before) == ["Harbour at dawn"]
     put_asset(atrium, "Lighthouse", keywords=["coast", "tower"])
     after = _page(client)
-    assert sorted(_titles(after)) == ["Harbour at dawn", "Lighthouse"]
+    assert sorted(page_titles(after)) == ["Harbour at dawn", "Lighthouse"]
     assert 'data-value="tower"' in after and 'data-value="tower"' not in before
 
 

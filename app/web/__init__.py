@@ -108,7 +108,8 @@ def create_app(atrium: Atrium) -> Flask:
     app.jinja_env.globals.update(csrf_field=csrf_field, current_user=current_user)
     from app.web.kept_parts import install_kept_parts
 
-    install_kept_parts(app, keep=2 * atrium.config.remembered_searches)  # a page's two parts
+    # An answer's parts: the search page's facets and results, and the API's JSON.
+    install_kept_parts(app, keep=3 * atrium.config.remembered_searches)
     app.jinja_env.filters["iri_link"] = iri_link
 
     @app.after_request

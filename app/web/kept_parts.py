@@ -27,6 +27,7 @@ from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
+from jinja2.runtime import Macro
 from markupsafe import Markup
 
 EXTENSION = "atrium.kept_parts"
@@ -84,9 +85,9 @@ def kept(answer: object, name: str, render: Callable[[], str]) -> str:
     return parts.get(answer, key, render)
 
 
-def _kept_part(answer: object, part: Callable[[], str]) -> Markup:
+def _kept_part(answer: object, part: Macro) -> Markup:
     """The template global ``kept_part(answer, macro)``."""
-    return Markup(kept(answer, getattr(part, "name", repr(part)), part))
+    return Markup(kept(answer, part.name, part))
 
 
 def install_kept_parts(app: Flask, keep: int) -> None:

@@ -42,6 +42,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
+from app.domain.people.access import asset_graphs_of
 from app.domain.results.index import COUNTS, ResultsIndex, Snapshot
 from app.messages import M_
 from app.namespaces import sparql_prefixes
@@ -328,8 +329,7 @@ class Performance:
     def _titles(self, assets: list[NamedNode], scope: Scope) -> dict[str, str]:
         if not assets:
             return {}
-        if scope.graphs is not None:  # the asset graphs of the scope: fewer to read through
-            scope = Scope.of(g for g in scope.graphs if self.iris.is_asset_graph(g))
+        scope = asset_graphs_of(scope, self.iris)
         rows = self.store.select(_TITLES.format(values=_values(assets)), scope=scope)
         return {row["asset"].value: row["title"].value for row in rows if "title" in row}
 
