@@ -54,12 +54,11 @@ from app.domain.search.masks import RANGE, Masks, known
 from app.domain.search.ordering import Ordering
 from app.domain.search.query import SearchQuery
 from app.domain.search.snapshot import SearchUnavailable, Snapshot
-from app.domain.search.stems import query_words
 from app.domain.search.suggestions import FEW_RESULTS, suggest
+from app.domain.search.text_match import match_words
 from app.storage.graphstore import GraphStore, Scope
 from app.storage.read_cache import ReadCache
 
-MIN_PREFIX = 3  # words this long also match longer words they start
 MAX_BEST = 10_000  # scored assets that ``sort=best:IRI`` orders; any beyond sort with the rest
 
 
@@ -264,7 +263,8 @@ class SearchEngine:
         query = _with_own(known(query, facets), query, own)
         vocabulary = self.concept_lookup(scope)
         masks = Masks(columns, snapshot.visible(scope.graphs))
-        tiers = self._text(masks, facets, vocabulary, query.text, query.order == "relevance")
+        rank = query.order == "relevance"
+        tiers = match_words(self.index, masks, facets, vocabulary, query.text, rank)
         for name, values in query.filters.items():
             chosen = facets.by_name.get(name) or own[name]
             masks.add(name, chosen.matching(columns, vocabulary, values))
@@ -277,40 +277,6 @@ class SearchEngine:
             columns, masks.all(), query.order, tiers, best, lambda: self.index.title_order(columns)
         )
         return _Match(query, facets, vocabulary, masks, ordering, own)
-
-    # Text -----------------------------------------------------------------------------------
-
-    def _text(
-        self, masks: Masks, facets: Facets, vocabulary: ConceptLookup, text: str, rank: bool
-    ) -> np.ndarray | None:
-        """Restrict ``masks`` to the assets matching every word; if ``rank``, return each
-        asset's tier: 2 with every word in its title, 1 in its text, 0 through concepts only."""
-        found = query_words(text)
-        if not found:
-            return None
-        columns = masks.columns
-        expressions = [_fts_word(word, stems) for word, stems in found]
-        memo: dict[str, np.ndarray] = {}
-
-        def matching(expression: str) -> np.ndarray:
-            if expression not in memo:
-                memo[expression] = self.index.matching_text(expression)
-            return memo[expression]
-
-        for (word, stems), expression in zip(found, expressions, strict=True):
-            matched = columns.empty_mask()
-            matched[matching(expression)] = True
-            concepts = vocabulary.matching(word, prefix=len(word) >= MIN_PREFIX, stems=stems)
-            for facet in facets.searched if concepts else ():
-                matched |= columns.having(facet.name, concepts)
-            masks.add_text(matched)
-        if not rank:
-            return None
-        every = " AND ".join(expressions)
-        tiers = np.zeros(columns.size, dtype=np.int64)
-        tiers[matching(every)] = 1
-        tiers[matching(f"{{title title_stems}} : ({every})")] = 2
-        return tiers
 
     # The page -------------------------------------------------------------------------------
 
@@ -423,15 +389,3 @@ def _with_own(
     if not chosen:
         return kept
     return kept.replace(filters={**kept.filters, **chosen}, page=kept.page)
-
-
-def _fts_word(word: str, stems: Sequence[str] = ()) -> str:
-    """One folded word as an FTS5 query: a quoted string, a prefix query if long enough, or
-    exactly one of its stems (indexed words and stems are both matched)."""
-    quoted = _quoted(word) + ("*" if len(word) >= MIN_PREFIX else "")
-    others = [_quoted(stem) for stem in stems if stem != word]
-    return f"({' OR '.join((quoted, *others))})" if others else quoted
-
-
-def _quoted(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
