@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 from pyoxigraph import NamedNode
 
@@ -69,8 +68,24 @@ def entries_in_batches(
         return
     store.publish_for_readers()  # what the readers open must hold every write so far
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
-        yield from pool.map(partial(read_entries, reader, iris, facets=facets), batches)
+    start = (reader, iris, facets)
+    with ProcessPoolExecutor(os.cpu_count(), context, _start_reading, start) as pool:
+        yield from pool.map(_read_batch, batches)
+
+
+# A parallel rebuild's worker opens the store, and unpacks the facets, once: not per batch.
+_reading: tuple[WorkerReader, Iris, Facets] | None = None
+
+
+def _start_reading(reader: WorkerReader, iris: Iris, facets: Facets) -> None:
+    global _reading
+    _reading = (reader, iris, facets)
+
+
+def _read_batch(assets: Sequence[NamedNode]) -> dict[str, Entry]:
+    assert _reading is not None, "a worker of entries_in_batches"
+    reader, iris, facets = _reading
+    return read_entries(reader, iris, assets, facets)
 
 
 def _parallel_reader(store: GraphStore, assets: int) -> WorkerReader | None:
