@@ -7,6 +7,8 @@ nothing; a write whose sync dies is healed by the next search; a rebuild changes
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,35 @@ def test_reindex_rebuilds_and_checks_from_the_command_line(
     assert f"{victim}: in the index, not in the graph" in capsys.readouterr().out
     assert main(["reindex"]) == 0
     assert main(["reindex", "--check"]) == 0
+
+
+def test_a_rebuild_leaves_the_text_index_in_one_segment(tmp_path: Path) -> None:
+    atrium = make_atrium(tmp_path / "data")
+    load_synthetic(atrium, tmp_path / "synthetic.nq", 300)
+    found = ids_found(atrium, {"q": "report", "per_page": "100"})
+    atrium.close()
+    with closing(sqlite3.connect(tmp_path / "data" / "search.sqlite", isolation_level=None)) as db:
+        db.execute("INSERT INTO text (text, rank) VALUES ('hashsize', 4096)")  # a segment per 4 KiB
+        db.execute("INSERT INTO text (text, rank) VALUES ('automerge', 0)")  # kept apart
+    atrium = make_atrium(tmp_path / "data")  # FTS5 reads its settings once per connection
+    atrium.search_index.rebuild()
+    assert _text_segments(atrium.search_index.path) == 1
+    assert atrium.search_index.differences() == []
+    assert ids_found(atrium, {"q": "report", "per_page": "100"}) == found != set()
+    atrium.close()
+
+
+def _text_segments(path: Path) -> int:
+    """The segments of the FTS5 table, from its structure record (fts5_index.c: a 4-byte
+    cookie, then the levels and the segments as varints)."""
+    with closing(sqlite3.connect(path)) as db:
+        record = db.execute("SELECT block FROM text_data WHERE id = 10").fetchone()[0]
+    numbers, value = [], 0
+    for byte in record[4:]:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            numbers.append(value)
+            value = 0
+            if len(numbers) == 2:
+                return numbers[1]
+    raise AssertionError("no structure record")
