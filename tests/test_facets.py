@@ -125,19 +125,36 @@ def test_columns_caught_up_after_writes_equal_a_fresh_load(atrium: Atrium) -> No
 def test_a_levels_counts_equal_counting_each_concept_alone(
     seed: int, dense_cells: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A tree level is counted in one pass (columns.distinct_owners_by_group): the same as
-    counting each group's distinct assets on its own, also with terms in several groups (two
-    broader concepts), empty groups and assets holding several terms of one group."""
+    """A tree level is counted in one pass over its distinct (asset, group) pairs
+    (Columns.distinct_owners): the same as counting each group's distinct assets of the mask on
+    its own, also with terms in several groups (two broader concepts), empty groups and assets
+    holding several terms of one group; the pairs found for one mask serve another."""
     monkeypatch.setattr(columnar, "DENSE_CELLS", dense_cells)
     rng = np.random.default_rng(seed)
     terms = int(rng.integers(2, 40))
     size = (int(rng.integers(1, 200)), 2)  # the fewer, the likelier one entry per asset
     pairs = {(int(o), int(t)) for o, t in rng.integers(0, [300, terms], size=size)}
     owner, term = (np.array(column, dtype=np.int32) for column in zip(*sorted(pairs), strict=True))
-    entries = columnar.FactColumn(owner, term)
+    columns = _columns_of(columnar.FactColumn(owner, term), assets=300, terms=terms)
     groups = [
         sorted({int(t) for t in rng.integers(0, terms, size=rng.integers(0, 6))})
         for _ in range(int(rng.integers(1, 9)))
     ]
-    alone = [len({o for o, t in sorted(pairs) if t in set(group)}) for group in groups]
-    assert columnar.distinct_owners_by_group(entries, groups, terms).tolist() == alone
+    for _ in range(3):  # a new mask each time, the same groups
+        mask = rng.random(300) < rng.random()
+        alone = [len({o for o, t in pairs if t in set(group) and mask[o]}) for group in groups]
+        assert columns.distinct_owners("subject", groups, mask).tolist() == alone
+
+
+def _columns_of(subjects: columnar.FactColumn, assets: int, terms: int) -> columnar.Columns:
+    """A snapshot of ``assets`` assets whose only facet, "subject", holds ``subjects``."""
+    return columnar.Columns(
+        epoch=1,
+        last_ordinal=assets - 1,
+        removed_seq=0,
+        alive=np.ones(assets, dtype=bool),
+        graph=np.zeros(assets, dtype=np.int32),
+        submitted=np.zeros(assets, dtype=np.int64),
+        facts={"subject": subjects},
+        terms=columnar.Terms(("subject",) * terms, tuple(map(str, range(terms))), {}),
+    )

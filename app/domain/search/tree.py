@@ -13,7 +13,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from app.domain.search.columns import FactColumn, distinct_owners_by_group
 from app.domain.search.facets import (
     FacetContext,
     FacetRequest,
@@ -39,8 +38,7 @@ class ConceptTreeFacet(ValueFacet):
         opened = set(request.expanded)
         for chosen in request.selected:
             opened |= {chosen} | vocabulary.ancestors(chosen)
-        entries = context.columns.restricted(self.name, mask)
-        tree = _Tree(self, context, entries, request, opened)
+        tree = _Tree(self, context, mask, request, opened)
         values, truncated = tree.level(self.roots(context), request.limit)
         result = FacetResult.of(self, context.language, values=values, truncated=truncated)
         for chosen in request.selected:  # chosen outside the tree (retired, other scheme)
@@ -56,11 +54,11 @@ class _Tree:
         self,
         facet: ConceptTreeFacet,
         context: FacetContext,
-        entries: FactColumn,  # the facet's entries of the assets in the mask
+        mask: np.ndarray,  # the assets counted
         request: FacetRequest,
         opened: set[str],
     ) -> None:
-        self.facet, self.context, self.entries = facet, context, entries
+        self.facet, self.context, self.mask = facet, context, mask
         self.request, self.opened = request, opened
         self.listed: set[str] = set()
 
@@ -105,4 +103,4 @@ class _Tree:
         """Each concept's count: the assets holding it or anything in its subtree, once."""
         columns, vocabulary = self.context.columns, self.context.vocabulary
         groups = [columns.terms.ids_of(self.facet.name, vocabulary.subtree(c)) for c in concepts]
-        return distinct_owners_by_group(self.entries, groups, columns.terms.size).tolist()
+        return columns.distinct_owners(self.facet.name, groups, self.mask).tolist()
