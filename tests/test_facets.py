@@ -146,6 +146,19 @@ def test_a_levels_counts_equal_counting_each_concept_alone(
         assert columns.distinct_owners("subject", groups, mask).tolist() == alone
 
 
+def test_the_pairs_kept_for_tree_levels_stay_within_twice_the_entries() -> None:
+    rng = np.random.default_rng(7)
+    owner = np.sort(rng.integers(0, 1000, 3000)).astype(np.int32)
+    columns = _columns_of(columnar.FactColumn(owner, rng.integers(0, 50, 3000)), 1000, 50)
+    everything = np.ones(1000, dtype=bool)
+    for size in range(1, 50):  # levels of ever more concepts, each pair set a new one
+        groups = [list(range(start, start + size)) for start in range(0, 50 - size + 1, size)]
+        assert columns.distinct_owners("subject", groups, everything).sum() <= 1000 * len(groups)
+        kept = sum(len(pair_owner) for pair_owner, _ in columns._pairs.values())
+        assert kept <= columnar.KEPT_PAIRS * 3000
+    assert len(columns._pairs) < 49  # the least recently used went
+
+
 def _columns_of(subjects: columnar.FactColumn, assets: int, terms: int) -> columnar.Columns:
     """A snapshot of ``assets`` assets whose only facet, "subject", holds ``subjects``."""
     return columnar.Columns(

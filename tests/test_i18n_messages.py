@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -78,7 +79,10 @@ PAGES = {
     "new vocabulary": "/vocab/new-scheme",
     "delete a vocabulary": "/vocab/delete-scheme?iri=subjects",
     "SPARQL": "/sparql",
-    "SPARQL results": "/sparql?query=SELECT%20*%20WHERE%20%7B%20?s%20?p%20?o%20%7D%20LIMIT%202",
+    # Two rows of fixed values: the store's first two triples are data, and once held a
+    # literal that is also an English word of the interface ("vocabulary").
+    "SPARQL results": "/sparql?query="
+    + quote('SELECT * WHERE { VALUES (?s ?o) { (<urn:example:a> "eins") (<urn:example:b> 2) } }'),
     "SPARQL yes or no": "/sparql?query=ASK%20%7B%20?s%20?p%20?o%20%7D",
     "a failed query": "/sparql?query=SELEKT",
     "saved queries": "/queries",
