@@ -6,8 +6,9 @@ ascending order) and ``term`` (the id of the value), one entry per (asset, value
 
 - the assets holding any of some values: ``mask[owner[lookup[term]]] = True``;
 - a facet's counts within a mask: ``bincount(term[mask[owner]])``, one pass, all values at once;
-- an asset counted once per group of values: ``owner`` is sorted, so the distinct owners of the
-  selected entries are the positions where the owner changes.
+- an asset counted once per group of values (a concept tree's level): the facet's distinct
+  (asset, group) pairs, found once per snapshot, then a bincount of those whose asset is in
+  the mask.
 
 A :class:`Columns` is an immutable snapshot; :func:`catch_up` makes the next one from the
 SQLite index by reading only what changed (rows with a higher ordinal are new, the ``removed``
