@@ -101,6 +101,26 @@ def test_a_budget_runs_out_by_its_clock() -> None:
         budget.check()
 
 
+def test_columns_read_a_row_at_a_time_are_the_columns_read_at_once(
+    atrium: Atrium, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_asset(atrium, "First", subjects=[subject(atrium, "car")], keywords=["a"])
+    put_asset(atrium, "Second", keywords=["b", "c"], creators=["Ana"])
+    put_asset(atrium, "Third", access="restricted", subjects=[subject(atrium, "truck")])
+    db, names = atrium.search_index._db(), atrium.search_index.facets().columns
+    whole = columnar.load(db, names)
+    monkeypatch.setattr(columnar, "_ROWS_PER_READ", 1)
+    piecemeal = columnar.load(db, names)
+    assert whole.alive.sum() == 3
+    for got, want in ((piecemeal.alive, whole.alive), (piecemeal.graph, whole.graph),
+                      (piecemeal.submitted, whole.submitted)):  # fmt: skip
+        assert np.array_equal(got, want)
+    for name in names:
+        assert np.array_equal(piecemeal.facts[name].owner, whole.facts[name].owner), name
+        assert np.array_equal(piecemeal.facts[name].term, whole.facts[name].term), name
+    assert any(len(column.owner) for column in whole.facts.values())
+
+
 def test_columns_caught_up_after_writes_equal_a_fresh_load(atrium: Atrium) -> None:
     first = put_asset(atrium, "First", subjects=[subject(atrium, "car")], keywords=["a"])
     search(atrium)  # a snapshot now exists; what follows is applied to it as changes
