@@ -279,16 +279,20 @@ class _Rows:
 
     @classmethod
     def read(cls, db: sqlite3.Connection, after: int, last: int) -> _Rows:
-        parts: list[list[np.ndarray]] = [[], [], [], [], []]
+        numbers: list[list[np.ndarray]] = [[], [], [], []]  # n, graph, submitted, facts held
+        facts: list[np.ndarray] = []
         for start in range(after, last, _ROWS_PER_READ):
-            found = db.execute(_ROWS, (start, min(start + _ROWS_PER_READ, last))).fetchone()
-            if found[0] is None:
+            *texts, hex_facts = db.execute(
+                _ROWS, (start, min(start + _ROWS_PER_READ, last))
+            ).fetchone()
+            if texts[0] is None:  # no row left in this stretch
                 continue
-            for kept, text in zip(parts[:4], found[:4], strict=True):
-                kept.append(np.fromstring(text, dtype=np.int64, sep=","))
-            parts[4].append(np.frombuffer(bytes.fromhex(found[4]), dtype="<i4"))
+            for column, text in zip(numbers, texts, strict=True):
+                column.append(np.fromstring(text, dtype=np.int64, sep=","))
+            facts.append(np.frombuffer(bytes.fromhex(hex_facts), dtype="<i4"))
         ordinals, graphs, submitted, lengths, terms = (
-            np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64) for kept in parts
+            np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            for parts in (*numbers, facts)
         )
         return cls(
             ordinals,

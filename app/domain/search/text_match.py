@@ -40,16 +40,17 @@ def match_words(
     # the words' own matches meet, which needs no query of its own.
     asked = list(dict.fromkeys([*words, *([in_title] if rank else [])]))
     ordinals = {expression: index.matching_text(expression) for expression in asked}
-    in_text = columns.alive.copy()
+    in_text = columns.alive.copy() if rank else None  # every word in the text: tier 1
     for (word, stems), expression in zip(found, words, strict=True):
         matched = columns.empty_mask()
         matched[ordinals[expression]] = True
-        in_text &= matched
+        if in_text is not None:
+            in_text &= matched
         concepts = vocabulary.matching(word, prefix=len(word) >= MIN_PREFIX, stems=stems)
         for facet in facets.searched if concepts else ():
             matched |= columns.having(facet.name, concepts)
         masks.add_text(matched)
-    if not rank:
+    if in_text is None:
         return None
     tiers = in_text.astype(np.int64)
     tiers[ordinals[in_title]] = 2
