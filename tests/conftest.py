@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
 from virtuoso_server import REMOTE_SERVERS, SparqlService, free_port, sparql_service, stop
 from werkzeug.security import generate_password_hash
 
@@ -387,15 +388,23 @@ def api_token():  # noqa: ANN201
 # --------------------------------------------------------------------------------------------
 
 
+# How often werkzeug's server loop looks whether it was told to stop: its default, half a
+# second, was the wait of every test's teardown (over a minute of the suite).
+SHUTDOWN_POLL_SECONDS = 0.01
+
+
 @contextmanager
-def serving(atrium: Atrium, *, like_atrium_serve: bool = False) -> Iterator[str]:
-    """Serve ``create_app(atrium)`` on a free loopback port; yields the base URL.
+def serving(
+    atrium: Atrium, *, like_atrium_serve: bool = False, app: Flask | None = None
+) -> Iterator[str]:
+    """Serve ``create_app(atrium)`` (or ``app``, made from it) on a free loopback port; yields
+    the base URL.
 
     ``like_atrium_serve``: under waitress with the options ``atrium serve`` gives it (a fixed
     pool of threads: a request beyond them waits), instead of werkzeug's thread per request."""
     from app.web import create_app
 
-    app = create_app(atrium)
+    app = app or create_app(atrium)
     if like_atrium_serve:
         from waitress.server import create_server
 
@@ -408,7 +417,8 @@ def serving(atrium: Atrium, *, like_atrium_serve: bool = False) -> Iterator[str]
         from werkzeug.serving import make_server
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        run, stop, port = server.serve_forever, server.shutdown, server.server_port
+        run = functools.partial(server.serve_forever, poll_interval=SHUTDOWN_POLL_SECONDS)
+        stop, port = server.shutdown, server.server_port
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import add_user, browser_sign_in, need_corpus, serving
 from PIL import Image
-from werkzeug.serving import make_server
 
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
-from app.web import create_app
 
 pytestmark = pytest.mark.browser
 LOADED = "img => img.complete && img.naturalWidth > 0"
@@ -26,11 +23,8 @@ def served(atrium: Atrium, tmp_path: Path) -> Iterator[str]:
     shutil.copyfile(need_corpus("images", "pillow__flower.jpg"), photo)
     ingester = Ingester(atrium)
     ingester.run([photo], ingester.resolve(IngestOptions("marketing", "public")))
-    server = make_server("127.0.0.1", 0, create_app(atrium), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(atrium) as base_url:
+        yield base_url
 
 
 def test_a_visitor_opens_an_asset_from_the_list(browser, served: str, tmp_path: Path) -> None:

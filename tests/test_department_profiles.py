@@ -319,3 +319,35 @@ def test_profiles_are_readable_with_sparql_and_kept_in_backups(archive, tmp_path
         assert [f.name for f in restored.fields.profiles["archive"]][0] == "shelfMark"
     finally:
         restored.close()
+
+
+def test_catalogues_over_the_same_shapes_share_one_parse(tmp_path) -> None:
+    first, second = make_atrium(tmp_path / "first"), make_atrium(tmp_path / "second")
+    try:
+        assert first.shapes.validator is second.shapes.validator
+        assert first.fields is second.fields
+        add_archive(second)
+        assert "archive" in second.fields.departments
+        assert "archive" not in first.fields.departments
+        assert first.shapes.validator is not second.shapes.validator
+    finally:
+        first.close()
+        second.close()
+
+
+def test_shapes_changed_in_the_store_alone_are_read_as_stored(atrium: Atrium) -> None:
+    """A stamp says when a shapes graph was written, not what it holds: a catalogue that
+    reads the shapes anew parses what is stored, even where a write left the stamp alone."""
+    title = atrium.fields.field("title")
+    assert title.label("en") != "Heading"
+    atrium.store.update(
+        """PREFIX sh: <http://www.w3.org/ns/shacl#>
+        DELETE { GRAPH ?g { ?shape sh:name ?name } }
+        INSERT { GRAPH ?g { ?shape sh:name "Heading"@en } }
+        WHERE { GRAPH ?g { ?shape sh:path ?path ; sh:name ?name
+                           FILTER(LANGMATCHES(LANG(?name), "en")) } }""",
+        bindings={"g": atrium.iris.shapes_graph("core"), "path": title.path},
+    )
+    fresh = ShapeCatalogue(atrium.store, atrium.iris)
+    assert fresh.registry.field("title").label("en") == "Heading"
+    assert atrium.fields.field("title").label("en") != "Heading"  # its stamp did not move

@@ -4,16 +4,14 @@ real HTTP; API clients still get JSON. The access menu offers only what can be a
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import add_user, browser_sign_in, http_sign_in, make_atrium
+from conftest import add_user, browser_sign_in, http_sign_in, make_atrium, serving
 from flask import abort
 from search_helpers import put_asset
-from werkzeug.serving import make_server
 
 from app.service import Atrium
 from app.web import create_app
@@ -37,14 +35,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
     app.add_url_rule("/testing/refuse/<int:code>", view_func=refuse)
     app.add_url_rule("/api/testing/refuse/<int:code>", "api_refuse", view_func=refuse)
     app.add_url_rule("/testing/fail", view_func=fail)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield atrium, f"http://127.0.0.1:{server.server_port}"
+        with serving(atrium, app=app) as base_url:
+            yield atrium, base_url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         atrium.close()
 
 
