@@ -46,6 +46,7 @@ def violations(page, axe_source: str) -> list[str]:  # noqa: ANN001 - a Playwrig
     return list(found)
 
 
+@pytest.mark.slow  # every main page, twice over, with axe: some 45 s
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "contributor"])
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
 def test_axe_finds_no_violation_on_any_main_page(

@@ -50,6 +50,7 @@ def test_every_decodable_corpus_image_becomes_an_asset(corpus_atrium) -> None:
     assert int(assets[0]["n"].value) == len(ingested)
 
 
+@pytest.mark.slow
 def test_the_csv_file_of_the_corpus_is_kept_as_a_document(corpus_atrium) -> None:
     atrium, report = corpus_atrium
     outcome = next(o for o in report.outcomes if o.path.name == "METADATA-SCAN.csv")
@@ -59,6 +60,7 @@ def test_the_csv_file_of_the_corpus_is_kept_as_a_document(corpus_atrium) -> None
     assert formats == {"text/csv"}
 
 
+@pytest.mark.slow
 def test_broken_files_are_named_with_a_reason(corpus_atrium) -> None:
     _, report = corpus_atrium
     failed = {o.path.name: o.reason for o in report.with_status("failed")}
@@ -67,6 +69,7 @@ def test_broken_files_are_named_with_a_reason(corpus_atrium) -> None:
     assert "pillow__broken.png" in failed
 
 
+@pytest.mark.slow
 def test_embedded_metadata_lands_as_rdf(corpus_atrium) -> None:
     atrium, report = corpus_atrium
     outcome = next(o for o in report.outcomes if o.path.name == "pillow__iptc.jpg")

@@ -221,6 +221,7 @@ def test_autocomplete_puts_exact_and_prefix_matches_first(client) -> None:  # no
     assert len(limited) == 3
 
 
+@pytest.mark.slow
 def test_autocomplete_on_gemet_finds_german_and_french_labels(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:
@@ -234,6 +235,7 @@ def test_autocomplete_on_gemet_finds_german_and_french_labels(
     assert any(s.vocabulary == "gemet" and s.matched.casefold().startswith("eau") for s in french)
 
 
+@pytest.mark.slow
 def test_the_gemet_tree_starts_at_its_themes(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:

@@ -45,6 +45,7 @@ def test_every_corpus_vocabulary_imports_or_is_stopped_for_a_reason(
         assert report.stored, [str(i) for i in report.quality.errors]
 
 
+@pytest.mark.slow
 def test_gemet_in_german_and_french_makes_one_multilingual_scheme(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:
@@ -56,6 +57,7 @@ def test_gemet_in_german_and_french_makes_one_multilingual_scheme(
     assert french.replaced and french.diff.relabelled and not french.diff.removed
 
 
+@pytest.mark.slow
 def test_gemet_cycles_are_broken_by_skosify_and_reported(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:
@@ -91,6 +93,7 @@ def _term(term):  # noqa: ANN001, ANN202
     return rdflib.Literal(term.value, lang=term.language or None)
 
 
+@pytest.mark.slow
 def test_the_problem_files_are_caught_naming_the_concept_and_the_rule(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:
@@ -119,6 +122,7 @@ def test_the_problem_files_are_caught_naming_the_concept_and_the_rule(
     assert any(i.rule == "well-formed-literals" and "1986-21-00" in i.message for i in invalid_date)
 
 
+@pytest.mark.slow
 def test_files_with_several_schemes_or_none_say_what_they_did(
     corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]],
 ) -> None:
@@ -131,6 +135,7 @@ def test_files_with_several_schemes_or_none_say_what_they_did(
     assert none.scheme == f"{BASE_IRI}vocab/skosmos-dup" and "no concept scheme" in none.notes[0]
 
 
+@pytest.mark.slow
 def test_foreign_iris_are_kept(corpus_vocabularies: tuple[Atrium, dict[str, ImportReport]]) -> None:
     atrium, _ = corpus_vocabularies
     concept = NamedNode("http://www.eionet.europa.eu/gemet/concept/100")
