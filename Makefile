@@ -11,10 +11,11 @@ YASGUI := app/web/vendor/node_modules/@zazuko/yasgui/build/yasgui.min.js
 AXE_VERSION := 4.14.1
 AXE := app/web/vendor/node_modules/axe-core/axe.min.js
 # One npm install names every package: npm prunes the packages a later install does not name.
-# Tests wait on servers, browsers and worker processes: twice as many test processes as
-# cores keep the cores busy (2 cores: 7.6 -> 6.3 min for the whole suite).
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 NPM_PACKAGES := @zazuko/yasgui@$(YASGUI_VERSION) axe-core@$(AXE_VERSION)
+
+# Tests wait on servers, browsers and worker processes: twice as many test processes as cores
+# keep the cores busy (2 cores, the same tests: 7.6 min with 2 processes, 6.5 with 4).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
 .PHONY: help run test lint format bench clean translations
 
