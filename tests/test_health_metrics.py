@@ -23,7 +23,7 @@ import requests
 from conftest import REPO, add_user, http_sign_in, make_atrium, serving
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
-from sparql_helpers import WAIT, add_asset, with_test_functions
+from sparql_helpers import SHORT_TIME_LIMIT, WAIT, add_asset, with_test_functions
 
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
@@ -65,7 +65,7 @@ def eventually(found: Callable[[], object], seconds: float = 30) -> object:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[Atrium, str]]:
     atrium = with_test_functions(
-        make_atrium(tmp_path / "data", metrics_token=METRICS_TOKEN, query_timeout=0.5)
+        make_atrium(tmp_path / "data", metrics_token=METRICS_TOKEN, query_timeout=SHORT_TIME_LIMIT)
     )
     add_asset(atrium, "0123456789abcdef", "Quarterly secret plans", "public", "marketing")
     try:
