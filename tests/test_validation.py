@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from threading import Barrier, Lock
 
 import pyoxigraph
 import pytest
 import rdflib
+from pyshacl.shapes_graph import ShapesGraph
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
@@ -464,6 +468,38 @@ def test_another_base_iri_moves_the_schemes(vocabulary):
     graph = with_linked_concepts(minimal_asset(), vocabulary)
     report = validator.check(graph, "research")
     assert fields(report.refusals) == {"asset type", "owning department"}
+
+
+# --- threads --------------------------------------------------------------------------------
+
+
+def test_validations_at_once_take_turns_on_each_shapes_graph(validator, vocabulary, monkeypatch):
+    """pySHACL adds its system triples to the shapes graph on every run, and two adds at once
+    can fail in rdflib's memory store (KeyError): ten uploads at once once got a 422 from it."""
+    real, writing, most, counting = ShapesGraph._add_system_triples, Counter(), Counter(), Lock()
+
+    def observed(shapes: ShapesGraph) -> None:
+        graph = id(shapes.graph)
+        with counting:
+            writing[graph] += 1
+            most[graph] = max(most[graph], writing[graph])
+        time.sleep(0.02)  # time for the other threads to come in, were they let in
+        real(shapes)
+        with counting:
+            writing[graph] -= 1
+
+    monkeypatch.setattr(ShapesGraph, "_add_system_triples", observed)
+    together = Barrier(4)
+
+    def upload(_: int) -> ValidationReport:
+        together.wait()
+        return validator.check(with_linked_concepts(minimal_asset(), vocabulary), "research")
+
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(upload, range(4)))
+    assert all(report.accepted and report.complete for report in reports)
+    assert len(most) == 2, "the core shapes and the research profile"
+    assert set(most.values()) == {1}, "one run at a time on each shapes graph"
 
 
 # --- pyoxigraph to rdflib -------------------------------------------------------------------

@@ -49,13 +49,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rdflib
-from pyshacl import validate
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 from rdflib.term import Node
 
 from app.domain.assets.stored_literals import short_datatype, stored_forms
 from app.domain.shapes.fields import Texts, best_text, local_name, members, texts_by_language
+from app.domain.shapes.shacl import SharedShapes
 from app.messages import M_, Message
 
 RdflibTerm = URIRef | BNode | Literal
@@ -139,12 +139,12 @@ class _Shapes:
     part pySHACL is given (:func:`_checked_part`)."""
 
     all: rdflib.Graph
-    checked: rdflib.Graph
+    checked: SharedShapes
 
     @classmethod
     def of(cls, shapes: rdflib.Graph) -> _Shapes:
         runnable = _runnable(shapes)
-        return cls(runnable, _checked_part(runnable))
+        return cls(runnable, SharedShapes(_checked_part(runnable)))
 
 
 class Validator:
@@ -193,14 +193,7 @@ def _parse_shapes(path: Path, vocab_base: str) -> rdflib.Graph:
 def _problems(data: rdflib.Graph, shapes: _Shapes) -> list[Problem]:
     _bind_missing(data, shapes.all)
     try:
-        _, report, text = validate(
-            data,
-            shacl_graph=shapes.checked,
-            inference="none",
-            advanced=False,
-            allow_warnings=False,
-            allow_infos=False,
-        )
+        _, report, text = shapes.checked.validate(data, allow_warnings=False, allow_infos=False)
     except Exception as error:  # noqa: BLE001 - pySHACL and rdflib's SPARQL parser raise many kinds
         raise ShapesCannotRun(f"the shapes could not be run: {error}") from error
     if not isinstance(report, rdflib.Graph):  # pySHACL's ValidationFailure: it refused the shapes

@@ -41,11 +41,11 @@ from pathlib import Path
 
 import rdflib
 from pyoxigraph import NamedNode
-from pyshacl import validate
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, SKOS
 
 from app.domain.shapes.fields import Texts, best_text, texts_by_language
+from app.domain.shapes.shacl import SharedShapes
 from app.domain.vocab.quality_sparql import Solution, VocabularyRules
 
 DAM_VOCABULARY = URIRef("https://w3id.org/atrium/ns#Vocabulary")
@@ -138,10 +138,11 @@ class QualityGate:
         }
         self._vocabulary_rules = VocabularyRules(self.shapes, DAM_VOCABULARY)
         # pySHACL runs the rest: the constraints on each concept and scheme.
-        self._node_shapes = rdflib.Graph()
+        node_shapes = rdflib.Graph()
         for triple in self.shapes:
             if not (triple[1] == SH.sparql and triple[0] in self._vocabulary_rules.shapes):
-                self._node_shapes.add(triple)
+                node_shapes.add(triple)
+        self._node_shapes = SharedShapes(node_shapes)
 
     def _rule(self, shape: rdflib.term.Node) -> _Rule:
         group = self.shapes.value(shape, SH.group)
@@ -168,11 +169,8 @@ class QualityGate:
         node = URIRef(vocabulary)
         data.add((node, RDF.type, DAM_VOCABULARY))
         try:
-            _, report, text = validate(
+            _, report, text = self._node_shapes.validate(
                 data,
-                shacl_graph=self._node_shapes,
-                inference="none",
-                advanced=False,
                 allow_warnings=True,
                 allow_infos=True,
                 focus_nodes=[URIRef(n.value) for n in focus] if focus is not None else None,
