@@ -185,9 +185,10 @@ def test_m2_anonymous_long_queries_past_the_share_get_429_and_the_pages_answer(
 
 
 def test_m2_the_wait_for_a_worker_counts_in_the_time_limit(tmp_path: Path) -> None:
-    """One worker: query B waits behind query A, which ends after 3 of B's 5 seconds. B is
-    stopped 5 s after it arrived (before: 3 s of waiting, then 5 more of running)."""
-    limit = 5.0
+    """One worker: query B waits behind query A, which ends after 5 of B's 8 seconds. B is
+    stopped 8 s after it arrived (before: 5 s of waiting, then 8 more of running). The margin,
+    4 s, is for a CI machine whose test processes keep both cores busy."""
+    limit = 8.0
     settings = {"query_workers": 1, "query_queue": 1, "anonymous_queries": 2}
     first, second = tmp_path / "first", tmp_path / "second"
     with (
@@ -195,14 +196,14 @@ def test_m2_the_wait_for_a_worker_counts_in_the_time_limit(tmp_path: Path) -> No
         workers_held(base, [first], client_from("127.0.0.2")),
     ):
         arrived = time.monotonic()
-        timer = threading.Timer(3.0, first.touch)
+        timer = threading.Timer(5.0, first.touch)
         timer.start()
         answer = sparql_get(base, wait_query(second))
         took = time.monotonic() - arrived
         timer.join()
-    assert answer.status_code == 503 and "time limit of 5 s" in answer.text
+    assert answer.status_code == 503 and "time limit of 8 s" in answer.text
     assert Path(f"{second}.started").exists(), "B ran once A had finished"
-    assert limit - 0.5 <= took < limit + 2.5, f"B took {took:.1f} s against {limit:g}"
+    assert limit - 0.5 <= took < limit + 4, f"B took {took:.1f} s against {limit:g}"
 
 
 def test_m2_shares_are_counted_per_caller_and_given_back() -> None:
