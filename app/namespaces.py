@@ -22,7 +22,9 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return NamedNode(self.iri + name)
+        term = NamedNode(self.iri + name)
+        setattr(self, name, term)  # the next DCT.title is a plain attribute: hot loops use them
+        return term
 
     def __getitem__(self, name: str) -> NamedNode:
         return NamedNode(self.iri + name)
