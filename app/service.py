@@ -35,6 +35,7 @@ from app.domain.vocab import Vocabularies
 from app.storage.graphstore import GraphStore
 from app.storage.media import MediaStore
 from app.storage.open import open_store
+from app.storage.read_cache import ReadCache
 
 
 class Atrium:
@@ -192,8 +193,15 @@ class Atrium:
         )
 
     def concepts(self) -> ConceptIndex:
-        """A fresh index of every concept (labels, schemes, notations)."""
-        return ConceptIndex.load(self.store, self.iris, self.fields)
+        """The index of every concept (labels, schemes, notations), read again once anything
+        was written: on a store with GEMET, reading it takes half a second."""
+        return self._concept_indexes.get(
+            "concepts", lambda: ConceptIndex.load(self.store, self.iris, self.fields)
+        )
+
+    @cached_property
+    def _concept_indexes(self) -> ReadCache[ConceptIndex]:
+        return ReadCache(self.store, keep=1)
 
     def is_initialised(self) -> bool:
         return self.iris.ontology_graph in self.store.graphs()

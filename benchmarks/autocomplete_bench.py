@@ -131,6 +131,15 @@ def bench_domain(atrium: Atrium, queries: list[str]) -> None:
         editor.save(EDITED, draft, editor.version(EDITED), CLI_ACTOR)
         samples.append(time.perf_counter() - start)
     print(f"one validated edit of a GEMET concept (save): {milliseconds(samples)}")
+    read, again = [], []
+    for _ in range(10):
+        atrium.store.update("INSERT DATA { GRAPH <urn:bench:scratch> { <urn:a> <urn:b> 1 } }")
+        for samples in (read, again):  # after a write; then with nothing written since
+            start = time.perf_counter()
+            atrium.concepts()
+            samples.append(time.perf_counter() - start)
+    print(f"the concept index (tagging, edit forms), after a write: {milliseconds(read)}")
+    print(f"the concept index, nothing written since: {milliseconds(again)}")
 
 
 def bench_concepts_api(base: str, label: str, queries: list[str], params: dict[str, str]) -> None:

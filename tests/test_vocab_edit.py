@@ -12,12 +12,13 @@ from pyoxigraph import NamedNode
 from virtuoso_server import known_limitation
 from vocab_helpers import VOCAB_DATA, import_file, post_new_concept
 
+from app.domain.concepts import UnknownConcept
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.search import SearchQuery
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
 from app.domain.vocab.editor import Conflict, Editor, Refused
 from app.domain.vocab.history import Actor
-from app.namespaces import DCT, OWL
+from app.namespaces import DCT, OWL, SKOS
 from app.service import Atrium
 from app.storage.graphstore import Scope
 from app.web import create_app
@@ -208,6 +209,17 @@ def test_merge_retags_assets_deprecates_and_search_still_finds_them(
     assert atrium.vocab.catalogue.home_graph(team) is not None
     page = create_app(atrium).test_client().get("/vocab/subjects/team").get_data(as_text=True)
     assert "Deprecated." in page and "People</a>" in page
+
+
+def test_the_concept_index_is_read_again_once_anything_was_written(atrium: Atrium) -> None:
+    first = atrium.concepts()
+    assert atrium.concepts() is first, "nothing written since: the index already read"
+    with pytest.raises(UnknownConcept):
+        first.resolve("Crew")
+    team = atrium.iris.concept("subjects/team")
+    graph = atrium.vocab.catalogue.home_graph(team)
+    atrium.store.update(f'INSERT DATA {{ GRAPH {graph} {{ {team} {SKOS.altLabel} "Crew"@en }} }}')
+    assert atrium.concepts().resolve("Crew") == team, "any write, even a bare SPARQL update"
 
 
 def test_reverting_a_merge_restores_the_tags_exactly(atrium: Atrium, tmp_path: Path) -> None:
