@@ -5,6 +5,7 @@ The CLI and the web app both hold one of these and speak to the domain through i
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
 
 from app.config import Config, record_base_iri
@@ -193,15 +194,19 @@ class Atrium:
         )
 
     def concepts(self) -> ConceptIndex:
-        """The index of every concept (labels, schemes, notations), read again once anything
-        was written: on a store with GEMET, reading it takes half a second."""
-        return self._concept_indexes.get(
-            "concepts", lambda: ConceptIndex.load(self.store, self.iris, self.fields)
+        """The index of every concept (labels, schemes, notations), read again once a write
+        may have changed a vocabulary graph: on a store with GEMET, reading it takes half a
+        second, and a new asset is no reason to."""
+        fields = self.fields
+        index = self._concept_indexes.get(
+            "concepts", lambda: ConceptIndex.load(self.store, self.iris, fields)
         )
+        # A profile (a shapes graph) may claim a scheme since: the fields are today's.
+        return index if index.fields is fields else dataclasses.replace(index, fields=fields)
 
     @cached_property
     def _concept_indexes(self) -> ReadCache[ConceptIndex]:
-        return ReadCache(self.store, keep=1)
+        return ReadCache(self.store, keep=1, reading=self.iris.vocab_graph("").value)
 
     def is_initialised(self) -> bool:
         return self.iris.ontology_graph in self.store.graphs()

@@ -211,6 +211,18 @@ def test_a_bad_value_is_explained_next_to_its_field(archive, client, sign_in, tm
     assert "must be one shelf mark like ARC-0042" in answer.get_data(as_text=True)
 
 
+def test_a_profile_that_claims_a_scheme_takes_it_out_of_the_subjects_read_before(
+    atrium: Atrium,
+) -> None:
+    atrium.vocab.import_file(DATA / "archive-department.ttl", ImportOptions(merge=True), CLI_ACTOR)
+    atrium.vocab.import_file(DATA / "carriers.ttl", ImportOptions(), CLI_ACTOR)
+    plate = atrium.iris.concept("carriers/glass-plate")
+    assert atrium.concepts().resolve_subject("Glass plate") == plate, "no field claims it yet"
+    atrium.profiles.import_profile(atrium.profiles.read(DATA / "archive.ttl"), "archive")
+    with pytest.raises(UnknownConcept):  # the index read before, the fields of now
+        atrium.concepts().resolve_subject("Glass plate")
+
+
 def test_the_upload_form_shows_the_department_fields(archive, client, sign_in) -> None:
     sign_in(client, "contributor", ("archive",))
     form = client.get("/upload").get_data(as_text=True)

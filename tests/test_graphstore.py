@@ -16,6 +16,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, p
 from virtuoso_server import SparqlService, known_limitation
 
 from app.storage import remote
+from app.storage.embedded import EmbeddedStore
 from app.storage.graphstore import (
     VALUES_CHUNK,
     GraphStore,
@@ -256,6 +257,21 @@ def test_replace_graph_with_nothing_empties_it(two_graphs: GraphStore) -> None:
     two_graphs.replace_graph(GRAPH_A, [])
     assert all_quads(two_graphs) == {labelled("b", "in B", GRAPH_B)}
     assert two_graphs.graphs() == [GRAPH_B]
+
+
+def test_the_write_count_of_some_graphs_moves_with_the_writes_that_may_reach_them() -> None:
+    store = EmbeddedStore()
+    a, b = f"{EX}graph/a", f"{EX}graph/b"
+    counts = lambda: (store.write_count(), store.write_count(a), store.write_count(b))  # noqa: E731
+    assert counts() == (0, 0, 0)
+    store.insert([labelled("a", "in A", GRAPH_A)])
+    assert counts() == (1, 1, 0), "an insert says where it writes"
+    store.replace_graph(GRAPH_B, [Triple(thing("b"), LABEL, Literal("in B"))])
+    assert counts() == (2, 1, 1)
+    store.update(f'INSERT DATA {{ GRAPH {GRAPH_A} {{ {thing("c")} {LABEL} "c" }} }}')
+    assert counts() == (3, 2, 2), "an update may write anywhere"
+    assert store.write_count(f"{EX}graph/") == 3, "by prefix: the writes to the graphs under it"
+    assert RemoteStore("http://127.0.0.1:9").write_count(a) is None, "other processes write"
 
 
 def varied_quads() -> set[Quad]:

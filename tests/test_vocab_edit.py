@@ -222,6 +222,14 @@ def test_the_concept_index_is_read_again_once_anything_was_written(atrium: Atriu
     assert atrium.concepts().resolve("Crew") == team, "any write, even a bare SPARQL update"
 
 
+def test_the_concept_index_outlives_a_new_asset(atrium: Atrium, tmp_path: Path) -> None:
+    """An upload writes an asset graph; reading every concept again (half a second on a store
+    with GEMET) would be for nothing."""
+    first = atrium.concepts()
+    tag(atrium, tmp_path, "new", "internal", "Team")
+    assert atrium.concepts() is first
+
+
 def test_reverting_a_merge_restores_the_tags_exactly(atrium: Atrium, tmp_path: Path) -> None:
     team, people = atrium.iris.concept("subjects/team"), atrium.iris.concept("subjects/people")
     only_team = tag(atrium, tmp_path, "only", "internal", "Team")

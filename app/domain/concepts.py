@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
 from app.namespaces import DCT, RDF, SKOS, sparql_prefixes
@@ -60,16 +60,20 @@ _CONCEPTS = (
     sparql_prefixes()
     + """
 SELECT ?c ?p ?o WHERE {
-  ?c a skos:Concept ; ?p ?o .
-  FILTER(?p IN (skos:prefLabel, skos:altLabel, skos:hiddenLabel, skos:inScheme, skos:notation,
-                rdf:type, dct:isReplacedBy))
+  GRAPH ?g {
+    ?c a skos:Concept ; ?p ?o .
+    FILTER(?p IN (skos:prefLabel, skos:altLabel, skos:hiddenLabel, skos:inScheme, skos:notation,
+                  rdf:type, dct:isReplacedBy))
+  }
+  FILTER(STRSTARTS(STR(?g), ?vocabularies))
 }"""
 )
 
 
 @dataclass
 class ConceptIndex:
-    """An in-memory index of every concept's labels, schemes and notations.
+    """An in-memory index of every concept's labels, schemes and notations, as the
+    vocabulary graphs hold them.
 
     Built once per ingest run or request that needs many look-ups; cheap next to one query
     per keyword.
@@ -86,7 +90,11 @@ class ConceptIndex:
     @classmethod
     def load(cls, store: GraphStore, iris: Iris, fields: FieldRegistry) -> ConceptIndex:
         index = cls(iris, fields)
-        for row in store.select(_CONCEPTS, scope=Scope.everything()):
+        vocabularies = Literal(iris.vocab_graph("").value)
+        rows = store.select(
+            _CONCEPTS, scope=Scope.everything(), bindings={"vocabularies": vocabularies}
+        )
+        for row in rows:
             index._add(row["c"], row["p"], row["o"])
         return index
 

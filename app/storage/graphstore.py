@@ -160,10 +160,11 @@ class GraphStore(ABC):
         process raises :class:`StoreError`."""
         raise StoreError(f"query workers cannot read from {self!r}")
 
-    def write_count(self) -> int | None:
+    def write_count(self, reading: str = "") -> int | None:
         """How many writes this process has made, for caches of what was read: a cache read
-        at one count holds while the count stays. None for a store other processes may write
-        (what is read from it cannot be kept)."""
+        at one count holds while the count stays. With ``reading``, a count that moves only with
+        the writes that may have changed a graph whose name starts with it. None for a store
+        other processes may write (what is read from it cannot be kept)."""
         return None
 
     def publish_for_readers(self) -> int:

@@ -20,11 +20,14 @@ V = TypeVar("V")
 
 
 class ReadCache(Generic[V]):
-    """Values by key, each kept with the write count it was read at; at most ``keep`` keys."""
+    """Values by key, each kept with the write count it was read at; at most ``keep`` keys.
+    With ``reading``, the values are read from the graphs whose names start with it, and
+    outlive the writes that the store knows went to other graphs."""
 
-    def __init__(self, store: GraphStore, keep: int = 64) -> None:
+    def __init__(self, store: GraphStore, keep: int = 64, reading: str = "") -> None:
         self.store = store
         self.keep = keep
+        self.reading = reading
         self._lock = threading.Lock()
         self._kept: OrderedDict[Hashable, tuple[int, V]] = OrderedDict()
 
@@ -36,7 +39,7 @@ class ReadCache(Generic[V]):
     ) -> V:
         """The value kept for ``key`` if nothing was written since; else ``read()``, kept
         (unless ``worth_keeping`` says otherwise of it)."""
-        counter = self.store.write_count()
+        counter = self.store.write_count(self.reading)
         if counter is None or self.keep == 0:
             return read()
         with self._lock:

@@ -164,7 +164,7 @@ class Browser:
         self.store = store
         self.catalogue = catalogue
         self._usage = usage
-        self._roots: ReadCache[list[dict]] = ReadCache(store, keep=16)
+        self._roots: ReadCache[list[dict]] = ReadCache(store, keep=16, reading=catalogue.prefix)
 
     def _select(self, query: str, **bindings: NamedNode | Literal) -> list[dict]:
         return self.store.select(query, scope=Scope.everything(), bindings=bindings)

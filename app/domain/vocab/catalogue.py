@@ -80,7 +80,7 @@ class Catalogue:
         self.store = store
         self.iris = iris
         self.prefix = iris.vocab_graph("").value
-        self._loaded: ReadCache[list[Vocabulary]] = ReadCache(store)
+        self._loaded: ReadCache[list[Vocabulary]] = ReadCache(store, reading=self.prefix)
 
     def _select(self, query: str, **bindings: NamedNode | Literal) -> list[dict]:
         bindings["prefix"] = Literal(self.prefix)

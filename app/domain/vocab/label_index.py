@@ -137,7 +137,7 @@ class LabelIndexes:
     def __init__(self, store: GraphStore, graph_prefix: str) -> None:
         self.store = store
         self.graph_prefix = graph_prefix
-        self._cache: ReadCache[LabelIndex] = ReadCache(store, keep=1)
+        self._cache: ReadCache[LabelIndex] = ReadCache(store, keep=1, reading=graph_prefix)
 
     def current(self) -> LabelIndex | None:
         if self.store.write_count() is None:
