@@ -94,7 +94,7 @@ def test_no_part_stays_when_the_engine_keeps_no_answer(atrium, monkeypatch) -> N
     """As over a remote store, which has other writers and so no write count: each search is a
     new answer, and its parts go with it rather than fill the memory."""
     put_asset(atrium, "Harbour at dawn", keywords=["coast"])
-    monkeypatch.setattr(atrium.store, "write_count", lambda: None)
+    monkeypatch.setattr(atrium.store, "write_count", lambda reading="": None)
     app = create_app(atrium)
     client = app.test_client()
     assert len({_page(client, "/search?view=list") for _ in range(3)}) == 1

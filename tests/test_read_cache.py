@@ -50,10 +50,25 @@ def test_a_value_is_kept_until_a_write_and_read_again_after(tmp_path: Path) -> N
     assert len(reads) == 6
 
 
+def test_a_value_of_some_graphs_outlives_the_writes_to_others(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    cache: ReadCache[int] = ReadCache(store, reading=GRAPH.value)
+    reads, read = _counting_reader(store)
+    cache.get("k", read)
+    other = Quad(NamedNode("http://example.test/o"), GRAPH, Literal("x"), NamedNode("urn:other"))
+    store.insert([other])
+    assert cache.get("k", read) == 0 and len(reads) == 1, "another graph was written"
+    _write(store, 1)
+    assert cache.get("k", read) == 1 and len(reads) == 2, "this graph was written"
+    store.update("INSERT DATA { GRAPH <urn:other> { <urn:a> <urn:b> 1 } }")
+    cache.get("k", read)
+    assert len(reads) == 3, "an update may have written any graph"
+
+
 class _SharedStore(EmbeddedStore):
     """A store other processes write, as a remote one: no write count."""
 
-    def write_count(self) -> None:
+    def write_count(self, reading: str = "") -> None:
         return None
 
 
