@@ -75,8 +75,8 @@ class ConceptIndex:
     """An in-memory index of every concept's labels, schemes and notations, as the
     vocabulary graphs hold them.
 
-    Built once per ingest run or request that needs many look-ups; cheap next to one query
-    per keyword.
+    Kept (:meth:`app.service.Atrium.concepts`) until a write may have changed a vocabulary
+    graph; cheap next to one query per keyword.
     """
 
     iris: Iris
