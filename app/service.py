@@ -13,7 +13,7 @@ from app.domain.assets.repository import AssetRepository, RecordWatcher, Watcher
 from app.domain.assets.rights import RightsAlarm
 from app.domain.assets.validation import Validator
 from app.domain.collections import Collections
-from app.domain.concepts import SHAPES_DIR, ConceptIndex, install_shipped
+from app.domain.concepts import SHAPES_DIR, ConceptIndex, department_names, install_shipped
 from app.domain.iris import Iris
 from app.domain.media.web_rendition import WebRenditions
 from app.domain.operations.rebase import base_iri_refusal
@@ -192,6 +192,10 @@ class Atrium:
             fields=lambda: self.fields,
             asset_locks=self.assets,
         )
+
+    def departments(self) -> list[str]:
+        """The departments' short names, in order (from the departments scheme)."""
+        return department_names(self.store, self.fields)
 
     def concepts(self) -> ConceptIndex:
         """The index of every concept (labels, schemes, notations), read again once a write

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
 from app.domain.iris import Iris
-from app.namespaces import DCT, RDF, SKOS, sparql_prefixes
+from app.namespaces import DAM, DCT, RDF, SKOS, sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope, Term
 
 if TYPE_CHECKING:
@@ -54,6 +54,20 @@ def install_shipped(store: GraphStore, iris: Iris) -> list[str]:
             store.replace_graph(graph, read_turtle(path, iris.vocab_base))
         slugs.append(path.stem)
     return slugs
+
+
+_DEPARTMENTS = sparql_prefixes() + "SELECT ?n WHERE { ?d skos:inScheme ?s ; skos:notation ?n }"
+
+
+def department_names(store: GraphStore, fields: FieldRegistry) -> list[str]:
+    """The departments' short names (``skos:notation``), in order: the concepts of the scheme
+    that the department field (``dam:department``) takes its values from."""
+    owner = fields.by_path(DAM.department.value)
+    if owner is None or owner.scheme is None:
+        return []
+    scheme = {"s": NamedNode(owner.scheme)}
+    rows = store.select(_DEPARTMENTS, scope=Scope.everything(), bindings=scheme)
+    return sorted({row["n"].value for row in rows})
 
 
 _CONCEPTS = (

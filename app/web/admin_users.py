@@ -69,7 +69,7 @@ def add() -> Response:
     form = Form(values={"name": name, "role": role, "departments": chosen})
     users = current_atrium().users
     try:
-        departments = check_departments(chosen, _department_choices())
+        departments = check_departments(chosen, current_atrium().departments())
         password = users.add(name, role, departments, password or None)
     except UserError as error:
         form.refuse(error, "name")
@@ -95,7 +95,7 @@ def change_role(name: str) -> Response:
     form = Form(values={"role": role, "departments": chosen})
     users = current_atrium().users
     try:
-        departments = check_departments(chosen, _department_choices())
+        departments = check_departments(chosen, current_atrium().departments())
         if role == details.user.role:
             users.set_departments(name, departments)  # sessions go on
         else:
@@ -172,18 +172,10 @@ def _details(name: str) -> UserDetails:
     return details
 
 
-def _department_choices() -> list[str]:
-    """The short names of the departments vocabulary's concepts."""
-    concepts = current_atrium().concepts()
-    return sorted(
-        iri.rsplit("/", 1)[-1] for iri in concepts.schemes if concepts.in_scheme(iri, "departments")
-    )
-
-
 def _department_labels() -> dict[str, str]:
     """Each department's label in the reader's language, by short name."""
     atrium = current_atrium()
-    slugs = _department_choices()
+    slugs = current_atrium().departments()
     iris = [atrium.iris.concept(f"departments/{slug}") for slug in slugs]
     labels = concept_labels(atrium.store, Scope.everything(), iris, current_language())
     return {slug: labels.get(iri.value, slug) for slug, iri in zip(slugs, iris, strict=True)}

@@ -386,11 +386,7 @@ def _departments() -> list[str]:
     """The departments the user may describe assets for: their own (admins: all)."""
     user = current_user()
     if user.is_admin:
-        atrium = current_atrium()
-        concepts = atrium.concepts()
-        slugs = [iri.rsplit("/", 1)[-1] for iri in concepts.schemes
-                 if concepts.in_scheme(iri, "departments")]  # fmt: skip
-        return sorted(slugs)
+        return current_atrium().departments()
     return sorted(user.departments)
 
 

@@ -24,7 +24,6 @@ from importlib import resources
 from pathlib import Path
 
 import rdflib
-from pyoxigraph import NamedNode
 from pyshacl import validate
 from rdflib import URIRef
 from rdflib.namespace import RDF, SH, XSD
@@ -33,6 +32,7 @@ from app.domain.assets.records import access_allowed
 from app.domain.assets.repository import AssetRepository
 from app.domain.assets.stored_literals import stored_datatype
 from app.domain.assets.validation import Validator
+from app.domain.concepts import department_names
 from app.domain.iris import Iris
 from app.domain.people.audit import Actor, AuditTrail
 from app.domain.search.query import PARAMETERS as SEARCH_PARAMETERS
@@ -47,7 +47,7 @@ from app.domain.shapes.fields import (
     read_fields,
 )
 from app.domain.vocab.files import VocabularyFileError, read_vocabulary
-from app.namespaces import DAM, sparql_prefixes
+from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 from app.storage.terms import to_rdflib_graph
 
@@ -106,7 +106,7 @@ class Profiles:
     def check(self, shapes: rdflib.Graph, department: str) -> list[Field]:
         """The profile's fields; ProfileRefused if it breaks a rule of the module docstring."""
         if department not in self._departments():
-            known = ", ".join(sorted(self._departments()))
+            known = ", ".join(self._departments())
             raise ProfileRefused([f"no department {department!r} (known: {known})"])
         problems = _shacl_problems(shapes)
         if not problems and not set(shapes.subjects(SH.targetClass, ASSET_CLASS)):
@@ -167,15 +167,8 @@ class Profiles:
 
     # --- checks -------------------------------------------------------------------------------
 
-    def _departments(self) -> set[str]:
-        owner = self.shapes.registry.by_path(DAM.department.value)
-        scheme = owner.scheme if owner else None
-        rows = self.store.select(
-            sparql_prefixes() + "SELECT ?n WHERE { ?d skos:inScheme ?s ; skos:notation ?n }",
-            scope=Scope.everything(),
-            bindings={"s": NamedNode(scheme or "")},
-        )
-        return {row["n"].value for row in rows}
+    def _departments(self) -> list[str]:
+        return department_names(self.store, self.shapes.registry)
 
     def _missing_schemes(self, fields: list[Field]) -> list[str]:
         stored = {
