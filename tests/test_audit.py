@@ -41,9 +41,9 @@ class WatchedStore(GraphStore):
     def query(self, sparql: str, *, scope: Scope, bindings: Mapping | None = None):  # noqa: ANN201
         return self.inner.query(sparql, scope=scope, bindings=bindings)
 
-    def update(self, sparql: str, *, bindings: Mapping | None = None) -> None:
+    def update(self, sparql: str, *, bindings: Mapping | None = None, graphs=None) -> None:  # noqa: ANN001
         self._write("update")
-        self.inner.update(sparql, bindings=bindings)
+        self.inner.update(sparql, bindings=bindings, graphs=graphs)
 
     def insert(self, quads: Iterable[Quad]) -> None:
         self._write("insert")

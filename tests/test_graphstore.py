@@ -270,7 +270,9 @@ def test_the_write_count_of_some_graphs_moves_with_the_writes_that_may_reach_the
     assert counts() == (2, 1, 1)
     store.update(f'INSERT DATA {{ GRAPH {GRAPH_A} {{ {thing("c")} {LABEL} "c" }} }}')
     assert counts() == (3, 2, 2), "an update may write anywhere"
-    assert store.write_count(f"{EX}graph/") == 3, "by prefix: the writes to the graphs under it"
+    store.update(f'INSERT DATA {{ GRAPH {GRAPH_B} {{ {thing("d")} {LABEL} "d" }} }}', graphs=[b])
+    assert counts() == (4, 2, 3), "unless it names its graphs"
+    assert store.write_count(f"{EX}graph/") == 4, "by prefix: the writes to the graphs under it"
     assert RemoteStore("http://127.0.0.1:9").write_count(a) is None, "other processes write"
 
 

@@ -14,6 +14,7 @@ from vocab_helpers import VOCAB_DATA, import_file, post_new_concept
 
 from app.domain.concepts import UnknownConcept
 from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.audit import Actor as AuditActor
 from app.domain.search import SearchQuery
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
 from app.domain.vocab.editor import Conflict, Editor, Refused
@@ -222,12 +223,18 @@ def test_the_concept_index_is_read_again_once_anything_was_written(atrium: Atriu
     assert atrium.concepts().resolve("Crew") == team, "any write, even a bare SPARQL update"
 
 
-def test_the_concept_index_outlives_a_new_asset(atrium: Atrium, tmp_path: Path) -> None:
-    """An upload writes an asset graph; reading every concept again (half a second on a store
-    with GEMET) would be for nothing."""
+def test_the_concept_index_outlives_a_new_asset_and_its_edit(
+    atrium: Atrium, tmp_path: Path
+) -> None:
+    """An upload or an edit writes asset graphs; reading every concept again (half a second
+    on a store with GEMET) would be for nothing."""
     first = atrium.concepts()
-    tag(atrium, tmp_path, "new", "internal", "Team")
+    asset_id = tag(atrium, tmp_path, "new", "internal", "Team")
     assert atrium.concepts() is first
+    draft = atrium.assets.stored_draft(asset_id)
+    draft.access = "restricted"  # the record moves to another graph
+    atrium.assets.save(draft, actor=AuditActor.user("alice"))
+    assert atrium.concepts() is first, "nor an edit of one"
 
 
 def test_reverting_a_merge_restores_the_tags_exactly(atrium: Atrium, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -46,8 +46,9 @@ class EmbeddedStore(GraphStore):
         self.path = path
         self.generation = 0  # counts writes, so read-only readers know when to reopen
         self._published = 0
-        # Writes by the graph they went to, where the write says (insert, replace_graph); a
-        # SPARQL update may go anywhere. Caches of some graphs outlive writes to the others.
+        # Writes by the graph they went to, where the write says (an insert, a graph replaced,
+        # an update that names its graphs); other updates may go anywhere. Caches of some
+        # graphs outlive the writes to the others.
         self._graph_writes: Counter[str] = Counter()
         self._writes_anywhere = 0
         # Request threads write at once: an unlocked ``+= 1`` can lose a count, and then a
@@ -83,7 +84,13 @@ class EmbeddedStore(GraphStore):
         except (RuntimeError, OSError) as error:
             raise StoreError(str(error)) from error
 
-    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+    def update(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        graphs: Collection[str] | None = None,
+    ) -> None:
         try:
             self._store.update(substitute(sparql, bindings))
         except SyntaxError as error:
@@ -91,7 +98,7 @@ class EmbeddedStore(GraphStore):
         except (RuntimeError, OSError) as error:
             raise StoreError(str(error)) from error
         finally:
-            self._count_write()
+            self._count_write(None if graphs is None else set(graphs))
 
     def insert(self, quads: Iterable[Quad]) -> None:
         quads = list(quads)

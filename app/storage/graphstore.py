@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -119,8 +119,16 @@ class GraphStore(ABC):
         """Run a SPARQL query over the union of the graphs in ``scope``."""
 
     @abstractmethod
-    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
-        """Run a SPARQL update as one transaction: all of it lands, or none."""
+    def update(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        graphs: Collection[str] | None = None,
+    ) -> None:
+        """Run a SPARQL update as one transaction: all of it lands, or none. ``graphs``: the
+        names of every graph it may change, where the caller knows them exactly (then caches
+        of the other graphs outlive it, :meth:`write_count`); None: any graph."""
 
     @abstractmethod
     def insert(self, quads: Iterable[Quad]) -> None:

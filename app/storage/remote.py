@@ -38,7 +38,7 @@ from __future__ import annotations
 import http.client
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
@@ -194,7 +194,13 @@ class RemoteStore(GraphStore):
         response = self._send("POST", self._query_url, data=form, headers=headers)
         return _parse_query_answer(response, query_form)
 
-    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+    def update(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        graphs: Collection[str] | None = None,
+    ) -> None:
         self._send("POST", self._update_url, data={"update": substitute(sparql, bindings)})
 
     def insert(self, quads: Iterable[Quad]) -> None:

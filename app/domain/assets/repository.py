@@ -64,6 +64,9 @@ _DELETE_RECORD = (
 )
 
 
+_RECORD_GRAPHS = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {_record_pattern()} }} }}"
+
+
 def delete_record(asset: NamedNode) -> str:
     """The SPARQL Update operation that removes an asset's whole record, from any graph."""
     return substitute(_DELETE_RECORD, {"asset": asset})
@@ -271,8 +274,17 @@ class AssetRepository:
         return SaveResult(draft.asset_id, draft.access, report.missing)
 
     def _replace(self, iri: NamedNode, quads: list[Quad]) -> None:
-        """One update: the old record out, the new one (and its audit event) in."""
-        self.store.update(update_request(delete_record(iri), data_block("INSERT", quads)))
+        """One update: the old record out, the new one (and its audit event) in. The store is
+        told which graphs that changes, the record's (read under the asset's lock) and the
+        quads', so that what is kept of the others (the concept index) outlives an edit."""
+        graphs = None
+        if self.store.write_count() is not None:  # a store that keeps nothing need not know
+            rows = self.store.select(
+                _RECORD_GRAPHS, scope=Scope.everything(), bindings={"asset": iri}
+            )
+            graphs = {row["g"].value for row in rows} | {q.graph_name.value for q in quads}
+        replace = update_request(delete_record(iri), data_block("INSERT", quads))
+        self.store.update(replace, graphs=graphs)
 
     def exists(self, asset_id: str) -> bool:
         return bool(
