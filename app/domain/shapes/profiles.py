@@ -105,8 +105,9 @@ class Profiles:
 
     def check(self, shapes: rdflib.Graph, department: str) -> list[Field]:
         """The profile's fields; ProfileRefused if it breaks a rule of the module docstring."""
-        if department not in self._departments():
-            known = ", ".join(self._departments())
+        departments = department_names(self.store, self.shapes.registry)
+        if department not in departments:
+            known = ", ".join(departments)
             raise ProfileRefused([f"no department {department!r} (known: {known})"])
         problems = _shacl_problems(shapes)
         if not problems and not set(shapes.subjects(SH.targetClass, ASSET_CLASS)):
@@ -166,9 +167,6 @@ class Profiles:
         return impact
 
     # --- checks -------------------------------------------------------------------------------
-
-    def _departments(self) -> list[str]:
-        return department_names(self.store, self.shapes.registry)
 
     def _missing_schemes(self, fields: list[Field]) -> list[str]:
         stored = {
