@@ -175,7 +175,7 @@ def _details(name: str) -> UserDetails:
 def _department_labels() -> dict[str, str]:
     """Each department's label in the reader's language, by short name."""
     atrium = current_atrium()
-    slugs = current_atrium().departments()
+    slugs = atrium.departments()
     iris = [atrium.iris.concept(f"departments/{slug}") for slug in slugs]
     labels = concept_labels(atrium.store, Scope.everything(), iris, current_language())
     return {slug: labels.get(iri.value, slug) for slug, iri in zip(slugs, iris, strict=True)}
