@@ -19,7 +19,6 @@ server); ingest workers are separate processes and run side by side.
 
 from __future__ import annotations
 
-import io
 import math
 import mmap
 import re
@@ -33,7 +32,7 @@ from PIL import Image
 
 from app.domain.media.embedded_metadata import document_metadata
 from app.domain.media.facts import Limits, MediaFacts
-from app.domain.media.images import JPEG_QUALITY, PREVIEW_SIDE, THUMBNAIL_SIDE, BadFile, Rendition
+from app.domain.media.images import PREVIEW_SIDE, BadFile, encode_jpeg, renditions_from
 from app.domain.media.xmp import find_packet
 
 PAGE_RENDITION = "page-{number}"  # the kind of the rendition of page 2, 3…
@@ -55,10 +54,10 @@ def read(path: Path, mime: str, limits: Limits) -> MediaFacts:
             raise BadFile("PDF has no pages")
         info = document.get_metadata_dict(skip_empty=True)
         first = _render(document[0], limits)
-        renditions = {"preview": _jpeg(first), "thumbnail": _thumbnail(first)}
+        renditions = renditions_from(first)
         for number in range(2, min(pages, limits.max_pages) + 1):  # encoded one at a time
             kind = PAGE_RENDITION.format(number=number)
-            renditions[kind] = _jpeg(_render(document[number - 1], limits))
+            renditions[kind] = encode_jpeg(_render(document[number - 1], limits))
         text = _text(document, limits)
     return MediaFacts(
         mime=mime,
@@ -176,17 +175,3 @@ def _packet(path: Path) -> bytes | None:
     except (OSError, ValueError):  # an empty file cannot be mapped
         return None
     return None
-
-
-def _jpeg(image: Image.Image) -> Rendition:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=JPEG_QUALITY)
-    return Rendition(data=buffer.getvalue(), width=image.width, height=image.height)
-
-
-def _thumbnail(preview: Image.Image) -> Rendition:
-    small = preview.copy()
-    small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC, 2.0)
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    return Rendition(data=buffer.getvalue(), width=small.width, height=small.height)
