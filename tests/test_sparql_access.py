@@ -14,6 +14,7 @@ import pytest
 from sparql_helpers import add_sample_assets
 
 from app.service import Atrium
+from app.storage.write_stamps import STAMPS_GRAPH
 from app.web import create_app
 
 ASSETS = "PREFIX dam: <https://w3id.org/atrium/ns#> SELECT ?a WHERE { ?a a dam:Asset }"
@@ -121,5 +122,7 @@ def test_access_holds_on_a_remote_store(remote_atrium: Atrium, sign_in) -> None:
     hidden = remote_atrium.iris.asset_graph("restricted", "hr").value
     assert visible(client, **{"default-graph-uri": hidden}) == set()
     assert visible(client, GRAPHS) & {hidden} == set()
+    stamps = f"SELECT ?g ?t WHERE {{ GRAPH {STAMPS_GRAPH} {{ ?g ?p ?t }} }}"
+    assert visible(client, stamps) == set(), "the write stamps name the hidden graphs"
     sign_in(client, role="viewer", departments=("hr",))
     assert visible(client) == {assets["public"], assets["internal"], assets["hr"]}

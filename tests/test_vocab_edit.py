@@ -6,13 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import csrf_token
+from conftest import atrium_on, csrf_token, make_atrium
 from PIL import Image
 from pyoxigraph import NamedNode
-from virtuoso_server import known_limitation
+from virtuoso_server import SparqlService, known_limitation
 from vocab_helpers import VOCAB_DATA, import_file, post_new_concept
 
-from app.domain.concepts import UnknownConcept
+from app.domain.concepts import ConceptIndex, UnknownConcept
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.domain.people.audit import Actor as AuditActor
 from app.domain.search import SearchQuery
@@ -235,6 +235,32 @@ def test_the_concept_index_outlives_a_new_asset_and_its_edit(
     draft.access = "restricted"  # the record moves to another graph
     atrium.assets.save(draft, actor=AuditActor.user("alice"))
     assert atrium.concepts() is first, "nor an edit of one"
+
+
+def test_atriums_over_one_remote_store_keep_the_concept_index_until_a_vocabulary_is_written(
+    remote_service: SparqlService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several processes behind a load balancer: another's upload leaves the index that this
+    one read; another's change to a vocabulary has it read again at once."""
+    reads = []
+    read = ConceptIndex.load
+    monkeypatch.setattr(ConceptIndex, "load", lambda *args: reads.append(1) or read(*args))
+    with atrium_on(remote_service, tmp_path / "one") as one:
+        two = make_atrium(tmp_path / "two", store=remote_service.store())
+        try:
+            one.concepts()
+            tag(two, tmp_path, "new", "internal", "Team")
+            reads.clear()
+            one.concepts()
+            assert not reads, "read again after the other's upload"
+            team = one.iris.concept("subjects/team")
+            graph = one.vocab.catalogue.home_graph(team)
+            two.store.update(
+                f'INSERT DATA {{ GRAPH {graph} {{ {team} {SKOS.altLabel} "Crew"@en }} }}'
+            )
+            assert one.concepts().resolve("Crew") == team
+        finally:
+            two.close()
 
 
 def test_reverting_a_merge_restores_the_tags_exactly(atrium: Atrium, tmp_path: Path) -> None:

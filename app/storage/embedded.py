@@ -27,6 +27,7 @@ from app.storage.graphstore import (
     Term,
     WorkerReader,
     data_block,
+    graph_names,
     substitute,
     update_request,
 )
@@ -103,7 +104,7 @@ class EmbeddedStore(GraphStore):
     def insert(self, quads: Iterable[Quad]) -> None:
         quads = list(quads)
         self._store.extend(quads)
-        self._count_write({_graph_name(q) for q in quads})
+        self._count_write(graph_names(quads))
 
     def bulk_insert(self, quads: Iterable[Quad]) -> None:
         # pyoxigraph's bulk loader: about six times faster than a transaction (benchmarks/)
@@ -268,7 +269,3 @@ def _dataset_options(dataset: Dataset) -> dict[str, Any]:
     if dataset.named_graphs is not None:
         options["named_graphs"] = [NamedNode(g) for g in dataset.named_graphs]
     return options
-
-
-def _graph_name(quad: Quad) -> str:
-    return quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""

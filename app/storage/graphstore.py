@@ -169,10 +169,10 @@ class GraphStore(ABC):
         raise StoreError(f"query workers cannot read from {self!r}")
 
     def write_count(self, reading: str = "") -> int | None:
-        """How many writes this process has made, for caches of what was read: a cache read
-        at one count holds while the count stays. With ``reading``, a count that moves only with
-        the writes that may have changed a graph whose name starts with it. None for a store
-        other processes may write (what is read from it cannot be kept)."""
+        """A number that moves with every write (of any process), for caches of what was read:
+        a cache read at one count holds while the count stays. With ``reading``, a count that
+        moves only with the writes that may have changed a graph whose name starts with it.
+        None for a store that cannot tell (what is read from it cannot be kept)."""
         return None
 
     def publish_for_readers(self) -> int:
@@ -267,6 +267,11 @@ def substitute(sparql: str, bindings: Mapping[str, Term] | None) -> str:
         return match.group(0)
 
     return _TOKENS.sub(replace, sparql)
+
+
+def graph_names(quads: Iterable[Quad]) -> set[str]:
+    """The names of the graphs the quads are in; "" for the default graph."""
+    return {q.graph_name.value if isinstance(q.graph_name, NamedNode) else "" for q in quads}
 
 
 def data_block(keyword: str, quads: Iterable[Quad]) -> str:

@@ -2,9 +2,9 @@
 
 A page that counts a 10,000-concept scheme, or a keystroke that looks labels up, need not read
 the graph again when nothing was written since. The write count (:meth:`GraphStore.write_count`)
-moves with every write of this process; a store that other processes write has none, and then
-nothing is kept. The count is read before the value, so a write during the read leaves the value
-at the older count, read again next time.
+moves with every write, a remote store's with every Atrium process's (``write_stamps``); a store
+that cannot tell has none, and then nothing is kept. The count is read before the value, so a
+write during the read leaves the value at the older count, read again next time.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ It speaks three W3C recommendations and nothing vendor-specific:
   indirect graph identification ``?graph=IRI`` (§4.2): GET reads a graph (§5.2), PUT replaces
   it atomically (§5.3), POST merges triples into it (§5.5).
 
+Every write ends with a write stamp (:mod:`app.storage.write_stamps`), so that what each Atrium
+process keeps of the graphs outlives the writes of every process to other graphs, and no more.
+
 Where a service departs from them, the requests are shaped so that every service answers alike
 (each departure seen on Virtuoso 7.2; Oxigraph server follows the recommendations):
 
@@ -68,8 +71,10 @@ from app.storage.graphstore import (
     Term,
     WorkerReader,
     data_block,
+    graph_names,
     substitute,
 )
+from app.storage.write_stamps import READ_STAMPS, STAMPS_GRAPH, count_from, stamp_request
 
 if TYPE_CHECKING:
     from app.storage.query_jobs import Dataset
@@ -88,7 +93,9 @@ NO_GRAPH = "urn:atrium:no-graph"
 
 LOAD_BATCH_TRIPLES = 50_000  # triples per Graph Store Protocol POST while loading a dump
 _EXCERPT_CHARS = 500
-_LIST_GRAPHS = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+_LIST_GRAPHS = (
+    f"SELECT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {STAMPS_GRAPH}) }} GROUP BY ?g"
+)
 # A prologue (§4.1.1) that declares a BASE: whitespace, comments and PREFIX declarations, then
 # BASE (only a prologue may declare one). Possessive, so that no text makes it backtrack.
 _IRI_REF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
@@ -202,11 +209,20 @@ class RemoteStore(GraphStore):
         graphs: Collection[str] | None = None,
     ) -> None:
         self._send("POST", self._update_url, data={"update": substitute(sparql, bindings)})
+        self._stamp(graphs)
 
     def insert(self, quads: Iterable[Quad]) -> None:
+        quads = list(quads)
         request = data_block("INSERT", quads)
         if request:
-            self.update(request)
+            self.update(request, graphs=graph_names(quads))
+
+    def write_count(self, reading: str = "") -> int:
+        """Made of the write stamps that every Atrium process leaves (``write_stamps``)."""
+        response = self._send(
+            "POST", self._query_url, data={"query": READ_STAMPS}, headers={"Accept": SPARQL_JSON}
+        )
+        return count_from(_parse_query_answer(response, "SELECT"), reading)
 
     def graphs(self) -> list[NamedNode]:
         response = self._send(
@@ -225,9 +241,10 @@ class RemoteStore(GraphStore):
     def replace_graph(self, graph: NamedNode, triples: Iterable[Triple]) -> None:
         body = serialize(triples, format=RdfFormat.N_TRIPLES)
         if not body:
-            self.update(f"DROP SILENT GRAPH {graph}")
+            self.update(f"DROP SILENT GRAPH {graph}", graphs={graph.value})
             return
         self._send("PUT", self._graph_url(graph), data=body, headers={"Content-Type": N_TRIPLES})
+        self._stamp({graph.value})
 
     def load_dump(self, path: Path) -> None:
         pending: defaultdict[Graph, list[Triple]] = defaultdict(list)
@@ -240,6 +257,7 @@ class RemoteStore(GraphStore):
         for graph, batch in pending.items():
             if batch:
                 self._add_to_graph(graph, batch)
+        self._stamp(None)
 
     def dump(self, output: BinaryIO) -> None:
         for graph in self.graphs():
@@ -274,6 +292,11 @@ class RemoteStore(GraphStore):
     def _add_to_graph(self, graph: Graph, triples: list[Triple]) -> None:
         body = serialize(triples, format=RdfFormat.N_TRIPLES)
         self._send("POST", self._graph_url(graph), data=body, headers={"Content-Type": N_TRIPLES})
+
+    def _stamp(self, graphs: Collection[str] | None) -> None:
+        request = stamp_request(graphs)
+        if request is not None:
+            self._send("POST", self._update_url, data={"update": request})
 
     def _send(self, method: str, url: str, **options: Any) -> requests.Response:
         try:

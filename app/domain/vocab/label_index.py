@@ -132,7 +132,7 @@ def _word_starts(folded: str) -> Iterator[int]:
 
 class LabelIndexes:
     """The label index, read again only when the store's write count moved; None for a store
-    without one (a remote store that other processes write), which is asked with SPARQL."""
+    without one, which is asked with SPARQL."""
 
     def __init__(self, store: GraphStore, graph_prefix: str) -> None:
         self.store = store
