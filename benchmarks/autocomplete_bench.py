@@ -6,7 +6,9 @@
   ``/api/concepts?q=PREFIX`` for prefixes of 1 to 5 letters taken from the vocabulary's own
   labels, on GEMET and on a generated scheme of ``--large`` concepts (target: median < 10 ms);
   the page of a generated 10,000-concept scheme (target < 100 ms); one validated edit of a
-  GEMET concept posted through the edit form by a signed-in taxonomist (target < 200 ms).
+  GEMET concept posted through the edit form by a signed-in taxonomist (target < 200 ms);
+- the concept index (what tagging and the edit forms read), on the embedded store and on
+  ``oxigraph serve``: read again after a write that may reach a vocabulary, kept after others.
 
 Usage: python benchmarks/autocomplete_bench.py [--corpus ../shared/corpus] [--queries 300]
                                                [--large 100000] [--edits 10]
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 
 import requests
-from http_server import atrium_serve, form_value, milliseconds, sign_in
+from http_server import atrium_serve, form_value, milliseconds, oxigraph_serve, sign_in
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from app.config import Config
@@ -156,6 +158,18 @@ def bench_concept_index(atrium: Atrium) -> None:
         print(f"the concept index (tagging, edit forms), {label}: {milliseconds(samples)}")
 
 
+def bench_remote_concept_index(folder: Path, corpus: Path) -> None:
+    """The same over a remote store (``oxigraph serve`` on loopback), which every Atrium process
+    behind a load balancer writes: kept until a write stamp says a vocabulary may have changed."""
+    print("\n## The concept index over a remote store: GEMET on oxigraph serve")
+    with oxigraph_serve(folder / "oxigraph") as url:
+        config = Config.from_env({"ATRIUM_DATA": str(folder / "remote"), "ATRIUM_STORE": url})
+        with Atrium(config) as atrium:
+            atrium.init()
+            import_gemet(atrium, corpus)
+            bench_concept_index(atrium)
+
+
 def bench_concepts_api(base: str, label: str, queries: list[str], params: dict[str, str]) -> None:
     session = requests.Session()
     session.get(f"{base}/api/concepts", params={"q": "a", **params})  # warm up
@@ -247,6 +261,7 @@ def main() -> None:
             bench_concepts_api(base, label, large_queries, {"scheme": "large"})
             bench_scheme_page(base, "big")
             bench_web_edit(base, draft, args.edits)
+        bench_remote_concept_index(Path(folder), args.corpus)
 
 
 if __name__ == "__main__":

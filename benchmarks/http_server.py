@@ -1,4 +1,4 @@
-"""A real ``atrium serve`` (waitress, its own process) on loopback, for the HTTP benchmarks.
+"""A real ``atrium serve`` (waitress, its own process), or ``oxigraph serve``, on loopback.
 
 Shared by autocomplete_bench.py and http_load_bench.py (scripts, not a package: each runs with
 benchmarks/ first on ``sys.path``).
@@ -34,24 +34,44 @@ def atrium_serve(folder: Path, **environment: str) -> Iterator[str]:
     """``atrium serve`` over the data folder ``folder``; yields its base URL, stops it after."""
     port = free_port()
     env = {**os.environ, "ATRIUM_DATA": str(folder), **environment}
-    log_path = folder / "serve.log"
+    base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "app", "serve", "--port", str(port)]
+    # the first page reads the vocabularies: slow over a 100k-concept scheme
+    with _serving(command, f"{base}/", folder / "serve.log", env):
+        yield base
+
+
+@contextmanager
+def oxigraph_serve(folder: Path) -> Iterator[str]:
+    """``oxigraph serve`` (the PyPI package's binary) on ``folder``; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    binary = Path(sys.executable).parent / "oxigraph"
+    command = [str(binary), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"]
+    with _serving(command, f"{base}/query?query=ASK%7B%7D", folder.with_suffix(".log")):
+        yield base
+
+
+@contextmanager
+def _serving(
+    command: list[str], probe: str, log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """The server ``command`` runs, from once ``probe`` answers until the block ends."""
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS
         while True:
             if server.poll() is not None:
-                raise SystemExit(f"atrium serve exited: {log_path.read_text()}")
-            try:  # the first page reads the vocabularies: slow over a 100k-concept scheme
-                requests.get(f"{base}/", timeout=START_SECONDS)
+                raise SystemExit(f"{command[0]} exited: {log_path.read_text()}")
+            try:
+                requests.get(probe, timeout=START_SECONDS)
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline:
-                    raise SystemExit("atrium serve did not answer") from None
+                    raise SystemExit(f"{command[0]} did not answer") from None
                 time.sleep(0.2)
-        yield base
+        yield
     finally:
         server.terminate()
         try:
