@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ATRIUM_REMEMBERED_SEARCHES",
         "256",
         "Search answers kept in memory for the next identical search, while nothing is written "
-        "(0: none). The embedded store only: a remote store's other writers are not seen.",
+        "(0: none), over a remote store too: every Atrium process stamps its writes.",
     ),
     Setting(
         "ATRIUM_SIGN_IN_FAILURES",

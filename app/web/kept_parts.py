@@ -10,8 +10,8 @@ per answer and kept beside it:
 
 - an entry holds a weak reference to its answer, and is used only while that answer is the
   very object the page was given: once the engine lets an answer go (a write, the store moved,
-  too many kept), its parts are never shown again. A store with other writers keeps no answer,
-  so nothing here is ever shown twice for it;
+  too many kept), its parts are never shown again (over a remote store, a write by any Atrium
+  process lets the answers go: its write stamp moves the count);
 - the key holds everything else such a part may read: the part's name, the site's address and
   root, the query string and the interface language. Nothing of the reader goes into a part (the
   selection bar, with its CSRF token and the reader's collections, stays outside), and an

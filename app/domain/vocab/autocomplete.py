@@ -14,9 +14,9 @@ request (:mod:`app.domain.shapes.registry`).
 Ranking: exact matches first, then matches at the start of the label, then prefLabels before
 alternative labels, then shorter labels, then alphabetical order.
 
-On the embedded store the labels are looked up in memory (:mod:`app.domain.vocab.label_index`),
-so a keystroke costs a binary search; on a remote store, which other processes write, they are
-asked for with SPARQL each time.
+The labels are looked up in memory (:mod:`app.domain.vocab.label_index`), read again when a
+vocabulary may have changed, so a keystroke costs a binary search; a store that cannot tell
+when (no write count) is asked with SPARQL each time.
 """
 
 from __future__ import annotations
