@@ -281,6 +281,10 @@ def test_the_write_count_of_some_graphs_moves_with_the_writes_that_may_reach_the
     assert moved() == (True, True, True, True), "an update may write anywhere"
     store.update(f'INSERT DATA {{ GRAPH {GRAPH_B} {{ {thing("d")} {LABEL} "d" }} }}', graphs=[b])
     assert moved() == (True, False, True, True), "unless it names its graphs"
+    store.change_quads([labelled("d", "d", GRAPH_B)], [labelled("e", "e", GRAPH_B)])
+    assert moved() == (True, False, True, True), "a change of quads names them"
+    assert labelled("e", "e", GRAPH_B) in all_quads(store)
+    assert labelled("d", "d", GRAPH_B) not in all_quads(store)
     assert moved() == (False, False, False, False), "no write: no move"
 
 

@@ -14,6 +14,7 @@ from vocab_helpers import VOCAB_DATA, import_file, post_new_concept
 
 from app.domain.concepts import ConceptIndex, UnknownConcept
 from app.domain.media.ingest import Ingester, IngestOptions
+from app.domain.people.access import Reader, scope_for
 from app.domain.people.audit import Actor as AuditActor
 from app.domain.search import SearchQuery
 from app.domain.vocab.drafts import ConceptDraft, SchemeDraft
@@ -235,6 +236,13 @@ def test_the_concept_index_outlives_a_new_asset_and_its_edit(
     draft.access = "restricted"  # the record moves to another graph
     atrium.assets.save(draft, actor=AuditActor.user("alice"))
     assert atrium.concepts() is first, "nor an edit of one"
+    admin = Reader(signed_in=True, admin=True, name="alice")
+    album = atrium.collections.create(admin, "Album")
+    everything = scope_for(admin, atrium.iris, atrium.store)
+    atrium.collections.add(album, admin, everything, [atrium.iris.asset(asset_id)])
+    assert atrium.concepts() is first, "nor a collection and its members"
+    atrium.assets.delete(asset_id, actor=AuditActor.user("alice"))
+    assert atrium.concepts() is first, "nor a deletion"
 
 
 def test_atriums_over_one_remote_store_keep_the_concept_index_until_a_vocabulary_is_written(

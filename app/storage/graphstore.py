@@ -180,6 +180,14 @@ class GraphStore(ABC):
         to give their jobs (0: readers always see the latest writes)."""
         return 0
 
+    def change_quads(self, removed: Iterable[Quad] = (), added: Iterable[Quad] = ()) -> None:
+        """One update: ``removed`` out, then ``added`` in, naming the graphs it writes (so
+        that what is kept of the others outlives it)."""
+        removed, added = list(removed), list(added)
+        request = update_request(data_block("DELETE", removed), data_block("INSERT", added))
+        if request:
+            self.update(request, graphs=graph_names(removed) | graph_names(added))
+
     # Conveniences built on query(); both implementations share them.
 
     def select(

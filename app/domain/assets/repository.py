@@ -34,7 +34,14 @@ from app.domain.keyed_locks import KeyedLocks
 from app.domain.people.access import ACCESS_LEVELS, ACCESS_NAMES
 from app.domain.people.audit import Actor, AuditTrail
 from app.namespaces import DAM, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
+from app.storage.graphstore import (
+    GraphStore,
+    Scope,
+    data_block,
+    graph_names,
+    substitute,
+    update_request,
+)
 from app.storage.terms import to_rdflib_graph
 
 if TYPE_CHECKING:
@@ -277,14 +284,16 @@ class AssetRepository:
         """One update: the old record out, the new one (and its audit event) in. The store is
         told which graphs that changes, the record's (read under the asset's lock) and the
         quads', so that what is kept of the others (the concept index) outlives an edit."""
-        graphs = None
-        if self.store.write_count() is not None:  # a store that keeps nothing need not know
-            rows = self.store.select(
-                _RECORD_GRAPHS, scope=Scope.everything(), bindings={"asset": iri}
-            )
-            graphs = {row["g"].value for row in rows} | {q.graph_name.value for q in quads}
         replace = update_request(delete_record(iri), data_block("INSERT", quads))
-        self.store.update(replace, graphs=graphs)
+        self.store.update(replace, graphs=self._graphs_changed(iri, quads))
+
+    def _graphs_changed(self, iri: NamedNode, quads: list[Quad]) -> set[str] | None:
+        """The graphs that removing the record (read under the asset's lock) and writing
+        ``quads`` change; None (anywhere) for a store that keeps nothing and need not know."""
+        if self.store.write_count() is None:
+            return None
+        rows = self.store.select(_RECORD_GRAPHS, scope=Scope.everything(), bindings={"asset": iri})
+        return {row["g"].value for row in rows} | graph_names(quads)
 
     def exists(self, asset_id: str) -> bool:
         return bool(
@@ -396,5 +405,6 @@ class AssetRepository:
                 return False
             event = self.audit.event_quads("deleted", iri, actor) if actor is not None else []
             with self.watcher.changing(asset_id):
-                self.store.update(update_request(delete_record(iri), data_block("INSERT", event)))
+                delete = update_request(delete_record(iri), data_block("INSERT", event))
+                self.store.update(delete, graphs=self._graphs_changed(iri, event))
         return True

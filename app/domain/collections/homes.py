@@ -18,7 +18,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from app.domain.collections.model import PREFIXES
 from app.domain.collections.record import member_homes
 from app.domain.iris import Iris
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope
 
 _ANY = PREFIXES + "ASK { GRAPH ?g { ?c dct:hasPart ?m } FILTER(STRSTARTS(STR(?g), ?members)) }"
 _PLACEMENTS = (
@@ -78,6 +78,4 @@ class MembershipHomes:
                 if target is not None:
                     added.append(Quad(quad.subject, quad.predicate, quad.object, target))
         if removed:
-            self.store.update(
-                update_request(data_block("DELETE", removed), data_block("INSERT", added))
-            )
+            self.store.change_quads(removed, added)

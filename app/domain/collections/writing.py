@@ -52,7 +52,7 @@ from app.domain.people.access import Reader
 from app.domain.people.audit import Actor, AuditTrail
 from app.messages import M_
 from app.namespaces import DAM, DCMITYPE, DCT, RDF, SCHEMA, XSD
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope
 from app.storage.terms import to_rdflib_graph
 
 COLLECTION_SHAPE = SHAPES_DIR / "collections.ttl"
@@ -158,9 +158,7 @@ class Collections(CollectionReads):
             if graph != stored.graph:  # its members' statements follow it to the new pair
                 removed, added = self._regraph(stored, graph, removed, added)
             added += self._event("changed", stored.iri, reader)
-            self.store.update(
-                update_request(data_block("DELETE", removed), data_block("INSERT", added))
-            )
+            self.store.change_quads(removed, added)
             if graph != stored.graph:
                 self.homes.rehome(stored.iri)  # where it is itself a member
 
@@ -175,9 +173,7 @@ class Collections(CollectionReads):
         """Delete the collection (not its members); it leaves the collections holding it."""
         with self._editing(collection_id, reader, scope, expected_version) as stored:
             event = self._event("deleted", stored.iri, reader)
-            self.store.update(
-                update_request(data_block("DELETE", stored.quads), data_block("INSERT", event))
-            )
+            self.store.change_quads(stored.quads, event)
             self.homes.rehome(stored.iri)
 
     def add(
@@ -285,10 +281,8 @@ class Collections(CollectionReads):
             old = [q for q in item.quads if q.predicate == SCHEMA.position]
             removed += old
             added.append(Quad(item.item, SCHEMA.position, _integer(position), item.graph))
-        touch = self._touch(stored)
-        self.store.update(
-            update_request(touch, data_block("DELETE", removed), data_block("INSERT", added))
-        )
+        old, new = self._modified(stored)
+        self.store.change_quads(old + removed, new + added)
 
     def _editing(
         self, collection_id: str, reader: Reader, scope: Scope, expected_version: str | None
@@ -383,13 +377,16 @@ class Collections(CollectionReads):
     def _store_touched(self, stored: StoredCollection, kind: str, quads: list[Quad]) -> None:
         """Insert or delete (``kind``) the quads, with the date modified set to now."""
         if quads:
-            self.store.update(update_request(self._touch(stored), data_block(kind, quads)))
+            old, new = self._modified(stored)
+            if kind == "INSERT":
+                self.store.change_quads(old, new + quads)
+            else:
+                self.store.change_quads(old + quads, new)
 
-    def _touch(self, stored: StoredCollection) -> str:
-        """The update that sets the collection's date modified to now."""
+    def _modified(self, stored: StoredCollection) -> tuple[list[Quad], list[Quad]]:
+        """The quads out and in that set the collection's date modified to now."""
         old = [q for q in stored.description if q.predicate == DCT.modified]
-        new = [Quad(stored.iri, DCT.modified, _now(), stored.graph)]
-        return update_request(data_block("DELETE", old), data_block("INSERT", new))
+        return old, [Quad(stored.iri, DCT.modified, _now(), stored.graph)]
 
     def _check(self, triples: list[Triple]) -> None:
         report = self._shape.check(to_rdflib_graph(triples), None)

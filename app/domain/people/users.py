@@ -346,7 +346,7 @@ class UserStore:
         graph = self.iris.users_graph
         forget = substitute(_FORGET_PROFILE, {"graph": graph, "user": iri})
         quads = (Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        self.store.update(update_request(forget, data_block("INSERT", quads)))
+        self.store.update(update_request(forget, data_block("INSERT", quads)), graphs={graph.value})
 
 
 def check_departments(departments: Iterable[str], known: Iterable[str]) -> list[str]:

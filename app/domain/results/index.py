@@ -278,11 +278,11 @@ class ResultsIndex:
             before = self._revision
             # Counted before the write as well as after it: a process killed in between leaves
             # the revision moved, so the index file no longer matches and the graph is read.
-            self.store.update(_BUMP, bindings=self._state())
+            self._bump()
             try:
                 yield changes
             finally:  # a write that failed part-way is counted too, so it is read back
-                self.store.update(_BUMP, bindings=self._state())
+                self._bump()
             after = self.revision()
             if before is not None and after == (after[0], before[1] + 2) and changes.known:
                 for item in changes.items:  # rows written in a row are applied at once
@@ -325,6 +325,9 @@ class ResultsIndex:
         codes = {name: found.values for name, found in self._snapshot.codes.items()}
         index_file.save(self.path, self._revision, codes, self._snapshot.columns)
         self._saved, self._saved_at = self._revision, time.monotonic()
+
+    def _bump(self) -> None:
+        self.store.update(_BUMP, bindings=self._state(), graphs={self.state_graph.value})
 
     def _state(self) -> dict[str, NamedNode]:
         return {"g": self.state_graph, "dataset": self.iris.results_dataset}

@@ -33,7 +33,7 @@ from app.domain.search.index import SearchIndex
 from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import Profiles
 from app.namespaces import DAM, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope
 
 
 class MigrationServices(Protocol):
@@ -170,6 +170,4 @@ def _rewrite(
                 continue
             inserts.append(Quad(subject, DAM.campaign, NamedNode(report.linked[name]), g))
             report.values += 1
-        atrium.store.update(
-            update_request(data_block("DELETE", deletes), data_block("INSERT", inserts))
-        )
+        atrium.store.change_quads(deletes, inserts)

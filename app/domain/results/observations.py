@@ -25,7 +25,7 @@ from app.domain.iris import Iris
 from app.domain.results.cube import AMOUNTS, COUNTS, Observation
 from app.messages import M_, Message
 from app.namespaces import sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope
 from app.storage.terms import to_rdflib_graph
 
 if TYPE_CHECKING:
@@ -127,9 +127,7 @@ class Observations:
             if added:
                 (self.store.bulk_insert if bulk else self.store.insert)(added)
             if removed or changed:
-                self.store.update(
-                    update_request(data_block("DELETE", removed), data_block("INSERT", changed))
-                )
+                self.store.change_quads(removed, changed)
             for key, observation in unique.items():
                 changes.written(observation, iris[key], graphs[key])
         return len(unique) - len(stored), len(stored)

@@ -149,4 +149,5 @@ class ChangeFeed:
     def sweep(self, older_than: float = KEEP_SECONDS) -> None:
         """Remove the entries started more than ``older_than`` seconds ago."""
         before = _now() - dt.timedelta(seconds=older_than)
-        self.store.update(substitute(_SWEEP, {"feed": self.graph, "before": _time(before)}))
+        sweep = substitute(_SWEEP, {"feed": self.graph, "before": _time(before)})
+        self.store.update(sweep, graphs={self.graph.value})

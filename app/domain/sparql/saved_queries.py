@@ -152,13 +152,15 @@ class SavedQueries:
         self.store.update(
             update_request(_DELETE, data_block("INSERT", quads)),
             bindings={"graph": self.graph, "query": self.iri(saved.name)},
+            graphs={self.graph.value},
         )
         return saved
 
     def delete(self, name: str) -> bool:
         if self._find(name) is None:
             return False
-        self.store.update(_DELETE, bindings={"graph": self.graph, "query": self.iri(name)})
+        bindings = {"graph": self.graph, "query": self.iri(name)}
+        self.store.update(_DELETE, bindings=bindings, graphs={self.graph.value})
         return True
 
     def triples(self, query: SavedQuery) -> list[Triple]:
