@@ -281,8 +281,8 @@ class Collections(CollectionReads):
             old = [q for q in item.quads if q.predicate == SCHEMA.position]
             removed += old
             added.append(Quad(item.item, SCHEMA.position, _integer(position), item.graph))
-        old, new = self._modified(stored)
-        self.store.change_quads(old + removed, new + added)
+        undated, dated = self._modified(stored)
+        self.store.change_quads(undated + removed, dated + added)
 
     def _editing(
         self, collection_id: str, reader: Reader, scope: Scope, expected_version: str | None
@@ -377,11 +377,11 @@ class Collections(CollectionReads):
     def _store_touched(self, stored: StoredCollection, kind: str, quads: list[Quad]) -> None:
         """Insert or delete (``kind``) the quads, with the date modified set to now."""
         if quads:
-            old, new = self._modified(stored)
+            undated, dated = self._modified(stored)
             if kind == "INSERT":
-                self.store.change_quads(old, new + quads)
+                self.store.change_quads(undated, dated + quads)
             else:
-                self.store.change_quads(old + quads, new)
+                self.store.change_quads(undated + quads, dated)
 
     def _modified(self, stored: StoredCollection) -> tuple[list[Quad], list[Quad]]:
         """The quads out and in that set the collection's date modified to now."""
