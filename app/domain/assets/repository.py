@@ -287,11 +287,9 @@ class AssetRepository:
         replace = update_request(delete_record(iri), data_block("INSERT", quads))
         self.store.update(replace, graphs=self._graphs_changed(iri, quads))
 
-    def _graphs_changed(self, iri: NamedNode, quads: list[Quad]) -> set[str] | None:
+    def _graphs_changed(self, iri: NamedNode, quads: list[Quad]) -> set[str]:
         """The graphs that removing the record (read under the asset's lock) and writing
-        ``quads`` change; None (anywhere) for a store that keeps nothing and need not know."""
-        if self.store.write_count() is None:
-            return None
+        ``quads`` change."""
         rows = self.store.select(_RECORD_GRAPHS, scope=Scope.everything(), bindings={"asset": iri})
         return {row["g"].value for row in rows} | graph_names(quads)
 

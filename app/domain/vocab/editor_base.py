@@ -17,7 +17,7 @@ import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from pyoxigraph import Literal, NamedNode, Quad, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 import app.domain.vocab.asset_rewrites as asset_rewrites
 from app.domain.assets.repository import RecordWatcher
@@ -31,7 +31,7 @@ from app.domain.vocab.terms import LABELS
 from app.domain.vocab.usage import ConceptUsage
 from app.messages import Message
 from app.namespaces import XSD
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope
 
 TRUE = Literal("true", datatype=XSD.boolean)
 
@@ -141,7 +141,7 @@ class EditorBase:
                 asset_rewrites.rewritten_assets(change, self.iris) if self.watcher else ()
             ):
                 watching.enter_context(self.watcher.changing(asset_id))
-            self.store.update(_update_request(change.removed, change.added + record))
+            self.store.change_quads(change.removed, change.added + record)
         return iri
 
     def _is_vocabulary(self, graph: NamedNode) -> bool:
@@ -209,11 +209,6 @@ def _label_of(triples: list[Triple]) -> str:
     if labels:
         return str(QUOTED(label=labels[0].value))
     return f"<{triples[0].subject.value}>" if triples else str(A_CONCEPT)
-
-
-def _update_request(removed: list[Quad], added: list[Quad]) -> str:
-    """One SPARQL update request: DELETE DATA then INSERT DATA, every term strictly escaped."""
-    return update_request(data_block("DELETE", removed), data_block("INSERT", added))
 
 
 def _lower_first(text: str) -> str:
