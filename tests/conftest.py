@@ -257,7 +257,6 @@ def make_atrium(data_dir: Path, store: GraphStore | None = None, **settings: obj
 users_module.generate_password_hash = functools.partial(
     generate_password_hash, method="scrypt:1024:8:1"
 )
-users_module._DUMMY_HASH = users_module.generate_password_hash("not a real password")
 
 
 _INITIALISED: dict[str, Path] = {}  # by base IRI: a data folder as init() leaves it

@@ -21,6 +21,7 @@ someone can still manage users from the web.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import sqlite3
@@ -156,7 +157,7 @@ class UserStore:
         with self._connect() as db:
             row = db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
-            check_password_hash(_DUMMY_HASH, password)  # same cost whether the user exists or not
+            check_password_hash(_dummy_hash(), password)  # same cost whether the user exists or not
             return None
         if not check_password_hash(row["password_hash"], password) or row["disabled"]:
             return None
@@ -431,4 +432,8 @@ def _now() -> str:
     return api_tokens.utcnow().isoformat()
 
 
-_DUMMY_HASH = generate_password_hash("not a real password")
+@functools.cache
+def _dummy_hash() -> str:
+    """What a sign-in with an unknown name is checked against; made on first use, since a
+    hash costs some 0.1 s that every command and worker process paid at import."""
+    return generate_password_hash("not a real password")
