@@ -20,7 +20,7 @@ from app.domain.shapes.catalogue import ShapeCatalogue
 from app.domain.shapes.profiles import ProfileRefused
 from app.domain.vocab.history import CLI_ACTOR
 from app.domain.vocab.importer import ImportOptions
-from app.namespaces import DAM
+from app.namespaces import DAM, SH
 from app.service import Atrium
 from app.web import create_app
 
@@ -314,6 +314,31 @@ def test_another_process_picks_up_an_imported_profile(remote_atrium, tmp_path) -
     assert "archive" not in other.registry.departments  # polled every few seconds, not yet
     now[0] += other.poll_seconds
     assert [f.name for f in other.registry.profiles["archive"]][:2] == ["shelfMark", "carrier"]
+
+
+def test_a_sparql_update_of_a_profile_is_picked_up_though_it_leaves_the_date(graph_store) -> None:
+    """What a catalogue looks at is the store's write count, not the profile's dct:modified,
+    which an update through the SPARQL endpoint does not touch."""
+    from app.domain.iris import Iris
+
+    iris = Iris(BASE_IRI)
+    writer = ShapeCatalogue(graph_store, iris)
+    writer.install_shipped()
+    profile = rdflib.Graph().parse(DATA / "archive.ttl", publicID=iris.vocab_base)
+    writer.store_shapes("archive", profile, "archive")
+    now = [0.0]
+    other = ShapeCatalogue(graph_store, iris, clock=lambda: now[0])
+    assert "shelfMark" in [f.name for f in other.registry.profiles["archive"]]
+    dated = other.departments()
+
+    graph_store.update(
+        f"""DELETE {{ GRAPH ?g {{ ?owner ?link ?shape . ?shape ?p ?o }} }}
+        WHERE {{ GRAPH ?g {{ ?owner ?link ?shape . ?shape {SH.path} {DAM.shelfMark} ;
+                 ?p ?o }} }}"""
+    )
+    now[0] += other.poll_seconds
+    assert "shelfMark" not in [f.name for f in other.registry.profiles["archive"]]
+    assert other.departments() == dated
 
 
 def test_profiles_are_readable_with_sparql_and_kept_in_backups(archive, tmp_path) -> None:

@@ -8,9 +8,11 @@
 
 Blank nodes (``sh:or`` lists, anonymous shapes) are stored as skolem IRIs, so a profile can be
 read back and replaced exactly. Each graph also says when it was written
-(``<graph> dct:modified``) and, for a profile, whose it is (``<graph> dam:profileOf``). The
-stamps are what a running process polls to pick up a profile another process imported, within
-:data:`POLL_SECONDS`.
+(``<graph> dct:modified``) and, for a profile, whose it is (``<graph> dam:profileOf``).
+
+A running process picks up a profile another process imported within :data:`POLL_SECONDS`: it
+looks that often at the store's write count of the shapes graphs (:meth:`GraphStore.write_count`;
+over a remote store, the write stamps that every Atrium process leaves).
 """
 
 from __future__ import annotations
@@ -39,11 +41,11 @@ from app.storage.terms import to_rdflib_graph
 CORE = "core"
 POLL_SECONDS = 2.0
 
-_STAMPS = (
+_PROFILES = (
     sparql_prefixes()
     + """
-SELECT ?g ?modified ?department WHERE {
-  GRAPH ?g { ?g dct:modified ?modified . OPTIONAL { ?g dam:profileOf ?department } }
+SELECT ?modified ?department WHERE {
+  GRAPH ?g { ?g dct:modified ?modified ; dam:profileOf ?department }
   FILTER(STRSTARTS(STR(?g), STR(?prefix)))
 }"""
 )
@@ -54,7 +56,7 @@ _GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 class ShapeSet:
     """One consistent state of the shapes: the fields they declare and their validator."""
 
-    stamp: tuple[tuple[str, str], ...]
+    write_count: int | None  # the store's, for the shapes graphs, when they were read
     registry: FieldRegistry
     validator: Validator
 
@@ -81,13 +83,14 @@ class ShapeCatalogue:
     # --- reading ------------------------------------------------------------------------------
 
     def current(self) -> ShapeSet:
-        """The shapes as stored; re-read when a stamp moved (checked every few seconds)."""
+        """The shapes as stored; read again once a write may have changed them (looked at
+        every few seconds, since over a remote store the look is a query)."""
         with self._lock:
             now = self.clock()
             if self._current is None or now - self._checked >= self.poll_seconds:
-                stamp = self._stamp()
-                if self._current is None or stamp != self._current.stamp:
-                    self._current = self._load(stamp)
+                count = self.store.write_count(self.graph("").value)
+                if self._current is None or count is None or count != self._current.write_count:
+                    self._current = self._load(count)
                 self._checked = now
             return self._current
 
@@ -108,7 +111,8 @@ class ShapeCatalogue:
         return self.iris.shapes_graph(name)
 
     def stored(self, name: str) -> rdflib.Graph | None:
-        """A stored shapes graph as rdflib parses it (its stamp left out); None if absent."""
+        """A stored shapes graph as rdflib parses it (its own dct:modified and
+        dam:profileOf left out); None if absent."""
         triples = self._triples(name)
         return to_rdflib_graph(triples) if triples else None
 
@@ -129,8 +133,18 @@ class ShapeCatalogue:
 
     def departments(self) -> dict[str, str]:
         """Department notation → when its stored profile was last written."""
-        stamps = self._stamp_rows()
-        return {d: m for g, m, d in stamps if d}
+        rows = self.store.select(
+            _PROFILES,
+            scope=Scope.everything(),
+            bindings={"prefix": Literal(self.graph("").value)},
+        )
+        departments = self.iris.vocab_base + "departments/"
+        return dict(
+            sorted(
+                (row["department"].value.removeprefix(departments), row["modified"].value)
+                for row in rows
+            )
+        )
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -164,26 +178,7 @@ class ShapeCatalogue:
     def _genid_base(self) -> str:
         return self.iris.genid_base
 
-    def _stamp_rows(self) -> list[tuple[str, str, str | None]]:
-        rows = self.store.select(
-            _STAMPS,
-            scope=Scope.everything(),
-            bindings={"prefix": Literal(self.iris.shapes_graph("").value)},
-        )
-        departments = self.iris.vocab_base + "departments/"
-        return sorted(
-            (
-                row["g"].value,
-                row["modified"].value,
-                row["department"].value.removeprefix(departments) if "department" in row else None,
-            )
-            for row in rows
-        )
-
-    def _stamp(self) -> tuple[tuple[str, str], ...]:
-        return tuple((g, m) for g, m, _ in self._stamp_rows())
-
-    def _load(self, stamp: tuple[tuple[str, str], ...]) -> ShapeSet:
+    def _load(self, write_count: int | None) -> ShapeSet:
         stored = {name: self._triples(name) for name in [CORE, *self.departments()]}
         key = _digest(stored, self.iris.vocab_base)
         with _PARSED_LOCK:
@@ -191,12 +186,13 @@ class ShapeCatalogue:
             _PARSED[key] = parsed
             while len(_PARSED) > KEPT_SHAPE_SETS:
                 _PARSED.pop(next(iter(_PARSED)))
-        return ShapeSet(stamp, *parsed)
+        return ShapeSet(write_count, *parsed)
 
 
 # Parsed shapes by the digest of what is stored, shared by every catalogue of the process: a
-# stamp says when a graph was written, not what it holds, and parsing is most of the cost of
-# reading the shapes (some 80 ms; the triples and their digest, some 10 ms). Oldest out first.
+# moved write count says that the shapes may have changed, not that they did, and parsing is
+# most of the cost of reading them (some 80 ms; the triples and their digest, some 10 ms).
+# Oldest out first.
 KEPT_SHAPE_SETS = 8
 _PARSED: dict[str, tuple[FieldRegistry, Validator]] = {}
 _PARSED_LOCK = threading.Lock()
