@@ -81,9 +81,15 @@ def test_an_access_change_moves_the_results_out_of_sight_at_once(atrium) -> None
     asset_id = put_asset(atrium, "Campaign poster", access="internal")
     record(atrium, asset_id, conversions=30)
     assert [r.title for r in ranked(atrium, OUTSIDER)] == ["Campaign poster"]
+    vocabularies = atrium.iris.vocab_graph("").value
+    before = atrium.store.write_count(vocabularies)
     put_asset(atrium, "Campaign poster", access="restricted")  # marketing only, from now on
     assert ranked(atrium, OUTSIDER) == []
     assert [r.title for r in ranked(atrium, MEMBER)] == ["Campaign poster"]
+    atrium.assets.delete(asset_id)  # its results go with it
+    assert ranked(atrium, MEMBER) == [] and graph_sums(atrium) == {}
+    # The move and the drop name the graphs they write: the concept index outlives both.
+    assert atrium.store.write_count(vocabularies) == before
 
 
 def test_results_written_by_another_process_are_read_before_the_next_answer(

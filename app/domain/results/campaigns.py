@@ -20,7 +20,7 @@ from app.domain.iris import Iris
 from app.domain.vocab.drafts import ConceptDraft, label_slug
 from app.domain.vocab.history import CLI_ACTOR, Actor
 from app.namespaces import DAM, RDF, SCHEMA, SKOS, XSD, sparql_prefixes
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import GraphStore, Scope, data_block, substitute, update_request
 
 if TYPE_CHECKING:
     from app.domain.vocab.editor import Editor
@@ -120,9 +120,9 @@ class Campaigns:
         """Give a campaign a new period, and add channels to it."""
         more = [(DAM.channel, self._concept(c, "channels")) for c in channels]
         quads = [Quad(campaign, p, o, self.graph) for p, o in self._period(start, end) + more]
-        bindings = {"c": campaign, "g": self.graph}
-        self.store.update(_PERIOD, bindings=bindings)
-        self.store.update(update_request(data_block("INSERT", quads)))
+        old_period = substitute(_PERIOD, {"c": campaign, "g": self.graph})
+        request = update_request(old_period, data_block("INSERT", quads))
+        self.store.update(request, graphs={self.graph.value})
 
     def _concept(self, value: Channel, slug: str) -> NamedNode:
         if isinstance(value, NamedNode):

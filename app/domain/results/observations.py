@@ -141,19 +141,27 @@ _MOVE = (
     sparql_prefixes()
     + """
 DELETE { GRAPH ?g { ?o ?p ?v } } INSERT { GRAPH ?home { ?o ?p ?v } } WHERE {
+  VALUES ?g { %s }
   GRAPH ?g { ?o dam:observedAsset ?asset ; ?p ?v }
-  FILTER(STRSTARTS(STR(?g), STR(?results)) && ?g != ?home)
+  FILTER(?g != ?home)
 }"""
 )
 _DROP = (
     sparql_prefixes()
     + """
 DELETE { GRAPH ?g { ?o ?p ?v } } WHERE {
+  VALUES ?g { %s }
   GRAPH ?g { ?o dam:observedAsset ?asset ; ?p ?v }
+}"""
+)
+_HOLDING = (
+    sparql_prefixes()
+    + """
+SELECT DISTINCT ?g WHERE {
+  GRAPH ?g { ?o dam:observedAsset ?asset }
   FILTER(STRSTARTS(STR(?g), STR(?results)))
 }"""
 )
-_ANY = sparql_prefixes() + "ASK { GRAPH ?g { ?o dam:observedAsset ?asset } }"
 
 
 class ResultHomes:
@@ -169,14 +177,20 @@ class ResultHomes:
         yield
         iris, store = self.observations.iris, self.observations.store
         asset = iris.asset(asset_id)
-        if not store.ask(_ANY, scope=Scope.everything(), bindings={"asset": asset}):
-            return
         results = Literal(iris.graph("results/").value)
+        bindings = {"asset": asset, "results": results}
+        rows = store.select(_HOLDING, scope=Scope.everything(), bindings=bindings)
+        holding = [row["g"] for row in rows]
+        if not holding:
+            return
         home = self.observations.home(asset)
+        # The graphs are named, so that what is kept of the others outlives the change.
+        values = " ".join(map(str, holding))
+        written = {graph.value for graph in holding}
         with self.observations.index.writing() as changes:
             if home is None:
-                store.update(_DROP, bindings={"asset": asset, "results": results})
+                store.update(_DROP % values, bindings=bindings, graphs=written)
             else:
-                bindings = {"asset": asset, "results": results, "home": home}
-                store.update(_MOVE, bindings=bindings)
+                moved = {**bindings, "home": home}
+                store.update(_MOVE % values, bindings=moved, graphs=written | {home.value})
             changes.moved(asset.value, home.value if home is not None else None)

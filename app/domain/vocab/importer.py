@@ -46,7 +46,13 @@ from app.domain.vocab.quality import QualityGate, QualityReport, check_depth, qu
 from app.domain.vocab.usage import ConceptUsage
 from app.namespaces import RDF as OX_RDF
 from app.namespaces import SKOS as OX_SKOS
-from app.storage.graphstore import GraphStore, Scope, data_block, update_request
+from app.storage.graphstore import (
+    GraphStore,
+    Scope,
+    data_block,
+    graph_names,
+    update_request,
+)
 from app.storage.terms import to_rdflib_graph
 
 
@@ -123,7 +129,8 @@ class Importer:
         record = self._record(report, actor, NamedNode(str(scheme)))
         quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
         self.store.update(
-            update_request(f"DROP SILENT GRAPH {graph}", data_block("INSERT", [*quads, *record]))
+            update_request(f"DROP SILENT GRAPH {graph}", data_block("INSERT", [*quads, *record])),
+            graphs={graph.value} | graph_names(record),
         )
         report.stored = True
         return report
