@@ -10,6 +10,7 @@ from PIL import Image
 from test_web import ingest_one
 from virtuoso_server import known_limitation
 
+from app.domain.concepts import UnknownConcept
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 from app.storage.graphstore import Scope
@@ -59,6 +60,33 @@ def test_an_administrator_changes_a_title(site, atrium: Atrium) -> None:
     assert title_of(atrium, asset_id) == ["New poster"]
     page = client.get(f"/assets/{asset_id}").get_data(as_text=True)  # still public
     assert "New poster" in page
+
+
+def test_an_update_names_the_graphs_it_writes(site, atrium: Atrium) -> None:
+    """A retitle keeps what was read of the vocabularies; a new concept is in the index at once."""
+    client, asset_id, admin = site
+    vocabularies = atrium.iris.vocab_graph("").value
+    with pytest.raises(UnknownConcept):
+        atrium.concepts().resolve_subject("Lantern")
+    before = atrium.store.write_count(vocabularies)
+    iri = atrium.iris.asset(asset_id).value
+    response = client.post(
+        "/sparql/update", data=retitle(iri, "New poster"), headers=admin, content_type=UPDATE
+    )
+    assert response.status_code == 200, response.text
+    assert atrium.store.write_count(vocabularies) == before
+
+    concept = atrium.iris.concept("subjects/lantern")
+    scheme = f"<{atrium.iris.vocab_base}subjects>"
+    update = (
+        f"PREFIX skos: <http://www.w3.org/2004/02/skos/core#> INSERT DATA {{ GRAPH "
+        f"{atrium.iris.vocab_graph('subjects')} {{ {concept} a skos:Concept ; "
+        f'skos:inScheme {scheme} ; skos:prefLabel "Lantern"@en }} }}'
+    )
+    response = client.post("/sparql/update", data=update, headers=admin, content_type=UPDATE)
+    assert response.status_code == 200, response.text
+    assert atrium.store.write_count(vocabularies) != before
+    assert atrium.concepts().resolve_subject("Lantern") == concept
 
 
 def test_an_update_that_breaks_the_core_shape_changes_nothing(site, atrium: Atrium) -> None:

@@ -12,7 +12,7 @@ nothing is stored, so the caller still holds the person's input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Protocol
 
@@ -285,9 +285,9 @@ class AssetRepository:
         told which graphs that changes, the record's (read under the asset's lock) and the
         quads', so that what is kept of the others (the concept index) outlives an edit."""
         replace = update_request(delete_record(iri), data_block("INSERT", quads))
-        self.store.update(replace, graphs=self._graphs_changed(iri, quads))
+        self.store.update(replace, graphs=self.graphs_changed(iri, quads))
 
-    def _graphs_changed(self, iri: NamedNode, quads: list[Quad]) -> set[str]:
+    def graphs_changed(self, iri: NamedNode, quads: Iterable[Quad] = ()) -> set[str]:
         """The graphs that removing the record (read under the asset's lock) and writing
         ``quads`` change."""
         rows = self.store.select(_RECORD_GRAPHS, scope=Scope.everything(), bindings={"asset": iri})
@@ -404,5 +404,5 @@ class AssetRepository:
             event = self.audit.event_quads("deleted", iri, actor) if actor is not None else []
             with self.watcher.changing(asset_id):
                 delete = update_request(delete_record(iri), data_block("INSERT", event))
-                self.store.update(delete, graphs=self._graphs_changed(iri, event))
+                self.store.update(delete, graphs=self.graphs_changed(iri, event))
         return True

@@ -69,7 +69,7 @@ from app.domain.sparql.dry_run import (
 )
 from app.domain.sparql.text import AN_UPDATE, check_bounds, uses_keyword
 from app.namespaces import DAM, SKOS
-from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, data_block
+from app.storage.graphstore import GraphStore, QuerySyntaxError, Scope, data_block, graph_names
 
 # A graph rewritten to delete blank nodes is read whole into memory and written back.
 MAX_REWRITTEN_TRIPLES = 100_000
@@ -153,14 +153,14 @@ class SparqlUpdater:
                     "other assets matched while the update ran, as someone changed them "
                     "meanwhile: nothing was stored; send the update again"
                 )
-            request = plan.request(actor)
+            request, graphs = plan.request(actor)
             if not request:
                 return plan.report
             for asset_id in plan.report.assets:  # the search index follows the records
                 watching.enter_context(self.assets.watcher.changing(asset_id))
             if self.results is not None and self._touches_results(dry_run):
                 watching.enter_context(self.results.writing()).unknown()
-            self.store.update(request)
+            self.store.update(request, graphs=graphs)
         return plan.report
 
     def _touches_results(self, dry_run: DryRunStore) -> bool:
@@ -282,7 +282,9 @@ class _Plan:
         """The ids of the assets whose records the change set touches."""
         return sorted({a for a in map(self._asset_of, self.changes.quads()) if a})
 
-    def request(self, actor: Actor | None = None) -> str:
+    def request(self, actor: Actor | None = None) -> tuple[str, set[str]]:
+        """The update, and the names of the graphs it writes (the records' own read under
+        their locks), so that what is kept of the others outlives it."""
         touched = self.touched()
         records = [q for asset_id in touched for q in self._checked_record(asset_id)]
         removed = [q for q in self.changes.removed if not self._asset_of(q)]
@@ -306,11 +308,15 @@ class _Plan:
                 "changed", self.updater.iris.asset(asset_id), actor
             )
         ]
-        operations.append(data_block("INSERT", _quads([*records, *contents, *kept, *events])))
+        written = _quads([*records, *contents, *kept, *events])
+        operations.append(data_block("INSERT", written))
+        graphs = graph_names(_quads(removed)) | graph_names(written) | {g.value for g in rewritten}
+        for asset_id in touched:
+            graphs |= self.updater.assets.graphs_changed(self.updater.iris.asset(asset_id))
         self.report.assets = touched
         self.report.inserted, self.report.deleted = len(inserted), len(removed)
         self.report.kept_graphs = sorted(g.value for g in self.dry_run.kept)
-        return " ;\n".join(operation for operation in operations if operation)
+        return " ;\n".join(operation for operation in operations if operation), graphs
 
     def _graphs_to_rewrite(self, removed: list[OxQuad], inserted: list[OxQuad]) -> list[NamedNode]:
         """The graphs that lose a blank-node triple or gain one on a stored blank node."""
