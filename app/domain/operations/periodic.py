@@ -63,9 +63,10 @@ class Periodic:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
-            self._run_once()
-            # Cleared after the work: its own writes need no wake; a later one is seen below.
+            # Cleared before the work, so that a wake during it is not lost (its own writes
+            # wake it too, at the cost of one more look).
             self._woken.clear()
+            self._run_once()
             if not self._wait_until_due():
                 return
 
