@@ -62,6 +62,7 @@ bench: $(VENV)/.installed ## print the performance figures (takes several minute
 	$(PY) benchmarks/http_load_bench.py
 	$(PY) benchmarks/video_bench.py
 	$(PY) benchmarks/zip_bench.py
+	$(PY) benchmarks/cli_bench.py
 	$(PY) benchmarks/results_bench.py --assets 2000 --rows 10000  # a small scale: the targets name 100k assets and 1M rows (benchmarks/README.md)
 
 translations: $(VENV)/.installed ## extract the interface's messages and merge them into app/translations/*/messages.po

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import CORPUS_IMAGES, need_corpus
 
 from app.cli.main import main
+from app.cli.parser import build_parser
 
 
 @pytest.fixture
@@ -157,3 +163,31 @@ def test_import_refuses_a_damaged_backup(
     monkeypatch.setenv("ATRIUM_DATA", str(tmp_path / "restored"))
     status, _, err = run(capsys, "import", str(backup))
     assert status == 2 and "damaged" in err
+
+
+def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():  # noqa: SLF001
+        yield from action.choices.values()
+
+
+def test_every_command_names_a_handler_that_exists() -> None:
+    handlers = {sub.get_default("handler") for sub in _commands(build_parser())}
+    assert len(handlers) >= 20
+    for handler in handlers:
+        module = importlib.import_module(f"app.cli.{handler.module}")
+        assert callable(getattr(module, handler.function)), handler
+
+
+def test_the_command_line_starts_without_the_domain() -> None:
+    """What --help and a command sent to a running server import: the grammar, not the domain
+    (importing that takes about a second, at every command)."""
+    code = (
+        "import sys; from app.cli.main import main; from app.cli.parser import build_parser; "
+        "build_parser().parse_args(['sparql', '--format', 'csv', 'ASK {}']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('app.domain', 'app.service', "
+        "'app.web', 'rdflib', 'pyshacl', 'PIL'))))"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert imported.strip() == "[]"

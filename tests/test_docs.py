@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import REPO
 
-from app.cli.main import build_parser
+from app.cli.parser import build_parser
 from app.config import SETTINGS
 
 README = (REPO / "README.md").read_text()

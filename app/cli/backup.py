@@ -12,19 +12,6 @@ from app.domain.operations.backup import BackupError, ImportJournal, export_all,
 from app.service import Atrium
 
 
-def add_export_arguments(export: argparse.ArgumentParser) -> None:
-    export.add_argument("folder", type=Path, metavar="DIR")
-
-
-def add_import_arguments(restore: argparse.ArgumentParser) -> None:
-    restore.add_argument("folder", type=Path, metavar="DIR")
-    recovery = restore.add_mutually_exclusive_group()
-    recovery.add_argument("--resume", action="store_true", help="finish an interrupted import")
-    recovery.add_argument(
-        "--replace", action="store_true", help="delete what the store holds, then restore"
-    )
-
-
 def export(args: argparse.Namespace, atrium: Atrium) -> int:
     try:
         summary = export_all(

@@ -10,27 +10,10 @@ from __future__ import annotations
 import argparse
 
 from app.cli.status import EXIT_OK, UsageError, print_json
-from app.domain.collections import VISIBILITIES, CollectionError
+from app.domain.collections import CollectionError
 from app.domain.people.access import ADMIN
 from app.service import Atrium
 from app.storage.graphstore import Scope
-
-
-def add_arguments(collections: argparse.ArgumentParser) -> None:
-    actions = collections.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="list the collections (all of them)")
-    listing.add_argument("--owner", help="only this user's")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
-    create = actions.add_parser("create", help="make a collection and print its id")
-    create.add_argument("title")
-    create.add_argument("--owner", required=True, help="the user who owns it")
-    create.add_argument("--description", default="")
-    create.add_argument("--visibility", default="personal", choices=list(VISIBILITIES))
-    create.add_argument("--department", help="with --visibility department: its notation")
-    for name, text in (("add", "add members at the end"), ("remove", "take members out")):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("collection", help="the collection's id")
-        action.add_argument("members", nargs="+", metavar="MEMBER", help="asset or collection")
 
 
 def collections(args: argparse.Namespace, atrium: Atrium) -> int:

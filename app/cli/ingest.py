@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.media.ingest import (
@@ -17,24 +16,6 @@ from app.domain.media.ingest import (
     find_files,
 )
 from app.service import Atrium
-
-
-def add_arguments(ingest: argparse.ArgumentParser) -> None:
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    ingest.add_argument("--department", required=True, help="owning department, e.g. marketing")
-    ingest.add_argument("--access", default="internal", help="public, internal or restricted")
-    ingest.add_argument(
-        "--subject", action="append", default=[], help="a concept, by IRI or label (repeatable)"
-    )
-    ingest.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        dest="settings",
-        metavar="FIELD=VALUE",
-        help="fill a field for the whole batch, e.g. consentExpires=2027-12-31 (repeatable)",
-    )
-    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def ingest(args: argparse.Namespace, atrium: Atrium) -> int:

@@ -19,23 +19,6 @@ from app.service import Atrium
 SHOWN_ASSETS = 20
 
 
-def add_arguments(profile: argparse.ArgumentParser) -> None:
-    actions = profile.add_subparsers(dest="action", metavar="ACTION", required=True)
-    load = actions.add_parser(
-        "import", help="check a department's SHACL profile, show its impact, then store it"
-    )
-    load.add_argument("file", type=Path, metavar="FILE")
-    load.add_argument("--department", required=True, help="the department it is for, e.g. legal")
-    load.add_argument("--dry-run", action="store_true", help="check and show the impact only")
-    check = actions.add_parser("check", help="check a profile file without storing it")
-    check.add_argument("file", type=Path, metavar="FILE")
-    check.add_argument("--department", help="the department it is for (default: the file name)")
-    actions.add_parser("list", help="list the stored profiles and their fields")
-    export = actions.add_parser("export", help="write a stored profile (or core) as Turtle")
-    export.add_argument("name", metavar="NAME", help="a department, or core")
-    export.add_argument("-o", "--output", type=Path, help="write to a file instead")
-
-
 def profile(args: argparse.Namespace, atrium: Atrium) -> int:
     handlers = {"import": import_file, "check": check, "list": list_all, "export": export}
     try:

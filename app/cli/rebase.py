@@ -13,12 +13,6 @@ from app.service import Atrium
 from app.storage.open import open_store
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("new_base", metavar="NEW_BASE", help="e.g. https://dam.example.org/")
-    # The folder is opened under its recorded base, not through the usual checks (main.dispatch).
-    parser.set_defaults(opens_the_store=True)
-
-
 def rebase(args: argparse.Namespace, _: None) -> int:
     config = Config.from_env()
     store = open_store(config)

@@ -8,10 +8,9 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from types import FrameType
 
-from app.cli.admin_socket import AdminRequest, AdminSocket, AdminSocketBusy, socket_path
+from app.cli.admin_socket import AdminSocket, AdminSocketBusy, socket_path
 from app.cli.status import EXIT_OK, UsageError
 from app.service import Atrium
 
@@ -22,15 +21,10 @@ class _Terminated(SystemExit):
     handled a connection, an Exception was logged and swallowed, and the server kept on."""
 
 
-def serve(
-    args: argparse.Namespace,
-    atrium: Atrium,
-    *,
-    run_for_client: Callable[[AdminRequest, Atrium], int],
-) -> int:
-    """``run_for_client``: how a command that arrives on the admin socket is run (main.py)."""
+def serve(args: argparse.Namespace, atrium: Atrium) -> int:
     from waitress import serve as waitress_serve
 
+    from app.cli.dispatch import run_for_client  # a command that arrives on the admin socket
     from app.domain.assets.rights_check import PeriodicRightsCheck, RightsCheck
     from app.domain.operations.cleanup import PeriodicSweep, Sweeper
     from app.web import create_app

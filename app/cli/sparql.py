@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.sparql.protocol import (
-    QUERY_FORMAT_NAMES,
     NotAcceptable,
     QueryStream,
     QuerySyntaxError,
@@ -22,30 +20,8 @@ from app.domain.sparql.service import QueryRequest
 from app.service import Atrium
 from app.storage.graphstore import Scope
 
-
-def add_sparql_arguments(sparql: argparse.ArgumentParser) -> None:
-    sparql.add_argument("query", nargs="?", help="the query text")
-    sparql.add_argument("-f", "--file", type=Path, help="read the query from a file")
-    sparql.add_argument(
-        "--format",
-        default="table",
-        type=_sparql_format,
-        metavar="FORMAT",
-        help=f"table (the default), {', '.join(QUERY_FORMAT_NAMES)} "
-        "(turtle, rdfxml and other usual spellings too)",
-    )
-
-
 # --format table: a table for SELECT / ASK, Turtle for CONSTRUCT / DESCRIBE
 _TABLE = ("application/sparql-results+json", "text/turtle")
-
-
-def _sparql_format(text: str) -> str:
-    name = text.strip().lower()
-    if name != "table" and query_formats(name) is None:
-        names = ", ".join(["table", *QUERY_FORMAT_NAMES])
-        raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {names}")
-    return name
 
 
 def sparql(args: argparse.Namespace, atrium: Atrium) -> int:
@@ -136,15 +112,3 @@ def query(args: argparse.Namespace, atrium: Atrium) -> int:
         raise UsageError(str(error)) from None
     print(f"Saved {saved.name}: {atrium.iris.saved_query(saved.name).value}")
     return EXIT_OK
-
-
-def add_query_arguments(query: argparse.ArgumentParser) -> None:
-    actions = query.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="list the saved queries and their URLs")
-    save = actions.add_parser("save", help="save a query (or replace the one of that name)")
-    save.add_argument("name", help="lowercase letters, digits, hyphens: part of its URL")
-    save.add_argument("-f", "--file", type=Path, required=True, help="the query's text")
-    save.add_argument("--title", required=True)
-    save.add_argument("--description", default="")
-    delete = actions.add_parser("delete", help="delete a saved query")
-    delete.add_argument("name")

@@ -12,39 +12,6 @@ from app.domain.people.users import UserError, UserStore
 from app.service import Atrium
 
 
-def add_arguments(user: argparse.ArgumentParser) -> None:
-    actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="create a user and print their password once")
-    add.add_argument("name")
-    add.add_argument("--role", default="viewer", help="viewer, contributor, taxonomist or admin")
-    add.add_argument("--department", action="append", default=[], dest="departments")
-    add.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
-    actions.add_parser("list", help="list users, roles and departments")
-    set_role = actions.add_parser("set-role", help="change a user's role (and departments)")
-    set_role.add_argument("name")
-    set_role.add_argument("role")
-    set_role.add_argument("--department", action="append", dest="departments")
-    set_password = actions.add_parser(
-        "set-password", help="set a new password (from standard input, else generated)"
-    )
-    set_password.add_argument("name")
-    set_password.add_argument("--password-stdin", action="store_true")
-    disable = actions.add_parser("disable", help="disable a user: sessions and tokens stop")
-    disable.add_argument("name")
-    token = actions.add_parser("token", help="issue an API token (or --revoke ID, or --list)")
-    token.add_argument("name", nargs="?")
-    token.add_argument("--label", default="")
-    token.add_argument(
-        "--expires",
-        default="",
-        help="90d (days from now) or 2027-03-31 (its last day); default: never",
-    )
-    token.add_argument("--revoke", metavar="ID")
-    token.add_argument("--list", action="store_true")
-
-
 def user(args: argparse.Namespace, atrium: Atrium) -> int:
     users = atrium.users
     try:

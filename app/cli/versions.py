@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.assets.downloads import human_size
@@ -25,14 +24,6 @@ from app.domain.assets.versions import (
 from app.domain.iris import ASSET_ID
 from app.service import Atrium
 from app.storage.graphstore import Scope
-
-
-def add_arguments(version: argparse.ArgumentParser) -> None:
-    version.add_argument("asset_id", metavar="ASSET_ID")
-    chosen = version.add_mutually_exclusive_group(required=True)
-    chosen.add_argument("file", nargs="?", type=Path, metavar="FILE", help="the new file")
-    chosen.add_argument("--list", action="store_true", help="list the asset's versions")
-    chosen.add_argument("--revert", type=int, metavar="N", help="make version N current again")
 
 
 def version(args: argparse.Namespace, atrium: Atrium) -> int:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from app.cli.status import EXIT_FAILED, EXIT_OK, UsageError
 from app.domain.vocab.catalogue import Vocabulary
 from app.domain.vocab.cleaning import CleaningReport
 from app.domain.vocab.files import (
-    EXPORT_FORMATS,
     EmptyVocabularyError,
     VocabularyFileError,
-    export_format,
 )
 from app.domain.vocab.history import CLI_ACTOR
 from app.domain.vocab.importer import ImportOptions, ImportReport
@@ -29,41 +26,6 @@ from app.service import Atrium
 
 SHOWN_PER_RULE = 10
 SHOWN_CHANGES = 10
-
-
-def add_arguments(vocab: argparse.ArgumentParser) -> None:
-    actions = vocab.add_subparsers(dest="action", metavar="ACTION", required=True)
-    load = actions.add_parser(
-        "import", help="load a SKOS file (Turtle, RDF/XML, N-Triples, JSON-LD) into its graph"
-    )
-    load.add_argument("file", type=Path, metavar="FILE")
-    load.add_argument("--scheme", metavar="IRI", help="the main concept scheme (else found)")
-    load.add_argument("--clean", action="store_true", help="run skosify on it first")
-    load.add_argument(
-        "--merge", action="store_true", help="add to the stored version instead of replacing it"
-    )
-    export = actions.add_parser("export", help="write a vocabulary to standard output")
-    export.add_argument("scheme", metavar="SCHEME", help="slug or scheme IRI")
-    export.add_argument(
-        "--format",
-        default="ttl",
-        type=_export_format,
-        metavar="FORMAT",
-        help=f"{', '.join(EXPORT_FORMATS)} (rdfxml, turtle and other usual spellings too)",
-    )
-    export.add_argument("-o", "--output", type=Path, help="write to a file instead")
-    check = actions.add_parser("check", help="run the quality gates on stored vocabularies")
-    check.add_argument("scheme", nargs="?", metavar="SCHEME", help="slug or scheme IRI")
-    check.add_argument("--all", action="store_true", help="list every problem, not a sample")
-    actions.add_parser("list", help="list the vocabularies with concept counts and languages")
-
-
-def _export_format(text: str) -> str:
-    chosen = export_format(text)
-    if chosen is None:
-        names = ", ".join(EXPORT_FORMATS)
-        raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {names}")
-    return chosen.name
 
 
 def vocab(args: argparse.Namespace, atrium: Atrium) -> int:
