@@ -12,17 +12,24 @@ comparisons, a third of the validation time, for an ingest of 200 images. It kee
 in a module global that it fills on first use (``pyshacl.shape.CONSTRAINT_PARAMS``); filling
 it first with the same list that also answers ``in`` by hash gives the same constraints in the
 same order.
+
+And it reads each shape's parameters from the shapes graph again on every run, for every
+shape: some 16,000 triple patterns for one run over a batch of records, each a walk through
+rdflib's memory store. The shapes graph barely changes (pySHACL's two system triples, once),
+so here it is kept in a store that answers each pattern from memory after the first time.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pyshacl.shape
 import rdflib
 from pyshacl import validate
 from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+from rdflib.plugins.stores.memory import SimpleMemory
 
 
 class _HashedList(list):
@@ -43,11 +50,53 @@ pyshacl.shape.CONSTRAINT_PARAMS = (  # type: ignore[attr-defined]
 )
 
 
+class _RememberedAnswers(SimpleMemory):
+    """rdflib's store without named graphs, answering each triple pattern it was asked before
+    from memory; a change forgets every answer. Bounded: a graph asked about ever more
+    patterns forgets them all at ``_MOST_ANSWERS`` and starts again."""
+
+    _MOST_ANSWERS = 200_000
+    _NO_CONTEXTS = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answers: dict[tuple, list[tuple]] = {}
+
+    def add(self, triple: tuple, context: Any, quoted: bool = False) -> None:
+        # pySHACL adds its two system triples on every run: only a new triple is a change
+        new = next(super().triples(triple, context), None) is None
+        super().add(triple, context, quoted)
+        if new:
+            self._answers.clear()
+
+    def remove(self, triple_pattern: tuple, context: Any = None) -> None:
+        super().remove(triple_pattern, context)  # which asks triples(): forget after it
+        self._answers.clear()
+
+    def triples(self, triple_pattern: tuple, context: Any = None) -> Iterator[tuple]:
+        found = self._answers.get(triple_pattern)
+        if found is None:
+            if len(self._answers) >= self._MOST_ANSWERS:
+                self._answers.clear()
+            found = [triple for triple, _ in super().triples(triple_pattern, context)]
+            self._answers[triple_pattern] = found
+        return ((triple, iter(self._NO_CONTEXTS)) for triple in found)
+
+
+def _remembering(graph: rdflib.Graph) -> rdflib.Graph:
+    copy = rdflib.Graph(store=_RememberedAnswers(), identifier=graph.identifier)
+    for prefix, namespace in graph.namespaces():
+        copy.bind(prefix, namespace, override=True, replace=True)
+    for triple in graph:
+        copy.add(triple)
+    return copy
+
+
 class SharedShapes:
     """A shapes graph that any thread may validate against."""
 
     def __init__(self, graph: rdflib.Graph) -> None:
-        self.graph = graph
+        self.graph = _remembering(graph)
         self._turn = threading.Lock()
 
     def validate(self, data: rdflib.Graph, **options: Any) -> tuple[bool, Any, str]:
