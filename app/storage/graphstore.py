@@ -197,8 +197,7 @@ class GraphStore(ABC):
         result = self.query(sparql, scope=scope, bindings=bindings)
         if not isinstance(result, QuerySolutions):
             raise StoreError("select() needs a SELECT query")
-        names = [variable.value for variable in result.variables]
-        return [{name: row[name] for name in names if row[name] is not None} for row in result]
+        return list(solution_rows(result))
 
     def ask(self, sparql: str, *, scope: Scope, bindings: Mapping[str, Term] | None = None) -> bool:
         result = self.query(sparql, scope=scope, bindings=bindings)
@@ -254,6 +253,15 @@ _TOKENS = re.compile(
     r"|#[^\n]*"
     r"|[?$](?P<name>[A-Za-z_][A-Za-z0-9_]*)"
 )
+
+
+def solution_rows(solutions: QuerySolutions) -> Iterator[dict[str, Term]]:
+    """Each solution as a dict from variable name to term, unbound variables left out. Read in
+    order, not by name: ``row[name]`` costs a lookup of the name and a new Python term each
+    time (a fifth of a 48-card query's time)."""
+    names = [variable.value for variable in solutions.variables]
+    for row in solutions:
+        yield {name: value for name, value in zip(names, row, strict=True) if value is not None}
 
 
 def substitute(sparql: str, bindings: Mapping[str, Term] | None) -> str:

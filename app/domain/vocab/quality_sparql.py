@@ -21,6 +21,7 @@ from pyoxigraph import Quad, Store
 from rdflib.namespace import SH
 
 from app.domain.shapes.fields import Texts, texts_by_language
+from app.storage.graphstore import solution_rows
 from app.storage.terms import to_oxigraph_triples
 
 _PLACEHOLDER = re.compile(r"\{[?$](\w+)\}")
@@ -61,10 +62,7 @@ class VocabularyRules:
         store = Store()
         store.extend(Quad(t.subject, t.predicate, t.object) for t in to_oxigraph_triples(data))
         for rule in self._rules:
-            rows = store.query(rule.query)
-            names = [variable.value for variable in rows.variables]
-            for row in rows:
-                bound = {name: row[name] for name in names if row[name] is not None}
+            for bound in solution_rows(store.query(rule.query)):
                 value = bound.get("value")
                 if value is None:
                     continue
