@@ -43,6 +43,7 @@ checked, so nothing may be stored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -181,6 +182,14 @@ class Validator:
         """This validator with ``department``'s profile replaced (to preview an import)."""
         core, profiles = self._sources
         return Validator(core, {**profiles, department: shapes})
+
+
+@functools.cache
+def file_validator(path: Path, vocab_base: str) -> Validator:
+    """The validator of one shipped shapes file (``shapes/results.ttl``…), parsed once per
+    process: the file does not change while Atrium runs, and every Atrium of a process (each
+    test's, say) would otherwise parse it again."""
+    return Validator(_parse_shapes(path, vocab_base), {})
 
 
 def _parse_shapes(path: Path, vocab_base: str) -> rdflib.Graph:

@@ -15,12 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from functools import cached_property
 
-import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets.validation import Validator
+from app.domain.assets.validation import Validator, file_validator
 from app.domain.collections.editing import Editing
 from app.domain.collections.homes import MembershipHomes
 from app.domain.collections.model import (
@@ -68,12 +66,9 @@ class Collections(CollectionReads):
         self.homes = MembershipHomes(store, iris)
         self.locks = KeyedLocks()
 
-    @cached_property
+    @property
     def _shape(self) -> Validator:
-        shapes = rdflib.Graph().parse(
-            COLLECTION_SHAPE, format="turtle", publicID=self.iris.vocab_base
-        )
-        return Validator(shapes, {})
+        return file_validator(COLLECTION_SHAPE, self.iris.vocab_base)
 
     def _event(self, action: str, iri: NamedNode, reader: Reader) -> list[Quad]:
         """The audit event's quads, written in the same update as the change they record."""

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import rdflib
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from app.domain.assets.validation import Problem, Validator
+from app.domain.assets.validation import Problem, file_validator
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.results.cube import AMOUNTS, COUNTS, Observation
@@ -62,7 +60,7 @@ class Observations:
         self.store = store
         self.iris = iris
         self.index = index
-        self._shape = Validator(_parse(RESULTS_SHAPE, iris), {})
+        self._shape = file_validator(RESULTS_SHAPE, iris.vocab_base)
 
     def home(self, asset: NamedNode) -> NamedNode | None:
         """The results graph of ``asset`` (None: no such asset)."""
@@ -131,10 +129,6 @@ class Observations:
             for key, observation in unique.items():
                 changes.written(observation, iris[key], graphs[key])
         return len(unique) - len(stored), len(stored)
-
-
-def _parse(path: Path, iris: Iris) -> rdflib.Graph:
-    return rdflib.Graph().parse(path, format="turtle", publicID=iris.vocab_base)
 
 
 _MOVE = (
