@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import csv
+import datetime as dt
 import functools
 import os
 import re
@@ -29,6 +30,7 @@ from werkzeug.security import generate_password_hash
 
 import app.domain.people.users as users_module
 from app.config import Config
+from app.domain.assets import rights
 from app.service import Atrium
 from app.storage.embedded import EmbeddedStore
 from app.storage.graphstore import GraphStore
@@ -231,6 +233,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """``@pytest.mark.corpus(*parts)``: check before any fixture reads the corpus."""
     for marker in item.iter_markers(name="corpus"):
         need_corpus(*marker.args)
+
+
+def on_the_day(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """The rights dates are read against ``day`` (at noon, UTC) for the whole test: a module
+    that works its dates out once, at import, would otherwise see them move at midnight."""
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    monkeypatch.setattr(rights, "now", lambda: noon)
 
 
 def make_atrium(data_dir: Path, store: GraphStore | None = None, **settings: object) -> Atrium:

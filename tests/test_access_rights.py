@@ -13,6 +13,7 @@ import datetime as dt
 
 import pytest
 from access_matrix import CONSENT, READERS, add_readers, matrix_atrium, served_to
+from conftest import on_the_day
 from PIL import Image
 
 from app.domain.assets.rights_check import RightsCheck
@@ -31,6 +32,11 @@ CASES = {
     "within its dates": ([f"available={YESTERDAY}", f"expires={NEXT_YEAR}"], True),
 }
 PATHS = ("", "/file", "/thumbnail", "/preview")
+
+
+@pytest.fixture(autouse=True)
+def _dates_from_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    on_the_day(monkeypatch, TODAY)
 
 
 @pytest.fixture(scope="module")
