@@ -17,7 +17,6 @@ from pyoxigraph import Literal, NamedNode
 
 from app.domain.iris import Iris
 from app.domain.vocab.model import SchemeInfo, Vocabulary
-from app.domain.vocab.terms import values_clause
 from app.namespaces import sparql_prefixes
 from app.storage.graphstore import GraphStore, Scope
 from app.storage.read_cache import ReadCache
@@ -34,33 +33,45 @@ _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 MAX_SLUG = 60
 
 _PREFIX_FILTER = "FILTER(STRSTARTS(STR(?g), ?prefix))"
+# Counted over %GRAPH%: every vocabulary graph, or one named graph (see _in_graphs).
 _CONCEPT_COUNTS = (
     sparql_prefixes()
-    + f"""
-SELECT ?g (COUNT(DISTINCT ?c) AS ?n) WHERE {{ %ONLY%
-  GRAPH ?g {{ ?c a skos:Concept }} {_PREFIX_FILTER}
-}}
+    + """
+SELECT ?g (COUNT(DISTINCT ?c) AS ?n) WHERE {
+  GRAPH %GRAPH% { ?c a skos:Concept } %WHICH%
+}
 GROUP BY ?g"""
 )
 _LANGUAGES = (
     sparql_prefixes()
-    + f"""
-SELECT ?g ?lang (COUNT(*) AS ?n) WHERE {{ %ONLY%
-  GRAPH ?g {{ ?c a skos:Concept ; skos:prefLabel ?label }} {_PREFIX_FILTER}
+    + """
+SELECT ?g ?lang (COUNT(*) AS ?n) WHERE {
+  GRAPH %GRAPH% { ?c a skos:Concept ; skos:prefLabel ?label } %WHICH%
   BIND(LANG(?label) AS ?lang)
-}} GROUP BY ?g ?lang"""
+} GROUP BY ?g ?lang"""
 )
 _SCHEMES = (
     sparql_prefixes()
-    + f"""
-SELECT ?g ?s ?label (COUNT(DISTINCT ?member) AS ?members) WHERE {{ %ONLY%
-  GRAPH ?g {{
+    + """
+SELECT ?g ?s ?label (COUNT(DISTINCT ?member) AS ?members) WHERE {
+  GRAPH %GRAPH% {
     ?s a skos:ConceptScheme .
-    OPTIONAL {{ ?s skos:prefLabel|rdfs:label|dct:title|dc:title ?label }}
-    OPTIONAL {{ ?member skos:inScheme|skos:topConceptOf ?s }}
-  }} {_PREFIX_FILTER}
-}} GROUP BY ?g ?s ?label"""
+    OPTIONAL { ?s skos:prefLabel|rdfs:label|dct:title|dc:title ?label }
+    OPTIONAL { ?member skos:inScheme|skos:topConceptOf ?s }
+  } %WHICH%
+} GROUP BY ?g ?s ?label"""
 )
+
+
+def _in_graphs(query: str, graph: NamedNode | None) -> str:
+    """``query`` over every vocabulary graph (None), or over ``graph`` alone, named in the
+    pattern: given as ``VALUES ?g``, Oxigraph matched the schemes' members in every graph
+    first (141 ms beside a 100,000-concept scheme, against 5 ms)."""
+    if graph is None:
+        return query.replace("%GRAPH%", "?g").replace("%WHICH%", _PREFIX_FILTER)
+    return query.replace("%GRAPH%", str(graph)).replace("%WHICH%", f"BIND({graph} AS ?g)")
+
+
 _GRAPH_OF_SCHEME = (
     sparql_prefixes()
     + f"SELECT ?g WHERE {{ GRAPH ?g {{ ?scheme a skos:ConceptScheme }} {_PREFIX_FILTER} }}"
@@ -101,19 +112,18 @@ class Catalogue:
         """Every vocabulary, by slug."""
         return self._load(None)
 
-    def _load(self, graphs: list[NamedNode] | None) -> list[Vocabulary]:
-        """The vocabularies in ``graphs`` (None: all of them), with their schemes and counts;
+    def _load(self, graph: NamedNode | None) -> list[Vocabulary]:
+        """The vocabulary of ``graph`` (None: all of them), with their schemes and counts;
         kept until the store's write count moves (counting a 10,000-concept scheme takes tens
         of milliseconds, on every page of it). Callers read what they get, never change it."""
-        key = None if graphs is None else tuple(g.value for g in graphs)
-        return self._loaded.get(key, lambda: self._read(graphs))
+        key = None if graph is None else graph.value
+        return self._loaded.get(key, lambda: self._read(graph))
 
-    def _read(self, graphs: list[NamedNode] | None) -> list[Vocabulary]:
+    def _read(self, graph: NamedNode | None) -> list[Vocabulary]:
         found: dict[str, Vocabulary] = {}
-        only = values_clause("g", graphs) if graphs is not None else ""
 
         def rows(query: str) -> list[dict]:
-            return self._select(query.replace("%ONLY%", only))
+            return self._select(_in_graphs(query, graph))
 
         def vocabulary(graph: NamedNode) -> Vocabulary:
             slug = self.slug_of(graph)
@@ -138,7 +148,7 @@ class Catalogue:
     def get(self, name: str) -> Vocabulary | None:
         """A vocabulary by slug, graph IRI or (main or other) scheme IRI."""
         graph = self.graph_named(name)
-        found = self._load([graph]) if graph is not None else []
+        found = self._load(graph) if graph is not None else []
         return found[0] if found else None
 
     def graph_named(self, name: str) -> NamedNode | None:
