@@ -235,10 +235,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         need_corpus(*marker.args)
 
 
-def on_the_day(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
-    """The rights dates are read against ``day`` (at noon, UTC) for the whole test: a module
-    that works its dates out once, at import, would otherwise see them move at midnight."""
-    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+TODAY = dt.datetime.now(dt.UTC).date()  # the day the rights tests work their dates out from
+
+
+@pytest.fixture
+def rights_clock_on_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rights dates are read against :data:`TODAY` (at noon, UTC) for the whole test: a
+    module that works its dates out once, at import, would otherwise see them move at
+    midnight."""
+    noon = dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC)
     monkeypatch.setattr(rights, "now", lambda: noon)
 
 

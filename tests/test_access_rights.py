@@ -13,13 +13,14 @@ import datetime as dt
 
 import pytest
 from access_matrix import CONSENT, READERS, add_readers, matrix_atrium, served_to
-from conftest import on_the_day
+from conftest import TODAY
 from PIL import Image
 
 from app.domain.assets.rights_check import RightsCheck
 from app.domain.media.ingest import Ingester, IngestOptions
 
-TODAY = dt.datetime.now(dt.UTC).date()
+pytestmark = pytest.mark.usefixtures("rights_clock_on_today")
+
 YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
 TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 NEXT_YEAR = (TODAY + dt.timedelta(days=365)).isoformat()
@@ -32,11 +33,6 @@ CASES = {
     "within its dates": ([f"available={YESTERDAY}", f"expires={NEXT_YEAR}"], True),
 }
 PATHS = ("", "/file", "/thumbnail", "/preview")
-
-
-@pytest.fixture(autouse=True)
-def _dates_from_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    on_the_day(monkeypatch, TODAY)
 
 
 @pytest.fixture(scope="module")

@@ -11,25 +11,19 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import add_user, browser_sign_in, on_the_day
+from conftest import TODAY, add_user, browser_sign_in
 from PIL import Image
 
 from app.domain.assets.rights_check import PeriodicRightsCheck, RightsCheck
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("rights_clock_on_today")]
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-TODAY = dt.datetime.now(dt.UTC).date()
 LAST_YEAR = (TODAY - dt.timedelta(days=365)).isoformat()
 NEXT_MONTH = (TODAY + dt.timedelta(days=30)).isoformat()
-
-
-@pytest.fixture(autouse=True)
-def _dates_from_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    on_the_day(monkeypatch, TODAY)
 
 
 def ingest(atrium: Atrium, folder: Path, title: str, colour: str, *settings: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import add_user, http_sign_in, on_the_day
+from conftest import TODAY, add_user, http_sign_in
 from PIL import Image
 
 from app.domain.assets import rights
@@ -21,15 +21,11 @@ from app.domain.assets.rights_check import PeriodicRightsCheck, RightsCheck
 from app.domain.media.ingest import Ingester, IngestOptions
 from app.service import Atrium
 
-TODAY = dt.datetime.now(dt.UTC).date()
+pytestmark = pytest.mark.usefixtures("rights_clock_on_today")
+
 YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
 TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 NEXT_YEAR = (TODAY + dt.timedelta(days=365)).isoformat()
-
-
-@pytest.fixture(autouse=True)
-def _dates_from_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    on_the_day(monkeypatch, TODAY)
 
 
 def ingest(

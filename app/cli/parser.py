@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -140,9 +141,12 @@ def _sparql(sparql: argparse.ArgumentParser) -> None:
 def _sparql_format(text: str) -> str:
     name = text.strip().lower()
     if name != "table" and query_formats(name) is None:
-        names = ", ".join(["table", *QUERY_FORMAT_NAMES])
-        raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {names}")
+        raise _unknown("format", text, ["table", *QUERY_FORMAT_NAMES])
     return name
+
+
+def _unknown(what: str, text: str, names: Iterable[str]) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(f"unknown {what} {text!r}; use one of {', '.join(names)}")
 
 
 def _saved_queries(query: argparse.ArgumentParser) -> None:
@@ -240,8 +244,7 @@ def _export_format(text: str) -> str:
 
     chosen = export_format(text)
     if chosen is None:
-        names = ", ".join(EXPORT_FORMATS)
-        raise argparse.ArgumentTypeError(f"unknown format {text!r}; use one of {names}")
+        raise _unknown("format", text, EXPORT_FORMATS)
     return chosen.name
 
 
@@ -304,8 +307,7 @@ def _visibility(text: str) -> str:
     from app.domain.collections import VISIBILITIES
 
     if text not in VISIBILITIES:
-        names = ", ".join(VISIBILITIES)
-        raise argparse.ArgumentTypeError(f"unknown visibility {text!r}; use one of {names}")
+        raise _unknown("visibility", text, VISIBILITIES)
     return text
 
 
