@@ -18,10 +18,11 @@ over a remote store, the write stamps that every Atrium process leaves).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,20 +152,22 @@ class ShapeCatalogue:
     def install_shipped(self) -> list[str]:
         """Refresh the core shape; add each shipped profile a department does not have yet."""
         present = {graph.value for graph in self.store.graphs()}
-        self.store_shapes(CORE, _parse_file(SHAPES_DIR / "core.ttl", self.iris), None)
+        self._store(CORE, self._shipped(SHAPES_DIR / "core.ttl"), None)
         installed = []
         for path in sorted((SHAPES_DIR / "profiles").glob("*.ttl")):
             if self.graph(path.stem).value not in present:
-                self.store_shapes(path.stem, _parse_file(path, self.iris), path.stem)
+                self._store(path.stem, self._shipped(path), path.stem)
                 installed.append(path.stem)
         return installed
 
     def store_shapes(self, name: str, shapes: rdflib.Graph, department: str | None) -> None:
         """Replace one shapes graph (``department`` None: the core shape)."""
+        self._store(name, to_oxigraph(shapes, self._genid_base), department)
+
+    def _store(self, name: str, shapes: Iterable[Triple], department: str | None) -> None:
         graph = self.graph(name)
         now = dt.datetime.now(dt.UTC).isoformat()
-        triples = to_oxigraph(shapes, self._genid_base)
-        triples.append(Triple(graph, DCT.modified, Literal(now, datatype=XSD.dateTime)))
+        triples = [*shapes, Triple(graph, DCT.modified, Literal(now, datatype=XSD.dateTime))]
         if department:
             triples.append(
                 Triple(graph, DAM.profileOf, self.iris.concept(f"departments/{department}"))
@@ -177,6 +180,9 @@ class ShapeCatalogue:
     @property
     def _genid_base(self) -> str:
         return self.iris.genid_base
+
+    def _shipped(self, path: Path) -> tuple[Triple, ...]:
+        return _shipped_triples(path, self.iris.vocab_base, self._genid_base)
 
     def _load(self, write_count: int | None) -> ShapeSet:
         stored = {name: self._triples(name) for name in [CORE, *self.departments()]}
@@ -216,6 +222,15 @@ def _parsed(stored: dict[str, list[Triple]], iris: Iris) -> tuple[FieldRegistry,
         read_fields(core, None), {d: read_fields(g, d) for d, g in graphs.items()}
     )
     return registry, Validator(core, graphs)
+
+
+@functools.cache
+def _shipped_triples(path: Path, vocab_base: str, genid_base: str) -> tuple[Triple, ...]:
+    """A shipped shapes file as it is stored, its blank nodes skolemized once per process: every
+    store that this process installs it into holds the same triples, so the shapes parsed from
+    them are shared (``_PARSED``) rather than parsed again for each store."""
+    shapes = rdflib.Graph().parse(path, format="turtle", publicID=vocab_base)
+    return tuple(to_oxigraph(shapes, genid_base))
 
 
 def _parse_file(path: Path, iris: Iris) -> rdflib.Graph:
