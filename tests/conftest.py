@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pytest
 import requests
 from flask import Flask
@@ -271,6 +273,26 @@ def make_atrium(data_dir: Path, store: GraphStore | None = None, **settings: obj
 users_module.generate_password_hash = functools.partial(
     generate_password_hash, method="scrypt:1024:8:1"
 )
+
+
+class _TemplatesCompiledOnce(jinja2.BytecodeCache):
+    """Templates compiled once per test process: each test's app has a Jinja environment of its
+    own, and each compiled every template it rendered again (about a minute of the suite). Every
+    app here is made by ``create_app``, so their environments compile a template alike; a
+    template's code is kept with its source's checksum, so an edited template compiles again."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _TemplatesCompiledOnce()}
 
 
 _INITIALISED: dict[str, Path] = {}  # by base IRI: a data folder as init() leaves it
