@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_atrium
-from pyoxigraph import Triple
+from pyoxigraph import NamedNode, Triple
 from search_helpers import inline_scripts, put_asset, search_query, subject
 
 from app.domain.people.access import ANONYMOUS, Reader, scope_for
@@ -357,6 +357,23 @@ def test_a_new_label_is_searchable_at_once(tmp_path: Path) -> None:
     atrium.store.update(label, bindings={"g": atrium.iris.vocab_graph("subjects"), "c": concept})
     assert [c.asset_id for c in run(atrium, {"q": "drahtesel"}).cards] == [bike]
     assert atrium.search_index.differences() == []
+    atrium.close()
+
+
+def test_the_concepts_are_read_again_after_a_vocabulary_edit_not_after_an_asset(
+    tmp_path: Path,
+) -> None:
+    atrium = make_atrium(tmp_path / "data")
+    bicycle = subject(atrium, "bicycle")
+    before = atrium.search.concept_lookup(scope_for(ANONYMOUS, atrium.iris, atrium.store))
+    put_asset(atrium, "Commuting", subjects=[bicycle])  # a new public graph: a new scope
+    scope = scope_for(ANONYMOUS, atrium.iris, atrium.store)
+    assert atrium.search.concept_lookup(scope) is before
+    label = 'PREFIX skos: <http://www.w3.org/2004/02/skos/core#> INSERT DATA { GRAPH ?g { ?c skos:altLabel "Velo"@de } }'  # noqa: E501
+    graph = atrium.iris.vocab_graph("subjects")
+    atrium.store.update(label, bindings={"g": graph, "c": NamedNode(bicycle)})
+    after = atrium.search.concept_lookup(scope)
+    assert after is not before and "Velo" in after.concepts[bicycle].labels
     atrium.close()
 
 

@@ -140,7 +140,9 @@ class SearchEngine:
         self.limits = limits
         self.clock = clock
         self.performance = performance or Performance(store, iris, ResultsIndex(store, iris))
-        self._concepts: ReadCache[ConceptLookup] = ReadCache(store, keep=CACHED_SCOPES)
+        self._concepts: ReadCache[ConceptLookup] = ReadCache(
+            store, keep=CACHED_SCOPES, reading=iris.vocab_graph("").value
+        )
         self._answers: ReadCache[SearchResult] = ReadCache(store, keep=limits.remembered)
 
     def facets(self) -> Facets:
@@ -252,7 +254,11 @@ class SearchEngine:
         return [ids[n] for n in ordinals if n in ids]
 
     def concept_lookup(self, scope: Scope) -> ConceptLookup:
-        """The concepts ``scope`` may see, read once per write (one lookup per reader's scope)."""
+        """The concepts ``scope`` may see, read again only after a write to a vocabulary graph:
+        one lookup per set of vocabularies a reader sees, since a new asset changes a reader's
+        scope but not the concepts in it."""
+        if scope.graphs is not None:
+            scope = Scope.of(g for g in scope.graphs if self.iris.is_vocab_graph(g))
         return self._concepts.get(scope, lambda: ConceptLookup.load(self.store, scope, self.iris))
 
     def _match(self, query: SearchQuery, scope: Scope, snapshot: Snapshot | None = None) -> _Match:
