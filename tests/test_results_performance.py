@@ -82,6 +82,21 @@ def test_results_in_a_narrower_segment_count_for_the_broader_one(atrium) -> None
     assert next(n for n in tree if n.iri.endswith("/customers")).impressions == 0
 
 
+def test_the_segments_are_read_again_after_a_vocabulary_edit_not_after_an_asset(atrium) -> None:
+    performance = atrium.performance
+    before = performance.concepts(SEGMENTS, scope_for(MEMBER, atrium.iris, atrium.store), "en")
+    put_asset(atrium, "Poster")  # a new asset graph: the reader's scope is a new one
+    scope = scope_for(MEMBER, atrium.iris, atrium.store)
+    assert performance.concepts(SEGMENTS, scope, "en") is before
+    consumers = atrium.iris.concept(f"{SEGMENTS}/consumers")
+    atrium.store.update(
+        'PREFIX skos: <http://www.w3.org/2004/02/skos/core#> DELETE { GRAPH ?g { ?c skos:prefLabel ?old } } INSERT { GRAPH ?g { ?c skos:prefLabel "Households"@en } } WHERE { GRAPH ?g { ?c skos:prefLabel ?old } }',  # noqa: E501
+        bindings={"g": atrium.iris.vocab_graph(SEGMENTS), "c": consumers},
+    )
+    after = performance.concepts(SEGMENTS, scope, "en")
+    assert after is not before and after[consumers.value][0] == "Households"
+
+
 def test_channel_and_period_filters_apply(atrium) -> None:
     asset_id = put_asset(atrium, "Poster")
     record(atrium, asset_id, channel="email", impressions=1000)

@@ -168,7 +168,7 @@ class Performance:
         self.store = store
         self.iris = iris
         self.index = index
-        self._concepts: ReadCache[Concepts] = ReadCache(store)
+        self._concepts: ReadCache[Concepts] = ReadCache(store, reading=iris.vocab_graph("").value)
 
     # Segments ------------------------------------------------------------------------------
 
@@ -184,13 +184,14 @@ class Performance:
         return sorted(set(found), key=lambda n: n.value)
 
     def concepts(self, slug: str, scope: Scope, language: str) -> Concepts:
-        """The concepts of scheme ``slug``; kept until the store's next write."""
-        key = (slug, scope, language)
-        return self._concepts.get(key, lambda: self._read_concepts(slug, scope, language))
+        """The concepts of scheme ``slug``; kept until the next write to a vocabulary graph."""
+        vocabulary = self._vocabulary(slug, scope)  # not the whole scope: assets come and go
+        key = (slug, vocabulary, language)
+        return self._concepts.get(key, lambda: self._read_concepts(slug, vocabulary, language))
 
-    def _read_concepts(self, slug: str, scope: Scope, language: str) -> Concepts:
+    def _read_concepts(self, slug: str, vocabulary: Scope, language: str) -> Concepts:
         bindings = {"scheme": self.iris.concept(slug)}
-        rows = self.store.select(_CONCEPTS, scope=self._vocabulary(slug, scope), bindings=bindings)
+        rows = self.store.select(_CONCEPTS, scope=vocabulary, bindings=bindings)
         labels: dict[str, dict[str, str]] = {}
         broader: dict[str, set[str]] = {}
         for row in rows:
