@@ -217,7 +217,7 @@ def _digest(stored: dict[str, list[Triple]], vocab_base: str) -> str:
 
 def _parsed(stored: dict[str, list[Triple]], iris: Iris) -> tuple[FieldRegistry, Validator]:
     graphs = {name: to_rdflib_graph(triples) for name, triples in stored.items() if triples}
-    core = graphs.pop(CORE, None) or _parse_file(SHAPES_DIR / "core.ttl", iris)
+    core = graphs.pop(CORE, None) or _parse_file(SHAPES_DIR / "core.ttl", iris.vocab_base)
     registry = FieldRegistry.of(
         read_fields(core, None), {d: read_fields(g, d) for d, g in graphs.items()}
     )
@@ -229,9 +229,8 @@ def _shipped_triples(path: Path, vocab_base: str, genid_base: str) -> tuple[Trip
     """A shipped shapes file as it is stored, its blank nodes skolemized once per process: every
     store that this process installs it into holds the same triples, so the shapes parsed from
     them are shared (``_PARSED``) rather than parsed again for each store."""
-    shapes = rdflib.Graph().parse(path, format="turtle", publicID=vocab_base)
-    return tuple(to_oxigraph(shapes, genid_base))
+    return tuple(to_oxigraph(_parse_file(path, vocab_base), genid_base))
 
 
-def _parse_file(path: Path, iris: Iris) -> rdflib.Graph:
-    return rdflib.Graph().parse(path, format="turtle", publicID=iris.vocab_base)
+def _parse_file(path: Path, vocab_base: str) -> rdflib.Graph:
+    return rdflib.Graph().parse(path, format="turtle", publicID=vocab_base)
