@@ -184,10 +184,9 @@ class Performance:
         return sorted(set(found), key=lambda n: n.value)
 
     def concepts(self, slug: str, scope: Scope, language: str) -> Concepts:
-        """The concepts of scheme ``slug``; kept until the next write to a vocabulary graph."""
-        vocabulary = self._vocabulary(slug, scope)  # not the whole scope: assets come and go
-        key = (slug, vocabulary, language)
-        return self._concepts.get(key, lambda: self._read_concepts(slug, vocabulary, language))
+        """The concepts of scheme ``slug`` in ``scope``, kept until a vocabulary is written."""
+        key = (slug, self._vocabulary(slug, scope), language)  # not all the scope: assets change
+        return self._concepts.get(key, lambda: self._read_concepts(*key))
 
     def _read_concepts(self, slug: str, vocabulary: Scope, language: str) -> Concepts:
         bindings = {"scheme": self.iris.concept(slug)}
