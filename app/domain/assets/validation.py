@@ -161,9 +161,9 @@ class Validator:
         """The shapes of a folder laid out like ``shapes/`` (core.ttl, profiles/NAME.ttl)."""
         vocab_base = base_iri.rstrip("/") + "/vocab/"
         return cls(
-            _parse_shapes(shapes_dir / "core.ttl", vocab_base),
+            parse_shapes(shapes_dir / "core.ttl", vocab_base),
             {
-                path.stem: _parse_shapes(path, vocab_base)
+                path.stem: parse_shapes(path, vocab_base)
                 for path in sorted((shapes_dir / "profiles").glob("*.ttl"))
             },
         )
@@ -189,10 +189,11 @@ def file_validator(path: Path, vocab_base: str) -> Validator:
     """The validator of one shipped shapes file (``shapes/results.ttl``…), parsed once per
     process: the file does not change while Atrium runs, and every Atrium of a process (each
     test's, say) would otherwise parse it again."""
-    return Validator(_parse_shapes(path, vocab_base), {})
+    return Validator(parse_shapes(path, vocab_base), {})
 
 
-def _parse_shapes(path: Path, vocab_base: str) -> rdflib.Graph:
+def parse_shapes(path: Path, vocab_base: str) -> rdflib.Graph:
+    """A Turtle shapes file, its relative IRIs against Atrium's vocabulary base."""
     return rdflib.Graph().parse(path, format="turtle", publicID=vocab_base)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 
-from app.domain.assets.validation import Validator
+from app.domain.assets.validation import Validator, parse_shapes
 from app.domain.concepts import SHAPES_DIR
 from app.domain.iris import Iris
 from app.domain.shapes.fields import read_fields
@@ -217,7 +217,7 @@ def _digest(stored: dict[str, list[Triple]], vocab_base: str) -> str:
 
 def _parsed(stored: dict[str, list[Triple]], iris: Iris) -> tuple[FieldRegistry, Validator]:
     graphs = {name: to_rdflib_graph(triples) for name, triples in stored.items() if triples}
-    core = graphs.pop(CORE, None) or _parse_file(SHAPES_DIR / "core.ttl", iris.vocab_base)
+    core = graphs.pop(CORE, None) or parse_shapes(SHAPES_DIR / "core.ttl", iris.vocab_base)
     registry = FieldRegistry.of(
         read_fields(core, None), {d: read_fields(g, d) for d, g in graphs.items()}
     )
@@ -229,8 +229,4 @@ def _shipped_triples(path: Path, vocab_base: str, genid_base: str) -> tuple[Trip
     """A shipped shapes file as it is stored, its blank nodes skolemized once per process: every
     store that this process installs it into holds the same triples, so the shapes parsed from
     them are shared (``_PARSED``) rather than parsed again for each store."""
-    return tuple(to_oxigraph(_parse_file(path, vocab_base), genid_base))
-
-
-def _parse_file(path: Path, vocab_base: str) -> rdflib.Graph:
-    return rdflib.Graph().parse(path, format="turtle", publicID=vocab_base)
+    return tuple(to_oxigraph(parse_shapes(path, vocab_base), genid_base))
